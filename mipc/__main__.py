@@ -1,0 +1,5 @@
+"""Entry point for ``python -m mipc``."""
+
+from mipc.cli import main
+
+main()
