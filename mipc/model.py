@@ -1,0 +1,275 @@
+"""The model: frozen dataclasses built from a validated inventory, and the effective phones
+that the resolve stage hands to the renderers.
+
+Inventory entries keep their inheritable settings as a *layer*: a flat mapping from a dotted
+key (``options.ring_volume``) to the value and the position that set it. Resolution stacks
+layers; renderers only ever see ``EffectivePhone`` and ``Plan``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from mipc.catalog import Firmware, Model
+from mipc.diagnostics import Position
+from mipc.timezones import TimeZone
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One leaf of a settings layer: its value and where it was written."""
+
+    value: Any
+    layer: str
+    position: Position | None
+
+
+Layer = Mapping[str, Setting]
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret named in the inventory, read at build time."""
+
+    env: str | None = None
+    file: str | None = None
+
+    def describe(self) -> str:
+        return f"env:{self.env}" if self.env else f"file:{self.file}"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret's value; its repr never shows the value."""
+
+    value: str = field(repr=False)
+    source: str
+
+    def __str__(self) -> str:
+        return "<redacted>"
+
+
+# --- the inventory, as validated -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Site:
+    domain: str
+    provisioning_url: str
+    servers: tuple[Server, ...]
+    provisioning_address: str
+    tftp_server: str
+    voicemail_number: str | None
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    transport: str
+    port: int
+    position: Position | None
+
+
+@dataclass(frozen=True)
+class ManagedProxy:
+    name: str
+    address: str
+    port: int
+    transport: str
+    location: str | None
+    position: Position | None
+
+
+@dataclass(frozen=True)
+class GroupEntry:
+    """One registration group entry as written: kind is line, manual, managed_proxy or dns_srv."""
+
+    kind: str
+    ref: str | None = None  # line or managed proxy name
+    address: str | None = None
+    port: int | None = None
+    transport: str = "udp"
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationGroup:
+    name: str
+    external: bool
+    entries: tuple[GroupEntry, ...]
+    position: Position | None
+
+
+@dataclass(frozen=True)
+class Location:
+    name: str
+    parent: str | None
+    layer: Layer
+    position: Position | None
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    extends: str | None
+    layer: Layer  # includes type, manufacturer, model
+    position: Position | None
+
+
+@dataclass(frozen=True)
+class AppearanceSpec:
+    """A station appearance as written (kind: private, shared or external)."""
+
+    kind: str
+    extension: str | None = None
+    label: str | None = None
+    display_name: str | None = None
+    station: str | None = None
+    identification_address: str | None = None
+    auth_user: str | None = None
+    auth_password: SecretRef | None = None
+    sharable: bool = False
+    line_keys: int = 1
+    shared: str | None = None
+    registration_group: str | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class PhoneSpec:
+    """A managed IP phone as written in YAML or in a CSV phone list."""
+
+    name: str
+    template: str | None
+    location: str | None
+    address: str | None
+    appearances: tuple[AppearanceSpec, ...]
+    layer: Layer  # the phone's own settings (includes type/manufacturer/model if given)
+    position: Position | None
+    origin: str = "yaml"  # "yaml" or "csv"
+    address_position: Position | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    root: str  # folder of the inventory (custom_files/, firmware store, secrets files)
+    site: Site
+    lines: Mapping[str, Line]
+    managed_proxies: Mapping[str, ManagedProxy]
+    registration_groups: Mapping[str, RegistrationGroup]
+    locations: Mapping[str, Location]
+    templates: Mapping[str, Template]
+    defaults: Layer
+    phones: tuple[PhoneSpec, ...]
+    firmware_store: str | None
+    firmware_pins: Mapping[str, str]
+    digest: str  # sha256 of the inventory's sources
+
+
+# --- what the renderers receive ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One server a phone registers with: an expanded registration group entry."""
+
+    entry: int  # 1-based index of the group entry it came from
+    kind: str  # line | manual | managed_proxy | dns_srv
+    address: str  # host or IP; for dns_srv, the domain looked up
+    port: int | None  # None for dns_srv (the SRV record gives it)
+    transport: str  # udp | tcp | tls
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A station appearance ready to render: line key order, identity and registration."""
+
+    index: int  # 1-based, in key order
+    kind: str  # private | shared | external
+    station: str
+    extension: str
+    label: str
+    display_name: str
+    user: str  # SIP user part the line registers as
+    auth_user: str | None
+    auth_password: Secret | None
+    line_keys: int
+    calls_per_line_key: int
+    registration_group: str  # the group this line registers with
+    registrations: tuple[Registration, ...]
+
+
+@dataclass(frozen=True)
+class TimeSettings:
+    zone: TimeZone
+    sntp_servers: tuple[str, ...]
+    overrides_dhcp: bool
+
+
+@dataclass(frozen=True)
+class Qos:
+    rtp_dscp: int
+    sip_dscp: int
+
+    @property
+    def rtp_tos(self) -> int:
+        return self.rtp_dscp << 2
+
+    @property
+    def sip_tos(self) -> int:
+        return self.sip_dscp << 2
+
+
+@dataclass(frozen=True)
+class EffectivePhone:
+    """Everything a renderer needs about one phone, computed once by the resolve stage."""
+
+    name: str
+    model: Model
+    type: str  # workstation | stand-alone
+    mac: str | None  # 12 lower-case hex digits; None for soft phones or unknown addresses
+    computer_name: str | None  # SIP Soft Phone full computer name
+    template: str | None
+    location: str
+    registration_group: str
+    registrations: tuple[Registration, ...]  # the main group, expanded in order
+    secure: bool  # a TLS registration is used
+    audio_protocol: str  # rtp | srtp
+    firmware: Firmware | None
+    language: str
+    time: TimeSettings
+    qos: Qos
+    appearances: tuple[Appearance, ...]
+    options: Mapping[str, Any]  # effective options, nested as in the schema
+    extra: Mapping[str, Any]
+    config_files: tuple[str, ...]
+    admin_password: Secret | None
+    settings: Mapping[str, Setting]  # every effective leaf with its layer (for explain)
+    digest: str  # sha256 of the effective settings (manifest, incremental builds, diff)
+
+    @property
+    def family(self) -> str:
+        return self.model.family
+
+    @property
+    def address(self) -> str | None:
+        return self.mac or self.computer_name
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole resolved inventory: the input of render."""
+
+    inventory: Inventory
+    phones: tuple[EffectivePhone, ...]

@@ -1,0 +1,55 @@
+"""The render stage: effective phones to artifacts (relative path under www/ → bytes).
+
+One renderer per vendor family; the registry below maps catalog families to renderers, so
+adding a family is data plus a module, never a branch elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from mipc.model import EffectivePhone, Plan
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of the release. ``link`` names a firmware image to link instead of bytes."""
+
+    data: bytes
+    phones: tuple[str, ...] = ()  # names of the phones that fetch this file
+    link: str | None = None  # absolute path of a firmware image in the store
+
+
+Artifacts = dict[str, Artifact]
+
+
+class Renderer(Protocol):
+    family: str
+
+    def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
+        """The files that belong to one phone (its master, per-phone files)."""
+        ...
+
+    def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        """Files shared by this family's phones (group files, server files, defaults)."""
+        ...
+
+
+RendererFactory = Callable[[], Renderer]
+_REGISTRY: dict[str, RendererFactory] = {}
+
+
+def register(family: str) -> Callable[[RendererFactory], RendererFactory]:
+    def wrap(factory: RendererFactory) -> RendererFactory:
+        _REGISTRY[family] = factory
+        return factory
+
+    return wrap
+
+
+def renderers() -> Mapping[str, RendererFactory]:
+    from mipc.render import load_all  # noqa: F401  (imports register the families)
+
+    return _REGISTRY
