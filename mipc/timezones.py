@@ -185,8 +185,9 @@ def _transition(cur: _Cursor, role: str) -> Transition:
         if julian:
             where = f"{cur.name}: " if cur.name else ""
             raise UnsupportedRule(
-                f"{where}{role} rule {julian.group(0)!r} in {cur.text!r} is a Julian day (Jn, n): "
-                "a fixed day of the year, which phones cannot be given as an n-th weekday of a month"
+                f"{where}{role} rule {julian.group(0)!r} in {cur.text!r} is a Julian day "
+                "(Jn, n): a fixed day of the year, which phones cannot be given as an n-th "
+                "weekday of a month"
             )
         raise cur.error(f"expected the {role} rule as Mm.w.d")
     found = cur.match(_MONTH_RULE)
@@ -245,8 +246,8 @@ _HEADER = struct.Struct(">4sc15x6l")
 def _tzif_footer(data: bytes, name: str) -> str:
     """The POSIX TZ string at the end of a version 2+ TZif file ("" when it has none)."""
     try:
-        magic, version, isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt = (
-            _HEADER.unpack_from(data, 0)
+        magic, version, isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt = _HEADER.unpack_from(
+            data, 0
         )
     except struct.error as exc:
         raise TimeZoneDataError(f"{name}: TZif file is truncated") from exc
@@ -334,7 +335,7 @@ def _display_place(text: str) -> str | None:
 @cache
 def _names() -> _Names:
     raw = json.loads(
-        files("mipc").joinpath("data", "windows_zones.json").read_text(encoding="utf-8")
+        files("mipc").joinpath("data").joinpath("windows_zones.json").read_text(encoding="utf-8")
     )
     windows_ids: dict[str, str] = raw["windows_ids"]
     display_names: dict[str, str] = raw["display_names"]
