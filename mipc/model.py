@@ -160,6 +160,11 @@ class PhoneSpec:
     origin: str = "yaml"  # "yaml" or "csv"
     address_position: Position | None = None
 
+    @property
+    def origin_layer(self) -> str:
+        """The name of the phone's own layer: its YAML entry or its CSV row."""
+        return "phone" if self.origin == "yaml" else "csv"
+
 
 @dataclass(frozen=True)
 class Inventory:

@@ -1,0 +1,45 @@
+# mipc: the two set-up commands are `make demo` and `make test`; both work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := demo-out
+
+.PHONY: venv system-deps lint test demo bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# nginx, ISC dhcpd, Kea, dnsmasq and BIND's checkers for the end-to-end tests (Debian, as root).
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: venv system-deps
+	$(BIN)/python -m pytest -q
+
+demo: venv
+	$(BIN)/mipc validate examples/lab
+	$(BIN)/mipc build examples/lab -o $(DEMO)
+	@echo
+	@echo "Files phones fetch (web root $(DEMO)/current/www):"
+	@cd $(DEMO)/current/www && find . -type f -o -type l | sed 's|^\./|  |' | sort
+	@echo
+	@echo "DHCP, DNS and nginx snippets: $(DEMO)/current/network/"
+	@echo "Serve it:  nginx -c \$$PWD/$(DEMO)/current/network/nginx-demo.conf  (or any static web server on $(DEMO)/current/www)"
+	@echo "Inspect a phone:  $(BIN)/mipc explain PolycomAgent examples/lab"
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(DEMO) build dist .pytest_cache .mypy_cache .ruff_cache

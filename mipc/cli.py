@@ -1,0 +1,156 @@
+"""The command line: parses options, calls one command module, reports. No logic lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mipc import __version__
+from mipc.diagnostics import Diagnostics, render
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "github"]),
+        default="text",
+        show_default=True,
+        help="How to report diagnostics.",
+    )(func)
+
+
+def strict_option(func: F) -> F:
+    return click.option("--strict", is_flag=True, help="Treat warnings as errors.")(func)
+
+
+def inventory_argument(func: F) -> F:
+    return click.argument(
+        "inventory", required=False, type=click.Path(path_type=Path)
+    )(func)
+
+
+def _inventory(path: Path | None) -> Path:
+    from mipc.pipeline import default_inventory
+
+    return path if path is not None else default_inventory()
+
+
+def use_colour() -> bool:
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+def report(diags: Diagnostics, fmt: str, *, err: bool = True) -> None:
+    """Print diagnostics (text and github to stderr, json to stdout)."""
+    items = diags.sorted()
+    if fmt == "json":
+        click.echo(render(items, "json"))
+        return
+    if not items:
+        return
+    text = render(items, fmt)
+    if fmt == "text" and use_colour():
+        coloured = []
+        for line in text.splitlines():
+            colour = "red" if "] error[" in line or " error[" in line else "yellow"
+            coloured.append(click.style(line, fg=colour))
+        text = "\n".join(coloured)
+    click.echo(text, err=err)
+
+
+def exit_code(diags: Diagnostics, strict: bool) -> int:
+    return 1 if diags.has_errors(strict) else 0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mipc")
+def main() -> None:
+    """mipc, the Managed IP Phone Compiler: desk-phone inventories to static provisioning trees."""
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(path_type=Path))
+def init_command(directory: Path) -> None:
+    """Scaffold the guide's lab inventory in DIRECTORY (new or empty)."""
+    from mipc.commands.init import InitError, scaffold
+
+    try:
+        written = scaffold(directory)
+    except InitError as exc:
+        click.echo(f"mipc init: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"mipc init: cannot write {directory}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: mipc validate {directory}")
+
+
+@main.command("validate")
+@inventory_argument
+@format_option
+@strict_option
+def validate_command(inventory: Path | None, fmt: str, strict: bool) -> None:
+    """Check an inventory against the schema and the guide's rules."""
+    from mipc.pipeline import validate
+
+    target = _inventory(inventory)
+    result = validate(target)
+    diags = result.diagnostics
+    report(diags, fmt)
+    code = exit_code(diags, strict)
+    if fmt == "text":
+        phones = len(result.plan.phones) if result.plan else 0
+        status = "invalid" if code else "valid"
+        click.echo(
+            f"{target}: {status}: {phones} phones, {len(diags.errors)} errors,"
+            f" {len(diags.warnings)} warnings",
+            err=bool(code),
+        )
+    sys.exit(code)
+
+
+@main.command("explain")
+@click.argument("phone")
+@inventory_argument
+@click.option("--only", metavar="GLOB", help="Only settings whose key matches GLOB.")
+@click.option("--layer", metavar="NAME", help="Only settings set by this layer (glob).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--show-secrets", is_flag=True, help="Print secrets instead of <redacted>.")
+def explain_command(
+    phone: str,
+    inventory: Path | None,
+    only: str | None,
+    layer: str | None,
+    fmt: str,
+    show_secrets: bool,
+) -> None:
+    """Show PHONE's effective settings and the layer each came from.
+
+    PHONE is a name, a MAC address in any notation, or a soft phone's computer name.
+    """
+    from mipc.commands.explain import explain, find_phone
+    from mipc.pipeline import validate
+
+    result = validate(_inventory(inventory))
+    if result.plan is None:
+        report(result.diagnostics, "text")
+        sys.exit(1)
+    found = find_phone(result.plan, phone)
+    if found is None:
+        click.echo(
+            f"mipc explain: no phone named or addressed {phone!r}; `mipc export-csv` lists them",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(explain(found, only, layer, fmt, show_secrets))

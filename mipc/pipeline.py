@@ -1,0 +1,109 @@
+"""The pipeline: load → validate → assemble → check → resolve (DESIGN §1).
+
+Each function returns what it built and the diagnostics collected so far; the CLI decides
+what to print and which exit code to give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mipc.assemble import assemble
+from mipc.catalog import load_catalog
+from mipc.diagnostics import Diagnostics, InputError, Position
+from mipc.load import Document, display_name, load_inventory
+from mipc.model import Inventory, PhoneSpec, Plan
+from mipc.resolve import resolve_plan
+from mipc.rules import check, check_phones, option_families
+from mipc.schema import load_schema, validate_document
+
+
+@dataclass
+class Result:
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+    inventory: Inventory | None = None
+    plan: Plan | None = None
+
+
+def default_inventory(cwd: Path | None = None) -> Path:
+    """DESIGN §5: ./mipc.yaml if present, else the current directory."""
+    here = cwd or Path.cwd()
+    candidate = here / "mipc.yaml"
+    return candidate if candidate.is_file() else here
+
+
+def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
+    if not doc.data.get("phone_lists"):
+        return []
+    from mipc.csvlists import read_phone_list
+
+    templates = {
+        str(name): str((t or {}).get("manufacturer", ""))
+        for name, t in (doc.data.get("templates") or {}).items()
+    }
+    # A template's manufacturer may be inherited through extends.
+    raw = doc.data.get("templates") or {}
+    for name in templates:
+        seen: set[str] = set()
+        node = name
+        while not templates[name] and node in raw and node not in seen:
+            seen.add(node)
+            parent = (raw[node] or {}).get("extends")
+            if parent is None or parent not in raw:
+                break
+            templates[name] = str((raw[parent] or {}).get("manufacturer", ""))
+            node = parent
+    phones: list[PhoneSpec] = []
+    for i, entry in enumerate(doc.data.get("phone_lists") or ()):
+        path = doc.root / str(entry)
+        shown = display_name(path, doc.root)
+        if not path.is_file():
+            diags.error(
+                "missing-list",
+                f"phone list {entry} does not exist; fix the path or remove it from phone_lists",
+                doc.positions.get(("phone_lists", i), Position(shown)),
+            )
+            continue
+        phones.extend(
+            read_phone_list(
+                path,
+                shown,
+                diags,
+                catalog=load_catalog(),
+                templates={k: v for k, v in templates.items() if v},
+            )
+        )
+    return phones
+
+
+def load_model(target: Path) -> tuple[Inventory | None, Diagnostics]:
+    """Load, validate and assemble; the model is None when the input is invalid."""
+    diags = Diagnostics()
+    try:
+        doc = load_inventory(target)
+    except InputError as exc:
+        return None, exc.diagnostics
+    if not validate_document(doc, diags):
+        return None, diags
+    lists = _read_lists(doc, diags)
+    if diags.errors:
+        return None, diags
+    return assemble(doc, lists, diags), diags
+
+
+def validate(target: Path) -> Result:
+    """Schema, rules and resolution (vendor rules need effective values)."""
+    inventory, diags = load_model(target)
+    result = Result(diagnostics=diags, inventory=inventory)
+    if inventory is None:
+        return result
+    catalog = load_catalog()
+    check(inventory, catalog, diags)
+    if diags.errors:
+        return result
+    plan = resolve_plan(inventory, catalog, diags)
+    families = option_families(load_schema()["$defs"]["options"])
+    check_phones(plan.phones, inventory, catalog, families, diags)
+    result.plan = plan
+    return result

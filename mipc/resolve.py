@@ -1,0 +1,511 @@
+"""The resolve stage: effective settings per phone, with the layer that set each leaf.
+
+Layers, weakest first (DESIGN §3): the catalog's defaults for the family and model →
+``defaults:`` → the location chain → the template chain → the phone (its YAML entry, or its
+CSV row). Layers are flat mappings, so stacking is a dictionary update; an explicit ``null``
+was dropped when the layer was built, which returns the key to the value below.
+
+The template and location chains, and everything derived from them (registrations, time,
+firmware, options), are computed once per combination of model, location, template and
+phone overrides, not once per phone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from mipc.addresses import normalize_mac
+from mipc.assemble import flatten_settings, secret_ref, unflatten
+from mipc.catalog import Catalog, Firmware, Model
+from mipc.diagnostics import Diagnostics, Position
+from mipc.model import (
+    Appearance,
+    EffectivePhone,
+    Inventory,
+    PhoneSpec,
+    Plan,
+    Qos,
+    Registration,
+    Secret,
+    SecretRef,
+    Setting,
+    TimeSettings,
+)
+from mipc.resources import data_dir
+from mipc.rules import dscp_value, did_you_mean, station_names
+from mipc.timezones import TimeZone, UnknownTimeZone, lookup
+
+DEFAULT_LOCATION = "<Default Location>"
+IDENTITY = frozenset({"type", "manufacturer", "model"})
+Flat = dict[str, Setting]
+
+
+@cache
+def _builtin_defaults() -> dict[str, Any]:
+    with (data_dir() / "defaults.json").open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+@cache
+def catalog_layer(family: str, model_id: str) -> Mapping[str, Setting]:
+    """The catalog's defaults for one model: the weakest layer."""
+    d = _builtin_defaults()
+    out: Flat = {}
+    for part in (
+        d["all"],
+        d["families"].get(family, {}),
+        d["models"].get(model_id, {}),
+    ):
+        out.update(flatten_settings(part, "catalog", None, ()))
+    return MappingProxyType(out)
+
+
+@dataclass(frozen=True)
+class _Combo:
+    """What every phone of one model, location, template and override set shares."""
+
+    settings: Mapping[str, Setting]
+    registration_group: str
+    registrations: tuple[Registration, ...]
+    secure: bool
+    audio_protocol: str
+    firmware: Firmware | None
+    language: str
+    time: TimeSettings
+    qos: Qos
+    options: Mapping[str, Any]
+    extra: Mapping[str, Any]
+    config_files: tuple[str, ...]
+    admin_password: Secret | None
+    type: str
+    digest: str
+
+
+class Resolver:
+    """Resolves every phone of an inventory; collects problems into diags."""
+
+    def __init__(self, inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
+        self.inv = inventory
+        self.catalog = catalog
+        self.diags = diags
+        self._templates: dict[str, Flat] = {}
+        self._locations: dict[str, Flat] = {}
+        self._combos: dict[tuple[Any, ...], _Combo | None] = {}
+        self._groups: dict[str, tuple[Registration, ...]] = {}
+        self._secrets: dict[SecretRef, Secret | None] = {}
+        self._zones: dict[str, TimeZone | None] = {}
+        self._stations = self._station_table()
+
+    # --- chains ------------------------------------------------------------------------
+
+    def template_chain(self, name: str | None) -> Flat:
+        if name is None or name not in self.inv.templates:
+            return {}
+        cached = self._templates.get(name)
+        if cached is not None:
+            return cached
+        chain: list[str] = []
+        node: str | None = name
+        while node is not None and node in self.inv.templates and node not in chain:
+            chain.append(node)
+            node = self.inv.templates[node].extends
+        out: Flat = {}
+        for tmpl in reversed(chain):
+            out.update(self.inv.templates[tmpl].layer)
+        self._templates[name] = out
+        return out
+
+    def location_chain(self, name: str | None) -> Flat:
+        name = name or DEFAULT_LOCATION
+        cached = self._locations.get(name)
+        if cached is not None:
+            return cached
+        chain: list[str] = []
+        node: str | None = name
+        while node is not None and node in self.inv.locations and node not in chain:
+            chain.append(node)
+            parent = self.inv.locations[node].parent
+            if parent is None and node != DEFAULT_LOCATION:
+                parent = DEFAULT_LOCATION
+            node = parent
+        out: Flat = {}
+        for loc in reversed(chain):
+            out.update(self.inv.locations[loc].layer)
+        self._locations[name] = out
+        return out
+
+    # --- values ------------------------------------------------------------------------
+
+    def group_registrations(self, name: str) -> tuple[Registration, ...]:
+        cached = self._groups.get(name)
+        if cached is not None:
+            return cached
+        group = self.inv.registration_groups[name]
+        out: list[Registration] = []
+        for i, entry in enumerate(group.entries, start=1):
+            if entry.kind == "line":
+                line = self.inv.lines[str(entry.ref)]
+                out.extend(
+                    Registration(i, "line", server.address, line.port, line.transport)
+                    for server in self.inv.site.servers
+                )
+            elif entry.kind == "managed_proxy":
+                proxy = self.inv.managed_proxies[str(entry.ref)]
+                out.append(Registration(i, "managed_proxy", proxy.address, proxy.port, proxy.transport))
+            elif entry.kind == "manual":
+                out.append(
+                    Registration(i, "manual", str(entry.address), entry.port, entry.transport)
+                )
+            else:
+                domain = entry.address or self.inv.site.domain
+                out.append(Registration(i, "dns_srv", domain, None, entry.transport))
+        result = tuple(out)
+        self._groups[name] = result
+        return result
+
+    def secret(self, ref: SecretRef, owner: str, position: Position | None) -> Secret | None:
+        if ref in self._secrets:
+            return self._secrets[ref]
+        value: str | None = None
+        if ref.env is not None:
+            value = os.environ.get(ref.env)
+            if value is None:
+                self.diags.error(
+                    "missing-secret",
+                    f"{owner}: environment variable {ref.env} is not set; export it before"
+                    " the build",
+                    position,
+                )
+        elif ref.file is not None:
+            path = Path(self.inv.root) / ref.file
+            try:
+                value = path.read_text(encoding="utf-8")
+                value = value[:-1] if value.endswith("\n") else value
+                value = value[:-1] if value.endswith("\r") else value
+            except (OSError, UnicodeDecodeError) as exc:
+                self.diags.error(
+                    "missing-secret",
+                    f"{owner}: cannot read secret file {ref.file}: {getattr(exc, 'strerror', exc)}",
+                    position,
+                )
+        secret = Secret(value, ref.describe()) if value is not None else None
+        self._secrets[ref] = secret
+        return secret
+
+    def zone(self, name: str, position: Position | None) -> TimeZone | None:
+        if name in self._zones:
+            return self._zones[name]
+        try:
+            zone: TimeZone | None = lookup(name)
+        except UnknownTimeZone as exc:
+            hint = f"; did you mean {exc.suggestions[0]!r}?" if exc.suggestions else ""
+            self.diags.error("unknown-time-zone", f"time zone {name!r} is not known{hint}", position)
+            zone = None
+        self._zones[name] = zone
+        return zone
+
+    # --- phones --------------------------------------------------------------------------
+
+    def model_of(self, phone: PhoneSpec, tmpl: Flat) -> Model | None:
+        layered = {**tmpl, **{k: v for k, v in phone.layer.items() if k in IDENTITY}}
+        model = layered.get("model")
+        if model is None:
+            return None  # reported by the check stage (no template, no model)
+        maker = layered.get("manufacturer")
+        found = self.catalog.find_model(str(model.value), str(maker.value) if maker else None)
+        if found is not None and maker is not None and found.manufacturer != maker.value:
+            self.diags.error(
+                "wrong-manufacturer",
+                f"model {model.value!r} is made by {found.manufacturer}, not {maker.value}",
+                maker.position,
+            )
+            return None
+        return found
+
+    def combo(self, phone: PhoneSpec, model: Model, tmpl: Flat) -> _Combo | None:
+        overrides = tuple(
+            sorted((k, repr(v.value)) for k, v in phone.layer.items())
+        )
+        key = (model.id, phone.location or DEFAULT_LOCATION, phone.template, overrides)
+        if key in self._combos:
+            return self._combos[key]
+        settings: Flat = dict(catalog_layer(model.family, model.id))
+        settings.update(self.inv.defaults)
+        settings.update(self.location_chain(phone.location))
+        settings.update(tmpl)
+        settings.update(phone.layer)
+        result = self._compute(settings, model, phone)
+        self._combos[key] = result
+        return result
+
+    def _compute(self, settings: Flat, model: Model, phone: PhoneSpec) -> _Combo | None:
+        errors = len(self.diags.errors)
+        owner = f"template {phone.template!r}" if phone.template else f"phone {phone.name!r}"
+
+        def value(key: str) -> Any:
+            s = settings.get(key)
+            return s.value if s is not None else None
+
+        def pos(key: str) -> Position | None:
+            s = settings.get(key)
+            return s.position if s is not None else phone.position
+
+        group = value("registration_group")
+        if group is None:
+            group = "<Default Registration Group>"
+        if group not in self.inv.registration_groups:
+            self.diags.error(
+                "no-registration-group",
+                f"{owner}: no registration group; set registration_group"
+                f" (or define {group!r}){did_you_mean(group, self.inv.registration_groups)}",
+                pos("registration_group"),
+            )
+            return None
+        if self.inv.registration_groups[group].external:
+            return None  # reported by the check stage
+        registrations = self.group_registrations(group)
+        secure = any(r.transport == "tls" for r in registrations)
+        firmware = self._firmware(model, value("firmware"), pos("firmware"), owner)
+        language = self.catalog.language_id(str(value("language"))) or "English_United_States"
+        zone = self.zone(str(value("time_zone")), pos("time_zone"))
+        sntp = str(value("sntp_server"))
+        servers = (
+            tuple(s.address for s in self.inv.site.servers) if sntp == "ic-server" else (sntp,)
+        )
+        rtp = dscp_value(value("qos.rtp_dscp"))
+        sip = dscp_value(value("qos.sip_dscp"))
+        nested = unflatten(settings)
+        config_files = value("config_files") or ()
+        if isinstance(config_files, str):
+            config_files = tuple(f.strip() for f in config_files.split(",") if f.strip())
+        admin = secret_ref(value("admin_password"))
+        admin_secret = self.secret(admin, owner, pos("admin_password")) if admin else None
+        if zone is None or rtp is None or sip is None or len(self.diags.errors) > errors:
+            return None
+        digest = hashlib.sha256(
+            repr(sorted((k, repr(v.value)) for k, v in settings.items())).encode()
+            + model.id.encode()
+        ).hexdigest()
+        return _Combo(
+            settings=MappingProxyType(settings),
+            registration_group=group,
+            registrations=registrations,
+            secure=secure,
+            audio_protocol=str(value("audio_protocol")),
+            firmware=firmware,
+            language=language,
+            time=TimeSettings(zone, servers, bool(value("time_overrides_dhcp"))),
+            qos=Qos(rtp, sip),
+            options=MappingProxyType(nested.get("options", {})),
+            extra=MappingProxyType(nested.get("extra", {})),
+            config_files=tuple(str(f) for f in config_files),
+            admin_password=admin_secret,
+            type=str(value("type")),
+            digest=digest,
+        )
+
+    def _firmware(
+        self, model: Model, wanted: Any, position: Position | None, owner: str
+    ) -> Firmware | None:
+        if model.family == "softphone":
+            return None
+        version = str(wanted or "latest")
+        if version == "latest":
+            version = self.inv.firmware_pins.get(model.id, "latest")
+        if version == "latest":
+            found = self.catalog.latest_firmware(model.id)
+        else:
+            found = self.catalog.find_firmware(model.id, version)
+        if found is None:
+            known = ", ".join(f.version for f in self.catalog.firmware_for(model.id)) or "none"
+            self.diags.error(
+                "unknown-firmware",
+                f"{owner}: firmware {version!r} is not listed for the {model.display}"
+                f" (known: {known})",
+                position,
+            )
+        return found
+
+    def _station_table(self) -> dict[str, tuple[PhoneSpec, Any]]:
+        table: dict[str, tuple[PhoneSpec, Any]] = {}
+        for phone in self.inv.phones:
+            private = [a for a in phone.appearances if a.kind == "private"]
+            for station, app in zip(station_names(phone), private, strict=True):
+                table.setdefault(station, (phone, app))
+        return table
+
+    def phone(self, spec: PhoneSpec) -> EffectivePhone | None:
+        tmpl = self.template_chain(spec.template)
+        model = self.model_of(spec, tmpl)
+        if model is None:
+            return None
+        combo = self.combo(spec, model, tmpl)
+        if combo is None:
+            return None
+        mac = normalize_mac(spec.address) if spec.address else None
+        computer = spec.address if spec.address and mac is None else None
+        appearances = self._appearances(spec, combo)
+        if appearances is None:
+            return None
+        own = {
+            "name": Setting(spec.name, spec.origin_layer, spec.position),
+        }
+        if spec.address is not None:
+            own["address"] = Setting(
+                mac or computer, spec.origin_layer, spec.address_position or spec.position
+            )
+        if spec.template is not None:
+            own["template"] = Setting(spec.template, spec.origin_layer, spec.position)
+        own["location"] = Setting(
+            spec.location or DEFAULT_LOCATION, spec.origin_layer, spec.position
+        )
+        settings = {**combo.settings, **own}
+        h = hashlib.sha256(combo.digest.encode())
+        h.update(repr((spec.name, mac, computer, appearances)).encode())
+        return EffectivePhone(
+            name=spec.name,
+            model=model,
+            type=combo.type,
+            mac=mac,
+            computer_name=computer,
+            template=spec.template,
+            location=spec.location or DEFAULT_LOCATION,
+            registration_group=combo.registration_group,
+            registrations=combo.registrations,
+            secure=combo.secure,
+            audio_protocol=combo.audio_protocol,
+            firmware=combo.firmware,
+            language=combo.language,
+            time=combo.time,
+            qos=combo.qos,
+            appearances=appearances,
+            options=combo.options,
+            extra=combo.extra,
+            config_files=combo.config_files,
+            admin_password=combo.admin_password,
+            settings=MappingProxyType(settings),
+            digest=h.hexdigest(),
+        )
+
+    def _appearances(self, spec: PhoneSpec, combo: _Combo) -> tuple[Appearance, ...] | None:
+        out: list[Appearance] = []
+        names = iter(station_names(spec))
+        calls = int(combo.options.get("calls_per_line_key", 4))
+        owner = f"phone {spec.name!r}"
+        for index, app in enumerate(spec.appearances, start=1):
+            if app.kind == "private":
+                station = next(names)
+                label = app.label or (spec.name if index == 1 else str(app.extension))
+                user = _user_part(app.identification_address) or str(app.extension)
+                password = (
+                    self.secret(app.auth_password, owner, app.position)
+                    if app.auth_password
+                    else None
+                )
+                out.append(
+                    Appearance(
+                        index=index,
+                        kind="private",
+                        station=station,
+                        extension=str(app.extension),
+                        label=label,
+                        display_name=app.display_name or label,
+                        user=user,
+                        auth_user=app.auth_user or (user if password else None),
+                        auth_password=password,
+                        line_keys=app.line_keys,
+                        calls_per_line_key=calls,
+                        registration_group=combo.registration_group,
+                        registrations=combo.registrations,
+                    )
+                )
+            elif app.kind == "shared":
+                found = self._stations.get(str(app.shared))
+                if found is None:
+                    return None  # reported by the check stage
+                owner_phone, target = found
+                user = _user_part(target.identification_address) or str(target.extension)
+                label = app.label or target.label or str(app.shared)
+                password = (
+                    self.secret(target.auth_password, owner, app.position)
+                    if target.auth_password
+                    else None
+                )
+                out.append(
+                    Appearance(
+                        index=index,
+                        kind="shared",
+                        station=str(app.shared),
+                        extension=str(target.extension),
+                        label=label,
+                        display_name=target.display_name or label,
+                        user=user,
+                        auth_user=target.auth_user or (user if password else None),
+                        auth_password=password,
+                        line_keys=app.line_keys,
+                        calls_per_line_key=1,
+                        registration_group=combo.registration_group,
+                        registrations=combo.registrations,
+                    )
+                )
+            else:
+                group = str(app.registration_group)
+                if group not in self.inv.registration_groups:
+                    return None
+                user = _user_part(app.identification_address) or ""
+                password = (
+                    self.secret(app.auth_password, owner, app.position)
+                    if app.auth_password
+                    else None
+                )
+                label = app.label or user
+                out.append(
+                    Appearance(
+                        index=index,
+                        kind="external",
+                        station="",
+                        extension="",
+                        label=label,
+                        display_name=label,
+                        user=user,
+                        auth_user=app.auth_user or (user if password else None),
+                        auth_password=password,
+                        line_keys=app.line_keys,
+                        calls_per_line_key=calls,
+                        registration_group=group,
+                        registrations=self.group_registrations(group),
+                    )
+                )
+        return tuple(out)
+
+
+def _user_part(address: str | None) -> str | None:
+    """The user part of an identification address: sip:7101@10.0.0.1:5060 → 7101."""
+    if not address:
+        return None
+    text = address.strip()
+    for prefix in ("sips:", "sip:"):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+    return text.split("@", 1)[0].strip() or None
+
+
+def resolve_plan(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> Plan:
+    """Effective phones for every phone that resolves; problems go into diags."""
+    resolver = Resolver(inventory, catalog, diags)
+    phones = []
+    for spec in inventory.phones:
+        effective = resolver.phone(spec)
+        if effective is not None:
+            phones.append(effective)
+    phones.sort(key=lambda p: p.name)
+    return Plan(inventory=inventory, phones=tuple(phones))

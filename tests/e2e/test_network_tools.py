@@ -1,0 +1,172 @@
+"""The generated network files pass the real validators (dhcpd, Kea, dnsmasq, BIND, nginx).
+
+Each validator also gets a broken copy, to show that it really reads the file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mipc.network import (
+    NetPhone,
+    NetServer,
+    NetworkPlan,
+    render_network,
+    render_nginx,
+    render_nginx_cache,
+)
+from tests.tooling import require_tool, write_nginx_prefix
+
+pytestmark = pytest.mark.e2e
+
+PLAN = NetworkPlan(
+    domain="lab.voip",
+    provisioning_url="http://provision.lab.voip:8088/",
+    servers=(NetServer("vm40ic1", "10.250.1.151"), NetServer("vm40ic2", "10.250.1.152")),
+    sip_port_udp=8060,
+    sip_port_tcp=8060,
+    sip_port_tls=8061,
+    time_offset=-18000,
+    time_servers=("10.250.1.5", "10.250.0.2"),
+    tftp_server="10.250.1.151",
+    provisioning_host_address=("10.250.1.151", "10.250.1.152"),
+    phones=(
+        NetPhone("PolycomLobby1", "0004f2aabbcc", None, "polycom"),
+        NetPhone("Agent420", "00908f602aac", "420hd.img", "audiocodes"),
+        NetPhone("Agent405", "00908f602aad", "405.img", "genesys"),
+        NetPhone("Agent405HD", "00908f602aae", "405hd.img", "genesys"),
+        NetPhone("Iss1", "000b82112233", "sip100.img", "iss"),
+        NetPhone("Iss2", "000b82112234", "sip200.img", "iss"),
+    ),
+    default_boot_file="sip200.img",
+    dns_servers=("10.250.1.5",),
+    voice_vlan=100,
+    nameserver=NetServer("ns1", "10.250.1.5"),
+)
+
+PLANS = {
+    "lab": PLAN,
+    "minimal": NetworkPlan(
+        domain="voice.example.net",
+        provisioning_url="https://prov.example.net/phones/",
+        servers=(NetServer("ic1", "192.0.2.21"),),
+        sip_port_udp=5060,
+        sip_port_tcp=0,
+        sip_port_tls=0,
+        time_offset=3600,
+        time_servers=(),
+        tftp_server="",
+        provisioning_host_address="192.0.2.21",
+        phones=(),
+        default_boot_file=None,
+    ),
+}
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
+
+
+def ok(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    result = run(cmd)
+    assert result.returncode == 0, f"{cmd}: rc={result.returncode}\n{result.stdout}{result.stderr}"
+    return result
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture(params=sorted(PLANS))
+def files(request: pytest.FixtureRequest) -> dict[str, bytes]:
+    return render_network(PLANS[request.param])
+
+
+def test_dhcpd(tmp_path: Path, files: dict[str, bytes]) -> None:
+    dhcpd = require_tool("dhcpd")
+    conf = write(tmp_path, "dhcpd.conf", files["dhcpd.conf"])
+    ok([dhcpd, "-t", "-cf", str(conf)])
+    # The example subnet, uncommented, is valid too.
+    text = files["dhcpd.conf"].decode()
+    example = text[text.index("# subnet ") :]
+    uncommented = "\n".join(line[2:] for line in example.splitlines())
+    edited = write(tmp_path, "edited.conf", (text + uncommented + "\n").encode())
+    ok([dhcpd, "-t", "-cf", str(edited)])
+    broken = write(tmp_path, "broken.conf", files["dhcpd.conf"] + b"option mipc-nonexistent 1;\n")
+    assert run([dhcpd, "-t", "-cf", str(broken)]).returncode != 0
+
+
+def test_kea(tmp_path: Path, files: dict[str, bytes]) -> None:
+    kea = require_tool("kea-dhcp4")
+    conf = write(tmp_path, "kea-dhcp4.json", files["kea-dhcp4.json"])
+    ok([kea, "-t", str(conf)])
+    broken = files["kea-dhcp4.json"].replace(b'"time-offset"', b'"time-offzet"')
+    assert run([kea, "-t", str(write(tmp_path, "broken.json", broken))]).returncode != 0
+
+
+def test_dnsmasq(tmp_path: Path, files: dict[str, bytes]) -> None:
+    dnsmasq = require_tool("dnsmasq")
+    conf = write(tmp_path, "dnsmasq.conf", files["dnsmasq.conf"])
+    result = ok([dnsmasq, "--test", f"--conf-file={conf}"])
+    assert "syntax check OK" in result.stderr
+    broken = write(tmp_path, "broken.conf", files["dnsmasq.conf"] + b"dhcp-option=option:nope,1\n")
+    assert run([dnsmasq, "--test", f"--conf-file={broken}"]).returncode != 0
+
+
+def test_bind_zone(tmp_path: Path, files: dict[str, bytes]) -> None:
+    checkzone = require_tool("named-checkzone")
+    compilezone = require_tool("named-compilezone")
+    (zone_name,) = [name for name in files if name.endswith(".zone")]
+    domain = zone_name.removesuffix(".zone")
+    zone = write(tmp_path, zone_name, files[zone_name])
+    result = ok([checkzone, "-S", "fail", domain, str(zone)])
+    # named-checkzone only warns (rc 0) about SRV targets without addresses: no warnings wanted.
+    assert "has no address records" not in result.stdout + result.stderr
+    assert "loaded serial" in result.stdout
+    expanded = ok([compilezone, "-q", "-o", "-", domain, str(zone)]).stdout
+    srv = [line.split() for line in expanded.splitlines() if " SRV" in line]
+    assert srv and all(fields[-1].endswith(f".{domain}.") for fields in srv)
+    broken = write(tmp_path, "broken.zone", files[zone_name] + b"bad IN A 300.1.1.1\n")
+    assert run([checkzone, domain, str(broken)]).returncode != 0
+
+
+def test_named_conf_snippet(tmp_path: Path, files: dict[str, bytes]) -> None:
+    checkconf = require_tool("named-checkconf")
+    (zone_name,) = [name for name in files if name.endswith(".zone")]
+    zone = write(tmp_path, zone_name, files[zone_name])
+    snippet = files["named.conf.snippet"].decode()
+    assert f'"/etc/bind/{zone_name}"' in snippet
+    conf = write(
+        tmp_path,
+        "named.conf",
+        snippet.replace(f"/etc/bind/{zone_name}", str(zone)).encode(),
+    )
+    ok([checkconf, "-z", str(conf)])
+
+
+def nginx_check(run_dir: Path, site: bytes) -> subprocess.CompletedProcess[str]:
+    nginx = require_tool("nginx")
+    main = write_nginx_prefix(run_dir, site)
+    return run([nginx, "-t", "-q", "-p", f"{run_dir}/", "-c", str(main), "-e", "stderr"])
+
+
+def test_nginx_site(tmp_path: Path) -> None:
+    (tmp_path / "up").mkdir()
+    site = render_nginx("provision.lab.voip", str(tmp_path / "www"), str(tmp_path / "up"), "8088")
+    result = nginx_check(tmp_path / "run", site)
+    assert result.returncode == 0, result.stderr
+    broken = site.replace(b"autoindex off;", b"autoindex maybe;")
+    assert nginx_check(tmp_path / "run2", broken).returncode != 0
+
+
+def test_nginx_cache_site(tmp_path: Path) -> None:
+    site = render_nginx_cache(
+        "provision.branch.lab.voip", "http://127.0.0.1:8088/", str(tmp_path / "cache"), "8089"
+    )
+    result = nginx_check(tmp_path / "run", site)
+    assert result.returncode == 0, result.stderr
