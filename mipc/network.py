@@ -113,7 +113,6 @@ class NetworkPlan:
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _MAC = re.compile(r"^[0-9a-f]{12}$")
 _BOOT_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 # Characters that could end a quoted string or a statement in one of the output dialects.
 _HOSTILE = re.compile(r"[\s\"'`;{}\\#$,]|[\x00-\x1f\x7f]")
 # Model part of a recovery image name: sip100.img -> SIP100, 420hd.img -> 420HD.
