@@ -8,6 +8,7 @@ dictionary updates.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +21,6 @@ from mipc.model import (
     AppearanceSpec,
     GroupEntry,
     Inventory,
-    Layer,
     Line,
     Location,
     ManagedProxy,
@@ -134,9 +134,7 @@ def secret_ref(value: Any) -> SecretRef | None:
     return None
 
 
-def _appearance(
-    data: Mapping[str, Any], path: JsonPath, doc: Document | None
-) -> AppearanceSpec:
+def _appearance(data: Mapping[str, Any], path: JsonPath, doc: Document | None) -> AppearanceSpec:
     position = doc.positions.get(path) if doc is not None else None
     if "shared" in data:
         return AppearanceSpec(
@@ -307,10 +305,8 @@ def source_digest(doc: Document, phone_lists: list[PhoneSpec]) -> str:
     h = hashlib.sha256()
     for path in doc.files:
         h.update(path.name.encode() + b"\0")
-        try:
+        with contextlib.suppress(OSError):
             h.update(Path(path).read_bytes())
-        except OSError:
-            pass
     for phone in phone_lists:
         h.update(repr(phone).encode())
     return h.hexdigest()

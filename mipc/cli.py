@@ -32,9 +32,7 @@ def strict_option(func: F) -> F:
 
 
 def inventory_argument(func: F) -> F:
-    return click.argument(
-        "inventory", required=False, type=click.Path(path_type=Path)
-    )(func)
+    return click.argument("inventory", required=False, type=click.Path(path_type=Path))(func)
 
 
 def _inventory(path: Path | None) -> Path:

@@ -129,9 +129,11 @@ def _tab_near(text: str, mark: Any) -> bool:
     if mark.line >= len(lines):
         return False
     line = lines[mark.line]
-    return "\t" in line[: mark.column + 1] or (
-        line.strip() == "" and "\t" in line
-    ) or line.lstrip(" ").startswith("\t")
+    return (
+        "\t" in line[: mark.column + 1]
+        or (line.strip() == "" and "\t" in line)
+        or line.lstrip(" ").startswith("\t")
+    )
 
 
 def _pos(shown: str, mark: Any) -> Position:
@@ -234,7 +236,8 @@ def _node(
             key_pos = _pos(shown, key_event.start_mark)
             if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor:
                 diags.error(
-                    "yaml-key", "a mapping key must be plain text (no lists, maps or anchors)",
+                    "yaml-key",
+                    "a mapping key must be plain text (no lists, maps or anchors)",
                     key_pos,
                 )
                 raise _YamlAbort
@@ -279,8 +282,11 @@ def load_inventory(target: Path) -> Document:
     """Load and merge an inventory; raise InputError with every problem found."""
     diags = Diagnostics()
     if not target.exists():
-        diags.error("no-inventory", f"{target} does not exist; give an inventory file or folder",
-                    Position(str(target)))
+        diags.error(
+            "no-inventory",
+            f"{target} does not exist; give an inventory file or folder",
+            Position(str(target)),
+        )
         raise InputError(diags)
     root, files = inventory_files(target)
     if not files:
@@ -316,9 +322,12 @@ def _merge(into: Document, doc: Document, diags: Diagnostics) -> None:
             existing.extend(value)
             into.positions.setdefault((section,), doc.positions[(section,)])
             continue
-        if section in into.data and (
-            section in NAMED_SECTIONS or section in SINGLE_SECTIONS
-        ) and isinstance(value, dict) and isinstance(into.data[section], dict):
+        if (
+            section in into.data
+            and (section in NAMED_SECTIONS or section in SINGLE_SECTIONS)
+            and isinstance(value, dict)
+            and isinstance(into.data[section], dict)
+        ):
             target = into.data[section]
             for name, entry in value.items():
                 if name in target:

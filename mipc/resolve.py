@@ -40,7 +40,7 @@ from mipc.model import (
     TimeSettings,
 )
 from mipc.resources import data_dir
-from mipc.rules import dscp_value, did_you_mean, station_names
+from mipc.rules import did_you_mean, dscp_value, station_names
 from mipc.timezones import TimeZone, UnknownTimeZone, lookup
 
 DEFAULT_LOCATION = "<Default Location>"
@@ -160,7 +160,9 @@ class Resolver:
                 )
             elif entry.kind == "managed_proxy":
                 proxy = self.inv.managed_proxies[str(entry.ref)]
-                out.append(Registration(i, "managed_proxy", proxy.address, proxy.port, proxy.transport))
+                out.append(
+                    Registration(i, "managed_proxy", proxy.address, proxy.port, proxy.transport)
+                )
             elif entry.kind == "manual":
                 out.append(
                     Registration(i, "manual", str(entry.address), entry.port, entry.transport)
@@ -208,7 +210,9 @@ class Resolver:
             zone: TimeZone | None = lookup(name)
         except UnknownTimeZone as exc:
             hint = f"; did you mean {exc.suggestions[0]!r}?" if exc.suggestions else ""
-            self.diags.error("unknown-time-zone", f"time zone {name!r} is not known{hint}", position)
+            self.diags.error(
+                "unknown-time-zone", f"time zone {name!r} is not known{hint}", position
+            )
             zone = None
         self._zones[name] = zone
         return zone
@@ -232,9 +236,7 @@ class Resolver:
         return found
 
     def combo(self, phone: PhoneSpec, model: Model, tmpl: Flat) -> _Combo | None:
-        overrides = tuple(
-            sorted((k, repr(v.value)) for k, v in phone.layer.items())
-        )
+        overrides = tuple(sorted((k, repr(v.value)) for k, v in phone.layer.items()))
         key = (model.id, phone.location or DEFAULT_LOCATION, phone.template, overrides)
         if key in self._combos:
             return self._combos[key]
@@ -432,7 +434,7 @@ class Resolver:
                 found = self._stations.get(str(app.shared))
                 if found is None:
                     return None  # reported by the check stage
-                owner_phone, target = found
+                _owner_phone, target = found
                 user = _user_part(target.identification_address) or str(target.extension)
                 label = app.label or target.label or str(app.shared)
                 password = (

@@ -92,7 +92,7 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
             _unknown(diags, "template", tmpl.extends, inv.templates, tmpl.position)
     for name, group in inv.registration_groups.items():
         check_name(diags, "registration group", name, group.position)
-    for name, loc in inv.locations.items():
+    for loc in inv.locations.values():
         if loc.parent is not None and loc.parent not in inv.locations:
             _unknown(diags, "location", loc.parent, inv.locations, loc.position)
     _cycles(
@@ -107,7 +107,7 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
         {n: loc.parent for n, loc in inv.locations.items()},
         {n: loc.position for n, loc in inv.locations.items()},
     )
-    for name, proxy in inv.managed_proxies.items():
+    for proxy in inv.managed_proxies.values():
         if proxy.location is not None and proxy.location not in inv.locations:
             _unknown(diags, "location", proxy.location, inv.locations, proxy.position)
     _check_groups(inv, diags)
@@ -552,8 +552,7 @@ def _vendor_rules(
         if allowed is not None and phone.family not in allowed:
             diags.warning(
                 "option-unused",
-                f"{what}: option {option!r} does not apply to the {model.display}; it is"
-                " ignored",
+                f"{what}: option {option!r} does not apply to the {model.display}; it is ignored",
                 where(key),
             )
         if option.startswith("speed_dial") and model.id != "ISS1" and phone.family == "iss":

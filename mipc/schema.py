@@ -195,7 +195,9 @@ def _explain(
                 if sub.relative_schema_path and sub.relative_schema_path[0] == index:
                     _explain(sub, doc, diags, root)
             return
-        keys = sorted({k for b in schema.get("oneOf", ()) for k in _resolve(b, root).get("required", ())})
+        keys = sorted(
+            {k for b in schema.get("oneOf", ()) for k in _resolve(b, root).get("required", ())}
+        )
         diags.error(
             "schema-shape",
             f"expected a mapping with one of the keys {', '.join(keys)}",
@@ -229,16 +231,16 @@ def _explain(
         diags.error("missing-key", f"required key {name!r} is missing", pos, where)
         return
     if kind == "type":
-        wanted = error.validator_value
-        wanted_list = wanted if isinstance(wanted, list) else [wanted]
+        wanted: Any = error.validator_value
+        wanted_list = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
         words = " or ".join(_WANTS.get(w, w) for w in wanted_list)
-        diags.error(
-            "wrong-type", f"expected {words}, got {_type_name(error.instance)}", pos, where
-        )
+        diags.error("wrong-type", f"expected {words}, got {_type_name(error.instance)}", pos, where)
         return
     if kind == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
-        hint = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1)
+        values: Any = error.validator_value
+        allowed = [str(v) for v in values]
+        options = ", ".join(allowed)
+        hint = difflib.get_close_matches(str(error.instance), allowed, n=1)
         more = f"; did you mean {hint[0]!r}?" if hint else ""
         diags.error(
             "not-allowed",
@@ -250,7 +252,11 @@ def _explain(
     if kind in ("minimum", "maximum"):
         lo = schema.get("minimum")
         hi = schema.get("maximum")
-        rng = f"{lo} to {hi}" if lo is not None and hi is not None else f"{kind} {error.validator_value}"
+        rng = (
+            f"{lo} to {hi}"
+            if lo is not None and hi is not None
+            else f"{kind} {error.validator_value}"
+        )
         diags.error("out-of-range", f"{error.instance} is out of range ({rng})", pos, where)
         return
     if kind == "pattern":
@@ -267,4 +273,3 @@ def _explain(
         diags.error("bad-size", error.message, pos, where)
         return
     diags.error("schema", error.message, pos, where)
-

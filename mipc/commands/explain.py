@@ -47,7 +47,9 @@ def computed(phone: EffectivePhone, show_secrets: bool) -> dict[str, Any]:
         "address": phone.address,
         "registration_group": phone.registration_group,
         "registrations": [
-            f"{r.entry}: {r.kind} {r.address}" + (f":{r.port}" if r.port else "") + f" {r.transport}"
+            f"{r.entry}: {r.kind} {r.address}"
+            + (f":{r.port}" if r.port else "")
+            + f" {r.transport}"
             for r in phone.registrations
         ],
         "firmware": phone.firmware.version if phone.firmware else None,
