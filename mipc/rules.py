@@ -456,6 +456,19 @@ def check_phones(
                         f" only, not the {model.display}",
                         phone_pos(inv, phone),
                     )
+        for reg in phone.registrations:
+            if reg.kind != "managed_proxy":
+                continue
+            proxy = next(
+                (p for p in inv.managed_proxies.values() if p.address == reg.address), None
+            )
+            if proxy is not None and proxy.location not in (None, phone.location):
+                diags.error(
+                    "proxy-location",
+                    f"phone {phone.name!r} is in location {phone.location!r}, but managed proxy"
+                    f" {proxy.name!r} serves {proxy.location!r}; use a group for its location",
+                    where("registration_group") or phone_pos(inv, phone),
+                )
         if phone.family == "softphone" and phone.mac is not None:
             diags.error(
                 "softphone-address",
