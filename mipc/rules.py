@@ -111,26 +111,39 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
         if proxy.location is not None and proxy.location not in inv.locations:
             _unknown(diags, "location", proxy.location, inv.locations, proxy.position)
     _check_groups(inv, diags)
-    for layer_owner, layer in _layers(inv):
-        _check_layer_refs(inv, catalog, layer, layer_owner, diags)
+    for _owner, layer, template in _layers(inv):
+        _check_layer_refs(inv, catalog, layer, template, diags)
     _check_phones(inv, catalog, diags)
 
 
-def _layers(inv: Inventory) -> Iterable[tuple[str, Mapping[str, Setting]]]:
-    yield "defaults", inv.defaults
+def _layers(inv: Inventory) -> Iterable[tuple[str, Mapping[str, Setting], str | None]]:
+    """Every settings layer, with the template whose chain lies below it."""
+    yield "defaults", inv.defaults, None
     for name, loc in inv.locations.items():
-        yield f"location {name}", loc.layer
+        yield f"location {name}", loc.layer, None
     for name, tmpl in inv.templates.items():
-        yield f"template {name}", tmpl.layer
+        yield f"template {name}", tmpl.layer, tmpl.extends
     for phone in inv.phones:
-        yield f"phone {phone.name}", phone.layer
+        yield f"phone {phone.name}", phone.layer, phone.template
+
+
+def inherited(inv: Inventory, template: str | None, key: str) -> Setting | None:
+    """The value a template chain gives key (nearest template first)."""
+    seen: set[str] = set()
+    while template is not None and template in inv.templates and template not in seen:
+        seen.add(template)
+        setting = inv.templates[template].layer.get(key)
+        if setting is not None:
+            return setting
+        template = inv.templates[template].extends
+    return None
 
 
 def _check_layer_refs(
     inv: Inventory,
     catalog: Catalog,
     layer: Mapping[str, Setting],
-    owner: str,
+    below: str | None,
     diags: Diagnostics,
 ) -> None:
     group = layer.get("registration_group")
@@ -146,7 +159,7 @@ def _check_layer_refs(
                 group.position,
             )
     model = layer.get("model")
-    manufacturer = layer.get("manufacturer")
+    manufacturer = layer.get("manufacturer") or inherited(inv, below, "manufacturer")
     if model is not None:
         maker = str(manufacturer.value) if manufacturer is not None else None
         found = catalog.find_model(str(model.value), maker)
@@ -557,10 +570,21 @@ def _vendor_rules(
                 f" {phone.registration_group!r} has {len(entries)} entries",
                 where("registration_group") or phone_pos(inv, phone),
             )
+    warned: set[str] = set()
     for key in sorted(phone.settings):
         if not key.startswith("options."):
             continue
         option = key.split(".")[1]
+        layer = phone.settings[key].layer
+        # defaults: and locations apply to every family; only a template or a phone that
+        # names an option for a family that ignores it deserves a warning.
+        if (
+            option in warned
+            or layer in ("catalog", "defaults", "site")
+            or layer.startswith("location")
+        ):
+            continue
+        warned.add(option)
         allowed = families.get(option)
         if allowed is not None and phone.family not in allowed:
             diags.warning(

@@ -130,8 +130,22 @@ def coerce(value: Any, node: Schema | None, root: Schema) -> Any:
     return value
 
 
+def drop_nulls(value: Any) -> Any:
+    """Remove keys set to null: in a layer, null means "not set here" (DESIGN §3)."""
+    if isinstance(value, dict):
+        for key in [k for k, v in value.items() if v is None]:
+            del value[key]
+        for child in value.values():
+            drop_nulls(child)
+    elif isinstance(value, list):
+        for child in value:
+            drop_nulls(child)
+    return value
+
+
 def coerce_document(doc: Document, name: str = "inventory") -> None:
     root = load_schema(name)
+    drop_nulls(doc.data)
     coerce(doc.data, root, root)
 
 
