@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gc
 import io
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -108,7 +109,7 @@ _TYPES = {
 TYPE_SPELLING = {"workstation": "Workstation", "stand-alone": "Stand-alone Phone"}
 _SPACES = re.compile(r"\s+")
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.")
-_SIP_URI = re.compile(r"\A\s*sips?\s*:\s*([^@\s]+)\s*@\s*[^@\s]*\s*\Z", re.IGNORECASE)
+_SIP_URI = re.compile(r"\A\s*sips?\s*:\s*([^@\s]+)\s*@[^@]*\Z", re.IGNORECASE)
 _USER_PART = re.compile(r"\A[^@\s:;,<>\"]+\Z")
 
 
@@ -153,15 +154,16 @@ def read_phone_list(
     catalog: Catalog | None = None,
     templates: Mapping[str, str | TemplateFacts] | None = None,
     groups: Collection[str] | None = None,
-    doubts: bool = True,
+    doubts: bool = False,
 ) -> list[PhoneSpec]:
     """The phones of one CSV list; problems are added to ``diags`` at ``shown:row:column``.
 
     ``templates`` maps template names to their manufacturer (or :class:`TemplateFacts`); with
     it, unknown templates are row errors and labels on non-Polycom templates are dropped.
     ``groups`` (registration group names), when given, makes an unknown Proxy Group a row
-    error. ``doubts=False`` leaves the keep-the-value warnings (vendor prefix, end of life) to
-    the rules stage.
+    error. The keep-the-value warnings (vendor prefix against the manufacturer, end-of-life
+    model) are given only with ``doubts=True`` (``import-csv``); at build time the rules stage
+    gives them for every phone.
     """
     return parse_phone_list(
         path, shown, diags, catalog=catalog, templates=templates, groups=groups, doubts=doubts
@@ -176,7 +178,7 @@ def parse_phone_list(
     catalog: Catalog | None = None,
     templates: Mapping[str, str | TemplateFacts] | None = None,
     groups: Collection[str] | None = None,
-    doubts: bool = True,
+    doubts: bool = False,
 ) -> PhoneList:
     """Like :func:`read_phone_list`, with the layout, severity and rejected rows."""
     result = PhoneList()
@@ -193,9 +195,7 @@ def parse_phone_list(
             return result
         raw = path.read_bytes()
     except OSError as exc:
-        diags.error(
-            "unreadable", f"cannot read phone list: {exc.strerror or exc}", Position(shown)
-        )
+        diags.error("unreadable", f"cannot read phone list: {exc.strerror or exc}", Position(shown))
         result.severe = result.unreadable = True
         return result
     return parse_phone_list_bytes(
@@ -245,7 +245,7 @@ def parse_phone_list_bytes(
     catalog: Catalog | None = None,
     templates: Mapping[str, str | TemplateFacts] | None = None,
     groups: Collection[str] | None = None,
-    doubts: bool = True,
+    doubts: bool = False,
     result: PhoneList | None = None,
 ) -> PhoneList:
     """Read a list from its bytes (see :func:`read_phone_list`)."""
@@ -260,9 +260,7 @@ def parse_phone_list_bytes(
         return result
     decoded = decode(raw)
     if decoded is None:
-        diags.error(
-            "not-text", "the file is neither UTF-8 nor Windows-1252 text", Position(shown)
-        )
+        diags.error("not-text", "the file is neither UTF-8 nor Windows-1252 text", Position(shown))
         result.severe = True
         return result
     text, result.encoding = decoded
@@ -279,9 +277,15 @@ def parse_phone_list_bytes(
         )
         result.severe = True
         return result
-    _Reader(shown, diags, catalog or load_catalog(), templates, groups, doubts, result).run(
-        records
-    )
+    reader_ = _Reader(shown, diags, catalog or load_catalog(), templates, groups, doubts, result)
+    # The rows make many small acyclic objects: the cyclic collector only slows them down.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        reader_.run(records)
+    finally:
+        if collecting:
+            gc.enable()
     return result
 
 
@@ -316,6 +320,9 @@ class _Reader:
         self.result = result
         self.makers = {m.casefold(): m for m in catalog.manufacturers}
         self.header: dict[str, tuple[int, str]] = {}  # canonical -> (index, as written)
+        self.written: dict[str, str] = {}  # canonical -> header as written
+        self.type_cache: dict[str, str | None] = {}
+        self.maker_cache: dict[str, str | None] = {}
         self.names: dict[str, int] = {}
         self.macs: dict[str, int] = {}
         self.computers: dict[str, int] = {}
@@ -332,7 +339,7 @@ class _Reader:
         header_row = header_at + 1
         if not self.read_header(records[header_at], header_row):
             return
-        width = max(index for index, _ in self.header.values()) + 1
+        width = max(i for i, cell in enumerate(records[header_at]) if cell.strip()) + 1
         for i in range(header_at + 1, len(records)):
             record = records[i]
             if _blank(record):
@@ -362,14 +369,14 @@ class _Reader:
             if canonical in seen:
                 self.severe(
                     "duplicate-column",
-                    f"column {canonical!r} appears twice (also as {seen[canonical]!r});"
-                    " keep one",
+                    f"column {canonical!r} appears twice (also as {seen[canonical]!r}); keep one",
                     row,
                     written,
                 )
                 return False
             seen[canonical] = written
             self.header[canonical] = (index, written)
+            self.written[canonical] = written
         if NAME not in self.header:
             found = ", ".join(w for _, w in self.header.values()) or "none"
             self.severe(
@@ -399,8 +406,7 @@ class _Reader:
     # --- rows -----------------------------------------------------------------------------
 
     def pos(self, row: int, column: str) -> Position:
-        written = self.header[column][1] if column in self.header else column
-        return Position(self.shown, row, column_name=written)
+        return Position(self.shown, row, 0, self.written.get(column, column))
 
     def reject(self, row: int, column: str, code: str, message: str) -> None:
         self.diags.error(code, f"{message}; row not imported", self.pos(row, column))
@@ -414,8 +420,7 @@ class _Reader:
             extra = next(i for i in range(width, len(record)) if record[i].strip())
             self.diags.warning(
                 "extra-value",
-                f"value {record[extra].strip()!r} is in a column without a header and is"
-                " ignored",
+                f"value {record[extra].strip()!r} is in a column without a header and is ignored",
                 Position(self.shown, row, column_name=f"column {_column_letter(extra)}"),
             )
         values: dict[str, str] = {}
@@ -519,7 +524,9 @@ class _Reader:
         kind = None
         type_text = values.get(TYPE)
         if type_text is not None:
-            kind = _TYPES.get(_fold(type_text))
+            if type_text not in self.type_cache:
+                self.type_cache[type_text] = _TYPES.get(_fold(type_text))
+            kind = self.type_cache[type_text]
             if kind is None:
                 self.reject(
                     row,
@@ -531,7 +538,9 @@ class _Reader:
         maker = None
         maker_text = values.get(MANUFACTURER)
         if maker_text is not None:
-            maker = self.makers.get(_fold(maker_text))
+            if maker_text not in self.maker_cache:
+                self.maker_cache[maker_text] = self.makers.get(_fold(maker_text))
+            maker = self.maker_cache[maker_text]
             if maker is None:
                 close = difflib.get_close_matches(
                     maker_text.casefold(), list(self.makers), n=1, cutoff=0.5
@@ -576,7 +585,7 @@ class _Reader:
                 self.warn(
                     row,
                     MODEL,
-                    "eol-model",
+                    "end-of-life",
                     f"{model.display} is end of life: Genesys no longer supports it",
                 )
         if kind is not None:
@@ -584,7 +593,7 @@ class _Reader:
                 self.warn(
                     row,
                     TYPE,
-                    "iss-workstation-only",
+                    "workstation-only",
                     f"{model.display} is a workstation only, not a stand-alone phone;"
                     " imported as Workstation",
                 )
@@ -612,7 +621,7 @@ class _Reader:
                 " imported without an address",
             )
             return None
-        mac = normalize_mac(text)
+        mac = _fast_mac(text)
         if mac is None:
             self.warn(
                 row,
@@ -625,9 +634,7 @@ class _Reader:
             prefixes = self.catalog.mac_prefixes.get(manufacturer, ())
             if prefixes and not any(mac.startswith(p) for p in prefixes):
                 owners = [m for m in self.catalog.manufacturer_of_prefix(mac) if m != manufacturer]
-                whose = (
-                    f"the {' and '.join(owners)} prefix" if owners else "a prefix"
-                )
+                whose = f"the {' and '.join(owners)} prefix" if owners else "a prefix"
                 expected = " or ".join(format_mac(p + "000000")[:8] for p in prefixes)
                 self.warn(
                     row,
@@ -636,7 +643,7 @@ class _Reader:
                     f"MAC {format_mac(mac)} has {whose} {format_mac(mac)[:8]}, not {manufacturer}'s"
                     f" ({expected}); check the address",
                 )
-        return format_mac(mac)
+        return _format_mac(mac)
 
     def read_appearance(
         self, values: Mapping[str, str], row: int, manufacturer: str | None
@@ -689,7 +696,7 @@ class _Reader:
             (self.names, name.casefold(), NAME, "duplicate-name", f"name {name!r}")
         ]
         if address is not None:
-            if normalize_mac(address) is not None and ":" in address:
+            if ":" in address:  # a MAC as read_address formats it
                 checks.append((self.macs, address, ADDRESS, "duplicate-mac", f"MAC {address}"))
             else:
                 checks.append(
@@ -714,6 +721,26 @@ class _Reader:
         for table, key, *_ in checks:
             table[key] = row
         return True
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _fast_mac(text: str) -> str | None:
+    """:func:`normalize_mac`, with a fast path for bare and colon/dash-separated MACs."""
+    lowered = text.lower()
+    if len(lowered) == 17 and lowered[2] in ":-":
+        candidate = lowered[0:2] + lowered[3:5] + lowered[6:8] + lowered[9:11]
+        candidate += lowered[12:14] + lowered[15:17]
+        if lowered[2::3] == lowered[2] * 5 and _HEX.issuperset(candidate):
+            return candidate
+    elif len(lowered) == 12 and _HEX.issuperset(lowered):
+        return lowered
+    return normalize_mac(text)
+
+
+def _format_mac(mac: str) -> str:
+    return f"{mac[0:2]}:{mac[2:4]}:{mac[4:6]}:{mac[6:8]}:{mac[8:10]}:{mac[10:12]}"
 
 
 def _user_part(text: str) -> str | None:

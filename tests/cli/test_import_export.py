@@ -1,0 +1,169 @@
+"""``run_import`` / ``run_export`` on a copy of the lab inventory."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mipc.exporter import run_export
+from mipc.importer import add_list_entry, run_import
+
+REPO = Path(__file__).parent.parent.parent
+DATA = REPO / "tests" / "data" / "csv"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    target = tmp_path / "lab"
+    shutil.copytree(REPO / "examples" / "lab", target)
+    return target
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run(csvs: list[Path], inventory: Path, **kwargs: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_import(csvs, inventory, out=out, err=err, **kwargs)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_template_list_then_tmm_list_conflicts(lab: Path) -> None:
+    code, out, err = run([DATA / "guide-template.csv"], lab)
+    assert code == 0, err
+    assert out.startswith("6 imported, 0 unchanged")
+    assert (lab / "phone-lists.yaml").read_text() == "phone_lists:\n  - lists/guide-template.csv\n"
+    listed = (lab / "lists" / "guide-template.csv").read_text()
+    assert listed.splitlines()[1] == (
+        "Agent420HD,My Agent 420HD Template,,,,,7501,,,00:90:8f:12:34:56"
+    )
+    before = snapshot(lab)
+    code, out, err = run([DATA / "guide-tmm.csv"], lab)
+    assert code == 1
+    shown = (DATA / "guide-tmm.csv").as_posix()
+    conflicts = [line for line in err.splitlines() if "error[conflict]" in line]
+    assert conflicts == [
+        f"{shown}:5:Name: error[conflict]: name 'AgentISS1' already used by phone 'AgentISS1'"
+        " (lists/guide-template.csv:3:Name)",
+        f"{shown}:6:Name: error[conflict]: name 'Agent420HD' and MAC 00:90:8f:12:34:56 already"
+        " used by phone 'Agent420HD' (lists/guide-template.csv:2:Name)",
+        f"{shown}:7:Name: error[conflict]: name 'AgentISS2' and MAC 00:90:8f:56:35:bb already"
+        " used by phone 'AgentISS2' (lists/guide-template.csv:4:Name)",
+    ]
+    assert "nothing written" in err
+    assert snapshot(lab) == before
+
+    code, out, err = run([DATA / "guide-tmm.csv"], lab, on_conflict="skip")
+    assert code == 0, err
+    assert out.startswith("3 imported, 0 unchanged, 0 replaced, 3 skipped")
+    assert (lab / "phone-lists.yaml").read_text().splitlines()[1:] == [
+        "  - lists/guide-template.csv",
+        "  - lists/guide-tmm.csv",
+    ]
+
+
+def test_reimport_changes_nothing_and_validates(lab: Path) -> None:
+    from mipc.pipeline import validate
+
+    assert run([DATA / "guide-template.csv"], lab)[0] == 0
+    before = snapshot(lab)
+    code, out, _ = run([DATA / "guide-template.csv"], lab)
+    assert code == 0
+    assert out.startswith("0 imported, 6 unchanged")
+    assert snapshot(lab) == before
+    result = validate(lab)
+    assert result.diagnostics.errors == []
+    assert len([p for p in result.inventory.phones if p.origin == "csv"]) == 6  # type: ignore[union-attr]
+
+
+def test_dry_run_writes_nothing(lab: Path) -> None:
+    before = snapshot(lab)
+    code, out, _ = run([DATA / "guide-template.csv"], lab, dry_run=True)
+    assert code == 0
+    assert "+++ b/lists/guide-template.csv" in out
+    assert "+  - lists/guide-template.csv" in out
+    assert snapshot(lab) == before
+
+
+def test_interrupted_import_leaves_inventory_unchanged(
+    lab: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(lab)
+    real = os.replace
+    calls: list[object] = []
+
+    def flaky(src: object, dst: object) -> None:
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", flaky)
+    code, _, err = run([DATA / "guide-template.csv"], lab)
+    assert code == 2
+    assert "nothing changed" in err
+    assert snapshot(lab) == before
+    assert not (lab / "lists").exists()
+
+
+def test_single_file_inventory_keeps_its_text(lab: Path) -> None:
+    inventory = lab / "mipc.yaml"
+    original = inventory.read_text()
+    code, _, err = run([DATA / "guide-template.csv"], inventory)
+    assert code == 0, err
+    text = inventory.read_text()
+    assert text == original + "phone_lists:\n  - lists/guide-template.csv\n"
+
+
+def test_add_list_entry_keeps_comments() -> None:
+    text = "mipc: 1\nphone_lists:   # bulk\n  - a.csv\n\n  # more\nphones: []\n"
+    assert add_list_entry(text, "lists/b c.csv") == (
+        'mipc: 1\nphone_lists:   # bulk\n  - a.csv\n  - "lists/b c.csv"\n\n  # more\nphones: []\n'
+    )
+    assert add_list_entry("phone_lists: []\n", "x.csv") == "phone_lists:\n  - x.csv\n"
+    assert add_list_entry("a: 1", "x.csv") == "a: 1\nphone_lists:\n  - x.csv\n"
+
+
+def test_export_round_trip_with_commas_and_quotes(lab: Path, tmp_path: Path) -> None:
+    awkward = tmp_path / "awkward.csv"
+    awkward.write_text(
+        "Name;Template;Extension;Label;Address\r\n"
+        '"Lobby, ""East""";My Polycom SA Template;8101;"Desk, 1";0004F2ABCDEF\r\n'
+        "Zoë;My Agent SSP Template;8102;;zoe-pc.lab.local\r\n",
+        encoding="utf-8-sig",
+    )
+    assert run([awkward], lab)[0] == 0
+    exported = tmp_path / "export.csv"
+    out, err = io.StringIO(), io.StringIO()
+    assert run_export(lab, "template", exported, out=out, err=err) == 0
+    text = exported.read_text()
+    assert '"Lobby, ""East""",My Polycom SA Template,,8101,,"Desk, 1",00:04:f2:ab:cd:ef' in text
+    before = snapshot(lab)
+    code, out_text, _ = run([exported], lab, into=Path("lists/awkward.csv"))
+    # Every phone is already there (in YAML or in a list) and identical: nothing changes.
+    assert snapshot(lab) == before
+    assert out_text.startswith("0 imported, 8 unchanged"), out_text
+    assert code == 0
+
+
+def test_export_tmm_to_stdout(lab: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert run_export(lab, "tmm", None, out=out, err=err) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        "Name,Type,Manufacturer,Model,Proxy Group,Extension,Identification Address,Label,Address"
+    )
+    assert (
+        "AgentSSP-Lab,Workstation,ININ,Soft Phone,Remote Agent SSP - TLS,7003,,,AgentPC9.lab.local"
+        in lines
+    )
+    assert "warning[not-exported]" in err.getvalue()
