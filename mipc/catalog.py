@@ -35,6 +35,9 @@ _SPACES = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+_MISSING = object()
+
+
 class CatalogError(ValueError):
     """The catalog data is malformed or inconsistent (a bug in ``catalog.json``)."""
 
@@ -174,6 +177,7 @@ class Catalog:
     """Manufacturer -> its MAC prefixes (6 lower-case hex digits)."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
+        self._found: dict[tuple[str, str | None], Model | None] = {}
         makers = _obj(_get(data, "manufacturers", "catalog"), "manufacturers")
         prefixes: dict[str, tuple[str, ...]] = {}
         for maker in sorted(makers):
@@ -320,6 +324,14 @@ class Catalog:
         With ``manufacturer`` only that manufacturer's models count; without it a name that
         two manufacturers use (``420HD``) is ambiguous and gives None. Never fuzzy.
         """
+        memo = self._found.get((name, manufacturer), _MISSING)
+        if memo is not _MISSING:
+            return memo  # type: ignore[return-value]
+        result = self._find_model(name, manufacturer)
+        self._found[(name, manufacturer)] = result
+        return result
+
+    def _find_model(self, name: str, manufacturer: str | None) -> Model | None:
         makers = self._maker_keys(manufacturer)
         if makers is None:
             return None

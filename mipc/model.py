@@ -262,6 +262,7 @@ class EffectivePhone:
     admin_password: Secret | None
     settings: Mapping[str, Setting]  # every effective leaf with its layer (for explain)
     digest: str  # sha256 of the effective settings (manifest, incremental builds, diff)
+    profile: str = ""  # digest shared by every phone of one model/location/template/overrides
 
     @property
     def family(self) -> str:

@@ -6,6 +6,9 @@ what to print and which exit code to give.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,8 +95,30 @@ def load_model(target: Path) -> tuple[Inventory | None, Diagnostics]:
     return assemble(doc, lists, diags), diags
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building the model.
+
+    The model is hundreds of thousands of small acyclic objects; generational collections
+    over a growing heap cost more than the compile itself at 100k phones (measured: 12 s
+    against 7 s). Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate(target: Path) -> Result:
     """Schema, rules and resolution (vendor rules need effective values)."""
+    with paused_gc():
+        return _validate(target)
+
+
+def _validate(target: Path) -> Result:
     inventory, diags = load_model(target)
     result = Result(diagnostics=diags, inventory=inventory)
     if inventory is None:

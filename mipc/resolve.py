@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -339,9 +340,12 @@ class Resolver:
 
     def _station_table(self) -> dict[str, tuple[PhoneSpec, Any]]:
         table: dict[str, tuple[PhoneSpec, Any]] = {}
+        self._names: dict[str, list[str]] = {}
         for phone in self.inv.phones:
+            names = station_names(phone)
+            self._names.setdefault(phone.name, names)
             private = [a for a in phone.appearances if a.kind == "private"]
-            for station, app in zip(station_names(phone), private, strict=True):
+            for station, app in zip(names, private, strict=True):
                 table.setdefault(station, (phone, app))
         return table
 
@@ -370,9 +374,9 @@ class Resolver:
         own["location"] = Setting(
             spec.location or DEFAULT_LOCATION, spec.origin_layer, spec.position
         )
-        settings = {**combo.settings, **own}
+        settings = ChainMap(own, combo.settings)  # type: ignore[arg-type]
         h = hashlib.sha256(combo.digest.encode())
-        h.update(repr((spec.name, mac, computer, appearances)).encode())
+        h.update(_phone_key(spec.name, mac, computer, appearances).encode())
         return EffectivePhone(
             name=spec.name,
             model=model,
@@ -394,13 +398,14 @@ class Resolver:
             extra=combo.extra,
             config_files=combo.config_files,
             admin_password=combo.admin_password,
-            settings=MappingProxyType(settings),
+            settings=settings,
             digest=h.hexdigest(),
+            profile=combo.digest,
         )
 
     def _appearances(self, spec: PhoneSpec, combo: _Combo) -> tuple[Appearance, ...] | None:
         out: list[Appearance] = []
-        names = iter(station_names(spec))
+        names = iter(self._names.get(spec.name) or station_names(spec))
         calls = int(combo.options.get("calls_per_line_key", 4))
         owner = f"phone {spec.name!r}"
         for index, app in enumerate(spec.appearances, start=1):
@@ -488,6 +493,32 @@ class Resolver:
                     )
                 )
         return tuple(out)
+
+
+def _phone_key(
+    name: str, mac: str | None, computer: str | None, appearances: tuple[Appearance, ...]
+) -> str:
+    """The phone's own part of its digest: identity and appearances (secrets by value)."""
+    parts = [name, mac or "", computer or ""]
+    for a in appearances:
+        parts.extend(
+            (
+                a.kind,
+                a.station,
+                a.extension,
+                a.label,
+                a.display_name,
+                a.user,
+                a.auth_user or "",
+                hashlib.sha256(a.auth_password.value.encode()).hexdigest()
+                if a.auth_password
+                else "",
+                str(a.line_keys),
+                str(a.calls_per_line_key),
+                a.registration_group,
+            )
+        )
+    return "\x1f".join(parts)
 
 
 def _user_part(address: str | None) -> str | None:

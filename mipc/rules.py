@@ -408,10 +408,9 @@ def check_phones(
     diags: Diagnostics,
 ) -> None:
     """Vendor rules on effective phones; positions come from each value's provenance."""
-    seen_combos: set[tuple[Any, ...]] = set()
+    seen_combos: set[tuple[str, str | None]] = set()
     for phone in phones:
         model = phone.model
-        s = phone.settings
 
         def where(key: str, phone: EffectivePhone = phone) -> Position | None:
             setting = phone.settings.get(key)
@@ -419,17 +418,7 @@ def check_phones(
 
         # Rules whose inputs come from template/location layers are reported once per
         # combination, not once per phone made from the same template.
-        combo = (
-            model.id,
-            phone.type,
-            phone.audio_protocol,
-            phone.registration_group,
-            phone.firmware.version if phone.firmware else None,
-            phone.language,
-            tuple(sorted(k for k in s if k.startswith("options."))),
-            phone.template,
-            s.get("type", Setting(None, "", None)).layer,
-        )
+        combo = (phone.profile or phone.digest, phone.template)
         fresh = combo not in seen_combos
         seen_combos.add(combo)
         if fresh:
