@@ -152,3 +152,90 @@ def explain_command(
         )
         sys.exit(1)
     click.echo(explain(found, only, layer, fmt, show_secrets))
+
+
+@main.command("import-csv")
+@click.argument("csv_files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-i",
+    "--inventory",
+    type=click.Path(path_type=Path),
+    help="Inventory to import into (default: ./mipc.yaml or the current directory).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be written; change nothing.")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["fail", "skip", "replace"]),
+    default="fail",
+    show_default=True,
+    help="What to do with phones whose name, MAC, computer name or extension exists.",
+)
+@click.option(
+    "--into", type=click.Path(path_type=Path), help="Phone list file to write (in the inventory)."
+)
+@click.option(
+    "--as",
+    "as_format",
+    type=click.Choice(["csv", "yaml"]),
+    default="csv",
+    show_default=True,
+    help="Write a normalised CSV list (default) or YAML phone entries.",
+)
+@format_option
+@strict_option
+def import_csv_command(
+    csv_files: tuple[Path, ...],
+    inventory: Path | None,
+    dry_run: bool,
+    on_conflict: str,
+    into: Path | None,
+    as_format: str,
+    fmt: str,
+    strict: bool,
+) -> None:
+    """Import Managed IP Phone Assistant CSV lists (template or TMM layout)."""
+    from mipc.importer import run_import
+
+    sys.exit(
+        run_import(
+            list(csv_files),
+            inventory,
+            dry_run=dry_run,
+            on_conflict=on_conflict,  # type: ignore[arg-type]
+            into=into,
+            as_format=as_format,  # type: ignore[arg-type]
+            strict=strict,
+            fmt=fmt,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    )
+
+
+@main.command("export-csv")
+@inventory_argument
+@click.option(
+    "--layout",
+    type=click.Choice(["tmm", "template", "normalised"]),
+    default="tmm",
+    show_default=True,
+    help="The guide's TMM or template layout, or mipc's normalised list.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@format_option
+def export_csv_command(inventory: Path | None, layout: str, output: Path | None, fmt: str) -> None:
+    """Write the inventory's phones as a CSV phone list."""
+    from mipc.exporter import run_export
+
+    sys.exit(
+        run_export(
+            _inventory(inventory),
+            layout,
+            output,
+            fmt=fmt,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    )

@@ -427,7 +427,7 @@ def check_phones(
             prefix = phone.mac[:6]
             makers = catalog.manufacturer_of_prefix(phone.mac)
             if model.mac_prefixes and prefix not in model.mac_prefixes:
-                owner = f" (a {'/'.join(makers)} prefix)" if makers else ""
+                owner = f" (the {'/'.join(makers)} range)" if makers else ""
                 diags.warning(
                     "mac-vendor",
                     f"phone {phone.name!r}: MAC {phone.mac} starts {prefix}{owner}, but"
