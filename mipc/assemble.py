@@ -298,6 +298,12 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
         firmware_store=firmware.get("store"),
         firmware_pins=MappingProxyType(dict(firmware.get("pins") or {})),
         digest=source_digest(doc, phone_lists),
+        firmware_pin_positions=MappingProxyType(
+            {
+                name: doc.positions.get(("firmware", "pins", name))
+                for name in firmware.get("pins") or {}
+            }
+        ),
     )
 
 

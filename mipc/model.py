@@ -180,6 +180,9 @@ class Inventory:
     firmware_store: str | None
     firmware_pins: Mapping[str, str]
     digest: str  # sha256 of the inventory's sources
+    firmware_pin_positions: Mapping[str, Position | None] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 # --- what the renderers receive ---------------------------------------------------------

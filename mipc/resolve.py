@@ -41,7 +41,7 @@ from mipc.model import (
     TimeSettings,
 )
 from mipc.resources import data_dir
-from mipc.rules import did_you_mean, dscp_value, station_names
+from mipc.rules import did_you_mean, dscp_value, pinned_models, station_names
 from mipc.timezones import TimeZone, UnknownTimeZone, lookup
 
 DEFAULT_LOCATION = "<Default Location>"
@@ -105,6 +105,7 @@ class Resolver:
         self._secrets: dict[SecretRef, Secret | None] = {}
         self._zones: dict[str, TimeZone | None] = {}
         self._stations = self._station_table()
+        self._pins = pinned_models(inventory, catalog)
 
     # --- chains ------------------------------------------------------------------------
 
@@ -323,7 +324,7 @@ class Resolver:
             return None
         version = str(wanted or "latest")
         if version == "latest":
-            version = self.inv.firmware_pins.get(model.id, "latest")
+            version = self._pins.get(model.id, "latest")
         if version == "latest":
             found = self.catalog.latest_firmware(model.id)
         else:

@@ -111,6 +111,7 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
         if proxy.location is not None and proxy.location not in inv.locations:
             _unknown(diags, "location", proxy.location, inv.locations, proxy.position)
     _check_groups(inv, diags)
+    _check_pins(inv, catalog, diags)
     for _owner, layer, template in _layers(inv):
         _check_layer_refs(inv, catalog, layer, template, diags)
     _check_phones(inv, catalog, diags)
@@ -189,6 +190,39 @@ def _check_layer_refs(
             f"{did_you_mean(str(language.value), catalog.languages)}",
             language.position,
         )
+
+
+def pinned_models(inv: Inventory, catalog: Catalog) -> dict[str, str]:
+    """firmware.pins by catalog model id (a pin may name the model by any alias)."""
+    out: dict[str, str] = {}
+    for name, version in inv.firmware_pins.items():
+        model = catalog.find_model(name)
+        if model is not None:
+            out[model.id] = version
+    return out
+
+
+def _check_pins(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
+    for name, version in sorted(inv.firmware_pins.items()):
+        position = inv.firmware_pin_positions.get(name)
+        model = catalog.find_model(name)
+        if model is None:
+            hint = catalog.suggest_models(name)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            diags.error(
+                "unknown-model",
+                f"firmware pin for {name!r}: no such model in the catalog (or the name is"
+                f" used by two manufacturers: use the catalog id){more}",
+                position,
+            )
+            continue
+        if catalog.find_firmware(model.id, version) is None:
+            known = ", ".join(f.version for f in catalog.firmware_for(model.id)) or "none"
+            diags.error(
+                "unknown-firmware",
+                f"firmware {version!r} is not listed for the {model.display} (known: {known})",
+                position,
+            )
 
 
 def dscp_value(value: Any) -> int | None:

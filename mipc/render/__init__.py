@@ -13,6 +13,25 @@ from typing import Protocol
 from mipc.model import EffectivePhone, Plan
 
 
+class RenderError(ValueError):
+    """A phone cannot be rendered: names the phone, the key or file, and what to change."""
+
+
+def set_explicitly(phone: EffectivePhone, option: str) -> bool:
+    """Whether a template, the phone or its CSV row set this option.
+
+    Options from ``defaults:`` or a location apply to every family, so a family without a
+    key for one has nothing to report; one named by a template or phone deserves a warning.
+    """
+    key = f"options.{option}"
+    prefix = key + "."
+    return any(
+        (name == key or name.startswith(prefix))
+        and (setting.layer.startswith("template") or setting.layer in ("phone", "csv"))
+        for name, setting in phone.settings.items()
+    )
+
+
 @dataclass(frozen=True)
 class Artifact:
     """One file of the release. ``link`` names a firmware image to link instead of bytes."""
@@ -27,6 +46,7 @@ Artifacts = dict[str, Artifact]
 
 class Renderer(Protocol):
     family: str
+    warnings: list[str]  # collected by the build, reported once each
 
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
         """The files that belong to one phone (its master, per-phone files)."""

@@ -48,7 +48,7 @@ from typing import Any
 
 from mipc.catalog import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
-from mipc.render import Artifact, Artifacts, register
+from mipc.render import Artifact, Artifacts, RenderError, register, set_explicitly
 from mipc.templating import TemplateError, render_template
 from mipc.timezones import Transition, format_hhmm
 
@@ -64,10 +64,6 @@ __all__ = [
     "check_value",
     "parse_strict",
 ]
-
-
-class RenderError(ValueError):
-    """A phone cannot be rendered: names the phone, the key or file, and what to change."""
 
 
 _KEY = re.compile(r"[A-Za-z0-9_]+(?:/[A-Za-z0-9_]+)*")
@@ -808,13 +804,8 @@ class KeyValueRenderer:
 
 
 def _set_by_inventory(phone: EffectivePhone, option: str) -> bool:
-    """Whether an inventory layer (not the catalog's defaults) set the option."""
-    key = f"options.{option}"
-    prefix = key + "."
-    return any(
-        (name == key or name.startswith(prefix)) and setting.layer != "catalog"
-        for name, setting in phone.settings.items()
-    )
+    """Whether a template or the phone set the option (defaults apply to every family)."""
+    return set_explicitly(phone, option)
 
 
 def _opt(opts: Mapping[str, Any], name: str) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 
 from mipc.catalog import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
-from mipc.render import Artifact, Artifacts, register
+from mipc.render import Artifact, Artifacts, RenderError, register, set_explicitly
 from mipc.templating import render_template
 from mipc.timezones import Transition
 
@@ -94,7 +94,7 @@ _SAFE = re.compile(r"[A-Za-z0-9]")
 _MACRO = re.compile(r"\[(MACADDRESS|MODEL)\]", re.IGNORECASE)
 
 
-class PolycomError(ValueError):
+class PolycomError(RenderError):
     """Input the Polycom renderer cannot write (names the phone and the key or value)."""
 
 
@@ -547,7 +547,7 @@ class PolycomRenderer:
                 params.set(key, value)
                 params.set(f"{key}.set", 1)
         for name in UNMAPPED_OPTIONS:
-            if name in options:
+            if name in options and set_explicitly(phone, name):
                 self._warn(
                     f"{phone.name}: option {name} has no Polycom parameter mipc knows; not written"
                 )

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mipc.model import EffectivePhone, Plan
-from mipc.render import Artifact, Artifacts, register
-from mipc.render.keyvalue import RenderError
+from mipc.render import Artifact, Artifacts, RenderError, register
 from mipc.templating import TemplateError, render_template
 
 __all__ = ["SoftPhoneRenderer", "config_file_name"]

@@ -23,8 +23,7 @@ from mipc.model import (
     Site,
     TimeSettings,
 )
-from mipc.render import renderers
-from mipc.render.keyvalue import RenderError
+from mipc.render import RenderError, renderers
 from mipc.render.softphone import SoftPhoneRenderer
 from mipc.timezones import lookup
 
