@@ -22,12 +22,7 @@ def normalize_mac(text: str) -> str | None:
     0004f2-aabbcc and 0004F2AABBCC, in any case, with surrounding spaces.
     """
     s = text.strip()
-    if (
-        _SEPARATED.match(s)
-        or _DOTTED_QUADS.match(s)
-        or _DASHED_SIX.match(s)
-        or _BARE.match(s)
-    ):
+    if _SEPARATED.match(s) or _DOTTED_QUADS.match(s) or _DASHED_SIX.match(s) or _BARE.match(s):
         return re.sub(r"[^0-9A-Fa-f]", "", s).lower()
     return None
 

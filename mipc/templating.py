@@ -24,9 +24,7 @@ class TemplateError(Exception):
     """A template failed to render: names the template and the cause."""
 
 
-_XML_ESCAPES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
-)
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"})
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -36,9 +34,10 @@ def xml_attr(value: Any) -> str:
         value = int(value)
     text = _XML_BAD.sub("", str(value))
     return (
-        text.translate(_XML_ESCAPES).replace("\n", "&#10;").replace("\r", "&#13;").replace(
-            "\t", "&#9;"
-        )
+        text.translate(_XML_ESCAPES)
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
     )
 
 
@@ -47,7 +46,7 @@ def kv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     text = str(value)
-    if any(ch in text for ch in "\r\n\x00") or not text.isprintable() and text != "":
+    if any(ch in text for ch in "\r\n\x00") or (not text.isprintable() and text != ""):
         raise TemplateError(f"value {text!r} cannot be written on one key=value line")
     return text
 
