@@ -1,0 +1,148 @@
+"""``mipc build [INVENTORY] -o OUT``: validate → render → emit a release (issue 6).
+
+Exit codes (DESIGN §5): 0 built (or nothing changed); 1 the input is invalid, a renderer
+refused it, or warnings under ``--strict``; 2 I/O trouble or another build holding OUT. In
+every failing case ``OUT/current`` is left as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from mipc.diagnostics import Diagnostics
+from mipc.emit import (
+    DEFAULT_SERVER_ROOT,
+    EmitError,
+    EmitResult,
+    LockHeld,
+    Progress,
+    UnsafePath,
+    WarningsAsErrors,
+    describe_os_error,
+    emit,
+    network_files,
+)
+from mipc.templating import TemplateError
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out: Path
+    keep: int = 5
+    force: bool = False
+    strict: bool = False
+    fmt: str = "text"
+    workers: int | None = None
+    server_root: str = DEFAULT_SERVER_ROOT
+    progress: bool | None = None  # None: a bar only on a terminal
+
+
+def summary(out: Path, result: EmitResult) -> str:
+    """The one line a build ends with."""
+    c = result.counts
+    if not result.changed:
+        head = f"{out}: no changes (release {result.release} is current)"
+    elif result.reused:
+        head = f"{out}: switched to the identical release {result.release}"
+    else:
+        head = f"{out}: release {result.release}"
+    return (
+        f"{head}: {result.phones} phones, {result.files} files: {c.written} written,"
+        f" {c.linked} linked, {c.unchanged} unchanged, {len(result.warnings)} warnings"
+    )
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"mipc build: {message}", err=True)
+    return code
+
+
+def run_build(target: Path, opts: BuildOptions) -> int:
+    """Build ``target`` into ``opts.out``; print diagnostics and the summary; the exit code."""
+    from mipc.cli import report
+    from mipc.pipeline import validate
+
+    result = validate(target)
+    diags = result.diagnostics
+    if result.plan is None or diags.has_errors(opts.strict):
+        report(diags, opts.fmt)
+        return _fail(f"{target} is invalid; nothing written, {opts.out} untouched", 1)
+    plan = result.plan
+    try:
+        network = network_files(plan, opts.server_root)
+    except ValueError as exc:
+        report(diags, opts.fmt)
+        return _fail(f"cannot write the network files: {exc}", 1)
+    show_bar = opts.progress
+    if show_bar is None:
+        show_bar = sys.stderr.isatty() and opts.fmt == "text" and "CI" not in os.environ
+    try:
+        with _progress(show_bar) as progress:
+            emitted = emit(
+                plan,
+                opts.out,
+                network,
+                keep=opts.keep,
+                force=opts.force,
+                workers=opts.workers,
+                progress=progress,
+                strict=opts.strict,
+            )
+    except LockHeld as exc:
+        report(diags, opts.fmt)
+        return _fail(str(exc), 2)
+    except WarningsAsErrors as exc:
+        _add_render_warnings(diags, exc.warnings)
+        report(diags, opts.fmt)
+        return _fail(f"warnings under --strict; {opts.out}/current untouched", 1)
+    except (UnsafePath, TemplateError, ValueError) as exc:
+        report(diags, opts.fmt)
+        return _fail(f"cannot render: {exc}; {opts.out}/current untouched", 1)
+    except EmitError as exc:
+        report(diags, opts.fmt)
+        return _fail(f"{exc}; {opts.out}/current untouched", 2)
+    except OSError as exc:
+        report(diags, opts.fmt)
+        return _fail(f"cannot write {opts.out}: {describe_os_error(exc)}", 2)
+    _add_render_warnings(diags, emitted.warnings)
+    report(diags, opts.fmt)
+    if opts.fmt == "text":
+        click.echo(summary(opts.out, emitted))
+    return 1 if diags.has_errors(opts.strict) else 0
+
+
+def _add_render_warnings(diags: Diagnostics, warnings: list[str]) -> None:
+    for message in warnings:
+        diags.warning("render", message)

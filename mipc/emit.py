@@ -1,0 +1,764 @@
+"""The emit stage: artifacts to an atomic, deterministic release on disk (DESIGN §6, issue 6).
+
+Layout of OUT::
+
+    OUT/current -> releases/<id>     switched by renaming a new symlink over the old one
+    OUT/releases/<id>/{www,network,manifest.json}
+    OUT/releases.json                the order releases were made current (rollback)
+    OUT/uploads/{logs,overrides,contacts}   created once, never written by a build
+    OUT/.lock                        flock: one build (or rollback) at a time
+    OUT/.staging-<pid>/              the release being written; renamed into releases/ whole
+
+A release is written into a staging folder, made durable (syncfs), renamed into
+``releases/`` and only then made current, so a crash at any point leaves the previous release
+serving. ``<id>`` is the first 16 hex digits of the manifest's sha256: same inventory, same
+id. Files whose sha256 equals the current release's are hard-linked from it; firmware images
+are hard-linked (or copied) from the store. Every path a renderer returns is checked: no
+absolute paths, no ``..``, nothing that could land outside the release.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from mipc import __version__
+from mipc.model import EffectivePhone, Plan
+from mipc.network import NetworkPlan
+from mipc.render import Artifact
+from mipc.render.stage import (
+    CHUNK_SIZE,
+    PARALLEL_THRESHOLD,
+    RenderConflict,
+    dedupe,
+    phone_chunks,
+    render_chunk,
+    render_shared,
+)
+
+MANIFEST = "manifest.json"
+HISTORY = "releases.json"
+UPLOAD_DIRS = ("contacts", "logs", "overrides")
+MANIFEST_FORMAT = 1
+DEFAULT_SERVER_ROOT = "/srv/mipc"
+
+#: (stage, done, total): progress reports from :func:`emit`.
+Progress = Callable[[str, int, int], None]
+
+
+class EmitError(Exception):
+    """An I/O problem with OUT (exit code 2)."""
+
+
+class LockHeld(EmitError):
+    """Another build or rollback holds OUT's lock."""
+
+
+class WarningsAsErrors(Exception):
+    """``--strict`` and the render stage warned: the release is not made current."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        super().__init__(f"{len(warnings)} warning(s) under --strict")
+        self.warnings = warnings
+
+
+class UnsafePath(ValueError):
+    """A path that could land outside the release (absolute, ``..``, empty parts, ...)."""
+
+
+# --- paths -------------------------------------------------------------------------------
+
+
+def safe_relpath(rel: str) -> str:
+    """``rel`` if it is a plain relative POSIX path that stays inside its root, else raise."""
+    if not isinstance(rel, str) or not rel:
+        raise UnsafePath(f"empty or non-text path {rel!r}")
+    if "\x00" in rel or "\\" in rel or rel.startswith("/"):
+        raise UnsafePath(f"unsafe path {rel!r}: absolute, or with a NUL or a backslash")
+    for part in rel.split("/"):
+        if part in ("", ".", "..") or len(part.encode("utf-8")) > 255:
+            raise UnsafePath(f"unsafe path {rel!r}: empty, '.', '..' or over-long component")
+    return rel
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = os.path.realpath(path)
+    base = os.path.realpath(root)
+    return real == base or real.startswith(base + os.sep)
+
+
+# --- the manifest ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # relative to the release: www/... or network/...
+    sha256: str
+    size: int
+    phones: tuple[str, ...] = ()
+
+
+def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
+    return {
+        "name": phone.name,
+        "family": phone.family,
+        "vendor": phone.model.manufacturer,
+        "model": phone.model.id,
+        "type": phone.type,
+        "mac": phone.mac,
+        "computer_name": phone.computer_name,
+        "address": phone.address,
+        "location": phone.location,
+        "template": phone.template,
+        "registration_group": phone.registration_group,
+        "firmware": phone.firmware.version if phone.firmware is not None else None,
+        "files": sorted(files),
+        "digest": phone.digest,
+    }
+
+
+def build_manifest(plan: Plan, files: Mapping[str, FileEntry]) -> dict[str, Any]:
+    """The manifest of a release: every file, every phone, the inventory digest."""
+    per_phone: dict[str, list[str]] = {p.name: [] for p in plan.phones}
+    for entry in files.values():
+        for name in entry.phones:
+            if name in per_phone:
+                per_phone[name].append(entry.path)
+    return {
+        "format": MANIFEST_FORMAT,
+        "mipc_version": __version__,
+        "inventory_digest": plan.inventory.digest,
+        "files": {path: {"sha256": e.sha256, "size": e.size} for path, e in sorted(files.items())},
+        "phones": {
+            p.name: phone_record(p, per_phone[p.name])
+            for p in sorted(plan.phones, key=lambda p: p.name)
+        },
+    }
+
+
+def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """Canonical JSON: sorted keys, compact, UTF-8, one trailing LF."""
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def release_id(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+# --- durability helpers ------------------------------------------------------------------
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _syncfs(path: Path) -> None:
+    """Make everything written under ``path``'s file system durable (one call, not one per file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syncfs(fd) == 0:
+                return
+        except (OSError, AttributeError):
+            pass
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+# --- OUT ---------------------------------------------------------------------------------
+
+
+class Out:
+    """The output folder: releases, the current link, history, uploads and the lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.releases = self.root / "releases"
+        self.current = self.root / "current"
+        self.history_file = self.root / HISTORY
+        self._lock_fd: int | None = None
+
+    def prepare(self) -> None:
+        """Create OUT, releases/ and the upload folders if missing (existing ones untouched)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.releases.mkdir(exist_ok=True)
+        for name in UPLOAD_DIRS:
+            (self.root / "uploads" / name).mkdir(parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockHeld(
+                    f"another build is running on {self.root} (lock {self.root / '.lock'} is "
+                    "held); wait for it to finish"
+                ) from None
+            yield
+        finally:
+            os.close(fd)
+
+    def current_id(self) -> str | None:
+        try:
+            target = os.readlink(self.current)
+        except OSError:
+            return None
+        name = Path(target).name
+        if Path(target).parent != Path("releases") or not (self.releases / name).is_dir():
+            return None
+        return name
+
+    def manifest_of(self, name: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.releases / name / MANIFEST).read_bytes())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def manifest_data(self, name: str) -> bytes | None:
+        try:
+            return (self.releases / name / MANIFEST).read_bytes()
+        except OSError:
+            return None
+
+    def history(self) -> list[str]:
+        try:
+            data = json.loads(self.history_file.read_bytes())
+            names = [str(n) for n in data.get("releases", [])]
+        except (OSError, ValueError, AttributeError):
+            names = []
+        return [n for n in names if (self.releases / n).is_dir()]
+
+    def write_history(self, names: list[str], current: str) -> None:
+        data = json.dumps({"current": current, "releases": names}, indent=2, sort_keys=True)
+        _write_atomic(self.history_file, (data + "\n").encode())
+
+    def switch(self, name: str) -> None:
+        """Point ``current`` at ``releases/name`` atomically (rename a new symlink over it)."""
+        tmp = self.root / "current.tmp"
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        os.symlink(f"releases/{name}", tmp)
+        os.replace(tmp, self.current)
+        _fsync_dir(self.root)
+
+    def clean_staging(self) -> None:
+        """Remove staging folders left by killed builds (call with the lock held)."""
+        for entry in self.root.glob(".staging-*"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+    def prune(self, names: list[str], keep: int, current: str) -> list[str]:
+        """Keep the last ``keep`` releases of ``names`` (and the current one); delete the rest."""
+        kept = names[-keep:] if keep > 0 else []
+        if current not in kept:
+            kept.append(current)
+        for name in names:
+            if name not in kept:
+                shutil.rmtree(self.releases / name, ignore_errors=True)
+        for entry in self.releases.iterdir():  # folders no history names (older layouts)
+            if entry.name not in kept and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+        return [n for n in names if n in kept]
+
+
+# --- writing one release -----------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    written: int = 0  # new or changed contents
+    linked: int = 0  # firmware images linked (or copied) from the store
+    unchanged: int = 0  # same bytes as the current release: hard-linked from it
+
+    def add(self, other: Counts) -> None:
+        self.written += other.written
+        self.linked += other.linked
+        self.unchanged += other.unchanged
+
+
+@dataclass
+class Stager:
+    """Writes artifacts into a staging folder; reuses the current release's identical files."""
+
+    root: Path  # the staging folder
+    old_root: Path | None = None  # the current release
+    old_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    _dirs: set[str] = field(default_factory=set)
+
+    def _dest(self, rel: str) -> Path:
+        dest = self.root / rel
+        parent = os.path.dirname(rel)
+        if parent not in self._dirs:
+            os.makedirs(dest.parent, exist_ok=True)
+            if not _inside(dest.parent, self.root):
+                raise UnsafePath(f"{rel} would be written outside the release")
+            self._dirs.add(parent)
+        return dest
+
+    def _reuse(self, rel: str, sha: str) -> bool:
+        old = self.old_files.get(rel)
+        if self.old_root is None or old is None or old.get("sha256") != sha:
+            return False
+        src = self.old_root / rel
+        try:
+            st = os.lstat(src)
+            if not stat.S_ISREG(st.st_mode):
+                return False
+            os.link(src, self.root / rel, follow_symlinks=False)
+        except FileExistsError:
+            return True  # already there: the merge compares hashes
+        except OSError:
+            return False
+        return True
+
+    def write(self, rel: str, art: Artifact, counts: Counts) -> FileEntry:
+        """Write (or link) one artifact at ``rel`` (relative to the release)."""
+        dest = self._dest(rel)
+        if art.link is not None:
+            return self._link(rel, dest, art, counts)
+        sha = hashlib.sha256(art.data).hexdigest()
+        entry = FileEntry(rel, sha, len(art.data), art.phones)
+        if self._reuse(rel, sha):
+            counts.unchanged += 1
+            return entry
+        try:
+            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:  # a second artifact at the same path: merge compares hashes
+            return entry
+        try:
+            view = memoryview(art.data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        counts.written += 1
+        return entry
+
+    def _link(self, rel: str, dest: Path, art: Artifact, counts: Counts) -> FileEntry:
+        source = Path(str(art.link))
+        try:
+            st = os.stat(source)
+        except OSError as exc:
+            raise EmitError(f"firmware image {source}: {exc.strerror or exc}") from exc
+        if not stat.S_ISREG(st.st_mode):
+            raise EmitError(f"firmware image {source} is not a regular file")
+        sha = self._known_sha(rel, st) or _file_sha(source)
+        entry = FileEntry(rel, sha, st.st_size, art.phones)
+        try:
+            os.link(source, dest)
+        except FileExistsError:
+            return entry
+        except OSError:
+            shutil.copyfile(source, dest)
+        counts.linked += 1
+        return entry
+
+    def _known_sha(self, rel: str, st: os.stat_result) -> str | None:
+        """The current release's hash of ``rel`` when it is the very same file (a hard link)."""
+        old = self.old_files.get(rel)
+        if self.old_root is None or old is None:
+            return None
+        try:
+            ost = os.lstat(self.old_root / rel)
+        except OSError:
+            return None
+        same = (ost.st_dev, ost.st_ino, ost.st_size, ost.st_mtime_ns) == (
+            st.st_dev,
+            st.st_ino,
+            st.st_size,
+            st.st_mtime_ns,
+        )
+        return str(old.get("sha256")) if same else None
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def merge_entry(into: dict[str, FileEntry], entry: FileEntry) -> None:
+    old = into.get(entry.path)
+    if old is None:
+        into[entry.path] = entry
+        return
+    if old.sha256 != entry.sha256:
+        raise RenderConflict(
+            f"{entry.path} is produced twice with different contents "
+            f"(for {', '.join(old.phones) or 'all phones'} and "
+            f"{', '.join(entry.phones) or 'all phones'}); this is a bug in a renderer"
+        )
+    into[entry.path] = FileEntry(
+        old.path, old.sha256, old.size, tuple(sorted({*old.phones, *entry.phones}))
+    )
+
+
+# --- rendering and writing chunks (in this process or in workers) -------------------------
+
+
+@dataclass
+class ChunkResult:
+    entries: list[FileEntry]
+    counts: Counts
+    warnings: list[str]
+    phones: int
+
+
+_JOB: tuple[Plan, Stager] | None = None  # set before forking the workers
+
+
+def _chunk(plan: Plan, stager: Stager, names: tuple[str, ...]) -> ChunkResult:
+    index = {p.name: p for p in plan.phones}
+    rendered = render_chunk(plan, (index[n] for n in names))
+    counts = Counts()
+    entries = [
+        stager.write("www/" + safe_relpath(path), art, counts)
+        for path, art in sorted(rendered.artifacts.items())
+    ]
+    return ChunkResult(entries, counts, rendered.warnings, len(names))
+
+
+def _worker_chunk(names: tuple[str, ...]) -> ChunkResult:
+    assert _JOB is not None, "worker started without a job"
+    plan, stager = _JOB
+    return _chunk(plan, stager, names)
+
+
+def default_workers() -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def _render_phones(
+    plan: Plan,
+    stager: Stager,
+    workers: int,
+    progress: Progress | None,
+) -> Iterator[ChunkResult]:
+    global _JOB
+    chunks = phone_chunks(plan, CHUNK_SIZE)
+    total = len(plan.phones)
+    done = 0
+    if workers <= 1 or total < PARALLEL_THRESHOLD or len(chunks) < 2:
+        for names in chunks:
+            result = _chunk(plan, stager, names)
+            done += result.phones
+            if progress:
+                progress("render", done, total)
+            yield result
+        return
+    _JOB = (plan, stager)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            for result in pool.map(_worker_chunk, chunks):
+                done += result.phones
+                if progress:
+                    progress("render", done, total)
+                yield result
+    finally:
+        _JOB = None
+
+
+# --- the whole emit ----------------------------------------------------------------------
+
+
+@dataclass
+class EmitResult:
+    release: str  # the release current points to now
+    changed: bool  # a new release was made current
+    reused: bool = False  # an existing (older) release with the same contents was switched to
+    counts: Counts = field(default_factory=Counts)
+    warnings: list[str] = field(default_factory=list)
+    phones: int = 0
+    files: int = 0
+    pruned: list[str] = field(default_factory=list)
+
+
+def emit(
+    plan: Plan,
+    out_dir: Path,
+    network: Mapping[str, bytes],
+    *,
+    keep: int = 5,
+    force: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    strict: bool = False,
+) -> EmitResult:
+    """Render ``plan`` and write it as a new release of ``out_dir``; switch ``current`` to it.
+
+    Raises :class:`LockHeld` if another build holds OUT, :class:`EmitError` or ``OSError`` on
+    I/O trouble, :class:`WarningsAsErrors` when ``strict`` and a renderer warned, and
+    whatever a renderer raises; in every case ``current`` is untouched and
+    the staging folder is removed.
+    """
+    out = Out(out_dir)
+    try:
+        out.prepare()
+    except OSError as exc:
+        raise EmitError(f"cannot create {out.root}: {exc.strerror or exc}") from exc
+    with out.locked():
+        out.clean_staging()
+        current = out.current_id()
+        old_manifest = out.manifest_of(current) if current else None
+        old_files: Mapping[str, Mapping[str, Any]] = {}
+        if old_manifest and not force and isinstance(old_manifest.get("files"), dict):
+            old_files = old_manifest["files"]
+        staging = out.root / f".staging-{os.getpid()}"
+        staging.mkdir()
+        try:
+            return _emit_locked(
+                plan,
+                out,
+                staging,
+                current,
+                old_files,
+                network,
+                keep,
+                force,
+                workers,
+                progress,
+                strict,
+            )
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _emit_locked(
+    plan: Plan,
+    out: Out,
+    staging: Path,
+    current: str | None,
+    old_files: Mapping[str, Mapping[str, Any]],
+    network: Mapping[str, bytes],
+    keep: int,
+    force: bool,
+    workers: int | None,
+    progress: Progress | None,
+    strict: bool,
+) -> EmitResult:
+    stager = Stager(
+        root=staging,
+        old_root=(out.releases / current) if current and old_files else None,
+        old_files=old_files,
+    )
+    (staging / "www").mkdir()
+    (staging / "network").mkdir()
+    files: dict[str, FileEntry] = {}
+    counts = Counts()
+    warnings: list[str] = []
+    for chunk in _render_phones(plan, stager, workers or default_workers(), progress):
+        for entry in chunk.entries:
+            merge_entry(files, entry)
+        counts.add(chunk.counts)
+        warnings.extend(chunk.warnings)
+    shared = render_shared(plan)
+    warnings.extend(shared.warnings)
+    for path, art in sorted(shared.artifacts.items()):
+        merge_entry(files, stager.write("www/" + safe_relpath(path), art, counts))
+    for name, data in sorted(network.items()):
+        rel = "network/" + safe_relpath(name)
+        merge_entry(files, stager.write(rel, Artifact(data), counts))
+    if progress:
+        progress("manifest", 0, 1)
+    manifest = build_manifest(plan, files)
+    data = manifest_bytes(manifest)
+    name = release_id(data)
+    result = EmitResult(
+        release=name,
+        changed=False,
+        counts=counts,
+        warnings=dedupe(warnings),
+        phones=len(plan.phones),
+        files=len(files),
+    )
+    if strict and result.warnings:
+        raise WarningsAsErrors(result.warnings)
+    history = out.history()
+    if current is not None and not force and out.manifest_data(current) == data:
+        result.release = current
+        return result
+    if (out.releases / name).is_dir() and not force and out.manifest_data(name) == data:
+        result.reused = True  # e.g. after a rollback: switch back to the identical release
+    else:
+        if (out.releases / name).exists():  # --force: a fresh copy beside the old one
+            n = 2
+            while (out.releases / f"{name}.{n}").exists():
+                n += 1
+            name = f"{name}.{n}"
+            result.release = name
+        (staging / MANIFEST).write_bytes(data)
+        _syncfs(staging)
+        os.rename(staging, out.releases / name)
+        _fsync_dir(out.releases)
+    history = [n for n in history if n != name] + [name]
+    if current and current not in history:
+        history.insert(len(history) - 1, current)
+    out.write_history(history, name)
+    out.switch(name)
+    result.changed = True
+    before = set(history)
+    out.write_history(out.prune(history, keep, name), name)
+    result.pruned = sorted(before - set(out.history()))
+    if progress:
+        progress("manifest", 1, 1)
+    return result
+
+
+# --- rollback ----------------------------------------------------------------------------
+
+
+@dataclass
+class RollbackResult:
+    previous: str
+    current: str
+
+
+def rollback(out_dir: Path, to: str | None = None) -> RollbackResult:
+    """Switch ``current`` to the release made current before it (or to release ``to``)."""
+    out = Out(out_dir)
+    if not out.releases.is_dir():
+        raise EmitError(f"{out.root} holds no releases")
+    with out.locked():
+        current = out.current_id()
+        history = out.history()
+        if current is None:
+            raise EmitError(f"{out.root}/current does not point to a release")
+        if to is not None:
+            if to not in history:
+                known = ", ".join(history) or "none"
+                raise EmitError(f"no release {to!r} in {out.root} (releases: {known})")
+            target = to
+        else:
+            if current not in history or history.index(current) == 0:
+                raise EmitError(
+                    f"no release before {current} in {out.root}; nothing to roll back to"
+                )
+            target = history[history.index(current) - 1]
+        out.switch(target)
+        out.write_history(history, target)
+        return RollbackResult(previous=current, current=target)
+
+
+# --- errors on the way -------------------------------------------------------------------
+
+
+def describe_os_error(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device{where}"
+    return f"{exc.strerror or exc}{':' + where if where else ''}"
+
+
+# --- network files -----------------------------------------------------------------------
+
+
+def network_plan(plan: Plan) -> NetworkPlan:
+    """The :class:`mipc.network.NetworkPlan` of an inventory (DHCP, DNS)."""
+    from mipc.network import NetPhone, NetServer
+    from mipc.resolve import DEFAULT_LOCATION
+
+    inv = plan.inventory
+    site = inv.site
+
+    def port(transport: str) -> int:
+        ports = [ln.port for _, ln in sorted(inv.lines.items()) if ln.transport == transport]
+        return ports[0] if ports else 0
+
+    phones = sorted(plan.phones, key=lambda p: p.name)
+    home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
+    offset, time_servers = 0, tuple(s.address for s in site.servers)
+    if home:
+        offset = home[0].time.zone.std_offset
+        time_servers = home[0].time.sntp_servers
+    else:
+        from mipc.timezones import lookup
+
+        loc = inv.locations.get(DEFAULT_LOCATION)
+        zone = loc.layer.get("time_zone") if loc is not None else None
+        if zone is not None:
+            offset = lookup(str(zone.value)).std_offset
+    return NetworkPlan(
+        domain=site.domain,
+        provisioning_url=site.provisioning_url,
+        servers=tuple(NetServer(s.name, s.address) for s in site.servers),
+        sip_port_udp=port("udp"),
+        sip_port_tcp=port("tcp"),
+        sip_port_tls=port("tls"),
+        time_offset=offset,
+        time_servers=time_servers,
+        tftp_server=site.tftp_server,
+        provisioning_host_address=site.provisioning_address,
+        phones=tuple(
+            NetPhone(
+                name=p.name,
+                mac=p.mac,
+                boot_file=None if p.family == "polycom" else p.model.firmware_image,
+                family=p.family,
+            )
+            for p in phones
+            if p.mac is not None
+        ),
+        default_boot_file=None,
+    )
+
+
+def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:
+    """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``.
+
+    ``server_root`` is where OUT lives on the web server (not necessarily where it was built),
+    so the release does not depend on the machine that built it. Raises ``ValueError`` on a
+    value that cannot be written safely.
+    """
+    from urllib.parse import urlsplit
+
+    from mipc.network import render_network, render_nginx
+
+    files = dict(render_network(network_plan(plan)))
+    url = urlsplit(plan.inventory.site.provisioning_url)
+    if url.scheme in ("http", "https"):
+        root = server_root.rstrip("/") or "/"
+        default_port = 443 if url.scheme == "https" else 80
+        files["nginx-site.conf"] = render_nginx(
+            url.hostname or "_",
+            f"{root}/current/www",
+            f"{root}/uploads",
+            str(url.port or default_port),
+        )
+    return dict(sorted(files.items()))

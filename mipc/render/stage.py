@@ -1,0 +1,163 @@
+"""The render stage over a whole plan: every family's renderer over its phones (DESIGN §1).
+
+:func:`render_all` gives every artifact of a plan in memory (``diff`` and small builds use
+it); :func:`render_phones` renders only some phones' own files (incremental work). The build
+does not hold the whole tree in memory: it asks :func:`phone_chunks` for chunks of phones and
+renders each with :func:`render_chunk`, in worker processes when the plan is large enough for
+that to pay (see :mod:`mipc.emit`).
+
+Phones are always visited in name order and artifacts merged in path order, so the result
+does not depend on how the work was split. A path produced twice with different bytes is a
+renderer bug: :class:`RenderConflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from mipc.model import EffectivePhone, Plan
+from mipc.render import Artifact, Artifacts, Renderer, renderers
+
+#: Below this many phones the build renders in one process (a pool costs more than it saves).
+PARALLEL_THRESHOLD = 2000
+#: Phones per unit of work handed to a worker process.
+CHUNK_SIZE = 500
+
+
+class RenderConflict(RuntimeError):
+    """Two renderers (or two phones) produced the same path with different contents."""
+
+
+class UnknownFamily(ValueError):
+    """A phone of a family no renderer is registered for."""
+
+
+@dataclass
+class Rendered:
+    """Artifacts and the warnings that came with them."""
+
+    artifacts: Artifacts = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def merge(self, artifacts: Mapping[str, Artifact], warnings: Iterable[str] = ()) -> None:
+        for path, art in artifacts.items():
+            merge_artifact(self.artifacts, path, art)
+        self.warnings.extend(warnings)
+
+
+def merge_artifact(into: Artifacts, path: str, art: Artifact) -> None:
+    """Add one artifact; the same path twice is fine only with the same contents."""
+    old = into.get(path)
+    if old is None:
+        into[path] = art
+        return
+    if old.data != art.data or old.link != art.link:
+        raise RenderConflict(
+            f"{path} is produced twice with different contents "
+            f"(for {', '.join(old.phones) or 'all phones'} and "
+            f"{', '.join(art.phones) or 'all phones'}); this is a bug in a renderer"
+        )
+    if art.phones != old.phones:
+        into[path] = Artifact(old.data, tuple(sorted({*old.phones, *art.phones})), old.link)
+
+
+def dedupe(warnings: Iterable[str]) -> list[str]:
+    """Warnings in first-seen order, each once."""
+    return list(dict.fromkeys(warnings))
+
+
+def sorted_phones(plan: Plan) -> tuple[EffectivePhone, ...]:
+    return tuple(sorted(plan.phones, key=lambda p: p.name))
+
+
+def by_family(phones: Iterable[EffectivePhone]) -> dict[str, tuple[EffectivePhone, ...]]:
+    """Phones grouped by family (families sorted, phones in the order given)."""
+    groups: dict[str, list[EffectivePhone]] = {}
+    for phone in phones:
+        groups.setdefault(phone.family, []).append(phone)
+    return {family: tuple(groups[family]) for family in sorted(groups)}
+
+
+def _factory(family: str) -> Renderer:
+    factories = renderers()
+    if family not in factories:
+        known = ", ".join(sorted(factories)) or "none"
+        raise UnknownFamily(f"no renderer for the {family} family (renderers: {known})")
+    return factories[family]()
+
+
+class ChunkRenderer:
+    """Renders phones one family at a time, keeping one renderer per family."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._renderers: dict[str, Renderer] = {}
+
+    def renderer(self, family: str) -> Renderer:
+        if family not in self._renderers:
+            self._renderers[family] = _factory(family)
+        return self._renderers[family]
+
+    def phone(self, phone: EffectivePhone) -> Artifacts:
+        return self.renderer(phone.family).render_phone(phone, self.plan)
+
+    def shared(self, family: str, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        return self.renderer(family).render_shared(self.plan, phones)
+
+    def warnings(self) -> list[str]:
+        out: list[str] = []
+        for family in sorted(self._renderers):
+            out.extend(getattr(self._renderers[family], "warnings", ()))
+        return dedupe(out)
+
+
+def render_chunk(plan: Plan, phones: Iterable[EffectivePhone]) -> Rendered:
+    """The own files of some phones (no shared files)."""
+    chunk = ChunkRenderer(plan)
+    out = Rendered()
+    for phone in phones:
+        out.merge(chunk.phone(phone))
+    out.warnings = chunk.warnings()
+    return out
+
+
+def render_shared(plan: Plan) -> Rendered:
+    """Every family's shared files (group files, server files, defaults, firmware links)."""
+    chunk = ChunkRenderer(plan)
+    out = Rendered()
+    for family, phones in by_family(sorted_phones(plan)).items():
+        out.merge(chunk.shared(family, phones))
+    out.warnings = chunk.warnings()
+    return out
+
+
+def phone_chunks(plan: Plan, size: int = CHUNK_SIZE) -> list[tuple[str, ...]]:
+    """Phone names in name order, cut in chunks of ``size``."""
+    names = [p.name for p in sorted_phones(plan)]
+    return [tuple(names[i : i + size]) for i in range(0, len(names), size)]
+
+
+def render_all(plan: Plan) -> tuple[Artifacts, list[str]]:
+    """Every artifact of the plan (per-phone and shared), sorted by path, and the warnings."""
+    for phone in plan.phones:
+        _factory(phone.family)  # fail early, before any rendering, on an unknown family
+    out = render_chunk(plan, sorted_phones(plan))
+    shared = render_shared(plan)
+    out.merge(shared.artifacts, shared.warnings)
+    return dict(sorted(out.artifacts.items())), dedupe(out.warnings)
+
+
+def render_phones(plan: Plan, names: Iterable[str]) -> tuple[Artifacts, list[str]]:
+    """The own files of the named phones only (no shared files), sorted by path.
+
+    Unknown names raise :class:`KeyError`. Used for incremental work: the phones whose
+    digest changed are rendered, shared files are rendered separately.
+    """
+    index = {p.name: p for p in plan.phones}
+    wanted = sorted(set(names))
+    missing = [n for n in wanted if n not in index]
+    if missing:
+        raise KeyError(f"no phone named {', '.join(missing)}")
+    out = render_chunk(plan, (index[n] for n in wanted))
+    return dict(sorted(out.artifacts.items())), out.warnings
