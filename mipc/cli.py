@@ -239,3 +239,61 @@ def export_csv_command(inventory: Path | None, layout: str, output: Path | None,
             err=sys.stderr,
         )
     )
+
+
+@main.command("build")
+@inventory_argument
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: releases/, current, uploads/.",
+)
+@click.option("--keep", default=5, show_default=True, help="Old releases kept for rollback.")
+@click.option("--force", is_flag=True, help="Make a new release even if nothing changed.")
+@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: cores).")
+@click.option(
+    "--server-root",
+    default="/srv/mipc",
+    show_default=True,
+    help="Where OUT lives on the web server (for the nginx site in network/).",
+)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: terminal).")
+@format_option
+@strict_option
+def build_command(
+    inventory: Path | None,
+    out: Path,
+    keep: int,
+    force: bool,
+    jobs: int | None,
+    server_root: str,
+    progress: bool | None,
+    fmt: str,
+    strict: bool,
+) -> None:
+    """Compile the inventory into a new release of OUT and make it current."""
+    from mipc.commands.build import BuildOptions, run_build
+
+    opts = BuildOptions(
+        out=out,
+        keep=keep,
+        force=force,
+        strict=strict,
+        fmt=fmt,
+        workers=jobs,
+        server_root=server_root,
+        progress=progress,
+    )
+    sys.exit(run_build(_inventory(inventory), opts))
+
+
+@main.command("rollback")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--to", "to", metavar="ID", help="Switch to this release instead.")
+def rollback_command(out: Path, to: str | None) -> None:
+    """Switch OUT/current back to the previous release."""
+    from mipc.commands.rollback import run_rollback
+
+    sys.exit(run_rollback(out, to))
