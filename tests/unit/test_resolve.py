@@ -383,10 +383,6 @@ def test_firmware_pins_and_explicit_versions(tmp_path: Path) -> None:
     assert phones["Chained"].settings["firmware"].layer == "template Middle"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a bad pin is reported once per template/combination, without a position",
-)
 def test_unknown_firmware_pin_is_reported_at_the_pin(tmp_path: Path) -> None:
     text = INVENTORY + "firmware:\n  pins: {VVX450: 1.2.3}\n"
     result = _validate(tmp_path, text)
@@ -399,17 +395,20 @@ def test_unknown_firmware_pin_is_reported_at_the_pin(tmp_path: Path) -> None:
     assert diag.position.line == _line_of(text, "pins: {VVX450: 1.2.3}")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: pins are looked up by model id only, others ignored")
-@pytest.mark.parametrize("model", ["VVX 450", "NoSuchModel"])
-def test_a_pin_for_an_alias_or_unknown_model_is_not_ignored(tmp_path: Path, model: str) -> None:
-    text = INVENTORY + f'firmware:\n  pins: {{"{model}": 5.9.7.4477}}\n'
-    result = _validate(tmp_path, text)
-    if result.diagnostics.errors:  # refusing the pin is fine, with its place
-        assert all(d.position is not None for d in result.diagnostics.errors)
-        return
-    assert result.plan is not None
-    plain = {p.name: p for p in result.plan.phones}["Plain"]
+def test_a_pin_may_name_the_model_by_an_alias(tmp_path: Path) -> None:
+    text = INVENTORY + 'firmware:\n  pins: {"VVX 450": 5.9.7.4477}\n'
+    plain = _phones(tmp_path, text)["Plain"]
     assert plain.firmware is not None and plain.firmware.version == "5.9.7.4477"
+
+
+def test_a_pin_for_an_unknown_model_is_an_error_at_the_pin(tmp_path: Path) -> None:
+    text = INVENTORY + "firmware:\n  pins: {NoSuchModel: 5.9.7.4477}\n"
+    result = _validate(tmp_path, text)
+    [diag] = result.diagnostics.errors
+    assert diag.code == "unknown-model"
+    assert "'NoSuchModel'" in diag.message
+    assert diag.position is not None
+    assert diag.position.line == _line_of(text, "NoSuchModel")
 
 
 def test_secrets_from_env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
