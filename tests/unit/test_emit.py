@@ -1,0 +1,258 @@
+"""The emit stage: releases, manifest, hard links, lock, path safety, parallel rendering."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+import mipc.emit as emit_mod
+from mipc.emit import (
+    LockHeld,
+    Out,
+    UnsafePath,
+    WarningsAsErrors,
+    emit,
+    network_files,
+    rollback,
+    safe_relpath,
+)
+from mipc.model import EffectivePhone, Plan
+from mipc.pipeline import validate
+from mipc.render import _REGISTRY, Artifact, Artifacts
+from mipc.render.stage import RenderConflict, render_all, render_phones
+
+REPO = Path(__file__).parent.parent.parent
+SCHEMA = json.loads((REPO / "schemas" / "manifest.schema.json").read_text())
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    target = tmp_path / "lab"
+    shutil.copytree(REPO / "examples" / "lab", target)
+    return target
+
+
+def plan_of(inventory: Path) -> Plan:
+    result = validate(inventory)
+    assert result.plan is not None, [d.text() for d in result.diagnostics]
+    return result.plan
+
+
+def build(plan: Plan, out: Path, **kw: Any) -> emit_mod.EmitResult:
+    return emit(plan, out, network_files(plan), **kw)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+class FakeRenderer:
+    """A renderer for one family whose files the test chooses."""
+
+    family = "polycom"
+
+    def __init__(self, per_phone: dict[str, Artifacts] | None = None, fail: bool = False):
+        self.warnings: list[str] = []
+        self.per_phone = per_phone or {}
+        self.fail = fail
+
+    def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
+        if self.fail:
+            raise ValueError("template exploded")
+        return self.per_phone.get(phone.name, {f"{phone.name}.cfg": Artifact(b"x", (phone.name,))})
+
+    def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        return {}
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/.", "a\\b", "a\x00b"]
+)
+def test_unsafe_paths_are_refused(bad: str) -> None:
+    with pytest.raises(UnsafePath):
+        safe_relpath(bad)
+
+
+def test_safe_paths_pass() -> None:
+    assert safe_relpath("phone/abc.cfg") == "phone/abc.cfg"
+    assert safe_relpath("0004f2001001.cfg") == "0004f2001001.cfg"
+
+
+def test_release_layout_manifest_and_schema(lab: Path, tmp_path: Path) -> None:
+    plan = plan_of(lab)
+    out = tmp_path / "out"
+    result = build(plan, out)
+    assert result.changed
+    current = out / "current"
+    assert os.readlink(current) == f"releases/{result.release}"
+    manifest = json.loads((current / "manifest.json").read_bytes())
+    jsonschema.Draft202012Validator(SCHEMA).validate(manifest)
+    assert manifest["inventory_digest"] == plan.inventory.digest
+    assert sorted(manifest["phones"]) == sorted(p.name for p in plan.phones)
+    files = tree(current)
+    files.pop("manifest.json")
+    assert sorted(files) == sorted(manifest["files"])
+    for path, data in files.items():
+        assert manifest["files"][path]["size"] == len(data)
+    assert "network/dhcpd.conf" in files and "network/nginx-site.conf" in files
+    # the release id is the manifest's own hash
+    data = (current / "manifest.json").read_bytes()
+    assert emit_mod.release_id(data) == result.release
+    for name in ("logs", "overrides", "contacts"):
+        assert (out / "uploads" / name).is_dir()
+    assert not list(out.glob(".staging-*"))
+
+
+def test_render_all_is_sorted_and_matches_render_phones(lab: Path) -> None:
+    plan = plan_of(lab)
+    artifacts, _ = render_all(plan)
+    assert list(artifacts) == sorted(artifacts)
+    one, _ = render_phones(plan, ["PolycomLobby"])
+    assert one and all(artifacts[p] == a for p, a in one.items())
+    with pytest.raises(KeyError):
+        render_phones(plan, ["nobody"])
+
+
+def test_parallel_and_serial_builds_are_identical(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = plan_of(lab)
+    serial = build(plan, tmp_path / "serial", workers=1)
+    monkeypatch.setattr(emit_mod, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(emit_mod, "CHUNK_SIZE", 2)
+    parallel = build(plan, tmp_path / "parallel", workers=2)
+    assert serial.release == parallel.release
+    assert tree(tmp_path / "serial" / "current") == tree(tmp_path / "parallel" / "current")
+
+
+def test_one_change_links_unchanged_files(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = build(plan_of(lab), out)
+    text = (lab / "mipc.yaml").read_text().replace("label: Agent}", "label: Front Desk}")
+    (lab / "mipc.yaml").write_text(text)
+    second = build(plan_of(lab), out)
+    assert second.changed and second.release != first.release
+    assert second.counts.written >= 1 and second.counts.unchanged >= 1
+    old = out / "releases" / first.release / "www"
+    new = out / "releases" / second.release / "www"
+    same = [
+        p
+        for p in tree(new)
+        if (old / p).exists() and (old / p).read_bytes() == (new / p).read_bytes()
+    ]
+    assert same
+    for p in same:
+        assert (old / p).stat().st_ino == (new / p).stat().st_ino
+    assert rollback(out).current == first.release
+    assert os.readlink(out / "current") == f"releases/{first.release}"
+
+
+def test_no_op_and_force(lab: Path, tmp_path: Path) -> None:
+    plan = plan_of(lab)
+    out = tmp_path / "out"
+    first = build(plan, out)
+    again = build(plan, out)
+    assert not again.changed and again.release == first.release
+    assert sorted(p.name for p in (out / "releases").iterdir()) == [first.release]
+    forced = build(plan, out, force=True)
+    assert forced.changed and forced.release != first.release
+    assert forced.counts.unchanged == 0
+    assert tree(out / "releases" / first.release) == tree(out / "releases" / forced.release)
+
+
+def test_failing_renderer_leaves_current(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = plan_of(lab)
+    out = tmp_path / "out"
+    first = build(plan, out)
+    monkeypatch.setitem(_REGISTRY, "polycom", lambda: FakeRenderer(fail=True))
+    with pytest.raises(ValueError, match="template exploded"):
+        build(plan, out, force=True)
+    assert os.readlink(out / "current") == f"releases/{first.release}"
+    assert not list(out.glob(".staging-*"))
+    assert [p.name for p in (out / "releases").iterdir()] == [first.release]
+
+
+@pytest.mark.parametrize("evil", ["../../escaped.cfg", "/tmp/escaped.cfg", "a/../../../x"])
+def test_names_cannot_escape_out(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evil: str
+) -> None:
+    plan = plan_of(lab)
+    out = tmp_path / "deep" / "out"
+    out.parent.mkdir()
+    fake = {p.name: {evil: Artifact(b"pwned", (p.name,))} for p in plan.phones}
+    monkeypatch.setitem(_REGISTRY, "polycom", lambda: FakeRenderer(per_phone=fake))
+    before = {p for p in tmp_path.rglob("*")}
+    with pytest.raises(UnsafePath):
+        build(plan, out)
+    created = {p for p in tmp_path.rglob("*")} - before
+    assert all(out in p.parents or p == out for p in created), created
+    assert not any(p.name == "escaped.cfg" for p in tmp_path.rglob("*"))
+    assert not (out / "current").exists()
+
+
+def test_conflicting_paths_are_a_bug(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = plan_of(lab)
+    fake = {p.name: {"same.cfg": Artifact(p.name.encode(), (p.name,))} for p in plan.phones}
+    monkeypatch.setitem(_REGISTRY, "polycom", lambda: FakeRenderer(per_phone=fake))
+    with pytest.raises(RenderConflict):
+        build(plan, tmp_path / "out")
+    with pytest.raises(RenderConflict):
+        render_all(plan)
+
+
+def test_lock_refuses_a_second_build(lab: Path, tmp_path: Path) -> None:
+    plan = plan_of(lab)
+    out = tmp_path / "out"
+    first = build(plan, out)
+    fd = os.open(out / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(LockHeld, match="another build is running"):
+            build(plan, out, force=True)
+        with pytest.raises(LockHeld):
+            rollback(out)
+    finally:
+        os.close(fd)
+    assert Out(out).current_id() == first.release
+
+
+def test_keep_prunes_old_releases_and_uploads_survive(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    plan = plan_of(lab)
+    build(plan, out)
+    upload = out / "uploads" / "logs" / "0004f2001001-boot.log"
+    upload.write_bytes(b"boot log")
+    override = out / "uploads" / "overrides" / "0004f2001001-phone.cfg"
+    override.write_bytes(b"<override/>")
+    made = []
+    for _ in range(10):
+        made.append(build(plan, out, force=True, keep=3).release)
+    assert upload.read_bytes() == b"boot log" and override.read_bytes() == b"<override/>"
+    kept = sorted(p.name for p in (out / "releases").iterdir())
+    assert kept == sorted(made[-3:])
+    history = json.loads((out / "releases.json").read_text())
+    assert history["releases"] == made[-3:] and history["current"] == made[-1]
+
+
+def test_strict_warnings_do_not_switch(lab: Path, tmp_path: Path) -> None:
+    plan = plan_of(lab)
+    out = tmp_path / "out"
+    with pytest.raises(WarningsAsErrors):
+        build(plan, out, strict=True)  # the lab has no firmware store: a render warning
+    assert not (out / "current").exists()
+    assert not list(out.glob(".staging-*"))
