@@ -252,3 +252,44 @@ def test_size_limit_is_checked_before_reading(
     assert diag.position is not None and diag.position.file == "mipc.yaml"
     monkeypatch.setattr(mipc.load, "MAX_FILE_BYTES", 50 * 1024 * 1024)
     assert load_inventory(tmp_path).data["phones"][0]["name"] == "Phone1"
+
+
+def test_yaml_1_1_words_are_typed_by_the_schema_only() -> None:
+    doc = load_inventory(CASES / "valid" / "yaml-1-1-words")
+    coerce_document(doc)
+    appearance = doc.data["phones"][0]["appearances"][0]
+    assert appearance == {"extension": "0123", "sharable": True, "label": "no"}
+    result = validate(CASES / "valid" / "yaml-1-1-words")
+    assert result.plan is not None
+    [app] = result.plan.phones[0].appearances
+    assert (app.extension, app.label) == ("0123", "no")
+
+
+def test_windows_time_zone_name() -> None:
+    result = validate(CASES / "valid" / "windows-time-zone")
+    assert result.plan is not None
+    zone = result.plan.phones[0].time.zone
+    assert (zone.name, zone.std_offset) == ("America/New_York", -18000)
+
+
+def test_tos_byte_qos() -> None:
+    result = validate(CASES / "valid" / "tos-byte-qos")
+    assert result.plan is not None
+    qos = result.plan.phones[0].qos
+    assert (qos.rtp_dscp, qos.sip_dscp, qos.rtp_tos, qos.sip_tos) == (46, 24, 0xB8, 0x60)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: 'Label is Polycom only' (DESIGN §4) is not checked")
+def test_label_only_on_polycom(tmp_path: Path) -> None:
+    base = (CASES / "valid" / "minimal" / "mipc.yaml").read_text(encoding="utf-8")
+    text = base.replace(
+        "    model: VVX450\n",
+        "    model: VVX450\n  Desk AudioCodes:\n    manufacturer: AudioCodes\n    model: 440HD\n",
+    ) + (
+        "  - name: Phone2\n    template: Desk AudioCodes\n    address: 00:90:8f:aa:bb:dd\n"
+        '    appearances:\n      - {extension: "7002", label: Reception}\n'
+    )
+    (tmp_path / "mipc.yaml").write_text(text, encoding="utf-8")
+    diags = validate(tmp_path).diagnostics.items
+    line = text.splitlines().index('      - {extension: "7002", label: Reception}') + 1
+    assert [d for d in diags if d.position and d.position.line == line and "label" in d.message]
