@@ -1,0 +1,213 @@
+"""``mipc build`` and ``mipc rollback`` through the command line, and a real SIGKILL mid-build."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mipc.cli import main
+
+REPO = Path(__file__).parent.parent.parent
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Path:
+    target = tmp_path / "lab"
+    shutil.copytree(REPO / "examples" / "lab", target)
+    return target
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def current(out: Path) -> str:
+    return os.readlink(out / "current")
+
+
+def test_two_builds_give_identical_trees(lab: Path, tmp_path: Path) -> None:
+    code, stdout, _ = run("build", str(lab), "-o", str(tmp_path / "a"))
+    assert code == 0, stdout
+    assert "release " in stdout and "6 phones" in stdout and "written" in stdout
+    # a second copy of the inventory elsewhere, built into another folder
+    other = tmp_path / "elsewhere" / "lab"
+    shutil.copytree(lab, other)
+    assert run("build", str(other), "-o", str(tmp_path / "b"))[0] == 0
+    assert current(tmp_path / "a") == current(tmp_path / "b")
+    a, b = tree(tmp_path / "a" / "current"), tree(tmp_path / "b" / "current")
+    assert a == b and "manifest.json" in a
+    assert all(b"\r\n" not in data for path, data in a.items() if path != "manifest.json")
+
+
+def test_no_op_force_and_rollback(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    first = current(out)
+    code, stdout, _ = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "no changes" in stdout
+    assert len(list((out / "releases").iterdir())) == 1
+    code, stdout, _ = run("build", str(lab), "-o", str(out), "--force")
+    assert code == 0 and current(out) != first
+    assert len(list((out / "releases").iterdir())) == 2
+    code, stdout, _ = run("rollback", str(out))
+    assert code == 0 and current(out) == first
+    code, _, stderr = run("rollback", str(out))
+    assert code == 2 and "nothing to roll back" in stderr
+    assert current(out) == first
+
+
+def test_changed_inventory_then_rollback_then_rebuild(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    first = current(out)
+    yaml = lab / "mipc.yaml"
+    yaml.write_text(yaml.read_text().replace('extension: "7006"', 'extension: "7016"'))
+    code, stdout, _ = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "unchanged" in stdout
+    second = current(out)
+    assert second != first
+    assert run("rollback", str(out))[0] == 0 and current(out) == first
+    # building the newer inventory again switches back to the identical release
+    code, stdout, _ = run("build", str(lab), "-o", str(out))
+    assert code == 0 and current(out) == second
+
+
+def test_invalid_inventory_leaves_current(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    first = current(out)
+    yaml = lab / "mipc.yaml"
+    yaml.write_text(yaml.read_text().replace("address: 00908F001006", "address: 0004F2001001"))
+    code, _, stderr = run("build", str(lab), "-o", str(out))
+    assert code == 1 and "untouched" in stderr
+    assert current(out) == first
+    assert not list(out.glob(".staging-*"))
+
+
+def test_strict_fails_on_render_warnings(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, _, stderr = run("build", str(lab), "-o", str(out), "--strict")
+    assert code == 1 and "warning[render]" in stderr
+    assert not (out / "current").exists()
+
+
+def test_concurrent_build_is_refused(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    first = current(out)
+    fd = os.open(out / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running build holds it
+        code, _, stderr = run("build", str(lab), "-o", str(out), "--force")
+        assert code == 2 and "another build is running" in stderr
+    finally:
+        os.close(fd)
+    assert current(out) == first
+
+
+def test_uploads_survive_ten_builds(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    uploads = {
+        out / "uploads" / "logs" / "0004f2001001-app.log": b"log\n",
+        out / "uploads" / "overrides" / "0004f2001001-phone.cfg": b"<o/>\n",
+        out / "uploads" / "contacts" / "0004f2001001-directory.xml": b"<d/>\n",
+    }
+    for path, data in uploads.items():
+        path.write_bytes(data)
+    stats = {path: path.stat() for path in uploads}
+    for _ in range(10):
+        assert run("build", str(lab), "-o", str(out), "--force", "--keep", "2")[0] == 0
+    for path, data in uploads.items():
+        assert path.read_bytes() == data
+        assert path.stat().st_ino == stats[path].st_ino
+        assert path.stat().st_mtime_ns == stats[path].st_mtime_ns
+    assert len(list((out / "releases").iterdir())) == 2
+
+
+# A build in a child process whose Polycom renderer signals, then sleeps in render_shared:
+# by then every phone's files are in the staging folder.
+_SLOW_BUILD = """
+import sys, time
+from pathlib import Path
+from mipc.render import renderers
+import mipc.render as render
+
+real = renderers()["polycom"]
+
+class Slow:
+    def __init__(self):
+        self.inner = real()
+        self.family = self.inner.family
+        self.warnings = self.inner.warnings
+
+    def render_phone(self, phone, plan):
+        return self.inner.render_phone(phone, plan)
+
+    def render_shared(self, plan, phones):
+        Path(sys.argv[3]).write_text("rendering")
+        time.sleep(60)
+        return self.inner.render_shared(plan, phones)
+
+render._REGISTRY["polycom"] = Slow
+from mipc.cli import main
+main(["build", sys.argv[1], "-o", sys.argv[2], "--force"])
+"""
+
+
+def test_sigkill_mid_build_leaves_the_old_release_serving(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    first = current(out)
+    before = tree(out / "current")
+    marker = tmp_path / "marker"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_BUILD, str(lab), str(out), str(marker)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child build never started rendering"
+            time.sleep(0.05)
+        staged = list(out.glob(".staging-*"))
+        assert staged and any(p.is_file() for p in staged[0].rglob("*"))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        assert child.stdout is not None and child.stderr is not None
+        child.stdout.close()
+        child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+    assert current(out) == first
+    assert tree(out / "current") == before
+    assert json.loads((out / "releases.json").read_text())["current"] == Path(first).name
+    # the next build cleans the dead build's staging folder and proceeds
+    code, stdout, _ = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "no changes" in stdout
+    assert not list(out.glob(".staging-*"))
