@@ -705,3 +705,50 @@ def test_resolution_is_deterministic_whatever_the_key_order(
     again = _resolve(layers, random.Random(seed))
     assert again.digest == first.digest
     assert dict(again.settings) == dict(first.settings)
+
+
+# --- the lab ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lab() -> dict[str, EffectivePhone]:
+    result = validate(Path(__file__).resolve().parent.parent.parent / "examples" / "lab")
+    assert result.plan is not None and not result.diagnostics.errors
+    return {p.name: p for p in result.plan.phones}
+
+
+def test_lab_appearances_in_key_order(lab: dict[str, EffectivePhone]) -> None:
+    own, shared, external = lab["PolycomAgent"].appearances
+    assert [a.index for a in (own, shared, external)] == [1, 2, 3]
+    assert (own.kind, own.station, own.extension, own.label) == (
+        "private",
+        "PolycomAgent",
+        "7002",
+        "Agent",
+    )
+    assert (shared.kind, shared.station, shared.extension, shared.label) == (
+        "shared",
+        "PolycomLobby",
+        "7001",
+        "Lobby",
+    )
+    assert shared.calls_per_line_key == 1 and own.calls_per_line_key == 4
+    assert own.registrations == lab["PolycomAgent"].registrations
+    assert external.registration_group == "Partner PBX"
+    assert external.registrations == (
+        Registration(1, "manual", "pbx.partner.example", 5060, "udp"),
+    )
+    assert (external.user, external.auth_user) == ("ext_reg", "ext_reg")
+
+
+def test_lab_srtp_phone_uses_its_tls_group(lab: dict[str, EffectivePhone]) -> None:
+    ssp = lab["AgentSSP-Lab"]
+    assert ssp.audio_protocol == "srtp" and ssp.secure
+    assert ssp.registrations == (Registration(1, "dns_srv", "lab.voip", None, "tls"),)
+    assert ssp.mac is None and ssp.computer_name == "AgentPC9.lab.local"
+    assert ssp.firmware is None
+
+
+def test_lab_label_defaults_to_the_phone_name(lab: dict[str, EffectivePhone]) -> None:
+    [app] = lab["Agent420HD-Lab"].appearances
+    assert app.label == "Agent420HD-Lab"
