@@ -242,7 +242,7 @@ def _node(
                 )
                 raise _YamlAbort
             key = str(key_event.value)
-            if key == "<<" and key_event.style is None:
+            if key == "<<" and key_event.implicit[0]:
                 diags.error(
                     "yaml-anchor",
                     "YAML merge keys (<<) are not supported; use extends:, parent: or defaults:",

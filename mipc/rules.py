@@ -341,6 +341,16 @@ def _check_phones(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
                 )
             else:
                 addresses[key] = phone
+        maker = phone.layer.get("manufacturer") or inherited(inv, phone.template, "manufacturer")
+        if maker is not None and maker.value != "Polycom":
+            for app in phone.appearances:
+                if app.kind == "private" and app.label is not None:
+                    diags.warning(
+                        "label-not-polycom",
+                        f"phone {phone.name!r}: label {app.label!r} is ignored: labels are for"
+                        f" Polycom phones only, and this phone is {maker.value}",
+                        app.position or pos,
+                    )
         for app in phone.appearances:
             if app.kind != "private" or app.extension is None:
                 continue
@@ -355,7 +365,7 @@ def _check_phones(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
             else:
                 extensions[app.extension] = phone
         for station in station_names(phone):
-            if station in stations and stations[station] is not phone:
+            if station in stations and stations[station].name != phone.name:
                 diags.error(
                     "duplicate-station",
                     f"station {station!r} is defined by phones {stations[station].name!r}"

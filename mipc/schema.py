@@ -200,15 +200,29 @@ def _explain(
     pos = doc.position(path)
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if kind == "oneOf" and isinstance(error.instance, dict):
+    if kind == "oneOf":
         branches = schema.get("oneOf", ())
         chosen = _branch_for(error.instance, branches, root)
-        if chosen is not None:
+        if chosen is not None and isinstance(error.instance, dict):
             index = next(i for i, b in enumerate(branches) if _resolve(b, root) == chosen)
             for sub in error.context or ():
                 if sub.relative_schema_path and sub.relative_schema_path[0] == index:
                     _explain(sub, doc, diags, root)
             return
+        if not isinstance(error.instance, dict):
+            # A scalar under oneOf: explain against the branch of the value's own type.
+            own_type = "integer" if isinstance(error.instance, int) else "string"
+            for i, raw in enumerate(branches):
+                if own_type in _types(_resolve(raw, root)):
+                    subs = [
+                        e
+                        for e in error.context or ()
+                        if e.relative_schema_path and e.relative_schema_path[0] == i
+                    ]
+                    for sub in subs:
+                        _explain(sub, doc, diags, root)
+                    if subs:
+                        return
         keys = sorted(
             {k for b in schema.get("oneOf", ()) for k in _resolve(b, root).get("required", ())}
         )

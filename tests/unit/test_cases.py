@@ -35,12 +35,7 @@ REGEN = os.environ.get("MIPC_REGEN") == "1"
 # Environment variables the cases name; a case never depends on the caller's environment.
 CASE_ENV = ("MIPC_TEST_UNSET_SECRET",)
 # Cases whose expected.txt says what mipc should print but does not yet (bug reported).
-KNOWN_BUGS: dict[str, str] = {
-    "missing-site": "no required top-level keys in the schema: assemble raises KeyError 'site'",
-    "dscp-out-of-range": "a scalar failing a oneOf is reported as error[schema], not explained",
-    "merge-key": "libyaml gives plain scalars style '', so the '<<' check (style is None) is dead",
-    "duplicate-phone": "a duplicate phone name also reports a duplicate-station with itself",
-}
+KNOWN_BUGS: dict[str, str] = {}
 SUMMARY = re.compile(r"\.: (valid|invalid): \d+ phones, \d+ errors, \d+ warnings\Z")
 
 
@@ -279,7 +274,6 @@ def test_tos_byte_qos() -> None:
     assert (qos.rtp_dscp, qos.sip_dscp, qos.rtp_tos, qos.sip_tos) == (46, 24, 0xB8, 0x60)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: 'Label is Polycom only' (DESIGN §4) is not checked")
 def test_label_only_on_polycom(tmp_path: Path) -> None:
     base = (CASES / "valid" / "minimal" / "mipc.yaml").read_text(encoding="utf-8")
     text = base.replace(
