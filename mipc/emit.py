@@ -314,6 +314,7 @@ class Stager:
     root: Path  # the staging folder
     old_root: Path | None = None  # the current release
     old_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  # same bytes as old: not yet linked
     _dirs: set[str] = field(default_factory=set)
 
     def _dest(self, rel: str) -> Path:
@@ -326,21 +327,29 @@ class Stager:
             self._dirs.add(parent)
         return dest
 
-    def _reuse(self, rel: str, sha: str) -> bool:
+    def _same_as_old(self, rel: str, sha: str) -> bool:
         old = self.old_files.get(rel)
-        if self.old_root is None or old is None or old.get("sha256") != sha:
-            return False
-        src = self.old_root / rel
-        try:
-            st = os.lstat(src)
+        return self.old_root is not None and old is not None and old.get("sha256") == sha
+
+    def link_unchanged(self, paths: list[str]) -> None:
+        """Hard-link (or copy) files the current release already holds, byte for byte."""
+        assert self.old_root is not None
+        for rel in paths:
+            src = self.old_root / rel
+            try:
+                st = os.lstat(src)
+            except OSError as exc:
+                raise EmitError(
+                    f"the current release lost {rel} ({exc.strerror}); build with --force"
+                ) from exc
             if not stat.S_ISREG(st.st_mode):
-                return False
-            os.link(src, self.root / rel, follow_symlinks=False)
-        except FileExistsError:
-            return True  # already there: the merge compares hashes
-        except OSError:
-            return False
-        return True
+                raise EmitError(f"the current release's {rel} is not a file; build with --force")
+            try:
+                os.link(src, self.root / rel, follow_symlinks=False)
+            except FileExistsError:
+                continue  # a second artifact at the same path: the merge compared hashes
+            except OSError:
+                shutil.copyfile(src, self.root / rel, follow_symlinks=False)
 
     def write(self, rel: str, art: Artifact, counts: Counts) -> FileEntry:
         """Write (or link) one artifact at ``rel`` (relative to the release)."""
@@ -349,8 +358,9 @@ class Stager:
             return self._link(rel, dest, art, counts)
         sha = hashlib.sha256(art.data).hexdigest()
         entry = FileEntry(rel, sha, len(art.data), art.phones)
-        if self._reuse(rel, sha):
+        if self._same_as_old(rel, sha):  # linked once a release is sure to be made
             counts.unchanged += 1
+            self.unchanged.append(rel)
             return entry
         try:
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -435,6 +445,7 @@ class ChunkResult:
     counts: Counts
     warnings: list[str]
     phones: int
+    unchanged: list[str]
 
 
 _JOB: tuple[Plan, Stager] | None = None  # set before forking the workers
@@ -448,7 +459,8 @@ def _chunk(plan: Plan, stager: Stager, names: tuple[str, ...]) -> ChunkResult:
         stager.write("www/" + safe_relpath(path), art, counts)
         for path, art in sorted(rendered.artifacts.items())
     ]
-    return ChunkResult(entries, counts, rendered.warnings, len(names))
+    unchanged, stager.unchanged = stager.unchanged, []
+    return ChunkResult(entries, counts, rendered.warnings, len(names), unchanged)
 
 
 def _worker_chunk(names: tuple[str, ...]) -> ChunkResult:
@@ -583,11 +595,13 @@ def _emit_locked(
     files: dict[str, FileEntry] = {}
     counts = Counts()
     warnings: list[str] = []
+    unchanged: list[str] = []
     for chunk in _render_phones(plan, stager, workers or default_workers(), progress):
         for entry in chunk.entries:
             merge_entry(files, entry)
         counts.add(chunk.counts)
         warnings.extend(chunk.warnings)
+        unchanged.extend(chunk.unchanged)
     shared = render_shared(plan)
     warnings.extend(shared.warnings)
     for path, art in sorted(shared.artifacts.items()):
@@ -623,6 +637,11 @@ def _emit_locked(
                 n += 1
             name = f"{name}.{n}"
             result.release = name
+        unchanged.extend(stager.unchanged)
+        if unchanged:
+            if progress:
+                progress("link", 0, len(unchanged))
+            stager.link_unchanged(unchanged)
         (staging / MANIFEST).write_bytes(data)
         _syncfs(staging)
         os.rename(staging, out.releases / name)
