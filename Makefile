@@ -29,13 +29,15 @@ test: venv system-deps
 
 demo: venv
 	$(BIN)/mipc validate examples/lab
-	$(BIN)/mipc build examples/lab -o $(DEMO)
+	$(BIN)/mipc build examples/lab -o $(DEMO) --server-root $(CURDIR)/$(DEMO)
 	@echo
 	@echo "Files phones fetch (web root $(DEMO)/current/www):"
 	@cd $(DEMO)/current/www && find . -type f -o -type l | sed 's|^\./|  |' | sort
 	@echo
 	@echo "DHCP, DNS and nginx snippets: $(DEMO)/current/network/"
-	@echo "Serve it:  nginx -c \$$PWD/$(DEMO)/current/network/nginx-demo.conf  (or any static web server on $(DEMO)/current/www)"
+	@echo "Serve it with nginx (uploads go to $(DEMO)/uploads):"
+	@echo "  cp $(DEMO)/current/network/nginx-site.conf /etc/nginx/conf.d/mipc.conf && nginx -s reload"
+	@echo "or, read-only, with any static server:  python3 -m http.server -d $(DEMO)/current/www 8088"
 	@echo "Inspect a phone:  $(BIN)/mipc explain PolycomAgent examples/lab"
 
 bench: venv

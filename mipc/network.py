@@ -211,8 +211,13 @@ def _url(what: str, value: str, schemes: tuple[str, ...]) -> tuple[str, str, int
 
 
 def _name(what: str, value: str) -> str:
-    """A free-form name (a phone name) that appears in comments only."""
-    _hostile(what, value)
+    """A free-form name (a phone name) that appears in comments only.
+
+    Inside a comment only a line break (or another control character) could do harm, so
+    spaces, quotes and punctuation that phone names really hold are fine.
+    """
+    if not value or not value.isprintable():
+        raise ValueError(f"{what} {value!r}: empty, or holds control characters")
     if len(value) > 128:
         raise ValueError(f"{what} {value!r}: longer than 128 characters")
     return value
@@ -317,7 +322,8 @@ def _check(plan: NetworkPlan) -> _Checked:
                 f"phones[{i}].mac {ph.mac!r}: 12 lower-case hex digits without separators"
             )
         pname = _name(f"phones[{i}].name", ph.name)
-        family = _name(f"phones[{i}].family", ph.family)
+        _hostile(f"phones[{i}].family", ph.family)
+        family = ph.family
         if ph.mac in seen:
             raise ValueError(f"phones: MAC {ph.mac} used by both {seen[ph.mac]!r} and {pname!r}")
         seen[ph.mac] = pname

@@ -424,6 +424,12 @@ def station_names(phone: PhoneSpec) -> list[str]:
 
 # --- rules on effective phones ------------------------------------------------------------
 
+FAMILY_NAMES = {
+    "polycom": "Polycom phones",
+    "iss": "Interaction SIP Stations",
+    "audiocodes": "AudioCodes and Genesys phones",
+    "softphone": "the SIP Soft Phone",
+}
 FAMILY_OPTION = re.compile(r"Families: ([a-z, ]+)\.|(Interaction SIP Station I only)")
 
 
