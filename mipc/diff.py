@@ -110,6 +110,7 @@ class Snapshot:
     label: str = ""
     version: str | None = None
     secrets: frozenset[str] = frozenset()
+    inventory_digest: str | None = None  # sha256 of the inventory's sources
 
     @staticmethod
     def of(
