@@ -297,3 +297,67 @@ def rollback_command(out: Path, to: str | None) -> None:
     from mipc.commands.rollback import run_rollback
 
     sys.exit(run_rollback(out, to))
+
+
+@main.command("diff")
+@inventory_argument
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path),
+    help="OUT (its current release), a release folder, or a manifest.json with its tree.",
+)
+@click.option(
+    "--between",
+    nargs=2,
+    type=click.Path(path_type=Path),
+    metavar="OLD NEW",
+    help="Compare two releases instead of an inventory with a release.",
+)
+@click.option("--files", is_flag=True, help="Add unified diffs of the changed files.")
+@click.option(
+    "--changed-macs",
+    is_flag=True,
+    help="Print only the MACs (and computer names) of the phones whose files change.",
+)
+@click.option("--show-secrets", is_flag=True, help="Print secrets instead of <redacted>.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says.")
+@click.option(
+    "--server-root",
+    default="/srv/mipc",
+    show_default=True,
+    help="Where OUT lives on the web server (as given to build).",
+)
+@format_option
+def diff_command(
+    inventory: Path | None,
+    against: Path | None,
+    between: tuple[Path, Path] | None,
+    files: bool,
+    changed_macs: bool,
+    show_secrets: bool,
+    quiet: bool,
+    server_root: str,
+    fmt: str,
+) -> None:
+    """Show what a build would change, per phone and per file, writing nothing.
+
+    Exit code as diff(1): 0 no changes, 1 changes, 2 trouble.
+    """
+    from mipc.commands.diff import DiffOptions, run_diff
+
+    if between and (against or inventory):
+        click.echo(
+            "mipc diff: --between compares two releases; no INVENTORY or --against", err=True
+        )
+        sys.exit(2)
+    opts = DiffOptions(
+        against=against,
+        between=between or None,
+        fmt=fmt,
+        files=files,
+        changed_macs=changed_macs,
+        show_secrets=show_secrets,
+        quiet=quiet,
+        server_root=server_root,
+    )
+    sys.exit(run_diff(inventory, opts))
