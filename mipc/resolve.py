@@ -106,6 +106,7 @@ class Resolver:
         self._zones: dict[str, TimeZone | None] = {}
         self._stations = self._station_table()
         self._pins = pinned_models(inventory, catalog)
+        self.epoch = render_epoch(inventory)
 
     # --- chains ------------------------------------------------------------------------
 
@@ -296,8 +297,18 @@ class Resolver:
         if zone is None or rtp is None or sip is None or len(self.diags.errors) > errors:
             return None
         digest = hashlib.sha256(
-            repr(sorted((k, repr(v.value)) for k, v in settings.items())).encode()
-            + model.id.encode()
+            "\x1e".join(
+                (
+                    self.epoch,
+                    repr(sorted((k, repr(v.value)) for k, v in settings.items())),
+                    repr(model),
+                    repr(firmware),
+                    repr(registrations),
+                    zone.posix or repr(zone),
+                    repr(servers),
+                    _secret_hash(admin_secret),
+                )
+            ).encode()
         ).hexdigest()
         return _Combo(
             settings=MappingProxyType(settings),
@@ -511,15 +522,56 @@ def _phone_key(
                 a.display_name,
                 a.user,
                 a.auth_user or "",
-                hashlib.sha256(a.auth_password.value.encode()).hexdigest()
-                if a.auth_password
-                else "",
+                _secret_hash(a.auth_password),
                 str(a.line_keys),
                 str(a.calls_per_line_key),
                 a.registration_group,
+                repr(a.registrations),
             )
         )
     return "\x1f".join(parts)
+
+
+def _secret_hash(secret: Secret | None) -> str:
+    return hashlib.sha256(secret.value.encode()).hexdigest() if secret is not None else ""
+
+
+def _tree_digest(h: Any, folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def render_epoch(inventory: Inventory) -> str:
+    """What every phone's files depend on beyond its own settings.
+
+    mipc's version, the site, the catalog data, the shipped and overriding templates, the
+    custom files and certificates next to the inventory. Part of every phone digest, so
+    a build or diff may trust an unchanged digest to mean unchanged files.
+    """
+    from mipc import __version__
+    from mipc.resources import templates_dir
+
+    h = hashlib.sha256(__version__.encode())
+    h.update(repr(inventory.site).encode())
+    h.update(repr(sorted(inventory.registration_groups.items())).encode())
+    h.update(repr(sorted(inventory.lines.items())).encode())
+    h.update(repr(sorted(inventory.managed_proxies.items())).encode())
+    h.update(repr(inventory.firmware_store).encode())
+    for name in ("catalog.json", "defaults.json", "windows_zones.json"):
+        h.update((data_dir() / name).read_bytes())
+    root = Path(inventory.root)
+    for folder in (
+        templates_dir(),
+        root / "vendor_templates",
+        root / "custom_files",
+        root / "certs",
+    ):
+        _tree_digest(h, folder)
+    return h.hexdigest()
 
 
 def _user_part(address: str | None) -> str | None:
