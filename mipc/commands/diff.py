@@ -43,7 +43,7 @@ NAMES_SHOWN = 20
 GITHUB_ROWS = 300
 #: Whether a phone's digest covers everything its files depend on. It does not yet: the
 #: registrations of its groups, the site's voice mail number and firmware pins are outside
-#: it (see tests/cli/test_diff.py::test_incremental_matches_full). Until then phones are
+#: it (see tests/cli/test_diff_cli.py::test_incremental_matches_full). Until then phones are
 #: skipped by digest only when the inventory's sources are unchanged.
 TRUST_PHONE_DIGESTS = False
 
@@ -62,7 +62,8 @@ def release_folder(path: Path) -> tuple[Path, Path]:
     if not path.is_dir():
         raise SnapshotError(f"{path} does not exist")
     if (path / MANIFEST).is_file():
-        return path, path / MANIFEST
+        root = Path(os.path.realpath(path))
+        return root, root / MANIFEST
     current = path / "current"
     if current.is_symlink() or current.exists():
         root = Path(os.path.realpath(current))
@@ -325,12 +326,8 @@ def summary(report: Report) -> str:
 
 def text_report(report: Report, *, files: bool = False) -> str:
     lines = [f"mipc diff: {report.old} → {report.new}"]
-    if report.phones:
-        width = max(len(p.name) for p in report.phones)
-        for p in report.phones:
-            for line in phone_lines(p):
-                name, _, rest = line.partition("  ")
-                lines.append(f"{name.ljust(width)}  {rest}")
+    for p in report.phones:
+        lines.extend(phone_lines(p))
     shared = [f for f in report.files if f.shared]
     if shared:
         lines.append("shared files:")
