@@ -41,11 +41,11 @@ DEFAULT_SERVER_ROOT = "/srv/mipc"
 NAMES_SHOWN = 20
 #: A github summary lists at most this many phones (job summaries are limited to 1 MiB).
 GITHUB_ROWS = 300
-#: Whether a phone's digest covers everything its files depend on. It does not yet: the
-#: registrations of its groups, the site's voice mail number and firmware pins are outside
-#: it (see tests/cli/test_diff_cli.py::test_incremental_matches_full). Until then phones are
-#: skipped by digest only when the inventory's sources are unchanged.
-TRUST_PHONE_DIGESTS = False
+#: Whether a phone's digest covers everything its files depend on (issue 6; commit 96203ba:
+#: a render epoch of site, groups, catalog, templates, plus registrations, firmware and
+#: secrets). tests/cli/test_diff_cli.py::test_incremental_matches_full holds it to that.
+#: When False, phones are skipped by digest only when the inventory's sources are unchanged.
+TRUST_PHONE_DIGESTS = True
 
 
 class SnapshotError(Exception):
