@@ -344,12 +344,13 @@ class Stager:
                 ) from exc
             if not stat.S_ISREG(st.st_mode):
                 raise EmitError(f"the current release's {rel} is not a file; build with --force")
+            dest = self._dest(safe_relpath(rel))  # creates (and checks) the folders
             try:
-                os.link(src, self.root / rel, follow_symlinks=False)
+                os.link(src, dest, follow_symlinks=False)
             except FileExistsError:
                 continue  # a second artifact at the same path: the merge compared hashes
             except OSError:
-                shutil.copyfile(src, self.root / rel, follow_symlinks=False)
+                shutil.copyfile(src, dest, follow_symlinks=False)
 
     def write(self, rel: str, art: Artifact, counts: Counts) -> FileEntry:
         """Write (or link) one artifact at ``rel`` (relative to the release)."""
@@ -550,8 +551,11 @@ def emit(
         current = out.current_id()
         old_manifest = out.manifest_of(current) if current else None
         old_files: Mapping[str, Mapping[str, Any]] = {}
+        old_phones: Mapping[str, Mapping[str, Any]] = {}
         if old_manifest and not force and isinstance(old_manifest.get("files"), dict):
             old_files = old_manifest["files"]
+            if isinstance(old_manifest.get("phones"), dict):
+                old_phones = old_manifest["phones"]
         staging = out.root / f".staging-{os.getpid()}"
         staging.mkdir()
         try:
@@ -561,6 +565,7 @@ def emit(
                 staging,
                 current,
                 old_files,
+                old_phones,
                 network,
                 keep,
                 force,
@@ -578,6 +583,7 @@ def _emit_locked(
     staging: Path,
     current: str | None,
     old_files: Mapping[str, Mapping[str, Any]],
+    old_phones: Mapping[str, Mapping[str, Any]],
     network: Mapping[str, bytes],
     keep: int,
     force: bool,
@@ -596,16 +602,37 @@ def _emit_locked(
     counts = Counts()
     warnings: list[str] = []
     unchanged: list[str] = []
-    for chunk in _render_phones(plan, stager, workers or default_workers(), progress):
+    shared = render_shared(plan)
+    warnings.extend(shared.warnings)
+    for path, art in sorted(shared.artifacts.items()):
+        merge_entry(files, stager.write("www/" + safe_relpath(path), art, counts))
+    # A phone whose digest is unchanged has unchanged files (the digest covers everything
+    # they depend on, see resolve.render_epoch): reuse them instead of rendering.
+    to_render: list[EffectivePhone] = []
+    for phone in plan.phones:
+        record = old_phones.get(phone.name)
+        owned = [f for f in (record or {}).get("files", ()) if f not in files]
+        if (
+            record is None
+            or record.get("digest") != phone.digest
+            or not all(f in old_files for f in owned)
+        ):
+            to_render.append(phone)
+            continue
+        for path in owned:
+            meta = old_files[path]
+            merge_entry(
+                files, FileEntry(path, str(meta["sha256"]), int(meta["size"]), (phone.name,))
+            )
+            unchanged.append(path)
+            counts.unchanged += 1
+    subset = plan if len(to_render) == len(plan.phones) else Plan(plan.inventory, tuple(to_render))
+    for chunk in _render_phones(subset, stager, workers or default_workers(), progress):
         for entry in chunk.entries:
             merge_entry(files, entry)
         counts.add(chunk.counts)
         warnings.extend(chunk.warnings)
         unchanged.extend(chunk.unchanged)
-    shared = render_shared(plan)
-    warnings.extend(shared.warnings)
-    for path, art in sorted(shared.artifacts.items()):
-        merge_entry(files, stager.write("www/" + safe_relpath(path), art, counts))
     for name, data in sorted(network.items()):
         rel = "network/" + safe_relpath(name)
         merge_entry(files, stager.write(rel, Artifact(data), counts))

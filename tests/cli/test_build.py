@@ -161,11 +161,11 @@ class Slow:
         self.warnings = self.inner.warnings
 
     def render_phone(self, phone, plan):
+        Path(sys.argv[3]).write_text("rendering")
+        time.sleep(60)
         return self.inner.render_phone(phone, plan)
 
     def render_shared(self, plan, phones):
-        Path(sys.argv[3]).write_text("rendering")
-        time.sleep(60)
         return self.inner.render_shared(plan, phones)
 
 render._REGISTRY["polycom"] = Slow
