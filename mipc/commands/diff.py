@@ -85,27 +85,23 @@ def _reader(path: Path) -> Callable[[], bytes]:
     return read
 
 
-def record(data: Mapping[str, Any]) -> PhoneRecord:
-    """A manifest phone entry as a :class:`PhoneRecord`."""
-
-    def opt(key: str) -> str | None:
-        value = data.get(key)
-        return None if value is None else str(value)
-
+def record(data: Mapping[str, Any], files: tuple[str, ...] | None = None) -> PhoneRecord:
+    """A manifest phone entry as a :class:`PhoneRecord` (``files`` replaces its files)."""
+    get = data.get
     return PhoneRecord(
-        name=str(data["name"]),
-        family=str(data.get("family") or ""),
-        model=str(data.get("model") or ""),
-        address=opt("address"),
-        mac=opt("mac"),
-        computer_name=opt("computer_name"),
-        firmware=opt("firmware"),
-        files=tuple(str(f) for f in data.get("files") or ()),
-        digest=opt("digest"),
-        type=opt("type"),
-        location=opt("location"),
-        template=opt("template"),
-        registration_group=opt("registration_group"),
+        str(data["name"]),
+        get("family") or "",
+        get("model") or "",
+        get("address"),
+        get("mac"),
+        get("computer_name"),
+        get("firmware"),
+        tuple(get("files") or ()) if files is None else files,
+        get("digest"),
+        get("type"),
+        get("location"),
+        get("template"),
+        get("registration_group"),
     )
 
 
@@ -197,7 +193,7 @@ def inventory_snapshot(
     }
     for name, data in network_files(plan, server_root).items():
         always["network/" + name] = FileRef.of(data)
-    records = {p.name: phone_record(p, []) for p in plan.phones}
+    records = {p.name: record(phone_record(p, []), ()) for p in plan.phones}
 
     same: list[str] = []
     if trust_digests is None:
@@ -210,10 +206,12 @@ def inventory_snapshot(
         if context_same:
             for eff in plan.phones:
                 old = base.phones.get(eff.name)
-                if old is not None and old.digest == eff.digest:
-                    rec = record(records[eff.name])
-                    if replace(rec, files=old.files) == old:
-                        same.append(eff.name)
+                if (
+                    old is not None
+                    and old.digest == eff.digest
+                    and replace(records[eff.name], files=old.files) == old
+                ):
+                    same.append(eff.name)
     same_set = set(same)
     rendered = Rendered()
     artifacts, _ = render_phones(plan, [p.name for p in plan.phones if p.name not in same_set])
@@ -240,7 +238,8 @@ def inventory_snapshot(
                     files[path] = base.files[path]
                     per_phone[name].append(path)
     phones = {
-        p.name: record({**records[p.name], "files": sorted(per_phone[p.name])}) for p in plan.phones
+        p.name: replace(records[p.name], files=tuple(sorted(per_phone[p.name])))
+        for p in plan.phones
     }
     return Snapshot(
         files=dict(sorted(files.items())),
