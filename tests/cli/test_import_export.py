@@ -1,4 +1,4 @@
-"""``run_import`` / ``run_export`` on a copy of the lab inventory."""
+"""``run_import`` / ``run_export`` on a copy of the lab inventory, and the YAML text edits."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from mipc.diagnostics import Diagnostics
 from mipc.exporter import run_export
-from mipc.importer import add_list_entry, run_import
+from mipc.importer import add_list_entry, entry_lines, render_entries, run_import, yaml_quote
+from mipc.load import parse_yaml
 
 REPO = Path(__file__).parent.parent.parent
 DATA = REPO / "tests" / "data" / "csv"
@@ -167,3 +171,92 @@ def test_export_tmm_to_stdout(lab: Path) -> None:
         in lines
     )
     assert "warning[not-exported]" in err.getvalue()
+
+
+@given(st.text())
+def test_yaml_quote_reads_back_exactly(text: str) -> None:
+    doc = parse_yaml(f"k: {yaml_quote(text)}\n", "t.yaml", Diagnostics())
+    assert doc is not None
+    assert doc.data["k"] == text
+    assert type(doc.data["k"]) is str  # quoted: never read as a number or boolean
+
+
+def test_render_entries_keeps_the_line_ending() -> None:
+    entries = [
+        {"name": "0123", "address": "00:04:f2:00:00:01", "appearances": [{"extension": "7"}]}
+    ]
+    assert render_entries(entries, "", "\r\n") == (
+        '- name: "0123"\r\n  address: "00:04:f2:00:00:01"\r\n  appearances:\r\n'
+        '    - extension: "7"\r\n'
+    )
+
+
+def test_entry_lines() -> None:
+    lines = (
+        "phones:\n"  # 1
+        "- name: a\n"  # 2
+        "  template: t\n"  # 3
+        "# about b\n"  # 4
+        "\n"  # 5
+        "- name: b\n"  # 6
+        "  # inside b\n"  # 7
+        "  appearances:\n"  # 8
+        "    - {extension: '1'}\n"  # 9
+        "\n"  # 10
+        "site: {}\n"  # 11
+        "other:\n"  # 12
+        "  - {name: c}\n"  # 13
+        "  -\n"  # 14
+        "    name: d\n"  # 15
+    ).splitlines(keepends=True)
+    assert entry_lines(lines, 2, 3) == (1, 3)
+    assert entry_lines(lines, 6, 3) == (5, 9)
+    assert entry_lines(lines, 13, 5) == "it is written in flow style ({name: ...})"
+    assert entry_lines(lines, 15, 5) == "it is not a block item written as '- name: ...'"
+
+
+def test_replace_in_a_crlf_file_with_an_unindented_list(tmp_path: Path) -> None:
+    lab = tmp_path / "crlf"
+    shutil.copytree(REPO / "examples" / "lab", lab)
+    inventory = lab / "mipc.yaml"
+    text = inventory.read_text()
+    head, phones = text.split("phones:\n")
+    unindented = "".join(line[2:] + "\n" for line in phones.splitlines())
+    crlf = (head + "phones:\n# hand-kept phones\n" + unindented).replace("\n", "\r\n")
+    inventory.write_bytes(crlf.encode())
+    clash = tmp_path / "clash.csv"
+    clash.write_text(
+        "Name,Template,Extension,Address\nAgent420HD-Lab,My Agent 420HD Template,7006,\n"
+    )
+    code, _, err = run([clash], inventory, on_conflict="replace", as_format="yaml")
+    assert code == 0, err
+    entry = (
+        "- name: Agent420HD-Lab\r\n  template: My Agent 420HD Template\r\n"
+        '  address: 00908F001006\r\n  appearances:\r\n    - {extension: "7006"}\r\n'
+    )
+    added = (
+        '- name: "Agent420HD-Lab"\r\n  template: "My Agent 420HD Template"\r\n'
+        '  appearances:\r\n    - extension: "7006"\r\n'
+    )
+    assert crlf.endswith(entry)
+    assert inventory.read_bytes().decode() == crlf[: -len(entry)] + added
+
+
+def test_replace_of_every_yaml_phone_leaves_an_empty_list(tmp_path: Path) -> None:
+    from mipc.pipeline import validate
+
+    inventory = tmp_path / "mipc.yaml"
+    text = (REPO / "examples" / "lab" / "mipc.yaml").read_text()
+    head, _ = text.split("phones:\n")
+    inventory.write_text(
+        head + "phones:   # by hand\n  - name: Solo\n    template: My Agent SSP Template\n"
+        "    appearances:\n      - extension: '7'\n"
+    )
+    clash = tmp_path / "clash.csv"
+    clash.write_text("Name,Template,Extension\nSolo,My Agent SSP Template,8\n")
+    code, _, err = run([clash], inventory, on_conflict="replace")
+    assert code == 0, err
+    assert inventory.read_text() == (
+        head + "phones: []   # by hand\nphone_lists:\n  - lists/clash.csv\n"
+    )
+    assert validate(inventory).diagnostics.errors == []
