@@ -634,21 +634,16 @@ def test_unknown_transport_is_an_error(plan: Plan) -> None:
         PolycomRenderer().render_phone(phone, plan)
 
 
-def _example_plan(target: str) -> Plan | None:
-    try:
-        from mipc.pipeline import validate
-    except ImportError:  # the resolve stage is not there yet
-        return None
-    path = Path(__file__).resolve().parents[2] / "examples" / target
-    if not path.exists():
-        return None
-    return validate(path).plan
+def _example_plan(target: str) -> Plan:
+    from mipc.pipeline import validate
+
+    result = validate(Path(__file__).resolve().parents[2] / "examples" / target)
+    assert result.plan is not None, [d.text() for d in result.diagnostics.errors]
+    return result.plan
 
 
 def test_campus_example() -> None:
     plan = _example_plan("campus")
-    if plan is None:
-        pytest.skip("examples/campus or the resolve stage is not available")
     artifacts, renderer = render(plan)
     assert not [w for w in renderer.warnings if "custom config file" in w]
     polycom = [p for p in plan.phones if p.family == "polycom" and p.mac is not None]
@@ -669,8 +664,6 @@ def test_campus_example() -> None:
 
 def test_lab_example() -> None:
     plan = _example_plan("lab/mipc.yaml")
-    if plan is None:
-        pytest.skip("examples/lab or the resolve stage is not available")
     artifacts, _ = render(plan)
     for artifact in artifacts.values():
         if artifact.link is None:
