@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
+from mipc.render import keyvalue, polycom, softphone
 
-for _name in ("polycom", "keyvalue", "softphone"):
-    try:
-        importlib.import_module(f"mipc.render.{_name}")
-    except ModuleNotFoundError as exc:  # a renderer still being written
-        if exc.name != f"mipc.render.{_name}":
-            raise
+RENDERER_MODULES = (polycom, keyvalue, softphone)
