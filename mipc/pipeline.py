@@ -18,7 +18,7 @@ from mipc.diagnostics import Diagnostics, InputError, Position
 from mipc.load import Document, display_name, load_inventory
 from mipc.model import Inventory, PhoneSpec, Plan
 from mipc.resolve import resolve_plan
-from mipc.rules import check, check_phones, option_families
+from mipc.rules import chain, check, check_phones, option_families
 from mipc.schema import load_schema, validate_document
 
 
@@ -41,22 +41,20 @@ def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
         return []
     from mipc.csvlists import read_phone_list
 
+    # A template's manufacturer may be inherited through extends: the nearest one that says.
+    raw = {str(n): t or {} for n, t in (doc.data.get("templates") or {}).items()}
+    parents = {n: t.get("extends") for n, t in raw.items()}
     templates = {
-        str(name): str((t or {}).get("manufacturer", ""))
-        for name, t in (doc.data.get("templates") or {}).items()
+        name: next(
+            (
+                str(raw[t]["manufacturer"])
+                for t in chain(name, parents)
+                if raw[t].get("manufacturer")
+            ),
+            "",
+        )
+        for name in raw
     }
-    # A template's manufacturer may be inherited through extends.
-    raw = doc.data.get("templates") or {}
-    for name in templates:
-        seen: set[str] = set()
-        node = name
-        while not templates[name] and node in raw and node not in seen:
-            seen.add(node)
-            parent = (raw[node] or {}).get("extends")
-            if parent is None or parent not in raw:
-                break
-            templates[name] = str((raw[parent] or {}).get("manufacturer", ""))
-            node = parent
     phones: list[PhoneSpec] = []
     for i, entry in enumerate(doc.data.get("phone_lists") or ()):
         path = doc.root / str(entry)

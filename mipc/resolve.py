@@ -41,7 +41,7 @@ from mipc.model import (
     TimeSettings,
 )
 from mipc.resources import data_dir
-from mipc.rules import did_you_mean, dscp_value, pinned_models, station_names
+from mipc.rules import chain, did_you_mean, dscp_value, pinned_models, station_names
 from mipc.timezones import TimeZone, UnknownTimeZone, lookup
 
 DEFAULT_LOCATION = "<Default Location>"
@@ -106,6 +106,12 @@ class Resolver:
         self._zones: dict[str, TimeZone | None] = {}
         self._stations = self._station_table()
         self._pins = pinned_models(inventory, catalog)
+        self._template_parents = {n: t.extends for n, t in inventory.templates.items()}
+        # Every location but the default one hangs below <Default Location>.
+        self._location_parents = {
+            n: loc.parent if loc.parent is not None or n == DEFAULT_LOCATION else DEFAULT_LOCATION
+            for n, loc in inventory.locations.items()
+        }
         self.epoch = render_epoch(inventory)
 
     # --- chains ------------------------------------------------------------------------
@@ -116,13 +122,8 @@ class Resolver:
         cached = self._templates.get(name)
         if cached is not None:
             return cached
-        chain: list[str] = []
-        node: str | None = name
-        while node is not None and node in self.inv.templates and node not in chain:
-            chain.append(node)
-            node = self.inv.templates[node].extends
         out: Flat = {}
-        for tmpl in reversed(chain):
+        for tmpl in reversed(chain(name, self._template_parents)):
             out.update(self.inv.templates[tmpl].layer)
         self._templates[name] = out
         return out
@@ -132,16 +133,8 @@ class Resolver:
         cached = self._locations.get(name)
         if cached is not None:
             return cached
-        chain: list[str] = []
-        node: str | None = name
-        while node is not None and node in self.inv.locations and node not in chain:
-            chain.append(node)
-            parent = self.inv.locations[node].parent
-            if parent is None and node != DEFAULT_LOCATION:
-                parent = DEFAULT_LOCATION
-            node = parent
         out: Flat = {}
-        for loc in reversed(chain):
+        for loc in reversed(chain(name, self._location_parents)):
             out.update(self.inv.locations[loc].layer)
         self._locations[name] = out
         return out

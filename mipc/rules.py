@@ -128,15 +128,24 @@ def _layers(inv: Inventory) -> Iterable[tuple[str, Mapping[str, Setting], str | 
         yield f"phone {phone.name}", phone.layer, phone.template
 
 
+def chain(start: str | None, parent_of: Mapping[str, str | None]) -> list[str]:
+    """start, its parent, its grandparent ... (nearest first), stopping at an unknown name or
+    at a cycle (cycles are reported by ``check``)."""
+    out: list[str] = []
+    node = start
+    while node is not None and node in parent_of and node not in out:
+        out.append(node)
+        node = parent_of[node]
+    return out
+
+
 def inherited(inv: Inventory, template: str | None, key: str) -> Setting | None:
     """The value a template chain gives key (nearest template first)."""
-    seen: set[str] = set()
-    while template is not None and template in inv.templates and template not in seen:
-        seen.add(template)
-        setting = inv.templates[template].layer.get(key)
+    parents = {name: t.extends for name, t in inv.templates.items()}
+    for name in chain(template, parents):
+        setting = inv.templates[name].layer.get(key)
         if setting is not None:
             return setting
-        template = inv.templates[template].extends
     return None
 
 
