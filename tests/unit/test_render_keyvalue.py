@@ -22,9 +22,7 @@ from mipc.model import (
     Qos,
     Registration,
     Secret,
-    Server,
     Setting,
-    Site,
     TimeSettings,
 )
 from mipc.render import Artifact, renderers
@@ -35,6 +33,7 @@ from mipc.render.keyvalue import (
     RenderError,
 )
 from mipc.timezones import lookup
+from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"
 
@@ -65,28 +64,8 @@ def parse_kv(data: bytes) -> dict[str, str]:
 
 
 def make_inventory(root: Path, store: str | None = None) -> Inventory:
-    site = Site(
-        domain="lab.voip",
-        provisioning_url="http://provision.lab.voip:8088",
-        servers=(Server("vm40ic1", "10.250.1.151"), Server("vm40ic2", "10.250.1.152")),
-        provisioning_address="provision.lab.voip",
-        tftp_server="10.250.1.151",
-        voicemail_number="*86",
-    )
-    return Inventory(
-        root=str(root),
-        site=site,
-        lines=MappingProxyType({}),
-        managed_proxies=MappingProxyType({}),
-        registration_groups=MappingProxyType({}),
-        locations=MappingProxyType({}),
-        templates=MappingProxyType({}),
-        defaults=MappingProxyType({}),
-        phones=(),
-        firmware_store=store,
-        firmware_pins=MappingProxyType({}),
-        digest="0" * 64,
-    )
+    site = lab_site(provisioning_url="http://provision.lab.voip:8088")
+    return bare_inventory(root, site, store)
 
 
 def reg(

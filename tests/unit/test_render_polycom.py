@@ -20,8 +20,6 @@ from mipc.model import (
     Qos,
     Registration,
     Secret,
-    Server,
-    Site,
     TimeSettings,
 )
 from mipc.render import Artifacts, renderers
@@ -37,6 +35,7 @@ from mipc.render.polycom import (
 )
 from mipc.templating import TemplateError
 from mipc.timezones import lookup
+from tests.builders import bare_inventory, lab_site
 
 HOSTILE = 'R&D "Lab" <1>'
 SECRET = "s3cr&t<pw>"
@@ -187,28 +186,7 @@ def _phones() -> tuple[EffectivePhone, ...]:
 
 
 def _inventory(root: Path, store: str | None = "store") -> Inventory:
-    site = Site(
-        domain="lab.voip",
-        provisioning_url="http://provision.lab.voip:8088/",
-        servers=(Server("vm40ic1", "10.250.1.151"), Server("vm40ic2", "10.250.1.152")),
-        provisioning_address="10.250.1.151",
-        tftp_server="10.250.1.151",
-        voicemail_number="*86",
-    )
-    return Inventory(
-        root=str(root),
-        site=site,
-        lines={},
-        managed_proxies={},
-        registration_groups={},
-        locations={},
-        templates={},
-        defaults={},
-        phones=(),
-        firmware_store=store,
-        firmware_pins={},
-        digest="0" * 64,
-    )
+    return bare_inventory(root, lab_site(provisioning_address="10.250.1.151"), store)
 
 
 @pytest.fixture()

@@ -14,45 +14,28 @@ from mipc.catalog import load_catalog
 from mipc.model import (
     Appearance,
     EffectivePhone,
-    Inventory,
     Plan,
     Qos,
     Registration,
     Secret,
     Server,
-    Site,
     TimeSettings,
 )
 from mipc.render import RenderError, renderers
 from mipc.render.softphone import SoftPhoneRenderer
 from mipc.timezones import lookup
+from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"
 
 
 def make_plan(root: Path) -> Plan:
-    site = Site(
-        domain="lab.voip",
+    site = lab_site(
         provisioning_url="https://provision.lab.voip:8088/",
         servers=(Server("vm40ic1", "10.250.1.151"),),
-        provisioning_address="provision.lab.voip",
-        tftp_server="10.250.1.151",
         voicemail_number=None,
     )
-    inventory = Inventory(
-        root=str(root),
-        site=site,
-        lines=MappingProxyType({}),
-        managed_proxies=MappingProxyType({}),
-        registration_groups=MappingProxyType({}),
-        locations=MappingProxyType({}),
-        templates=MappingProxyType({}),
-        defaults=MappingProxyType({}),
-        phones=(),
-        firmware_store=None,
-        firmware_pins=MappingProxyType({}),
-        digest="0" * 64,
-    )
+    inventory = bare_inventory(root, site)
     return Plan(inventory=inventory, phones=())
 
 
