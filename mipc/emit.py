@@ -42,6 +42,7 @@ from mipc.render import Artifact
 from mipc.render.stage import (
     CHUNK_SIZE,
     PARALLEL_THRESHOLD,
+    ChunkRenderer,
     RenderConflict,
     dedupe,
     phone_chunks,
@@ -449,25 +450,37 @@ class ChunkResult:
     unchanged: list[str]
 
 
-_JOB: tuple[Plan, Stager] | None = None  # set before forking the workers
+class _Job:
+    """What a render process needs; made once per process (renderers keep plan-wide facts,
+    such as Polycom's group files, so they must not be rebuilt for every chunk)."""
+
+    def __init__(self, plan: Plan, stager: Stager) -> None:
+        self.plan = plan
+        self.stager = stager
+        self.index = {p.name: p for p in plan.phones}
+        self.renderer = ChunkRenderer(plan)
+        self.warned = 0
+
+    def chunk(self, names: tuple[str, ...]) -> ChunkResult:
+        rendered = render_chunk(self.plan, (self.index[n] for n in names), self.renderer)
+        counts = Counts()
+        write = self.stager.write
+        entries = [
+            write("www/" + safe_relpath(path), art, counts)
+            for path, art in sorted(rendered.artifacts.items())
+        ]
+        unchanged, self.stager.unchanged = self.stager.unchanged, []
+        warnings = rendered.warnings[self.warned :]
+        self.warned = len(rendered.warnings)
+        return ChunkResult(entries, counts, warnings, len(names), unchanged)
 
 
-def _chunk(plan: Plan, stager: Stager, names: tuple[str, ...]) -> ChunkResult:
-    index = {p.name: p for p in plan.phones}
-    rendered = render_chunk(plan, (index[n] for n in names))
-    counts = Counts()
-    entries = [
-        stager.write("www/" + safe_relpath(path), art, counts)
-        for path, art in sorted(rendered.artifacts.items())
-    ]
-    unchanged, stager.unchanged = stager.unchanged, []
-    return ChunkResult(entries, counts, rendered.warnings, len(names), unchanged)
+_JOB: _Job | None = None  # set before forking the workers
 
 
 def _worker_chunk(names: tuple[str, ...]) -> ChunkResult:
     assert _JOB is not None, "worker started without a job"
-    plan, stager = _JOB
-    return _chunk(plan, stager, names)
+    return _JOB.chunk(names)
 
 
 def default_workers() -> int:
@@ -480,23 +493,26 @@ def default_workers() -> int:
 
 def _render_phones(
     plan: Plan,
+    phones: tuple[EffectivePhone, ...],
     stager: Stager,
     workers: int,
     progress: Progress | None,
 ) -> Iterator[ChunkResult]:
+    """Render and write ``phones`` (some of ``plan``'s), in chunks, maybe in workers."""
     global _JOB
-    chunks = phone_chunks(plan, CHUNK_SIZE)
-    total = len(plan.phones)
+    chunks = phone_chunks(phones, CHUNK_SIZE)
+    total = len(phones)
     done = 0
+    job = _Job(plan, stager)
     if workers <= 1 or total < PARALLEL_THRESHOLD or len(chunks) < 2:
-        for names in chunks:
-            result = _chunk(plan, stager, names)
+        for chunk in chunks:
+            result = job.chunk(chunk)
             done += result.phones
             if progress:
                 progress("render", done, total)
             yield result
         return
-    _JOB = (plan, stager)
+    _JOB = job
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
             for result in pool.map(_worker_chunk, chunks):
@@ -626,8 +642,10 @@ def _emit_locked(
             )
             unchanged.append(path)
             counts.unchanged += 1
-    subset = plan if len(to_render) == len(plan.phones) else Plan(plan.inventory, tuple(to_render))
-    for chunk in _render_phones(subset, stager, workers or default_workers(), progress):
+    # The whole plan goes along: renderers draw plan-wide facts (which group file variant a
+    # phone loads) from it, so a phone renders the same alone as in a full build.
+    jobs = workers or default_workers()
+    for chunk in _render_phones(plan, tuple(to_render), stager, jobs, progress):
         for entry in chunk.entries:
             merge_entry(files, entry)
         counts.add(chunk.counts)

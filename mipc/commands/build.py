@@ -91,6 +91,13 @@ def _fail(message: str, code: int) -> int:
 
 def run_build(target: Path, opts: BuildOptions) -> int:
     """Build ``target`` into ``opts.out``; print diagnostics and the summary; the exit code."""
+    from mipc.pipeline import paused_gc
+
+    with paused_gc():  # the whole build: see paused_gc (workers inherit it)
+        return _run_build(target, opts)
+
+
+def _run_build(target: Path, opts: BuildOptions) -> int:
     from mipc.cli import report
     from mipc.pipeline import validate
 

@@ -497,14 +497,17 @@ def run_diff(
     err: IO[str] | None = None,
 ) -> int:
     """Compare, print the report as asked, and return the exit code (0, 1 or 2)."""
+    from mipc.pipeline import paused_gc
+
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        pair = snapshots(target, opts, err)
-        if isinstance(pair, int):
-            return pair
-        old, new = pair
-        report = diff(old, new, show_secrets=opts.show_secrets, files=opts.files)
+        with paused_gc():
+            pair = snapshots(target, opts, err)
+            if isinstance(pair, int):
+                return pair
+            old, new = pair
+            report = diff(old, new, show_secrets=opts.show_secrets, files=opts.files)
     except SnapshotError as exc:
         return _trouble(err, str(exc))
     except OSError as exc:

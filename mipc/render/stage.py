@@ -112,9 +112,12 @@ class ChunkRenderer:
         return dedupe(out)
 
 
-def render_chunk(plan: Plan, phones: Iterable[EffectivePhone]) -> Rendered:
-    """The own files of some phones (no shared files)."""
-    chunk = ChunkRenderer(plan)
+def render_chunk(
+    plan: Plan, phones: Iterable[EffectivePhone], chunk: ChunkRenderer | None = None
+) -> Rendered:
+    """The own files of some phones (no shared files); ``chunk`` keeps renderers between
+    calls (their warnings accumulate in it)."""
+    chunk = chunk or ChunkRenderer(plan)
     out = Rendered()
     for phone in phones:
         out.merge(chunk.phone(phone))
@@ -132,9 +135,9 @@ def render_shared(plan: Plan) -> Rendered:
     return out
 
 
-def phone_chunks(plan: Plan, size: int = CHUNK_SIZE) -> list[tuple[str, ...]]:
+def phone_chunks(phones: Iterable[EffectivePhone], size: int = CHUNK_SIZE) -> list[tuple[str, ...]]:
     """Phone names in name order, cut in chunks of ``size``."""
-    names = [p.name for p in sorted_phones(plan)]
+    names = sorted(p.name for p in phones)
     return [tuple(names[i : i + size]) for i in range(0, len(names), size)]
 
 
