@@ -7,6 +7,7 @@ Layout of OUT::
     OUT/releases.json                the order releases were made current (rollback)
     OUT/uploads/{logs,overrides,contacts}   created once, never written by a build
     OUT/.lock                        flock: one build (or rollback) at a time
+    OUT/inputs.json, OUT/.inputs.key what current was built from (mipc.inputs): no-op check
     OUT/.staging-<pid>/              the release being written; renamed into releases/ whole
 
 A release is written into a staging folder, made durable (syncfs), renamed into
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from mipc import __version__
+from mipc.inputs import RECORD, Record, up_to_date
 from mipc.model import EffectivePhone, Plan
 from mipc.network import NetworkPlan
 from mipc.render import Artifact
@@ -703,6 +705,24 @@ def _emit_locked(
     if progress:
         progress("manifest", 1, 1)
     return result
+
+
+def unchanged_release(out_dir: Path, target: Path, options: Mapping[str, str]) -> Record | None:
+    """The record of OUT's current release if nothing it was built from changed (see
+    :mod:`mipc.inputs`); then, under the lock, what killed builds left is removed, as any
+    build does. None: build as usual. Raises :class:`LockHeld`."""
+    out = Out(out_dir)
+    current = out.current_id()
+    if current is None or up_to_date(out_dir, target, current, options) is None:
+        return None
+    with out.locked():
+        out.clean_staging()
+        return up_to_date(out_dir, target, out.current_id(), options)
+
+
+def save_record(out_dir: Path, record: Record) -> None:
+    """Write ``OUT/inputs.json`` (what the current release was built from) atomically."""
+    _write_atomic(out_dir / RECORD, record.to_bytes())
 
 
 # --- rollback ----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class Result:
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     inventory: Inventory | None = None
     plan: Plan | None = None
+    sources: list[Path] = field(default_factory=list)  # the YAML files and phone lists read
 
 
 def default_inventory(cwd: Path | None = None) -> Path:
@@ -78,8 +79,14 @@ def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
     return phones
 
 
-def load_model(target: Path) -> tuple[Inventory | None, Diagnostics]:
-    """Load, validate and assemble; the model is None when the input is invalid."""
+def load_model(
+    target: Path, sources: list[Path] | None = None
+) -> tuple[Inventory | None, Diagnostics]:
+    """Load, validate and assemble; the model is None when the input is invalid.
+
+    ``sources``, when given, receives the files the inventory is made of: its YAML files and
+    the phone lists they name.
+    """
     diags = Diagnostics()
     try:
         doc = load_inventory(target)
@@ -87,6 +94,9 @@ def load_model(target: Path) -> tuple[Inventory | None, Diagnostics]:
         return None, exc.diagnostics
     if not validate_document(doc, diags):
         return None, diags
+    if sources is not None:
+        sources.extend(doc.files)
+        sources.extend(doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
     lists = _read_lists(doc, diags)
     if diags.errors:
         return None, diags
@@ -117,8 +127,9 @@ def validate(target: Path) -> Result:
 
 
 def _validate(target: Path) -> Result:
-    inventory, diags = load_model(target)
-    result = Result(diagnostics=diags, inventory=inventory)
+    sources: list[Path] = []
+    inventory, diags = load_model(target, sources)
+    result = Result(diagnostics=diags, inventory=inventory, sources=sources)
     if inventory is None:
         return result
     catalog = load_catalog()

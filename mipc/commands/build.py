@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,16 @@ from mipc.emit import (
     describe_os_error,
     emit,
     network_files,
+    save_record,
+    unchanged_release,
+)
+from mipc.inputs import (
+    MTIME_SLACK,
+    Record,
+    newest_change,
+    record_inputs,
+    saved_diagnostics,
+    secret_key,
 )
 from mipc.templating import TemplateError
 
@@ -97,10 +108,23 @@ def run_build(target: Path, opts: BuildOptions) -> int:
         return _run_build(target, opts)
 
 
+def _options(opts: BuildOptions) -> dict[str, str]:
+    """The build options that shape a release's bytes (part of its recorded inputs)."""
+    return {"server_root": opts.server_root}
+
+
 def _run_build(target: Path, opts: BuildOptions) -> int:
     from mipc.cli import report
     from mipc.pipeline import validate
 
+    if not opts.force:
+        try:
+            same = unchanged_release(opts.out, target, _options(opts))
+        except LockHeld as exc:
+            return _fail(str(exc), 2)
+        if same is not None:
+            return _unchanged(same, opts)
+    started = time.time()
     result = validate(target)
     diags = result.diagnostics
     if result.plan is None or diags.has_errors(opts.strict):
@@ -147,6 +171,40 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
     report(diags, opts.fmt)
     if opts.fmt == "text":
         click.echo(summary(opts.out, emitted))
+    assert result.inventory is not None
+    inputs = record_inputs(
+        target, result.inventory, result.sources, _options(opts), secret_key(opts.out)
+    )
+    if newest_change(inputs) < started - MTIME_SLACK:
+        # Only inputs untouched since before validation: an edit made during the build
+        # must not be mistaken for what this release was built from.
+        save_record(
+            opts.out,
+            Record(
+                target=os.path.abspath(target),
+                release=emitted.release,
+                phones=emitted.phones,
+                files=emitted.files,
+                inputs=inputs,
+                diagnostics=saved_diagnostics(diags),
+            ),
+        )
+    return 1 if diags.has_errors(opts.strict) else 0
+
+
+def _unchanged(record: Record, opts: BuildOptions) -> int:
+    """Nothing the current release was built from has changed: say so, as a full build would."""
+    from mipc.cli import report
+
+    diags = Diagnostics()
+    diags.extend(record.diagnostics)
+    report(diags, opts.fmt)
+    if opts.fmt == "text":
+        click.echo(
+            f"{opts.out}: no changes (release {record.release} is current; its inputs are"
+            f" unchanged): {record.phones} phones, {record.files} files: 0 written, 0 linked,"
+            f" {record.files} unchanged, {len(diags.warnings)} warnings"
+        )
     return 1 if diags.has_errors(opts.strict) else 0
 
 

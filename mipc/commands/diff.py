@@ -75,6 +75,18 @@ def release_folder(path: Path) -> tuple[Path, Path]:
     )
 
 
+def _built_from(against: Path, inventory: Path, server_root: str) -> bool:
+    """Whether ``against`` is the release a build of ``inventory`` made, with every input
+    unchanged since (``OUT/inputs.json``, see :mod:`mipc.inputs`): then nothing differs."""
+    from mipc.inputs import up_to_date
+
+    root, _ = release_folder(against)
+    if root.parent.name != "releases":
+        return False
+    out = root.parent.parent
+    return up_to_date(out, inventory, root.name, {"server_root": server_root}) is not None
+
+
 def _reader(path: Path) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
@@ -477,6 +489,8 @@ def snapshots(
 
     base = load_release(opts.against)
     inventory = target if target is not None else default_inventory()
+    if _built_from(opts.against, inventory, opts.server_root):
+        return base, replace(base, label=f"inventory {inventory}")
     result = validate(inventory)
     if result.plan is None or result.diagnostics.errors:
         print_diagnostics(result.diagnostics, "text" if opts.fmt == "json" else opts.fmt)
