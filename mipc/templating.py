@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,21 @@ _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quo
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_XML_PLAIN = re.compile("[^&<>\"'\n\r\t\x00-\x1f\ufffe\uffff]*")
+
+
 def xml_attr(value: Any) -> str:
     """Escape a value for an XML attribute; characters XML cannot hold are dropped."""
-    if isinstance(value, bool):
-        value = int(value)
-    text = _XML_BAD.sub("", str(value))
+    if type(value) is str:
+        return _xml_text(value)
+    return _xml_text(str(int(value) if isinstance(value, bool) else value))
+
+
+@lru_cache(maxsize=1 << 16)  # most values repeat from phone to phone (one profile, many phones)
+def _xml_text(text: str) -> str:
+    if _XML_PLAIN.fullmatch(text):
+        return text
+    text = _XML_BAD.sub("", text)
     return (
         text.translate(_XML_ESCAPES)
         .replace("\n", "&#10;")
@@ -45,8 +55,12 @@ def kv_value(value: Any) -> str:
     """A value for a key=value line: one line, printable; raises on what cannot be written."""
     if isinstance(value, bool):
         return "1" if value else "0"
-    text = str(value)
-    if any(ch in text for ch in "\r\n\x00") or (not text.isprintable() and text != ""):
+    return _kv_text(value if type(value) is str else str(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _kv_text(text: str) -> str:
+    if "\r" in text or "\n" in text or "\x00" in text or not text.isprintable():
         raise TemplateError(f"value {text!r} cannot be written on one key=value line")
     return text
 
@@ -71,17 +85,22 @@ def environment(override_dir: str | None) -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,
+        auto_reload=False,  # one build, one set of templates: no stat() per render
     )
     env.filters["xml"] = xml_attr
     env.filters["kv"] = kv_value
     return env
 
 
+@cache
+def _template(override_dir: str | None, name: str) -> jinja2.Template:
+    return environment(override_dir).get_template(name)
+
+
 def render_template(name: str, context: Mapping[str, Any], override_dir: str | None = None) -> str:
     """Render one template; every failure becomes a TemplateError naming the template."""
-    env = environment(override_dir)
     try:
-        template = env.get_template(name)
+        template = _template(override_dir, name)
         text = template.render(**context)
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"template {name}: undefined variable ({exc.message})") from exc

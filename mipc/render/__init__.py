@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from mipc.model import EffectivePhone, Plan
 
@@ -30,6 +30,56 @@ def set_explicitly(phone: EffectivePhone, option: str) -> bool:
         and (setting.layer.startswith("template") or setting.layer in ("phone", "csv"))
         for name, setting in phone.settings.items()
     )
+
+
+T = TypeVar("T")
+
+
+def profile_signature(phone: EffectivePhone) -> tuple[Any, ...]:
+    """What the phones of one profile share: resolve gives them the very same objects."""
+    maps = getattr(phone.settings, "maps", None)
+    return (
+        phone.profile,
+        phone.model,
+        maps[-1] if maps else phone.settings,
+        phone.options,
+        phone.extra,
+        phone.time,
+        phone.qos,
+        phone.registrations,
+        phone.registration_group,
+        phone.language,
+        phone.secure,
+        phone.audio_protocol,
+        phone.firmware,
+        phone.admin_password,
+        phone.config_files,
+        phone.type,
+    )
+
+
+class ProfileMemo(Generic[T]):
+    """Work that depends only on a phone's profile, done once per profile.
+
+    The key is the phone's profile digest; a hit also requires every shared value to be the
+    same object (or an equal one), so phones put together by hand (tests, ``replace``) that
+    keep a digest but change a value are computed afresh.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[tuple[Any, ...], T]] = {}
+
+    def get(self, phone: EffectivePhone, compute: Callable[[], T]) -> T:
+        signature = profile_signature(phone)
+        hit = self._memo.get(phone.profile) if phone.profile else None
+        if hit is not None and all(
+            a is b or a == b for a, b in zip(hit[0], signature, strict=True)
+        ):
+            return hit[1]
+        value = compute()
+        if phone.profile:
+            self._memo[phone.profile] = (signature, value)
+        return value
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,14 @@ from typing import Any
 
 from mipc.catalog import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
-from mipc.render import Artifact, Artifacts, RenderError, register, set_explicitly
+from mipc.render import (
+    Artifact,
+    Artifacts,
+    ProfileMemo,
+    RenderError,
+    register,
+    set_explicitly,
+)
 from mipc.templating import TemplateError, render_template
 from mipc.timezones import Transition, format_hhmm
 
@@ -69,6 +76,7 @@ __all__ = [
 _KEY = re.compile(r"[A-Za-z0-9_]+(?:/[A-Za-z0-9_]+)*")
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+_KV_FILE = re.compile(r"(?:[A-Za-z0-9_]+(?:/[A-Za-z0-9_]+)*=[\x20-\x7e]*\n)*")
 
 
 def check_value(value: Any, *, phone: str, key: str) -> str:
@@ -82,6 +90,8 @@ def check_value(value: Any, *, phone: str, key: str) -> str:
         return str(value)
     if not isinstance(value, str):
         raise RenderError(f"phone {phone}: value of {key} has unsupported type {type(value)}")
+    if value.isascii() and value.isprintable() and "=" not in value:
+        return value  # the common case, decided in C: printable ASCII is 0x20-0x7e
     if not _PRINTABLE_ASCII.fullmatch(value):
         bad = next(ch for ch in value if not " " <= ch <= "~")
         raise RenderError(
@@ -96,6 +106,9 @@ def check_value(value: Any, *, phone: str, key: str) -> str:
     return value
 
 
+_CHECKED_KEYS: set[str] = set()  # key paths already found valid (the same few hundred)
+
+
 class KeyValueFile:
     """An ordered ``key → value`` mapping that refuses a second write of a key."""
 
@@ -104,11 +117,19 @@ class KeyValueFile:
         self._items: dict[str, str] = {}
 
     def set(self, key: str, value: Any) -> None:
-        if not _KEY.fullmatch(key):
-            raise RenderError(f"phone {self.phone}: {key!r} is not a valid key path")
+        if key not in _CHECKED_KEYS:
+            if not _KEY.fullmatch(key):
+                raise RenderError(f"phone {self.phone}: {key!r} is not a valid key path")
+            _CHECKED_KEYS.add(key)
         if key in self._items:
             raise RenderError(f"phone {self.phone}: key {key} would be written twice")
         self._items[key] = check_value(value, phone=self.phone, key=key)
+
+    def set_text(self, key: str, text: str) -> None:
+        """Set a key and value another :meth:`set` already checked."""
+        if key in self._items:
+            raise RenderError(f"phone {self.phone}: key {key} would be written twice")
+        self._items[key] = text
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
@@ -132,7 +153,12 @@ def parse_strict(text: str, where: str) -> dict[str, str]:
         raise RenderError(f"{where}: contains a carriage return")
     if text and not text.endswith("\n"):
         raise RenderError(f"{where}: does not end with a newline")
-    result: dict[str, str] = {}
+    if _KV_FILE.fullmatch(text):  # well formed: only duplicate keys remain to be found
+        pairs = [line.split("=", 1) for line in text.split("\n")[:-1]]
+        result = dict(pairs)
+        if len(result) == len(pairs):
+            return result
+    result = {}
     for number, line in enumerate(text.split("\n")[:-1], start=1):
         key, sep, value = line.partition("=")
         if not sep or not _KEY.fullmatch(key):
@@ -427,6 +453,9 @@ class KeyValueRenderer:
         self.warnings: list[str] = []
         self._seen_warnings: set[str] = set()
         self._custom_cache: dict[str, dict[str, str] | None] = {}
+        self._profile_part: ProfileMemo[
+            tuple[list[tuple[str, str]], frozenset[str], frozenset[str]]
+        ] = ProfileMemo()
 
     # -- warnings
 
@@ -475,10 +504,13 @@ class KeyValueRenderer:
         b = _Builder(self.profile, phone)
         b.put("type", self._system_type(phone))
         self._lines(b, phone)
-        self._sip(b, phone)
-        self._time(b, phone)
-        self._network(b, phone)
-        self._features(b, phone, plan)
+        items, tried, written = self._profile_part.get(
+            phone, lambda: self._profile_keys(phone, plan)
+        )
+        for key, text in items:
+            b.file.set_text(key, text)
+        b.tried |= tried
+        b.written |= written
         self._provisioning(b, phone, plan)
         for option in b.unwritable_options():
             if not _set_by_inventory(phone, option):
@@ -490,6 +522,17 @@ class KeyValueRenderer:
                 once=f"option:{option}",
             )
         return self._assemble(b.file, phone, plan)
+
+    def _profile_keys(
+        self, phone: EffectivePhone, plan: Plan
+    ) -> tuple[list[tuple[str, str]], frozenset[str], frozenset[str]]:
+        """SIP, time, network and features: what every phone of the profile shares."""
+        b = _Builder(self.profile, phone)
+        self._sip(b, phone)
+        self._time(b, phone)
+        self._network(b, phone)
+        self._features(b, phone, plan)
+        return b.file.items(), frozenset(b.tried), frozenset(b.written)
 
     def _lines(self, b: _Builder, phone: EffectivePhone) -> None:
         count = phone.model.line_keys

@@ -33,7 +33,14 @@ from typing import Any
 
 from mipc.catalog import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
-from mipc.render import Artifact, Artifacts, RenderError, register, set_explicitly
+from mipc.render import (
+    Artifact,
+    Artifacts,
+    ProfileMemo,
+    RenderError,
+    register,
+    set_explicitly,
+)
 from mipc.templating import render_template
 from mipc.timezones import Transition
 
@@ -153,6 +160,9 @@ def _text(value: Any) -> str:
     raise TypeError(f"parameter value {value!r} is neither text, a number nor a boolean")
 
 
+_CHECKED_KEYS: set[str] = set()  # parameter names already found valid (the same few thousand)
+
+
 class Params:
     """An ordered map of Polycom parameters for one file; writing a key twice raises."""
 
@@ -161,8 +171,10 @@ class Params:
         self._items: dict[str, str] = {}
 
     def set(self, key: str, value: Any) -> None:
-        if not _KEY.fullmatch(key) or key.lower().startswith("xml"):
-            raise PolycomError(f"{self.owner}: {key!r} is not a Polycom parameter name")
+        if key not in _CHECKED_KEYS:
+            if not _KEY.fullmatch(key) or key.lower().startswith("xml"):
+                raise PolycomError(f"{self.owner}: {key!r} is not a Polycom parameter name")
+            _CHECKED_KEYS.add(key)
         if key in self._items:
             raise PolycomError(f"{self.owner}: parameter {key} is written twice")
         self._items[key] = _text(value)
@@ -170,6 +182,12 @@ class Params:
     def update(self, pairs: Iterable[tuple[str, Any]]) -> None:
         for key, value in pairs:
             self.set(key, value)
+
+    def set_text(self, key: str, text: str) -> None:
+        """Set a parameter another :meth:`set` already checked and turned into text."""
+        if key in self._items:
+            raise PolycomError(f"{self.owner}: parameter {key} is written twice")
+        self._items[key] = text
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
@@ -274,6 +292,7 @@ class PolycomRenderer:
     def __init__(self) -> None:
         self.warnings: list[str] = []
         self._groups: _GroupFiles | None = None
+        self._profile_params: ProfileMemo[list[tuple[str, str]]] = ProfileMemo()
 
     def _warn(self, message: str) -> None:
         """Add a warning once (render_shared may run more than once per renderer)."""
@@ -411,6 +430,14 @@ class PolycomRenderer:
         voicemail = options.get("voicemail_number") or plan.inventory.site.voicemail_number
         for n, app in enumerate(sorted(phone.appearances, key=lambda a: a.index), start=1):
             self._appearance(params, n, app, expires, voicemail)
+        for key, text in self._profile_params.get(phone, lambda: self._profile_items(phone)):
+            params.set_text(key, text)
+        return params
+
+    def _profile_items(self, phone: EffectivePhone) -> list[tuple[str, str]]:
+        """The part of ``phone/<guid>.cfg`` every phone of the profile shares."""
+        params = Params(f"phone {phone.name}")
+        expires = phone.options.get("registration_expires")
         main = phone.registrations[:MAX_SERVERS]
         if expires is not None:
             # Main-group lines take their servers from voIpProt.server.M (the group file);
@@ -423,7 +450,7 @@ class PolycomRenderer:
         if phone.audio_protocol == "srtp":
             params.update([("sec.srtp.enable", 1), ("sec.srtp.offer", 1), ("sec.srtp.require", 1)])
         self._options(params, phone)
-        return params
+        return params.items()
 
     def _appearance(
         self,
