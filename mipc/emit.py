@@ -499,14 +499,17 @@ def _render_phones(
     stager: Stager,
     workers: int,
     progress: Progress | None,
+    meanwhile: Callable[[], None],
 ) -> Iterator[ChunkResult]:
-    """Render and write ``phones`` (some of ``plan``'s), in chunks, maybe in workers."""
+    """Render and write ``phones`` (some of ``plan``'s), in chunks, maybe in workers;
+    ``meanwhile`` runs in this process once the workers have their chunks."""
     global _JOB
     chunks = phone_chunks(phones, CHUNK_SIZE)
     total = len(phones)
     done = 0
     job = _Job(plan, stager)
     if workers <= 1 or total < PARALLEL_THRESHOLD or len(chunks) < 2:
+        meanwhile()
         for chunk in chunks:
             result = job.chunk(chunk)
             done += result.phones
@@ -517,7 +520,9 @@ def _render_phones(
     _JOB = job
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            for result in pool.map(_worker_chunk, chunks):
+            results = pool.map(_worker_chunk, chunks)
+            meanwhile()
+            for result in results:
                 done += result.phones
                 if progress:
                     progress("render", done, total)
@@ -541,10 +546,14 @@ class EmitResult:
     pruned: list[str] = field(default_factory=list)
 
 
+#: The network files, or a function that makes them (called while the workers render).
+Network = Mapping[str, bytes] | Callable[[], Mapping[str, bytes]]
+
+
 def emit(
     plan: Plan,
     out_dir: Path,
-    network: Mapping[str, bytes],
+    network: Network,
     *,
     keep: int = 5,
     force: bool = False,
@@ -602,7 +611,7 @@ def _emit_locked(
     current: str | None,
     old_files: Mapping[str, Mapping[str, Any]],
     old_phones: Mapping[str, Mapping[str, Any]],
-    network: Mapping[str, bytes],
+    network: Network,
     keep: int,
     force: bool,
     workers: int | None,
@@ -647,13 +656,19 @@ def _emit_locked(
     # The whole plan goes along: renderers draw plan-wide facts (which group file variant a
     # phone loads) from it, so a phone renders the same alone as in a full build.
     jobs = workers or default_workers()
-    for chunk in _render_phones(plan, tuple(to_render), stager, jobs, progress):
+    network_data: dict[str, Mapping[str, bytes]] = {}
+
+    def make_network() -> None:  # in this process, while the workers render
+        network_data["files"] = network() if callable(network) else network
+
+    rendering = _render_phones(plan, tuple(to_render), stager, jobs, progress, make_network)
+    for chunk in rendering:
         for entry in chunk.entries:
             merge_entry(files, entry)
         counts.add(chunk.counts)
         warnings.extend(chunk.warnings)
         unchanged.extend(chunk.unchanged)
-    for name, data in sorted(network.items()):
+    for name, data in sorted(network_data["files"].items()):
         rel = "network/" + safe_relpath(name)
         merge_entry(files, stager.write(rel, Artifact(data), counts))
     if progress:

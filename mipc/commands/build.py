@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ from mipc.inputs import (
     saved_diagnostics,
     secret_key,
 )
+from mipc.model import Plan
 from mipc.templating import TemplateError
 
 
@@ -108,6 +109,17 @@ def run_build(target: Path, opts: BuildOptions) -> int:
         return _run_build(target, opts)
 
 
+class NetworkFilesError(Exception):
+    """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
+
+
+def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
+    try:
+        return network_files(plan, server_root)
+    except ValueError as exc:
+        raise NetworkFilesError(str(exc)) from exc
+
+
 def _options(opts: BuildOptions) -> dict[str, str]:
     """The build options that shape a release's bytes (part of its recorded inputs)."""
     return {"server_root": opts.server_root}
@@ -131,11 +143,6 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
         report(diags, opts.fmt)
         return _fail(f"{target} is invalid; nothing written, {opts.out} untouched", 1)
     plan = result.plan
-    try:
-        network = network_files(plan, opts.server_root)
-    except ValueError as exc:
-        report(diags, opts.fmt)
-        return _fail(f"cannot write the network files: {exc}", 1)
     show_bar = opts.progress
     if show_bar is None:
         show_bar = sys.stderr.isatty() and opts.fmt == "text" and "CI" not in os.environ
@@ -144,7 +151,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
             emitted = emit(
                 plan,
                 opts.out,
-                network,
+                lambda: _network(plan, opts.server_root),
                 keep=opts.keep,
                 force=opts.force,
                 workers=opts.workers,
@@ -158,6 +165,9 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
         _add_render_warnings(diags, exc.warnings)
         report(diags, opts.fmt)
         return _fail(f"warnings under --strict; {opts.out}/current untouched", 1)
+    except NetworkFilesError as exc:
+        report(diags, opts.fmt)
+        return _fail(f"cannot write the network files: {exc}; {opts.out}/current untouched", 1)
     except (UnsafePath, TemplateError, ValueError) as exc:
         report(diags, opts.fmt)
         return _fail(f"cannot render: {exc}; {opts.out}/current untouched", 1)

@@ -211,3 +211,24 @@ def test_sigkill_mid_build_leaves_the_old_release_serving(lab: Path, tmp_path: P
     code, stdout, _ = run("build", str(lab), "-o", str(out))
     assert code == 0 and "no changes" in stdout
     assert not list(out.glob(".staging-*"))
+
+
+def test_network_file_refusal_leaves_current(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(lab), "-o", str(out))[0] == 0
+    first = current(out)
+
+    def refuse(*_args: object) -> dict[str, bytes]:
+        raise ValueError("domain 'lab\"voip': only letters, digits, '-' and '.' are allowed")
+
+    monkeypatch.setattr("mipc.commands.build.network_files", refuse)
+    (lab / "mipc.yaml").write_text(
+        (lab / "mipc.yaml").read_text(encoding="utf-8").replace('"7001"', '"7091"', 1),
+        encoding="utf-8",
+    )
+    code, _, stderr = run("build", str(lab), "-o", str(out))
+    assert code == 1
+    assert "cannot write the network files: domain" in stderr and "untouched" in stderr
+    assert current(out) == first and not list(out.glob(".staging-*"))
