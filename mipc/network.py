@@ -550,10 +550,19 @@ def _render_kea(c: _Checked) -> bytes:
     if reservations:
         dhcp4["reservations-global"] = True
         dhcp4["reservations-in-subnet"] = True
-        dhcp4["reservations"] = reservations
+        dhcp4["reservations"] = _RESERVATIONS
     dhcp4["subnet4"] = []
     text = json.dumps({"Dhcp4": dhcp4}, indent=2, ensure_ascii=False)
+    if reservations:
+        # One reservation a line: as readable as indented JSON for tens of thousands of
+        # phones, and written by the C encoder (indent= makes json use its Python one).
+        one = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+        rows = ",\n      ".join(map(one, reservations))
+        text = text.replace(json.dumps(_RESERVATIONS), f"[\n      {rows}\n    ]", 1)
     return (text + "\n").encode("utf-8")
+
+
+_RESERVATIONS = "\x00reservations\x00"  # placeholder: cannot occur in checked values
 
 
 def _render_dnsmasq(c: _Checked) -> bytes:

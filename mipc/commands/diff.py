@@ -16,7 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -87,10 +87,19 @@ def _built_from(against: Path, inventory: Path, server_root: str) -> bool:
     return up_to_date(out, inventory, root.name, {"server_root": server_root}) is not None
 
 
-def _reader(path: Path) -> Callable[[], bytes]:
+_RECORD_FIELDS = tuple(f.name for f in fields(PhoneRecord) if f.name != "files")
+
+
+def same_but_files(a: PhoneRecord, b: PhoneRecord) -> bool:
+    """Whether two manifest records agree on everything but their files."""
+    return all(getattr(a, f) == getattr(b, f) for f in _RECORD_FIELDS)
+
+
+def _reader(path: str) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
-            return path.read_bytes()
+            with open(path, "rb") as fh:
+                return fh.read()
         except OSError as exc:
             raise SnapshotError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -134,10 +143,11 @@ def load_release(path: Path) -> Snapshot:
     ):
         raise SnapshotError(f"{manifest_path} is not a mipc release manifest (format 1)")
     files: dict[str, FileRef] = {}
+    top = str(root)
     try:
         for rel, entry in manifest["files"].items():
             files[str(rel)] = FileRef(
-                str(entry["sha256"]), int(entry["size"]), _reader(root / str(rel))
+                str(entry["sha256"]), int(entry["size"]), _reader(os.path.join(top, str(rel)))
             )
         phones = {str(name): record(p) for name, p in manifest["phones"].items()}
     except (KeyError, TypeError, ValueError) as exc:
@@ -175,7 +185,7 @@ def _artifact_ref(data: bytes, link: str | None) -> FileRef:
         size: int | None = image.stat().st_size
     except OSError:
         size = None
-    return FileRef(None, size, _reader(image))
+    return FileRef(None, size, _reader(str(image)))
 
 
 def inventory_snapshot(
@@ -205,7 +215,8 @@ def inventory_snapshot(
     }
     for name, data in network_files(plan, server_root).items():
         always["network/" + name] = FileRef.of(data)
-    records = {p.name: record(phone_record(p, []), ()) for p in plan.phones}
+    manifest_records = {p.name: phone_record(p, []) for p in plan.phones}
+    records = {name: record(data, ()) for name, data in manifest_records.items()}
 
     same: list[str] = []
     if trust_digests is None:
@@ -221,7 +232,7 @@ def inventory_snapshot(
                 if (
                     old is not None
                     and old.digest == eff.digest
-                    and replace(records[eff.name], files=old.files) == old
+                    and same_but_files(records[eff.name], old)
                 ):
                     same.append(eff.name)
     same_set = set(same)
@@ -250,7 +261,7 @@ def inventory_snapshot(
                     files[path] = base.files[path]
                     per_phone[name].append(path)
     phones = {
-        p.name: replace(records[p.name], files=tuple(sorted(per_phone[p.name])))
+        p.name: record(manifest_records[p.name], tuple(sorted(per_phone[p.name])))
         for p in plan.phones
     }
     return Snapshot(
