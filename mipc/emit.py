@@ -320,15 +320,17 @@ class Stager:
     unchanged: list[str] = field(default_factory=list)  # same bytes as old: not yet linked
     _dirs: set[str] = field(default_factory=set)
 
-    def _dest(self, rel: str) -> Path:
-        dest = self.root / rel
+    def _dest(self, rel: str) -> str:
+        """The absolute path for ``rel`` in the staging folder, its folder made (and checked
+        to lie inside the release: a symlinked folder would not)."""
         parent = os.path.dirname(rel)
         if parent not in self._dirs:
-            os.makedirs(dest.parent, exist_ok=True)
-            if not _inside(dest.parent, self.root):
+            folder = os.path.join(self.root, parent)
+            os.makedirs(folder, exist_ok=True)
+            if not _inside(Path(folder), self.root):
                 raise UnsafePath(f"{rel} would be written outside the release")
             self._dirs.add(parent)
-        return dest
+        return os.path.join(self.root, rel)
 
     def _same_as_old(self, rel: str, sha: str) -> bool:
         old = self.old_files.get(rel)
@@ -337,23 +339,30 @@ class Stager:
     def link_unchanged(self, paths: list[str]) -> None:
         """Hard-link (or copy) files the current release already holds, byte for byte."""
         assert self.old_root is not None
-        for rel in paths:
-            src = self.old_root / rel
-            try:
-                st = os.lstat(src)
-            except OSError as exc:
-                raise EmitError(
-                    f"the current release lost {rel} ({exc.strerror}); build with --force"
-                ) from exc
-            if not stat.S_ISREG(st.st_mode):
-                raise EmitError(f"the current release's {rel} is not a file; build with --force")
-            dest = self._dest(safe_relpath(rel))  # creates (and checks) the folders
-            try:
-                os.link(src, dest, follow_symlinks=False)
-            except FileExistsError:
-                continue  # a second artifact at the same path: the merge compared hashes
-            except OSError:
-                shutil.copyfile(src, dest, follow_symlinks=False)
+        old = os.open(self.old_root, os.O_RDONLY | os.O_DIRECTORY)
+        new = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for rel in paths:
+                self._dest(safe_relpath(rel))  # creates (and checks) the folders
+                try:
+                    st = os.stat(rel, dir_fd=old, follow_symlinks=False)
+                except OSError as exc:
+                    raise EmitError(
+                        f"the current release lost {rel} ({exc.strerror}); build with --force"
+                    ) from exc
+                if not stat.S_ISREG(st.st_mode):
+                    raise EmitError(
+                        f"the current release's {rel} is not a file; build with --force"
+                    )
+                try:
+                    os.link(rel, rel, src_dir_fd=old, dst_dir_fd=new, follow_symlinks=False)
+                except FileExistsError:
+                    continue  # a second artifact at the same path: the merge compared hashes
+                except OSError:
+                    shutil.copyfile(self.old_root / rel, self.root / rel, follow_symlinks=False)
+        finally:
+            os.close(old)
+            os.close(new)
 
     def write(self, rel: str, art: Artifact, counts: Counts) -> FileEntry:
         """Write (or link) one artifact at ``rel`` (relative to the release)."""
@@ -379,7 +388,7 @@ class Stager:
         counts.written += 1
         return entry
 
-    def _link(self, rel: str, dest: Path, art: Artifact, counts: Counts) -> FileEntry:
+    def _link(self, rel: str, dest: str, art: Artifact, counts: Counts) -> FileEntry:
         source = Path(str(art.link))
         try:
             st = os.stat(source)
