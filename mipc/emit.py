@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import stat
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -318,7 +319,14 @@ class Stager:
     old_root: Path | None = None  # the current release
     old_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)  # same bytes as old: not yet linked
+    early: _Background | None = None  # linking started while phones render
     _dirs: set[str] = field(default_factory=set)
+
+    def join_early(self, *, check: bool = True) -> None:
+        """Wait for the early linking; re-raise its error if ``check``."""
+        if self.early is not None:
+            early, self.early = self.early, None
+            early.join(check=check)
 
     def _dest(self, rel: str) -> str:
         """The absolute path for ``rel`` in the staging folder, its folder made (and checked
@@ -502,6 +510,33 @@ def default_workers() -> int:
     return max(1, min(cpus, 8))
 
 
+def _parallel(phones: int, workers: int) -> bool:
+    """Whether rendering ``phones`` pays for a pool of worker processes."""
+    return workers > 1 and phones >= PARALLEL_THRESHOLD and phones > CHUNK_SIZE
+
+
+class _Background:
+    """A function run in a thread; :meth:`join` waits and re-raises what it raised."""
+
+    def __init__(self, func: Callable[[list[str]], None], arg: list[str]) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                func(arg)
+            except BaseException as exc:  # re-raised by join, in the emitting thread
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="mipc-link", daemon=True)
+        self._thread.start()
+
+    def join(self, *, check: bool = True) -> None:
+        self._thread.join()
+        error, self._error = self._error, None
+        if error is not None and check:
+            raise error
+
+
 def _render_phones(
     plan: Plan,
     phones: tuple[EffectivePhone, ...],
@@ -517,7 +552,7 @@ def _render_phones(
     total = len(phones)
     done = 0
     job = _Job(plan, stager)
-    if workers <= 1 or total < PARALLEL_THRESHOLD or len(chunks) < 2:
+    if not _parallel(total, workers):
         meanwhile()
         for chunk in chunks:
             result = job.chunk(chunk)
@@ -594,11 +629,16 @@ def emit(
                 old_phones = old_manifest["phones"]
         staging = out.root / f".staging-{os.getpid()}"
         staging.mkdir()
+        stager = Stager(
+            root=staging,
+            old_root=(out.releases / current) if current and old_files else None,
+            old_files=old_files,
+        )
         try:
             return _emit_locked(
                 plan,
                 out,
-                staging,
+                stager,
                 current,
                 old_files,
                 old_phones,
@@ -610,13 +650,14 @@ def emit(
                 strict,
             )
         finally:
+            stager.join_early(check=False)  # an error was raised already, or none happened
             shutil.rmtree(staging, ignore_errors=True)
 
 
 def _emit_locked(
     plan: Plan,
     out: Out,
-    staging: Path,
+    stager: Stager,
     current: str | None,
     old_files: Mapping[str, Mapping[str, Any]],
     old_phones: Mapping[str, Mapping[str, Any]],
@@ -627,11 +668,7 @@ def _emit_locked(
     progress: Progress | None,
     strict: bool,
 ) -> EmitResult:
-    stager = Stager(
-        root=staging,
-        old_root=(out.releases / current) if current and old_files else None,
-        old_files=old_files,
-    )
+    staging = stager.root
     (staging / "www").mkdir()
     (staging / "network").mkdir()
     files: dict[str, FileEntry] = {}
@@ -665,6 +702,12 @@ def _emit_locked(
     # The whole plan goes along: renderers draw plan-wide facts (which group file variant a
     # phone loads) from it, so a phone renders the same alone as in a full build.
     jobs = workers or default_workers()
+    if unchanged and not _parallel(len(to_render), jobs):
+        # Few phones to render: link the unchanged phones' files meanwhile (link(2) waits on
+        # the file system, not on the interpreter). Not beside a worker pool: no fork()
+        # while another thread runs.
+        stager.early = _Background(stager.link_unchanged, unchanged)
+        unchanged = []
     network_data: dict[str, Mapping[str, bytes]] = {}
 
     def make_network() -> None:  # in this process, while the workers render
@@ -709,6 +752,7 @@ def _emit_locked(
             name = f"{name}.{n}"
             result.release = name
         unchanged.extend(stager.unchanged)
+        stager.join_early()
         if unchanged:
             if progress:
                 progress("link", 0, len(unchanged))

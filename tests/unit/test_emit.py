@@ -256,3 +256,30 @@ def test_strict_warnings_do_not_switch(lab: Path, tmp_path: Path) -> None:
         build(plan, out, strict=True)  # the lab has no firmware store: a render warning
     assert not (out / "current").exists()
     assert not list(out.glob(".staging-*"))
+
+
+@pytest.mark.parametrize("damage", ["missing", "symlink"])
+def test_a_damaged_current_release_fails_an_incremental_build(
+    lab: Path, tmp_path: Path, damage: str
+) -> None:
+    out = tmp_path / "out"
+    build(plan_of(lab), out)
+    first = os.readlink(out / "current")
+    release = out / first
+    manifest = json.loads((release / "manifest.json").read_text())
+    # a file owned by a phone that the change below leaves alone
+    victim = next(
+        f for p in manifest["phones"].values() if p["name"] != "PolycomLobby" for f in p["files"]
+    )
+    (release / victim).unlink()
+    if damage == "symlink":
+        (release / victim).symlink_to("/etc/hostname")
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    (lab / "mipc.yaml").write_text(text.replace("label: Lobby", "label: Front Desk", 1))
+    with pytest.raises(emit_mod.EmitError, match="build with --force"):
+        build(plan_of(lab), out)
+    assert os.readlink(out / "current") == first
+    assert not list(out.glob(".staging-*"))
+    result = build(plan_of(lab), out, force=True)
+    assert result.changed and (out / "current" / victim).is_file()
+    assert not (out / "current" / victim).is_symlink()
