@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import re
 
-_SEPARATED = re.compile(
-    r"\A[0-9A-Fa-f]{2}([:\-.])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}\Z"  # 00:04:f2:aa:bb:cc
-)
-_DOTTED_QUADS = re.compile(r"\A[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\Z")  # 0004.f2aa.bbcc
-_DASHED_SIX = re.compile(r"\A[0-9A-Fa-f]{6}-[0-9A-Fa-f]{6}\Z")  # 0004f2-aabbcc
-_BARE = re.compile(r"\A[0-9A-Fa-f]{12}\Z")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_SEPARATORS = re.compile(r"[\s:.\-]")
 _HOST = re.compile(
     r"\A(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9_-]{0,62}))*\Z"
 )
@@ -22,15 +18,25 @@ def normalize_mac(text: str) -> str | None:
     0004f2-aabbcc and 0004F2AABBCC, in any case, with surrounding spaces.
     """
     s = text.strip()
-    if _SEPARATED.match(s) or _DOTTED_QUADS.match(s) or _DASHED_SIX.match(s) or _BARE.match(s):
-        return re.sub(r"[^0-9A-Fa-f]", "", s).lower()
-    return None
+    # Each notation has its own length, so the length picks the one pattern to try.
+    size = len(s)
+    if size == 12:
+        digits = s
+    elif size == 17 and s[2] in ":-." and s[5] == s[8] == s[11] == s[14] == s[2]:
+        digits = s[0:2] + s[3:5] + s[6:8] + s[9:11] + s[12:14] + s[15:17]
+    elif size == 14 and s[4] == s[9] == ".":
+        digits = s[0:4] + s[5:9] + s[10:14]
+    elif size == 13 and s[6] == "-":
+        digits = s[0:6] + s[7:13]
+    else:
+        return None
+    return digits.lower() if _HEX.issuperset(digits) else None
 
 
 def mac_problem(text: str) -> str:
     """Why text is not a MAC, for an error message."""
-    digits = re.sub(r"[\s:.\-]", "", text)
-    if not all(c in "0123456789abcdefABCDEF" for c in digits):
+    digits = _SEPARATORS.sub("", text)
+    if not _HEX.issuperset(digits):
         return f"{text!r} is not a MAC address: it has characters other than hex digits"
     return (
         f"{text!r} is not a MAC address: it has {len(digits)} hex digits, a MAC has 12"
@@ -40,8 +46,8 @@ def mac_problem(text: str) -> str:
 
 def looks_like_mac(text: str) -> bool:
     """True when text was probably meant as a MAC (mostly hex digits and separators)."""
-    digits = re.sub(r"[\s:.\-]", "", text)
-    return len(digits) >= 6 and all(c in "0123456789abcdefABCDEF" for c in digits)
+    digits = _SEPARATORS.sub("", text)
+    return len(digits) >= 6 and _HEX.issuperset(digits)
 
 
 def is_computer_name(text: str) -> bool:

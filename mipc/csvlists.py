@@ -43,7 +43,7 @@ from typing import Literal
 from mipc.addresses import format_mac, is_computer_name, looks_like_mac, mac_problem, normalize_mac
 from mipc.catalog import Catalog, Model, load_catalog
 from mipc.diagnostics import Diagnostics, Position
-from mipc.model import AppearanceSpec, PhoneSpec, Setting, Template
+from mipc.model import EMPTY, AppearanceSpec, PhoneSpec, Setting, Template
 
 __all__ = [
     "COLUMNS",
@@ -290,7 +290,7 @@ def parse_phone_list_bytes(
 
 
 def _blank(record: list[str]) -> bool:
-    return all(not value.strip() for value in record)
+    return not "".join(record).strip()
 
 
 class _Reader:
@@ -328,6 +328,9 @@ class _Reader:
         self.computers: dict[str, int] = {}
         self.extensions: dict[str, int] = {}
         self.model_cache: dict[tuple[str, str], Model | None] = {}
+        # Once the header is read: (canonical, index) of each column; how three are written.
+        self.columns: list[tuple[str, int]] = []
+        self.name_column = self.extension_column = self.address_column = ""
 
     # --- header ---------------------------------------------------------------------------
 
@@ -340,6 +343,10 @@ class _Reader:
         if not self.read_header(records[header_at], header_row):
             return
         width = max(i for i, cell in enumerate(records[header_at]) if cell.strip()) + 1
+        self.columns = [(column, index) for column, (index, _) in self.header.items()]
+        self.name_column = self.written.get(NAME, NAME)
+        self.extension_column = self.written.get(EXTENSION, EXTENSION)
+        self.address_column = self.written.get(ADDRESS, ADDRESS)
         for i in range(header_at + 1, len(records)):
             record = records[i]
             if _blank(record):
@@ -425,7 +432,7 @@ class _Reader:
             )
         values: dict[str, str] = {}
         size = len(record)
-        for column, (index, _) in self.header.items():
+        for column, index in self.columns:
             if index < size:
                 value = record[index].strip()
                 if value:
@@ -462,7 +469,7 @@ class _Reader:
             manufacturer = facts.manufacturer
             if facts.model is not None and manufacturer is not None:
                 model = self.find_model(facts.model, manufacturer)
-        if template is None or any(c in values for c in _TMM):
+        if template is None or TYPE in values or MANUFACTURER in values or MODEL in values:
             tmm = self.read_tmm(values, row, required=template is None)
             if tmm is None:
                 return
@@ -494,10 +501,14 @@ class _Reader:
                 location=None,
                 address=address,
                 appearances=(appearance,) if appearance is not None else (),
-                layer=MappingProxyType(layer),
-                position=self.pos(row, NAME),
+                layer=MappingProxyType(layer) if layer else EMPTY,
+                position=Position(self.shown, row, 0, self.name_column),
                 origin="csv",
-                address_position=self.pos(row, ADDRESS) if address is not None else None,
+                address_position=(
+                    Position(self.shown, row, 0, self.address_column)
+                    if address is not None
+                    else None
+                ),
             )
         )
 
@@ -686,57 +697,47 @@ class _Reader:
             extension=extension,
             label=label,
             identification_address=ident,
-            position=self.pos(row, EXTENSION),
+            position=Position(self.shown, row, 0, self.extension_column),
         )
 
     def unique(
         self, name: str, address: str | None, appearance: AppearanceSpec | None, row: int
     ) -> bool:
-        checks: list[tuple[dict[str, int], str, str, str, str]] = [
-            (self.names, name.casefold(), NAME, "duplicate-name", f"name {name!r}")
-        ]
+        folded = name.casefold()
+        first = self.names.get(folded)
+        if first is not None:
+            what = f"name {name!r}"
+            self.reject(row, NAME, "duplicate-name", f"{what} is already used in row {first}")
+            return False
+        mac = address is not None and ":" in address  # a MAC as read_address formats it
+        key = ""
         if address is not None:
-            if ":" in address:  # a MAC as read_address formats it
-                checks.append((self.macs, address, ADDRESS, "duplicate-mac", f"MAC {address}"))
-            else:
-                checks.append(
-                    (
-                        self.computers,
-                        address.casefold(),
-                        ADDRESS,
-                        "duplicate-computer-name",
-                        f"computer name {address!r}",
-                    )
-                )
-        if appearance is not None and appearance.extension is not None:
-            ext = appearance.extension
-            checks.append(
-                (self.extensions, ext, EXTENSION, "duplicate-extension", f"extension {ext!r}")
-            )
-        for table, key, column, code, what in checks:
-            first = table.get(key)
+            key = address if mac else address.casefold()
+            first = (self.macs if mac else self.computers).get(key)
             if first is not None:
-                self.reject(row, column, code, f"{what} is already used in row {first}")
+                code = "duplicate-mac" if mac else "duplicate-computer-name"
+                what = f"MAC {address}" if mac else f"computer name {address!r}"
+                self.reject(row, ADDRESS, code, f"{what} is already used in row {first}")
                 return False
-        for table, key, *_ in checks:
-            table[key] = row
+        ext = appearance.extension if appearance is not None else None
+        if ext is not None:
+            first = self.extensions.get(ext)
+            if first is not None:
+                what = f"extension {ext!r}"
+                self.reject(
+                    row, EXTENSION, "duplicate-extension", f"{what} is already used in row {first}"
+                )
+                return False
+        self.names[folded] = row
+        if address is not None:
+            (self.macs if mac else self.computers)[key] = row
+        if ext is not None:
+            self.extensions[ext] = row
         return True
 
 
-_HEX = frozenset("0123456789abcdef")
-
-
-def _fast_mac(text: str) -> str | None:
-    """:func:`normalize_mac`, with a fast path for bare and colon/dash-separated MACs."""
-    lowered = text.lower()
-    if len(lowered) == 17 and lowered[2] in ":-":
-        candidate = lowered[0:2] + lowered[3:5] + lowered[6:8] + lowered[9:11]
-        candidate += lowered[12:14] + lowered[15:17]
-        if lowered[2::3] == lowered[2] * 5 and _HEX.issuperset(candidate):
-            return candidate
-    elif len(lowered) == 12 and _HEX.issuperset(lowered):
-        return lowered
-    return normalize_mac(text)
+# The importer's name for it (normalize_mac used to be slow for the common notations).
+_fast_mac = normalize_mac
 
 
 def _format_mac(mac: str) -> str:

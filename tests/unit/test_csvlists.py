@@ -467,9 +467,30 @@ def test_round_trip_write_then_read(phones: list[PhoneSpec], layout: str) -> Non
     assert write_phone_list(result.phones, layout) == text  # type: ignore[arg-type]
 
 
-@given(st.from_regex(r"\A[0-9a-fA-F:.\- ]{0,18}\Z"))
-def test_fast_mac_agrees_with_normalize_mac(text: str) -> None:
+_MAC_NOTATIONS = [
+    r"\A[0-9A-Fa-f]{2}([:\-.])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}\Z",  # 00:04:f2:aa:bb:cc
+    r"\A[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\Z",  # 0004.f2aa.bbcc
+    r"\A[0-9A-Fa-f]{6}-[0-9A-Fa-f]{6}\Z",  # 0004f2-aabbcc
+    r"\A[0-9A-Fa-f]{12}\Z",  # 0004f2aabbcc
+]
+
+
+@given(
+    st.from_regex(r"\A[0-9a-fA-Fg:.\- \t]{0,18}\Z")
+    | st.from_regex(r"\A\s?[0-9a-fA-F]{2}([:\-.][0-9a-fA-F]{2}){5}\s?\Z")
+    | st.from_regex(r"\A[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}[.:][0-9a-fA-F]{4}\Z")
+    | st.from_regex(r"\A[0-9a-fA-F]{6}-[0-9a-fA-F]{6}\Z")
+)
+def test_normalize_mac_accepts_exactly_the_notations(text: str) -> None:
+    import re
+
     from mipc.addresses import normalize_mac
     from mipc.csvlists import _fast_mac
 
-    assert _fast_mac(text) == normalize_mac(text)
+    stripped = text.strip()
+    if any(re.match(pattern, stripped) for pattern in _MAC_NOTATIONS):
+        expected: str | None = re.sub(r"[^0-9A-Fa-f]", "", stripped).lower()
+    else:
+        expected = None
+    assert normalize_mac(text) == expected
+    assert _fast_mac(text) == expected
