@@ -16,7 +16,7 @@ from typing import Any
 from mipc.addresses import is_computer_name, looks_like_mac, mac_problem, normalize_mac
 from mipc.catalog import Catalog, version_key
 from mipc.diagnostics import Diagnostics, Position
-from mipc.model import EffectivePhone, Inventory, PhoneSpec, Setting
+from mipc.model import AppearanceSpec, EffectivePhone, Inventory, PhoneSpec, Setting
 
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.")
 MAX_GROUP_ENTRIES = 4
@@ -112,9 +112,12 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
             _unknown(diags, "location", proxy.location, inv.locations, proxy.position)
     _check_groups(inv, diags)
     _check_pins(inv, catalog, diags)
+    # Each template's inherited manufacturer, looked up once rather than once per phone.
+    makers = {name: inherited(inv, name, "manufacturer") for name in inv.templates}
     for _owner, layer, template in _layers(inv):
-        _check_layer_refs(inv, catalog, layer, template, diags)
-    _check_phones(inv, catalog, diags)
+        if layer:
+            _check_layer_refs(inv, catalog, layer, template, makers, diags)
+    _check_phones(inv, makers, diags)
 
 
 def _layers(inv: Inventory) -> Iterable[tuple[str, Mapping[str, Setting], str | None]]:
@@ -154,8 +157,10 @@ def _check_layer_refs(
     catalog: Catalog,
     layer: Mapping[str, Setting],
     below: str | None,
+    makers: Mapping[str, Setting | None],
     diags: Diagnostics,
 ) -> None:
+    """``makers``: the manufacturer each template inherits (None for none)."""
     group = layer.get("registration_group")
     if group is not None:
         name = str(group.value)
@@ -169,8 +174,10 @@ def _check_layer_refs(
                 group.position,
             )
     model = layer.get("model")
-    manufacturer = layer.get("manufacturer") or inherited(inv, below, "manufacturer")
     if model is not None:
+        manufacturer = layer.get("manufacturer")
+        if manufacturer is None and below is not None:
+            manufacturer = makers.get(below)
         maker = str(manufacturer.value) if manufacturer is not None else None
         found = catalog.find_model(str(model.value), maker)
         if found is None:
@@ -300,94 +307,97 @@ def _check_groups(inv: Inventory, diags: Diagnostics) -> None:
                 )
 
 
-def _check_phones(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
+def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: Diagnostics) -> None:
     names: dict[str, PhoneSpec] = {}
     addresses: dict[str, PhoneSpec] = {}
     extensions: dict[str, PhoneSpec] = {}
     stations: dict[str, PhoneSpec] = {}
+    sharable: dict[str, PhoneSpec] = {}
     for phone in inv.phones:
         pos = phone.position
-        check_name(diags, "phone", phone.name, pos)
-        if phone.name in names:
+        name = phone.name
+        template = phone.template
+        private = private_stations(phone)
+        for station, app in private:
+            if app.sharable:
+                sharable[station] = phone
+        check_name(diags, "phone", name, pos)
+        if name in names:
             diags.error(
                 "duplicate-phone",
-                f"phone name {phone.name!r} is used twice (also at {names[phone.name].position});"
-                " rename one",
+                f"phone name {name!r} is used twice (also at {names[name].position}); rename one",
                 pos,
             )
         else:
-            names[phone.name] = phone
-        if phone.template is not None and phone.template not in inv.templates:
-            _unknown(diags, "template", phone.template, inv.templates, pos)
+            names[name] = phone
+        if template is not None and template not in inv.templates:
+            _unknown(diags, "template", template, inv.templates, pos)
         if phone.location is not None and phone.location not in inv.locations:
             _unknown(diags, "location", phone.location, inv.locations, pos)
-        if phone.template is None and "model" not in phone.layer:
+        if template is None and "model" not in phone.layer:
             diags.error(
                 "no-model",
-                f"phone {phone.name!r} has neither a template nor a manufacturer and model;"
-                " give one",
+                f"phone {name!r} has neither a template nor a manufacturer and model; give one",
                 pos,
             )
-        if phone.address is not None:
-            key = normalize_mac(phone.address)
+        address = phone.address
+        if address is not None:
+            key = normalize_mac(address)
             if key is None:
-                if looks_like_mac(phone.address) or not is_computer_name(phone.address):
+                if looks_like_mac(address) or not is_computer_name(address):
                     problem = (
-                        mac_problem(phone.address)
-                        if looks_like_mac(phone.address)
-                        else f"{phone.address!r} is neither a MAC address nor a computer name"
+                        mac_problem(address)
+                        if looks_like_mac(address)
+                        else f"{address!r} is neither a MAC address nor a computer name"
                     )
                     diags.error("bad-address", problem, phone.address_position or pos)
                     continue
-                key = phone.address.lower()
+                key = address.lower()
             if key in addresses:
                 other = addresses[key]
                 diags.error(
                     "duplicate-address",
-                    f"address {phone.address} of phone {phone.name!r} is already used by phone"
+                    f"address {address} of phone {name!r} is already used by phone"
                     f" {other.name!r} ({other.position}); each phone has its own",
                     phone.address_position or pos,
                 )
             else:
                 addresses[key] = phone
-        maker = phone.layer.get("manufacturer") or inherited(inv, phone.template, "manufacturer")
+        maker = phone.layer.get("manufacturer")
+        if maker is None and template is not None:
+            maker = makers.get(template)
         if maker is not None and maker.value != "Polycom":
-            for app in phone.appearances:
-                if app.kind == "private" and app.label is not None:
+            for _, app in private:
+                if app.label is not None:
                     diags.warning(
                         "label-not-polycom",
-                        f"phone {phone.name!r}: label {app.label!r} is ignored: labels are for"
+                        f"phone {name!r}: label {app.label!r} is ignored: labels are for"
                         f" Polycom phones only, and this phone is {maker.value}",
                         app.position or pos,
                     )
-        for app in phone.appearances:
-            if app.kind != "private" or app.extension is None:
+        for _, app in private:
+            extension = app.extension
+            if extension is None:
                 continue
-            if app.extension in extensions:
-                other = extensions[app.extension]
+            if extension in extensions:
+                other = extensions[extension]
                 diags.error(
                     "duplicate-extension",
-                    f"extension {app.extension} is already used by phone {other.name!r}"
+                    f"extension {extension} is already used by phone {other.name!r}"
                     f" ({other.position}); give each station its own extension",
                     app.position or pos,
                 )
             else:
-                extensions[app.extension] = phone
-        for station in station_names(phone):
-            if station in stations and stations[station].name != phone.name:
+                extensions[extension] = phone
+        for station, _ in private:
+            if station in stations and stations[station].name != name:
                 diags.error(
                     "duplicate-station",
                     f"station {station!r} is defined by phones {stations[station].name!r}"
-                    f" and {phone.name!r}; name the stations apart",
+                    f" and {name!r}; name the stations apart",
                     pos,
                 )
             stations.setdefault(station, phone)
-    sharable = {
-        st: ph
-        for ph in inv.phones
-        for st, app in zip(station_names(ph), _private(ph), strict=True)
-        if app.sharable
-    }
     for phone in inv.phones:
         for app in phone.appearances:
             if app.kind == "shared" and app.shared is not None:
@@ -419,16 +429,20 @@ def _check_phones(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
                     )
 
 
-def _private(phone: PhoneSpec) -> list[Any]:
-    return [a for a in phone.appearances if a.kind == "private"]
+def private_stations(phone: PhoneSpec) -> list[tuple[str, AppearanceSpec]]:
+    """A phone's private appearances with their station names (the first defaults to the
+    phone's name, the next to the name and its number)."""
+    out: list[tuple[str, AppearanceSpec]] = []
+    for app in phone.appearances:
+        if app.kind == "private":
+            station = app.station or (f"{phone.name} {len(out) + 1}" if out else phone.name)
+            out.append((station, app))
+    return out
 
 
 def station_names(phone: PhoneSpec) -> list[str]:
     """Station names of a phone's private appearances (the first defaults to the phone's)."""
-    out = []
-    for i, app in enumerate(_private(phone)):
-        out.append(app.station or (phone.name if i == 0 else f"{phone.name} {i + 1}"))
-    return out
+    return [station for station, _ in private_stations(phone)]
 
 
 # --- rules on effective phones ------------------------------------------------------------
@@ -484,8 +498,8 @@ def check_phones(
             _vendor_rules(phone, inv, families, diags, where)
         if phone.mac is not None:
             prefix = phone.mac[:6]
-            makers = catalog.manufacturer_of_prefix(phone.mac)
             if model.mac_prefixes and prefix not in model.mac_prefixes:
+                makers = catalog.manufacturer_of_prefix(phone.mac)
                 owner = f" (the {'/'.join(makers)} range)" if makers else ""
                 diags.warning(
                     "mac-vendor",
