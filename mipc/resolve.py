@@ -41,7 +41,14 @@ from mipc.model import (
     TimeSettings,
 )
 from mipc.resources import data_dir
-from mipc.rules import chain, did_you_mean, dscp_value, pinned_models, station_names
+from mipc.rules import (
+    chain,
+    did_you_mean,
+    dscp_value,
+    pinned_models,
+    private_stations,
+    station_names,
+)
 from mipc.timezones import TimeZone, UnknownTimeZone, lookup
 
 DEFAULT_LOCATION = "<Default Location>"
@@ -102,6 +109,9 @@ class Resolver:
         self._locations: dict[str, Flat] = {}
         self._combos: dict[tuple[Any, ...], _Combo | None] = {}
         self._groups: dict[str, tuple[Registration, ...]] = {}
+        self._group_reprs: dict[str, str] = {}  # repr of each group's registrations (digests)
+        self._models: dict[str | None, tuple[Model | None, tuple[str, Position | None] | None]]
+        self._models = {}
         self._secrets: dict[SecretRef, Secret | None] = {}
         self._zones: dict[str, TimeZone | None] = {}
         self._stations = self._station_table()
@@ -168,6 +178,7 @@ class Resolver:
                 out.append(Registration(i, "dns_srv", domain, None, entry.transport))
         result = tuple(out)
         self._groups[name] = result
+        self._group_reprs[name] = repr(result)
         return result
 
     def secret(self, ref: SecretRef, owner: str, position: Position | None) -> Secret | None:
@@ -216,23 +227,36 @@ class Resolver:
     # --- phones --------------------------------------------------------------------------
 
     def model_of(self, phone: PhoneSpec, tmpl: Flat) -> Model | None:
-        layered = {**tmpl, **{k: v for k, v in phone.layer.items() if k in IDENTITY}}
-        model = layered.get("model")
-        if model is None:
-            return None  # reported by the check stage (no template, no model)
-        maker = layered.get("manufacturer")
-        found = self.catalog.find_model(str(model.value), str(maker.value) if maker else None)
-        if found is not None and maker is not None and found.manufacturer != maker.value:
-            self.diags.error(
-                "wrong-manufacturer",
-                f"model {model.value!r} is made by {found.manufacturer}, not {maker.value}",
-                maker.position,
-            )
+        if IDENTITY.isdisjoint(phone.layer):
+            # Only the template chain names the model: one answer for all its phones.
+            cached = self._models.get(phone.template)
+            if cached is None:
+                cached = self._models[phone.template] = self._model(tmpl)
+        else:
+            own = {k: v for k, v in phone.layer.items() if k in IDENTITY}
+            cached = self._model({**tmpl, **own})
+        found, problem = cached
+        if problem is not None:
+            self.diags.error("wrong-manufacturer", *problem)
             return None
         return found
 
+    def _model(self, layered: Flat) -> tuple[Model | None, tuple[str, Position | None] | None]:
+        """The model a layer names, or the wrong-manufacturer message and position."""
+        model = layered.get("model")
+        if model is None:
+            return None, None  # reported by the check stage (no template, no model)
+        maker = layered.get("manufacturer")
+        found = self.catalog.find_model(str(model.value), str(maker.value) if maker else None)
+        if found is not None and maker is not None and found.manufacturer != maker.value:
+            message = f"model {model.value!r} is made by {found.manufacturer}, not {maker.value}"
+            return None, (message, maker.position)
+        return found, None
+
     def combo(self, phone: PhoneSpec, model: Model, tmpl: Flat) -> _Combo | None:
-        overrides = tuple(sorted((k, repr(v.value)) for k, v in phone.layer.items()))
+        overrides = (
+            tuple(sorted((k, repr(v.value)) for k, v in phone.layer.items())) if phone.layer else ()
+        )
         key = (model.id, phone.location or DEFAULT_LOCATION, phone.template, overrides)
         if key in self._combos:
             return self._combos[key]
@@ -347,10 +371,9 @@ class Resolver:
         table: dict[str, tuple[PhoneSpec, Any]] = {}
         self._names: dict[str, list[str]] = {}
         for phone in self.inv.phones:
-            names = station_names(phone)
-            self._names.setdefault(phone.name, names)
-            private = [a for a in phone.appearances if a.kind == "private"]
-            for station, app in zip(names, private, strict=True):
+            private = private_stations(phone)
+            self._names.setdefault(phone.name, [station for station, _ in private])
+            for station, app in private:
                 table.setdefault(station, (phone, app))
         return table
 
@@ -367,21 +390,18 @@ class Resolver:
         appearances = self._appearances(spec, combo)
         if appearances is None:
             return None
-        own = {
-            "name": Setting(spec.name, spec.origin_layer, spec.position),
-        }
+        layer = spec.origin_layer
+        position = spec.position
+        location = spec.location or DEFAULT_LOCATION
+        own = {"name": Setting(spec.name, layer, position)}
         if spec.address is not None:
-            own["address"] = Setting(
-                mac or computer, spec.origin_layer, spec.address_position or spec.position
-            )
+            own["address"] = Setting(mac or computer, layer, spec.address_position or position)
         if spec.template is not None:
-            own["template"] = Setting(spec.template, spec.origin_layer, spec.position)
-        own["location"] = Setting(
-            spec.location or DEFAULT_LOCATION, spec.origin_layer, spec.position
-        )
+            own["template"] = Setting(spec.template, layer, position)
+        own["location"] = Setting(location, layer, position)
         settings = ChainMap(own, combo.settings)  # type: ignore[arg-type]
         h = hashlib.sha256(combo.digest.encode())
-        h.update(_phone_key(spec.name, mac, computer, appearances).encode())
+        h.update(_phone_key(spec.name, mac, computer, appearances, self._group_reprs).encode())
         return EffectivePhone(
             name=spec.name,
             model=model,
@@ -389,7 +409,7 @@ class Resolver:
             mac=mac,
             computer_name=computer,
             template=spec.template,
-            location=spec.location or DEFAULT_LOCATION,
+            location=location,
             registration_group=combo.registration_group,
             registrations=combo.registrations,
             secure=combo.secure,
@@ -501,9 +521,17 @@ class Resolver:
 
 
 def _phone_key(
-    name: str, mac: str | None, computer: str | None, appearances: tuple[Appearance, ...]
+    name: str,
+    mac: str | None,
+    computer: str | None,
+    appearances: tuple[Appearance, ...],
+    group_reprs: Mapping[str, str],
 ) -> str:
-    """The phone's own part of its digest: identity and appearances (secrets by value)."""
+    """The phone's own part of its digest: identity and appearances (secrets by value).
+
+    ``group_reprs``: the repr of each registration group's registrations, which are the
+    registrations of every appearance that registers with the group.
+    """
     parts = [name, mac or "", computer or ""]
     for a in appearances:
         parts.extend(
@@ -519,7 +547,7 @@ def _phone_key(
                 str(a.line_keys),
                 str(a.calls_per_line_key),
                 a.registration_group,
-                repr(a.registrations),
+                group_reprs[a.registration_group],
             )
         )
     return "\x1f".join(parts)
