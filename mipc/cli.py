@@ -64,6 +64,9 @@ def report(diags: Diagnostics, fmt: str, *, err: bool = True) -> None:
 
 
 def exit_code(diags: Diagnostics, strict: bool) -> int:
+    """2 when the inventory cannot be read, 1 when it is invalid, else 0."""
+    if diags.trouble:
+        return 2
     return 1 if diags.has_errors(strict) else 0
 
 
@@ -143,7 +146,7 @@ def explain_command(
     result = validate(_inventory(inventory))
     if result.plan is None:
         report(result.diagnostics, "text")
-        sys.exit(1)
+        sys.exit(exit_code(result.diagnostics, False) or 1)
     found = find_phone(result.plan, phone)
     if found is None:
         click.echo(

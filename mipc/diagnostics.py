@@ -80,6 +80,10 @@ class Diagnostic:
         }
 
 
+#: Codes of errors that are trouble (nothing to read), not mistakes in the inventory.
+TROUBLE = frozenset({"no-inventory", "unreadable"})
+
+
 @dataclass
 class Diagnostics:
     """A collector: stages append, the CLI reports."""
@@ -112,6 +116,11 @@ class Diagnostics:
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.items if d.severity is Severity.WARNING]
+
+    @property
+    def trouble(self) -> bool:
+        """Whether an error is I/O or usage trouble (exit code 2), not invalid input (1)."""
+        return any(d.code in TROUBLE for d in self.errors)
 
     def has_errors(self, strict: bool = False) -> bool:
         return bool(self.errors) or (strict and bool(self.warnings))

@@ -105,7 +105,7 @@ def run_export(
     inv, diags = load_model(inventory)
     if inv is None:
         err.write(render(diags, fmt) + "\n")
-        return 2 if any(d.code in ("no-inventory", "unreadable") for d in diags.errors) else 1
+        return 2 if diags.trouble else 1
     phones = export_phones(inv, layout, diags)
     text = write_phone_list(phones, layout)
     if diags.items:

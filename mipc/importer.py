@@ -423,7 +423,7 @@ def import_lists(
     diags.extend(load_diags)
     if inv is None:
         report.severe = True
-        report.trouble = any(d.code in ("no-inventory", "unreadable") for d in load_diags.errors)
+        report.trouble = load_diags.trouble
         return report
     root = Path(inv.root)
     facts = template_facts(inv.templates)

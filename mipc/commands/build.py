@@ -141,6 +141,8 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
     diags = result.diagnostics
     if result.plan is None or diags.has_errors(opts.strict):
         report(diags, opts.fmt)
+        if diags.trouble:
+            return _fail(f"cannot read {target}; nothing written, {opts.out} untouched", 2)
         return _fail(f"{target} is invalid; nothing written, {opts.out} untouched", 1)
     plan = result.plan
     show_bar = opts.progress

@@ -70,9 +70,17 @@ def test_usage_error_exits_2() -> None:
 
 def test_missing_inventory_is_reported_without_traceback(tmp_path: Path) -> None:
     result = run("validate", str(tmp_path / "absent"))
-    assert result.exit_code in (1, 2)
+    assert result.exit_code == 2  # usage trouble, not an invalid inventory
     assert "error[no-inventory]" in result.stderr
     assert "Traceback" not in result.output
+    for args in (
+        ["build", str(tmp_path / "absent"), "-o", str(tmp_path / "out")],
+        ["explain", "Phone1", str(tmp_path / "absent")],
+    ):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        assert "error[no-inventory]" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_json_format_counts() -> None:
