@@ -140,7 +140,7 @@ def explain_command(
 
     PHONE is a name, a MAC address in any notation, or a soft phone's computer name.
     """
-    from mipc.commands.explain import explain, find_phone
+    from mipc.commands.explain import explain, find_phone, notes
     from mipc.pipeline import validate
 
     result = validate(_inventory(inventory))
@@ -154,7 +154,7 @@ def explain_command(
             err=True,
         )
         sys.exit(1)
-    click.echo(explain(found, only, layer, fmt, show_secrets))
+    click.echo(explain(found, only, layer, fmt, show_secrets, notes(found, result.plan.inventory)))
 
 
 @main.command("import-csv")

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mipc.addresses import normalize_mac
-from mipc.model import EffectivePhone, Plan, Secret
+from mipc.catalog import load_catalog
+from mipc.model import EffectivePhone, Inventory, Plan, Secret
 
 SECRET_KEYS = ("admin_password",)
 
@@ -77,13 +78,32 @@ def computed(phone: EffectivePhone, show_secrets: bool) -> dict[str, Any]:
     }
 
 
+def notes(phone: EffectivePhone, inventory: Inventory) -> dict[str, str]:
+    """What a setting's value does not say by itself, by key: firmware "latest" made
+    another version by a pin in firmware.pins."""
+    out: dict[str, str] = {}
+    setting = phone.settings.get("firmware")
+    if setting is not None and setting.value == "latest" and phone.firmware is not None:
+        catalog = load_catalog()
+        for name, version in inventory.firmware_pins.items():
+            model = catalog.find_model(name)
+            if model is not None and model.id == phone.model.id:
+                where = inventory.firmware_pin_positions.get(name)
+                out["firmware"] = f"pinned to {version} by firmware.pins" + (
+                    f" ({where})" if where else ""
+                )
+    return out
+
+
 def explain(
     phone: EffectivePhone,
     only: str | None,
     layer: str | None,
     fmt: str,
     show_secrets: bool,
+    notes: Mapping[str, str] | None = None,
 ) -> str:
+    notes = notes or {}
     rows = []
     for key in sorted(phone.settings):
         setting = phone.settings[key]
@@ -99,6 +119,8 @@ def explain(
                 "source": str(setting.position) if setting.position else "built-in",
             }
         )
+        if key in notes:
+            rows[-1]["note"] = notes[key]
     extra = computed(phone, show_secrets) if only is None and layer is None else {}
     if fmt == "json":
         return json.dumps(
@@ -108,7 +130,8 @@ def explain(
     lines = [f"{phone.name}  {phone.model.display}  {phone.address or '(not provisioned)'}", ""]
     for r in rows:
         value = json.dumps(r["value"], ensure_ascii=False, sort_keys=True)
-        lines.append(f"  {r['key']:<{width}}  {value}  [{r['layer']}] {r['source']}")
+        note = f"  ({r['note']})" if "note" in r else ""
+        lines.append(f"  {r['key']:<{width}}  {value}  [{r['layer']}] {r['source']}{note}")
     if extra:
         lines.append("")
         lines.append("computed:")

@@ -157,3 +157,22 @@ def test_explain_on_an_invalid_inventory_reports_and_exits_1() -> None:
     assert result.exit_code == 1
     assert "error[unknown-template]" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_firmware_pin_is_shown_where_the_setting_says_latest() -> None:
+    campus = str(ROOT / "examples" / "campus")
+    result = CliRunner().invoke(
+        main, ["explain", "Lobby SoundPoint", campus], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("firmware "))
+    assert '"latest"' in line and "pinned to 4.0.14.1580 by firmware.pins (site.yaml:32" in line
+    data = json.loads(
+        CliRunner().invoke(main, ["explain", "Lobby SoundPoint", campus, "--format", "json"]).stdout
+    )
+    row = next(r for r in data["settings"] if r["key"] == "firmware")
+    assert row["note"].startswith("pinned to 4.0.14.1580")
+    # a model without a pin has no note
+    other = CliRunner().invoke(main, ["explain", "PolycomAgent", str(LAB)]).stdout
+    line = next(x for x in other.splitlines() if x.strip().startswith("firmware "))
+    assert "pinned" not in line
