@@ -352,9 +352,11 @@ def _merge(into: Document, doc: Document, diags: Diagnostics) -> None:
             )
             continue
         into.data[section] = value
+    # Only the list entries that follow an earlier file's entries change their path.
+    moved = {key: index for key, index in remap.items() if key[1] != index}
     for table, out in ((doc.positions, into.positions), (doc.key_positions, into.key_positions)):
         for path, pos in table.items():
-            if len(path) >= 2 and (path[0], path[1]) in remap:
+            if moved and len(path) >= 2 and (path[0], path[1]) in moved:
                 key = (str(path[0]), int(path[1]))
-                path = (path[0], remap[key], *path[2:])
+                path = (path[0], moved[key], *path[2:])
             out.setdefault(path, pos)
