@@ -114,7 +114,10 @@ class Resolver:
         self._models = {}
         self._secrets: dict[SecretRef, Secret | None] = {}
         self._zones: dict[str, TimeZone | None] = {}
-        self._stations = self._station_table()
+        self._stations: dict[str, tuple[PhoneSpec, Any]] | None = None  # made when needed
+        self._first: dict[str, PhoneSpec] = {}  # the first phone of each name
+        for spec in inventory.phones:
+            self._first.setdefault(spec.name, spec)
         self._pins = pinned_models(inventory, catalog)
         self._template_parents = {n: t.extends for n, t in inventory.templates.items()}
         # Every location but the default one hangs below <Default Location>.
@@ -368,14 +371,13 @@ class Resolver:
         return found
 
     def _station_table(self) -> dict[str, tuple[PhoneSpec, Any]]:
-        table: dict[str, tuple[PhoneSpec, Any]] = {}
-        self._names: dict[str, list[str]] = {}
-        for phone in self.inv.phones:
-            private = private_stations(phone)
-            self._names.setdefault(phone.name, [station for station, _ in private])
-            for station, app in private:
-                table.setdefault(station, (phone, app))
-        return table
+        """Each station's phone and private appearance (the first phone that defines it)."""
+        if self._stations is None:
+            self._stations = {}
+            for phone in self.inv.phones:
+                for station, app in private_stations(phone):
+                    self._stations.setdefault(station, (phone, app))
+        return self._stations
 
     def phone(self, spec: PhoneSpec) -> EffectivePhone | None:
         tmpl = self.template_chain(spec.template)
@@ -430,14 +432,17 @@ class Resolver:
 
     def _appearances(self, spec: PhoneSpec, combo: _Combo) -> tuple[Appearance, ...] | None:
         out: list[Appearance] = []
-        names = iter(self._names.get(spec.name) or station_names(spec))
+        # A phone that reuses another's name (an error of the check stage) takes its stations.
+        names = iter(station_names(self._first.get(spec.name, spec)) or station_names(spec))
         calls = int(combo.options.get("calls_per_line_key", 4))
         owner = f"phone {spec.name!r}"
         for index, app in enumerate(spec.appearances, start=1):
             if app.kind == "private":
                 station = next(names)
-                label = app.label or (spec.name if index == 1 else str(app.extension))
-                user = _user_part(app.identification_address) or str(app.extension)
+                extension = str(app.extension)
+                label = app.label or (spec.name if index == 1 else extension)
+                ident = app.identification_address
+                user = (_user_part(ident) if ident else None) or extension
                 password = (
                     self.secret(app.auth_password, owner, app.position)
                     if app.auth_password
@@ -448,7 +453,7 @@ class Resolver:
                         index=index,
                         kind="private",
                         station=station,
-                        extension=str(app.extension),
+                        extension=extension,
                         label=label,
                         display_name=app.display_name or label,
                         user=user,
@@ -461,7 +466,7 @@ class Resolver:
                     )
                 )
             elif app.kind == "shared":
-                found = self._stations.get(str(app.shared))
+                found = self._station_table().get(str(app.shared))
                 if found is None:
                     return None  # reported by the check stage
                 _owner_phone, target = found
@@ -534,21 +539,19 @@ def _phone_key(
     """
     parts = [name, mac or "", computer or ""]
     for a in appearances:
-        parts.extend(
-            (
-                a.kind,
-                a.station,
-                a.extension,
-                a.label,
-                a.display_name,
-                a.user,
-                a.auth_user or "",
-                _secret_hash(a.auth_password),
-                str(a.line_keys),
-                str(a.calls_per_line_key),
-                a.registration_group,
-                group_reprs[a.registration_group],
-            )
+        parts += (
+            a.kind,
+            a.station,
+            a.extension,
+            a.label,
+            a.display_name,
+            a.user,
+            a.auth_user or "",
+            _secret_hash(a.auth_password) if a.auth_password is not None else "",
+            str(a.line_keys),
+            str(a.calls_per_line_key),
+            a.registration_group,
+            group_reprs[a.registration_group],
         )
     return "\x1f".join(parts)
 
