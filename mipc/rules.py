@@ -114,21 +114,21 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
     _check_pins(inv, catalog, diags)
     # Each template's inherited manufacturer, looked up once rather than once per phone.
     makers = {name: inherited(inv, name, "manufacturer") for name in inv.templates}
-    for _owner, layer, template in _layers(inv):
+    for layer, template in _layers(inv):
         if layer:
             _check_layer_refs(inv, catalog, layer, template, makers, diags)
     _check_phones(inv, makers, diags)
 
 
-def _layers(inv: Inventory) -> Iterable[tuple[str, Mapping[str, Setting], str | None]]:
+def _layers(inv: Inventory) -> Iterable[tuple[Mapping[str, Setting], str | None]]:
     """Every settings layer, with the template whose chain lies below it."""
-    yield "defaults", inv.defaults, None
-    for name, loc in inv.locations.items():
-        yield f"location {name}", loc.layer, None
-    for name, tmpl in inv.templates.items():
-        yield f"template {name}", tmpl.layer, tmpl.extends
+    yield inv.defaults, None
+    for loc in inv.locations.values():
+        yield loc.layer, None
+    for tmpl in inv.templates.values():
+        yield tmpl.layer, tmpl.extends
     for phone in inv.phones:
-        yield f"phone {phone.name}", phone.layer, phone.template
+        yield phone.layer, phone.template
 
 
 def chain(start: str | None, parent_of: Mapping[str, str | None]) -> list[str]:
@@ -313,11 +313,14 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
     extensions: dict[str, PhoneSpec] = {}
     stations: dict[str, PhoneSpec] = {}
     sharable: dict[str, PhoneSpec] = {}
+    linking: list[PhoneSpec] = []  # phones with shared or external appearances
     for phone in inv.phones:
         pos = phone.position
         name = phone.name
         template = phone.template
         private = private_stations(phone)
+        if len(private) != len(phone.appearances):
+            linking.append(phone)
         for station, app in private:
             if app.sharable:
                 sharable[station] = phone
@@ -398,7 +401,7 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
                     pos,
                 )
             stations.setdefault(station, phone)
-    for phone in inv.phones:
+    for phone in linking:
         for app in phone.appearances:
             if app.kind == "shared" and app.shared is not None:
                 if app.shared not in stations:
@@ -484,6 +487,7 @@ def check_phones(
     seen_combos: set[tuple[str, str | None]] = set()
     for phone in phones:
         model = phone.model
+        family = model.family
 
         def where(key: str, phone: EffectivePhone = phone) -> Position | None:
             setting = phone.settings.get(key)
@@ -522,7 +526,7 @@ def check_phones(
                     f" {phone.firmware.version} is pinned",
                     where("firmware") or phone_pos(inv, phone),
                 )
-        if phone.family != "polycom":
+        if family != "polycom":
             for app in phone.appearances:
                 if app.kind != "private":
                     diags.error(
@@ -544,29 +548,30 @@ def check_phones(
                     f" {proxy.name!r} serves {proxy.location!r}; use a group for its location",
                     where("registration_group") or phone_pos(inv, phone),
                 )
-        if phone.family == "softphone" and phone.mac is not None:
+        if family == "softphone" and phone.mac is not None:
             diags.error(
                 "softphone-address",
                 f"phone {phone.name!r} is a SIP Soft Phone: its address is the full computer"
                 " name (AgentPC1.lab.local), not a MAC",
                 phone_pos(inv, phone),
             )
-        if phone.family != "softphone" and phone.computer_name is not None:
+        if family != "softphone" and phone.computer_name is not None:
             diags.error(
                 "hardware-address",
                 f"phone {phone.name!r} ({model.display}) is addressed by MAC, not by the"
                 f" computer name {phone.computer_name!r}",
                 phone_pos(inv, phone),
             )
-        private = [a for a in phone.appearances if a.kind == "private"]
-        if len(phone.appearances) > max(model.line_keys, 1) and phone.family != "polycom":
+        if family == "polycom":
+            continue
+        if len(phone.appearances) > max(model.line_keys, 1):
             diags.error(
                 "too-many-appearances",
                 f"phone {phone.name!r}: the {model.display} has {model.line_keys} line(s), the"
                 f" phone has {len(phone.appearances)} appearances",
                 phone_pos(inv, phone),
             )
-        if not private and phone.family != "polycom":
+        if not any(a.kind == "private" for a in phone.appearances):
             diags.warning(
                 "no-appearance",
                 f"phone {phone.name!r} has no station appearance; it will not register",
