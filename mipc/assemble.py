@@ -297,7 +297,7 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
         phones=tuple(phones),
         firmware_store=firmware.get("store"),
         firmware_pins=MappingProxyType(dict(firmware.get("pins") or {})),
-        digest=source_digest(doc, phone_lists),
+        digest=source_digest(doc),
         firmware_pin_positions=MappingProxyType(
             {
                 name: doc.positions.get(("firmware", "pins", name))
@@ -307,54 +307,12 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
     )
 
 
-def source_digest(doc: Document, phone_lists: list[PhoneSpec]) -> str:
+def source_digest(doc: Document) -> str:
+    """sha256 of the inventory's sources: its YAML files and the phone lists they name."""
     h = hashlib.sha256()
-    for path in doc.files:
+    lists = [doc.root / str(entry) for entry in doc.data.get("phone_lists") or ()]
+    for path in [*doc.files, *lists]:
         h.update(path.name.encode() + b"\0")
         with contextlib.suppress(OSError):
             h.update(Path(path).read_bytes())
-    for phone in phone_lists:
-        h.update(_phone_text(phone).encode())
     return h.hexdigest()
-
-
-# The digest has always hashed the list phones' reprs; the functions below build the same
-# text (so digests in existing manifests keep their value) at half the cost of the dataclass
-# reprs, which matters at 100,000 phones. Anything of another shape falls back to repr().
-
-
-def _phone_text(phone: PhoneSpec) -> str:
-    """``repr(phone)``."""
-    apps = phone.appearances
-    if type(phone) is not PhoneSpec or type(apps) is not tuple:
-        return repr(phone)
-    listed = ", ".join(map(_appearance_text, apps)) + ("," if len(apps) == 1 else "")
-    return (
-        f"PhoneSpec(name={phone.name!r}, template={phone.template!r},"
-        f" location={phone.location!r}, address={phone.address!r}, appearances=({listed}),"
-        f" layer={phone.layer!r}, position={_position_text(phone.position)},"
-        f" origin={phone.origin!r}, address_position={_position_text(phone.address_position)})"
-    )
-
-
-def _appearance_text(a: AppearanceSpec) -> str:
-    """``repr(a)``."""
-    if type(a) is not AppearanceSpec:
-        return repr(a)
-    return (
-        f"AppearanceSpec(kind={a.kind!r}, extension={a.extension!r}, label={a.label!r},"
-        f" display_name={a.display_name!r}, station={a.station!r},"
-        f" identification_address={a.identification_address!r}, auth_user={a.auth_user!r},"
-        f" auth_password={a.auth_password!r}, sharable={a.sharable!r},"
-        f" line_keys={a.line_keys!r}, shared={a.shared!r},"
-        f" registration_group={a.registration_group!r}, position={_position_text(a.position)})"
-    )
-
-
-def _position_text(p: Position | None) -> str:
-    """``repr(p)``."""
-    if type(p) is not Position:
-        return repr(p)
-    return (
-        f"Position(file={p.file!r}, line={p.line!r}, col={p.col!r}, column_name={p.column_name!r})"
-    )
