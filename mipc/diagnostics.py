@@ -11,12 +11,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from mipc.frozen import quick_init
+
 
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
 
+@quick_init
 @dataclass(frozen=True, order=True)
 class Position:
     """Where a value came from: a YAML line and column, or a CSV row and column name."""

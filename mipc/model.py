@@ -9,52 +9,19 @@ layers; renderers only ever see ``EffectivePhone`` and ``Plan``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
 
 from mipc.catalog import Firmware, Model
 from mipc.diagnostics import Position
+from mipc.frozen import quick_init
 from mipc.timezones import TimeZone
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
-_T = TypeVar("_T")
-_RESERVED = frozenset({"self", "instance_dict"})
 
-
-def _quick_init(cls: type[_T]) -> type[_T]:
-    """Give a frozen dataclass an ``__init__`` that fills the instance dict directly.
-
-    The generated ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__``, which costs three times as much; the CSV reader and the resolve
-    stage make several of these objects per phone. The signature, the defaults and the
-    instance made are the same; like the dataclass's own, the function is made from source.
-    """
-    params: list[str] = []
-    lines: list[str] = []
-    defaults: dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if not f.init or f.kw_only or f.default_factory is not MISSING or f.name in _RESERVED:
-            raise TypeError(f"{cls.__name__}.{f.name}: only plain fields are supported")
-        if f.default is MISSING:
-            params.append(f.name)
-        else:
-            defaults[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        lines.append(f"    instance_dict[{f.name!r}] = {f.name}\n")
-    head = f"def __init__(self, {', '.join(params)}):\n    instance_dict = self.__dict__\n"
-    source = head + "".join(lines)
-    exec(source, defaults)
-    init = defaults["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    init.__annotations__ = dict(cls.__init__.__annotations__)
-    cls.__init__ = init  # type: ignore[method-assign]
-    return cls
-
-
-@_quick_init
+@quick_init
 @dataclass(frozen=True)
 class Setting:
     """One leaf of a settings layer: its value and where it was written."""
@@ -162,7 +129,7 @@ class Template:
     position: Position | None
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True)
 class AppearanceSpec:
     """A station appearance as written (kind: private, shared or external)."""
@@ -182,7 +149,7 @@ class AppearanceSpec:
     position: Position | None = None
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True)
 class PhoneSpec:
     """A managed IP phone as written in YAML or in a CSV phone list."""
@@ -236,7 +203,7 @@ class Registration:
     transport: str  # udp | tcp | tls
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True)
 class Appearance:
     """A station appearance ready to render: line key order, identity and registration."""
@@ -277,7 +244,7 @@ class Qos:
         return self.sip_dscp << 2
 
 
-@_quick_init
+@quick_init
 @dataclass(frozen=True)
 class EffectivePhone:
     """Everything a renderer needs about one phone, computed once by the resolve stage."""
