@@ -100,9 +100,16 @@ def file_digest(path: str) -> str:
 
 
 def _walk(folder: str) -> list[str]:
-    """Files below ``folder`` (relative, sorted), following no symlinked folders."""
+    """Files below ``folder`` (relative, sorted). Symlinked folders are followed, as the
+    renderers follow them, each real folder once (no loops)."""
     out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames.clear()
+            continue
+        seen.add(real)
         dirnames.sort()
         rel = os.path.relpath(dirpath, folder)
         for name in filenames:

@@ -242,3 +242,17 @@ def test_diff_against_the_release_the_inputs_made(campus: Path, tmp_path: Path) 
     settle(campus)
     code, stdout, _ = run("diff", str(campus), "--against", str(out))
     assert code == 1 and "8199" in stdout
+
+
+def test_a_symlinked_custom_folder_is_followed(campus: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "shared-custom"
+    shutil.move(campus / "custom_files" / "polycom", elsewhere)
+    (campus / "custom_files" / "polycom").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(elsewhere, target_is_directory=True)  # a cycle
+    settle(campus)
+    out = tmp_path / "out"
+    build(campus, out)
+    assert UNCHANGED in build(campus, out)
+    _custom_file(campus)  # edits the file through the symlinked folder
+    settle(elsewhere)
+    assert UNCHANGED not in build(campus, out)
