@@ -36,9 +36,11 @@ RECORD = "inputs.json"
 KEY = ".inputs.key"
 FORMAT = 1
 ABSENT = "-"  # the digest of a file, folder or variable that is not there
-#: Seconds: a record is written only if no input changed since this long before validation
-#: (covers file systems with coarse modification times).
-MTIME_SLACK = 2.0
+#: Nanoseconds: a record is written only if no input changed since this long before the
+#: build began. The kernel's file clock lags by up to a tick; file systems that keep whole
+#: seconds (FAT, some network shares) round by up to two.
+FINE_SLACK = 50_000_000
+COARSE_SLACK = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -280,21 +282,25 @@ def record_inputs(
     )
 
 
-def newest_change(inputs: Inputs) -> float:
-    """The latest modification time (seconds) among the recorded files and folders' files."""
+def settled(inputs: Inputs, since_ns: int) -> bool:
+    """Whether every recorded input was last modified before ``since_ns`` (the build's start,
+    ``time.time_ns()``), less the slack of its file system's clock: an input edited while the
+    build ran must not be recorded as what the release was made from."""
     paths = [p for p, d in (*inputs.files.items(), *inputs.secret_files.items()) if d != ABSENT]
     for folder in (*inputs.trees, *inputs.stores, *inputs.listings):
         if os.path.isdir(folder):
             paths.append(folder)
             if folder not in inputs.listings:
                 paths.extend(os.path.join(folder, rel) for rel in _walk(folder))
-    newest = 0.0
     for path in paths:
         try:
-            newest = max(newest, os.stat(path).st_mtime)
+            mtime = os.stat(path).st_mtime_ns
         except OSError:
             continue
-    return newest
+        slack = COARSE_SLACK if mtime % 1_000_000_000 == 0 else FINE_SLACK
+        if mtime >= since_ns - slack:
+            return False
+    return True
 
 
 def unchanged(saved: Inputs, options: Mapping[str, str], key: bytes) -> bool:

@@ -33,12 +33,11 @@ from mipc.emit import (
     unchanged_release,
 )
 from mipc.inputs import (
-    MTIME_SLACK,
     Record,
-    newest_change,
     record_inputs,
     saved_diagnostics,
     secret_key,
+    settled,
 )
 from mipc.model import Plan
 from mipc.templating import TemplateError
@@ -136,7 +135,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
             return _fail(str(exc), 2)
         if same is not None:
             return _unchanged(same, opts)
-    started = time.time()
+    started = time.time_ns()
     result = validate(target)
     diags = result.diagnostics
     if result.plan is None or diags.has_errors(opts.strict):
@@ -187,7 +186,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
     inputs = record_inputs(
         target, result.inventory, result.sources, _options(opts), secret_key(opts.out)
     )
-    if newest_change(inputs) < started - MTIME_SLACK:
+    if settled(inputs, started):
         # Only inputs untouched since before validation: an edit made during the build
         # must not be mistaken for what this release was built from.
         save_record(

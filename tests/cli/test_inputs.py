@@ -222,15 +222,46 @@ def test_the_same_out_from_another_inventory_is_compiled(campus: Path, tmp_path:
     assert UNCHANGED not in build(twin, out)
 
 
-def test_an_input_edited_during_the_build_is_not_recorded(campus: Path, tmp_path: Path) -> None:
+def test_an_input_edited_during_the_build_is_not_recorded(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mipc.pipeline
+
     out = tmp_path / "out"
     build(campus, out)
-    _extension(campus)  # modified just now: as if saved while the build ran
-    build(campus, out)
-    assert UNCHANGED not in build(campus, out)  # no record was trusted for it
+    validate = mipc.pipeline.validate
+
+    def validate_then_edit(target: Path) -> mipc.pipeline.Result:
+        result = validate(target)
+        _extension(campus)  # saved by someone after the build read the inventory
+        return result
+
+    monkeypatch.setattr(mipc.pipeline, "validate", validate_then_edit)
+    _edit(campus / "phones.yaml", '"8002"', '"8092"')
     settle(campus)
-    build(campus, out)
-    assert UNCHANGED in build(campus, out)
+    build(campus, out)  # built from 8092 only; 8199 arrived after it read the file
+    monkeypatch.setattr(mipc.pipeline, "validate", validate)
+    assert UNCHANGED not in build(campus, out)  # so the next build compiles 8199 in
+    fresh = tmp_path / "fresh"
+    build(campus, fresh)
+    assert tree(out / "current") == tree(fresh / "current")
+
+
+def test_settled_allows_for_coarse_file_clocks(tmp_path: Path) -> None:
+    from mipc.inputs import Inputs, settled
+
+    path = tmp_path / "inventory.yaml"
+    path.write_text("mipc: 1\n", encoding="utf-8")
+    inputs = Inputs({str(path): "x"}, {}, {}, {}, {}, {}, "", "")
+    since = (int(time.time()) + 10) * 1_000_000_000
+    os.utime(path, ns=(since - 500_000_000, since - 500_000_000))  # half a second before
+    assert settled(inputs, since)
+    os.utime(path, ns=(since - 10_000_000, since - 10_000_000))  # within the clock's lag
+    assert not settled(inputs, since)
+    os.utime(path, ns=(since - 1_000_000_000, since - 1_000_000_000))  # whole seconds: FAT
+    assert not settled(inputs, since)
+    os.utime(path, ns=(since - 3_000_000_000, since - 3_000_000_000))
+    assert settled(inputs, since)
 
 
 def test_diff_against_the_release_the_inputs_made(campus: Path, tmp_path: Path) -> None:
