@@ -134,33 +134,66 @@ def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
     }
 
 
-def build_manifest(plan: Plan, files: Mapping[str, FileEntry]) -> dict[str, Any]:
-    """The manifest of a release: every file, every phone, the inventory digest."""
+def write_manifest(plan: Plan, files: Mapping[str, FileEntry], path: Path) -> str:
+    """Write the manifest of a release (every file, every phone, the inventory digest) to
+    ``path``; return its sha256.
+
+    The bytes are canonical JSON (sorted keys, compact, UTF-8, one trailing LF), the same as
+    ``json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``,
+    written piece by piece: at 100k phones the whole document would be hundreds of MB of
+    Python objects and a 70 MB string.
+    """
+    enc = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
     per_phone: dict[str, list[str]] = {p.name: [] for p in plan.phones}
     for entry in files.values():
         for name in entry.phones:
             if name in per_phone:
                 per_phone[name].append(entry.path)
-    return {
-        "format": MANIFEST_FORMAT,
-        "mipc_version": __version__,
-        "inventory_digest": plan.inventory.digest,
-        "files": {path: {"sha256": e.sha256, "size": e.size} for path, e in sorted(files.items())},
-        "phones": {
-            p.name: phone_record(p, per_phone[p.name])
-            for p in sorted(plan.phones, key=lambda p: p.name)
-        },
-    }
+    h = hashlib.sha256()
+    with open(path, "wb") as fh:
+        parts: list[str] = []
+
+        def flush() -> None:
+            data = "".join(parts).encode("utf-8")
+            h.update(data)
+            fh.write(data)
+            parts.clear()
+
+        parts.append('{"files":{')
+        for i, (rel, e) in enumerate(sorted(files.items())):
+            parts.append(
+                f'{"," if i else ""}{enc(rel)}:{{"sha256":{enc(e.sha256)},"size":{e.size}}}'
+            )
+            if len(parts) > 4096:
+                flush()
+        parts.append(
+            f'}},"format":{MANIFEST_FORMAT},"inventory_digest":{enc(plan.inventory.digest)}'
+            f',"mipc_version":{enc(__version__)},"phones":{{'
+        )
+        for i, phone in enumerate(sorted(plan.phones, key=lambda p: p.name)):
+            record = enc(phone_record(phone, per_phone[phone.name]))
+            parts.append(f"{',' if i else ''}{enc(phone.name)}:{record}")
+            if len(parts) > 4096:
+                flush()
+        parts.append("}}\n")
+        flush()
+    return h.hexdigest()
 
 
-def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
-    """Canonical JSON: sorted keys, compact, UTF-8, one trailing LF."""
-    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return (text + "\n").encode("utf-8")
+def file_sha256(path: Path) -> str | None:
+    try:
+        return _file_sha(path)
+    except OSError:
+        return None
 
 
 def release_id(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
+    """A release's id: the first 16 hex digits of its manifest's sha256."""
+    return release_id_of(hashlib.sha256(data).hexdigest())
+
+
+def release_id_of(manifest_sha256: str) -> str:
+    return manifest_sha256[:16]
 
 
 # --- durability helpers ------------------------------------------------------------------
@@ -250,11 +283,28 @@ class Out:
             return None
         return data if isinstance(data, dict) else None
 
-    def manifest_data(self, name: str) -> bytes | None:
-        try:
-            return (self.releases / name / MANIFEST).read_bytes()
-        except OSError:
-            return None
+    def index_of(self, name: str) -> ReleaseIndex:
+        """What a build reuses of release ``name``: file hashes and phone digests (entries
+        that are not well formed are left out, so they are rebuilt)."""
+        manifest = self.manifest_of(name) or {}
+        files: dict[str, tuple[str, int]] = {}
+        phones: dict[str, tuple[str, tuple[str, ...]]] = {}
+        raw_files = manifest.get("files")
+        for path, meta in raw_files.items() if isinstance(raw_files, dict) else ():
+            if isinstance(meta, dict) and isinstance(meta.get("sha256"), str):
+                size = meta.get("size")
+                if isinstance(size, int):
+                    files[path] = (meta["sha256"], size)
+        raw_phones = manifest.get("phones")
+        for phone, record in raw_phones.items() if isinstance(raw_phones, dict) else ():
+            if isinstance(record, dict) and isinstance(record.get("digest"), str):
+                owned = record.get("files")
+                if isinstance(owned, list) and all(isinstance(f, str) for f in owned):
+                    phones[phone] = (record["digest"], tuple(owned))
+        return ReleaseIndex(files, phones)
+
+    def manifest_sha256(self, name: str) -> str | None:
+        return file_sha256(self.releases / name / MANIFEST)
 
     def history(self) -> list[str]:
         try:
@@ -299,6 +349,16 @@ class Out:
 # --- writing one release -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReleaseIndex:
+    """The parts of a release's manifest a build reuses, without the rest (at 100k phones
+    the parsed manifest is some 300 MB of Python objects; this is a fraction)."""
+
+    files: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # path: (sha256, size)
+    phones: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    """phone name: (digest, its files)"""
+
+
 @dataclass
 class Counts:
     written: int = 0  # new or changed contents
@@ -317,7 +377,7 @@ class Stager:
 
     root: Path  # the staging folder
     old_root: Path | None = None  # the current release
-    old_files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    old_files: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # (sha256, size)
     unchanged: list[str] = field(default_factory=list)  # same bytes as old: not yet linked
     early: _Background | None = None  # linking started while phones render
     _dirs: set[str] = field(default_factory=set)
@@ -342,7 +402,7 @@ class Stager:
 
     def _same_as_old(self, rel: str, sha: str) -> bool:
         old = self.old_files.get(rel)
-        return self.old_root is not None and old is not None and old.get("sha256") == sha
+        return self.old_root is not None and old is not None and old[0] == sha
 
     def link_unchanged(self, paths: list[str]) -> None:
         """Hard-link (or copy) files the current release already holds, byte for byte."""
@@ -430,7 +490,7 @@ class Stager:
             st.st_size,
             st.st_mtime_ns,
         )
-        return str(old.get("sha256")) if same else None
+        return old[0] if same else None
 
 
 def _file_sha(path: Path) -> str:
@@ -620,13 +680,8 @@ def emit(
     with out.locked():
         out.clean_staging()
         current = out.current_id()
-        old_manifest = out.manifest_of(current) if current else None
-        old_files: Mapping[str, Mapping[str, Any]] = {}
-        old_phones: Mapping[str, Mapping[str, Any]] = {}
-        if old_manifest and not force and isinstance(old_manifest.get("files"), dict):
-            old_files = old_manifest["files"]
-            if isinstance(old_manifest.get("phones"), dict):
-                old_phones = old_manifest["phones"]
+        old = out.index_of(current) if current and not force else ReleaseIndex()
+        old_files, old_phones = old.files, old.phones
         staging = out.root / f".staging-{os.getpid()}"
         staging.mkdir()
         stager = Stager(
@@ -659,8 +714,8 @@ def _emit_locked(
     out: Out,
     stager: Stager,
     current: str | None,
-    old_files: Mapping[str, Mapping[str, Any]],
-    old_phones: Mapping[str, Mapping[str, Any]],
+    old_files: Mapping[str, tuple[str, int]],
+    old_phones: Mapping[str, tuple[str, tuple[str, ...]]],
     network: Network,
     keep: int,
     force: bool,
@@ -684,19 +739,16 @@ def _emit_locked(
     to_render: list[EffectivePhone] = []
     for phone in plan.phones:
         record = old_phones.get(phone.name)
-        owned = [f for f in (record or {}).get("files", ()) if f not in files]
-        if (
-            record is None
-            or record.get("digest") != phone.digest
-            or not all(f in old_files for f in owned)
-        ):
+        if record is None or record[0] != phone.digest:
+            to_render.append(phone)
+            continue
+        owned = [f for f in record[1] if f not in files]
+        if not all(f in old_files for f in owned):
             to_render.append(phone)
             continue
         for path in owned:
-            meta = old_files[path]
-            merge_entry(
-                files, FileEntry(path, str(meta["sha256"]), int(meta["size"]), (phone.name,))
-            )
+            sha, size = old_files[path]
+            merge_entry(files, FileEntry(path, sha, size, (phone.name,)))
             unchanged.append(path)
             counts.unchanged += 1
     # The whole plan goes along: renderers draw plan-wide facts (which group file variant a
@@ -725,9 +777,8 @@ def _emit_locked(
         merge_entry(files, stager.write(rel, Artifact(data), counts))
     if progress:
         progress("manifest", 0, 1)
-    manifest = build_manifest(plan, files)
-    data = manifest_bytes(manifest)
-    name = release_id(data)
+    digest = write_manifest(plan, files, staging / MANIFEST)
+    name = release_id_of(digest)
     result = EmitResult(
         release=name,
         changed=False,
@@ -739,10 +790,10 @@ def _emit_locked(
     if strict and result.warnings:
         raise WarningsAsErrors(result.warnings)
     history = out.history()
-    if current is not None and not force and out.manifest_data(current) == data:
+    if current is not None and not force and out.manifest_sha256(current) == digest:
         result.release = current
         return result
-    if (out.releases / name).is_dir() and not force and out.manifest_data(name) == data:
+    if (out.releases / name).is_dir() and not force and out.manifest_sha256(name) == digest:
         result.reused = True  # e.g. after a rollback: switch back to the identical release
     else:
         if (out.releases / name).exists():  # --force: a fresh copy beside the old one
@@ -757,7 +808,6 @@ def _emit_locked(
             if progress:
                 progress("link", 0, len(unchanged))
             stager.link_unchanged(unchanged)
-        (staging / MANIFEST).write_bytes(data)
         _syncfs(staging)
         os.rename(staging, out.releases / name)
         _fsync_dir(out.releases)

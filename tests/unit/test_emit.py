@@ -109,6 +109,11 @@ def test_release_layout_manifest_and_schema(lab: Path, tmp_path: Path) -> None:
     # the release id is the manifest's own hash
     data = (current / "manifest.json").read_bytes()
     assert emit_mod.release_id(data) == result.release
+    # written piece by piece, it is still the canonical JSON of its contents
+    canonical = json.dumps(
+        json.loads(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert data == (canonical + "\n").encode("utf-8")
     for name in ("logs", "overrides", "contacts"):
         assert (out / "uploads" / name).is_dir()
     assert not list(out.glob(".staging-*"))
