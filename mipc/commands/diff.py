@@ -16,13 +16,14 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
 from mipc import __version__
 from mipc.diff import (
     REDACTED,
+    Counts,
     FileChange,
     FileRef,
     PhoneChange,
@@ -75,16 +76,26 @@ def release_folder(path: Path) -> tuple[Path, Path]:
     )
 
 
-def _built_from(against: Path, inventory: Path, server_root: str) -> bool:
-    """Whether ``against`` is the release a build of ``inventory`` made, with every input
-    unchanged since (``OUT/inputs.json``, see :mod:`mipc.inputs`): then nothing differs."""
+def unchanged_report(against: Path, inventory: Path, server_root: str) -> Report | None:
+    """ "No changes", without reading the release, when ``against`` is the release a build of
+    ``inventory`` made and every input is unchanged since (``OUT/inputs.json``, see
+    :mod:`mipc.inputs`); otherwise None."""
     from mipc.inputs import up_to_date
 
     root, _ = release_folder(against)
     if root.parent.name != "releases":
-        return False
-    out = root.parent.parent
-    return up_to_date(out, inventory, root.name, {"server_root": server_root}) is not None
+        return None
+    record = up_to_date(root.parent.parent, inventory, root.name, {"server_root": server_root})
+    if record is None:
+        return None
+    return Report(
+        old=f"release {root.name}",
+        new=f"inventory {inventory}",
+        phones=(),
+        files=(),
+        phone_counts=Counts(unchanged=record.phones),
+        file_counts=Counts(unchanged=record.files),
+    )
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(PhoneRecord) if f.name != "files")
@@ -487,6 +498,15 @@ def _trouble(err: IO[str], message: str) -> int:
     return 2
 
 
+def _quick_report(target: Path | None, opts: DiffOptions) -> Report | None:
+    if opts.between is not None or opts.against is None:
+        return None
+    from mipc.pipeline import default_inventory
+
+    inventory = target if target is not None else default_inventory()
+    return unchanged_report(opts.against, inventory, opts.server_root)
+
+
 def snapshots(
     target: Path | None, opts: DiffOptions, err: IO[str]
 ) -> tuple[Snapshot, Snapshot] | int:
@@ -500,8 +520,6 @@ def snapshots(
 
     base = load_release(opts.against)
     inventory = target if target is not None else default_inventory()
-    if _built_from(opts.against, inventory, opts.server_root):
-        return base, replace(base, label=f"inventory {inventory}")
     result = validate(inventory)
     if result.plan is None or result.diagnostics.errors:
         print_diagnostics(result.diagnostics, "text" if opts.fmt == "json" else opts.fmt)
@@ -528,11 +546,13 @@ def run_diff(
     err = err or sys.stderr
     try:
         with paused_gc():
-            pair = snapshots(target, opts, err)
-            if isinstance(pair, int):
-                return pair
-            old, new = pair
-            report = diff(old, new, show_secrets=opts.show_secrets, files=opts.files)
+            report = _quick_report(target, opts)
+            if report is None:
+                pair = snapshots(target, opts, err)
+                if isinstance(pair, int):
+                    return pair
+                old, new = pair
+                report = diff(old, new, show_secrets=opts.show_secrets, files=opts.files)
     except SnapshotError as exc:
         return _trouble(err, str(exc))
     except OSError as exc:

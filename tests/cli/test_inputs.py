@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -269,6 +270,13 @@ def test_diff_against_the_release_the_inputs_made(campus: Path, tmp_path: Path) 
     build(campus, out)
     code, stdout, _ = run("diff", str(campus), "--against", str(out))
     assert code == 0 and "no changes" in stdout
+    # the quick answer is a whole report: counts from the record, valid JSON by the schema
+    code, stdout, _ = run("diff", str(campus), "--against", str(out), "--format", "json")
+    report = json.loads(stdout)
+    schema = json.loads((REPO / "schemas" / "diff.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert code == 0 and report["changed"] is False
+    assert report["summary"]["phones"]["unchanged"] == 24 and report["phones"] == []
     _extension(campus)
     settle(campus)
     code, stdout, _ = run("diff", str(campus), "--against", str(out))
