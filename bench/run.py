@@ -11,6 +11,9 @@ processes). Two baselines are measured in the same run:
   of settings dicts, render one Jinja2 template per phone, write it to a temp file and rename.
 
 Timings are wall-clock seconds on a machine other sessions may be using: compare ratios.
+The cold build, the floor and the baseline run ``--repeat`` times (default 3), interleaved;
+the table gives their medians and the ratios of the medians. Every step starts after
+``sync`` so none pays for the write-back of another's files.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -128,29 +132,61 @@ def has_diff() -> bool:
     return run_mipc("diff", "--help")[1] == 0
 
 
-def bench(size: int, work: Path, diff: bool) -> dict[str, Any]:
+def settle_disk() -> None:
+    """Write back what earlier steps left dirty, so no step pays for another's writes."""
+    os.sync()
+
+
+def bench(size: int, work: Path, diff: bool, repeat: int) -> dict[str, Any]:
     inv = work / f"inv-{size}"
     out = work / f"out-{size}"
     generate(size, inv)
     r: dict[str, Any] = {"size": size}
+    settle_disk()
     r["validate"], code, r["rss_validate"] = run_mipc("validate", str(inv))
     assert code == 0, f"validate failed ({code})"
-    r["cold"], code, r["rss_cold"] = run_mipc("build", str(inv), "-o", str(out))
+    settle_disk()
+    cold, code, r["rss_cold"] = run_mipc("build", str(inv), "-o", str(out))
     assert code == 0, f"build failed ({code})"
+    settle_disk()
     r["noop"], code, r["rss_noop"] = run_mipc("build", str(inv), "-o", str(out))
     files = release_files((out / "current").resolve())
     r["files"] = len(files)
     r["bytes"] = sum(len(d) for _, d in files)
     change_one_phone(inv)
     if diff:
+        settle_disk()
         r["diff"], _, r["rss_diff"] = run_mipc("diff", str(inv), "--against", str(out), "-q")
+    settle_disk()
     r["one"], code, r["rss_one"] = run_mipc("build", str(inv), "-o", str(out))
     assert code == 0, f"one-phone build failed ({code})"
-    r["floor"] = floor(files, work / f"floor-{size}")
-    r["baseline"] = per_phone_baseline(size, work / f"baseline-{size}")
-    for name in (f"floor-{size}", f"baseline-{size}", f"out-{size}", f"inv-{size}"):
+    # The cold build, the floor and the baseline, interleaved and repeated: on a shared
+    # machine one run of each can be off by half; their medians give the ratios.
+    colds, floors, baselines = [cold], [], []
+    for i in range(repeat):
+        scratch = work / f"scratch-{size}"
+        settle_disk()
+        floors.append(floor(files, scratch))
+        shutil.rmtree(scratch)
+        if i:
+            settle_disk()
+            seconds, code, _ = run_mipc("build", str(inv), "-o", str(scratch))
+            assert code == 0, f"cold build {i + 1} failed ({code})"
+            colds.append(seconds)
+            shutil.rmtree(scratch)
+        settle_disk()
+        baselines.append(per_phone_baseline(size, scratch))
+        shutil.rmtree(scratch)
+    r["cold"], r["colds"] = statistics.median(colds), colds
+    r["floor"], r["floors"] = statistics.median(floors), floors
+    r["baseline"], r["baselines"] = statistics.median(baselines), baselines
+    for name in (f"out-{size}", f"inv-{size}"):
         shutil.rmtree(work / name, ignore_errors=True)
     return r
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}" if len(values) > 1 else ""
 
 
 def report(r: Mapping[str, Any]) -> list[str]:
@@ -163,7 +199,8 @@ def report(r: Mapping[str, Any]) -> list[str]:
         "| measure | seconds | ratio |",
         "|---|---:|---|",
         f"| validate | {r['validate']:.2f} | |",
-        f"| cold build | {cold:.2f} | {cold / r['floor']:.2f}x the floor |",
+        f"| cold build | {cold:.2f} | {cold / r['floor']:.2f}x the floor"
+        f" (runs: {_spread(r['colds'])}) |",
         f"| no-op rebuild | {r['noop']:.2f} | {r['noop'] / cold:.0%} of cold |",
         f"| one phone changed | {r['one']:.2f} | {r['one'] / cold:.0%} of cold |",
     ]
@@ -174,9 +211,9 @@ def report(r: Mapping[str, Any]) -> list[str]:
     else:
         lines.append("| diff | n/a | `mipc diff` not there yet |")
     lines += [
-        f"| floor (plain write loop) | {r['floor']:.2f} | |",
+        f"| floor (plain write loop) | {r['floor']:.2f} | runs: {_spread(r['floors'])} |",
         f"| per-phone baseline | {r['baseline']:.2f} | mipc/baseline per phone: "
-        f"{cold / r['baseline']:.2f} |",
+        f"{cold / r['baseline']:.2f} (runs: {_spread(r['baselines'])}) |",
         "",
         f"Per phone: mipc {cold / n * 1e3:.2f} ms, baseline {r['baseline'] / n * 1e3:.2f} ms."
         f" Peak RSS: {peak} MiB (cold build {r['rss_cold']} MiB).",
@@ -196,6 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated phone counts")
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of the cold build, floor and baseline"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     diff = has_diff()
@@ -203,7 +243,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory(prefix="mipc-bench-") as tmp:
         for size in sizes:
-            block = report(bench(size, Path(tmp), diff))
+            block = report(bench(size, Path(tmp), diff, max(1, args.repeat)))
             print("\n".join(block), flush=True)
             lines += block
     if args.out:

@@ -41,3 +41,12 @@ def bare_inventory(root: Path, site: Site = LAB_SITE, store: str | None = None) 
         firmware_pins=empty,
         digest="0" * 64,
     )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` (relative POSIX path: bytes), in sorted order."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }

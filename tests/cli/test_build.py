@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
+from tests.builders import tree
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -30,14 +31,6 @@ def lab(tmp_path: Path) -> Path:
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def current(out: Path) -> str:

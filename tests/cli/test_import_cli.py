@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from mipc.cli import main
 from mipc.pipeline import load_model
+from tests.builders import tree
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data" / "csv"
@@ -23,14 +24,6 @@ TMM_LIST = DATA / "guide-tmm.csv"
 
 def run(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

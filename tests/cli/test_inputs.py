@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
+from tests.builders import tree
 
 REPO = Path(__file__).parent.parent.parent
 UNCHANGED = "its inputs are unchanged"
@@ -36,14 +37,6 @@ def settle(root: Path) -> None:
     past = time.time() - 3600
     for path in [root, *root.rglob("*")]:
         os.utime(path, (past, past), follow_symlinks=False)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from mipc.model import EffectivePhone, Plan
 from mipc.pipeline import validate
 from mipc.render import _REGISTRY, Artifact, Artifacts
 from mipc.render.stage import RenderConflict, render_all, render_phones
+from tests.builders import tree
 
 REPO = Path(__file__).parent.parent.parent
 SCHEMA = json.loads((REPO / "schemas" / "manifest.schema.json").read_text())
@@ -47,14 +48,6 @@ def plan_of(inventory: Path) -> Plan:
 
 def build(plan: Plan, out: Path, **kw: Any) -> emit_mod.EmitResult:
     return emit(plan, out, network_files(plan), **kw)
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 class FakeRenderer:
