@@ -1,4 +1,4 @@
-"""The build benchmark of issue 6: ``python bench/run.py [--sizes 1000,10000] [--out FILE]``.
+"""The build benchmark of issue 6: ``python bench/run.py [--sizes N,N,...] [--out FILE]``.
 
 For each size it generates an inventory (``bench/generate.py``) and measures, each as a fresh
 ``python -m mipc`` process (so the figures include start-up, as CI sees them): validate, cold
@@ -231,7 +231,7 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="1000,10000", help="comma-separated phone counts")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated phone counts")
     parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of the cold build, floor and baseline"
