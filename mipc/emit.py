@@ -570,6 +570,26 @@ def default_workers() -> int:
     return max(1, min(cpus, 8))
 
 
+def _reused_warnings(plan: Plan, to_render: list[EffectivePhone]) -> list[str]:
+    """The warnings of the profiles whose phones are all reused, not rendered.
+
+    A reused phone is not rendered, so what its renderer would warn about (an option with no
+    key, a syslog port, a firmware the catalog lacks) would go unsaid, and ``--strict`` pass
+    where a full build fails. Most such warnings belong to the profile: one phone of each
+    profile that is not rendered anyway is rendered here, for its warnings only.
+    """
+    rendered = {p.profile for p in to_render}
+    if len(rendered) == len({p.profile for p in plan.phones}):
+        return []
+    chosen: dict[str, EffectivePhone] = {}
+    for phone in sorted(plan.phones, key=lambda p: p.name):
+        if phone.profile not in rendered and phone.profile not in chosen:
+            chosen[phone.profile] = phone
+    chunk = ChunkRenderer(plan)
+    render_chunk(plan, chosen.values(), chunk)
+    return chunk.warnings()
+
+
 def _parallel(phones: int, workers: int) -> bool:
     """Whether rendering ``phones`` pays for a pool of worker processes."""
     return workers > 1 and phones >= PARALLEL_THRESHOLD and phones > CHUNK_SIZE
@@ -751,6 +771,7 @@ def _emit_locked(
             merge_entry(files, FileEntry(path, sha, size, (phone.name,)))
             unchanged.append(path)
             counts.unchanged += 1
+    warnings.extend(_reused_warnings(plan, to_render))
     # The whole plan goes along: renderers draw plan-wide facts (which group file variant a
     # phone loads) from it, so a phone renders the same alone as in a full build.
     jobs = workers or default_workers()

@@ -225,3 +225,23 @@ def test_network_file_refusal_leaves_current(
     assert code == 1
     assert "cannot write the network files: domain" in stderr and "untouched" in stderr
     assert current(out) == first and not list(out.glob(".staging-*"))
+
+
+def test_an_incremental_build_repeats_the_warnings_of_phones_it_reuses(
+    lab: Path, tmp_path: Path
+) -> None:
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "      one_touch_voicemail: true\n",
+        "      one_touch_voicemail: true\n      syslog: {server: 10.0.0.9, port: 600}\n",
+        1,
+    )
+    (lab / "mipc.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, first = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "port 600 is not written" in first
+    # change a phone of another family: the Polycom phones are reused, not rendered
+    (lab / "mipc.yaml").write_text(text.replace('"7005"', '"7095"', 1), encoding="utf-8")
+    code, stdout, again = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "0 written" not in stdout
+    assert sorted(again.splitlines()) == sorted(first.splitlines())
