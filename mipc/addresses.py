@@ -36,18 +36,36 @@ def normalize_mac(text: str) -> str | None:
 def mac_problem(text: str) -> str:
     """Why text is not a MAC, for an error message."""
     digits = _SEPARATORS.sub("", text)
-    if not _HEX.issuperset(digits):
-        return f"{text!r} is not a MAC address: it has characters other than hex digits"
+    bad = sorted({c for c in digits if c not in _HEX})
+    if bad:
+        listed = ", ".join(repr(c) for c in bad)
+        verb = "is not a hex digit" if len(bad) == 1 else "are not hex digits"
+        return (
+            f"{text!r} is not a MAC address: {listed} {verb}"
+            " (a MAC has 12 of 0-9 and a-f, e.g. 00:04:f2:aa:bb:cc)"
+        )
     return (
         f"{text!r} is not a MAC address: it has {len(digits)} hex digits, a MAC has 12"
         " (write it as 00:04:f2:aa:bb:cc or 0004F2AABBCC)"
     )
 
 
+_MAC_SHAPE = re.compile(
+    r"\A(?:[0-9A-Za-z]{2}([:\-.])[0-9A-Za-z]{2}(?:\1[0-9A-Za-z]{2}){4}"  # 00:04:f2:aa:bb:cc
+    r"|[0-9A-Za-z]{4}\.[0-9A-Za-z]{4}\.[0-9A-Za-z]{4}"  # 0004.f2aa.bbcc
+    r"|[0-9A-Za-z]{6}-[0-9A-Za-z]{6}"  # 0004f2-aabbcc
+    r"|[0-9A-Za-z]{12})\Z"
+)
+
+
 def looks_like_mac(text: str) -> bool:
-    """True when text was probably meant as a MAC (mostly hex digits and separators)."""
+    """True when text was probably meant as a MAC: mostly hex digits and separators, or a
+    MAC's shape with a few letters beyond f (a typo, not a computer name)."""
     digits = _SEPARATORS.sub("", text)
-    return len(digits) >= 6 and _HEX.issuperset(digits)
+    if len(digits) >= 6 and _HEX.issuperset(digits):
+        return True
+    shaped = _MAC_SHAPE.match(text.strip()) is not None
+    return shaped and sum(c in _HEX for c in digits) >= 9
 
 
 def is_computer_name(text: str) -> bool:

@@ -325,8 +325,9 @@ def test_warnings_drop_or_keep_values() -> None:
         " and is ignored",
         "list.csv:2:Address: warning[bad-computer-name]: 'not a host!' is not a full computer"
         " name (such as AgentPC1.lab.local); imported without an address",
-        "list.csv:3:Address: warning[bad-mac]: '00908F00000G' is not a MAC address: it has"
-        " characters other than hex digits; imported without an address",
+        "list.csv:3:Address: warning[bad-mac]: '00908F00000G' is not a MAC address: 'G' is"
+        " not a hex digit (a MAC has 12 of 0-9 and a-f, e.g. 00:04:f2:aa:bb:cc); imported"
+        " without an address",
         "list.csv:3:Label: warning[label-not-polycom]: label 'Desk' is not imported: labels are"
         " for Polycom phones only, and this phone is AudioCodes",
         "list.csv:4:Identification Address: warning[bad-identification-address]: 'a b' is"
