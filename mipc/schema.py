@@ -192,6 +192,22 @@ _WANTS = {
 }
 
 
+def _size_message(kind: str, limit: Any, instance: Any) -> str:
+    """A too short or too long text or list, said with what to do."""
+    size = len(instance) if isinstance(instance, str | list | dict) else 0
+    if kind == "minItems":
+        if size == 0:
+            return f"the list is empty; give at least {limit} entr{'y' if limit == 1 else 'ies'}"
+        return f"the list has {size} entries; give at least {limit}"
+    if kind == "maxItems":
+        return f"the list has {size} entries; at most {limit} are allowed here"
+    if kind == "minLength":
+        if size == 0:
+            return "the text is empty; give a value or remove the key"
+        return f"{instance!r} is {size} characters; give at least {limit}"
+    return f"{instance!r} is {size} characters; at most {limit} are allowed here"
+
+
 def _explain(
     error: jsonschema.ValidationError, doc: Document, diags: Diagnostics, root: Schema
 ) -> None:
@@ -239,13 +255,16 @@ def _explain(
             if key in allowed:
                 continue
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            suggestion = (
-                f"; did you mean {hint[0]!r}?"
-                if hint
-                else f"; allowed here: {', '.join(allowed)}"
-                if len(allowed) <= 12
-                else ""
-            )
+            if hint:
+                suggestion = f"; did you mean {hint[0]!r}?"
+            elif len(allowed) <= 12:
+                suggestion = f"; allowed here: {', '.join(allowed)}"
+            else:
+                section = f"#{path[0]}" if path and isinstance(path[0], str) else ""
+                suggestion = (
+                    f"; allowed here: {', '.join(allowed[:10])} and {len(allowed) - 10} more"
+                    f" (every key: docs/inventory.md{section})"
+                )
             diags.error(
                 "unknown-key",
                 f"unknown key {key!r}{suggestion}",
@@ -298,6 +317,8 @@ def _explain(
         )
         return
     if kind in ("minLength", "maxLength", "minItems", "maxItems"):
-        diags.error("bad-size", error.message, pos, where)
+        diags.error(
+            "bad-size", _size_message(kind, error.validator_value, error.instance), pos, where
+        )
         return
     diags.error("schema", error.message, pos, where)
