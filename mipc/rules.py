@@ -568,7 +568,8 @@ def check_phones(
             diags.error(
                 "too-many-appearances",
                 f"phone {phone.name!r}: the {model.display} has {model.line_keys} line(s), the"
-                f" phone has {len(phone.appearances)} appearances",
+                f" phone has {len(phone.appearances)} appearances; remove"
+                f" {len(phone.appearances) - model.line_keys} or choose a model with more lines",
                 phone_pos(inv, phone),
             )
         if not any(a.kind == "private" for a in phone.appearances):
