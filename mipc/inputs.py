@@ -291,7 +291,10 @@ def settled(inputs: Inputs, since_ns: int) -> bool:
         if os.path.isdir(folder):
             paths.append(folder)
             if folder not in inputs.listings:
-                paths.extend(os.path.join(folder, rel) for rel in _walk(folder))
+                files = _walk(folder)
+                paths.extend(os.path.join(folder, rel) for rel in files)
+                # a file removed leaves its folder's time changed
+                paths.extend({os.path.join(folder, os.path.dirname(rel)) for rel in files})
     for path in paths:
         try:
             mtime = os.stat(path).st_mtime_ns
