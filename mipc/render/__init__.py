@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from mipc.model import EffectivePhone, Plan
 
@@ -33,6 +33,54 @@ def set_explicitly(phone: EffectivePhone, option: str) -> bool:
 
 
 T = TypeVar("T")
+
+
+class KeyedFile:
+    """The keys and values of one generated file, in the order written: a key is checked once
+    per process (the same few thousand recur in every phone's file), and a second write of a
+    key is refused. Subclasses say what a valid key is, how a value becomes text, and how the
+    two refusals read."""
+
+    checked: ClassVar[set[str]]  # keys found valid, per subclass
+
+    def __init__(self) -> None:
+        self._items: dict[str, str] = {}
+
+    def valid_key(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def text(self, key: str, value: Any) -> str:
+        raise NotImplementedError
+
+    def bad_key(self, key: str) -> Exception:
+        raise NotImplementedError
+
+    def twice(self, key: str) -> Exception:
+        raise NotImplementedError
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in self.checked:
+            if not self.valid_key(key):
+                raise self.bad_key(key)
+            self.checked.add(key)
+        if key in self._items:
+            raise self.twice(key)
+        self._items[key] = self.text(key, value)
+
+    def set_text(self, key: str, text: str) -> None:
+        """Set a key and text another :meth:`set` already checked."""
+        if key in self._items:
+            raise self.twice(key)
+        self._items[key] = text
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items.items())
 
 
 def profile_signature(phone: EffectivePhone) -> tuple[Any, ...]:

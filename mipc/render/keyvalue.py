@@ -44,13 +44,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mipc.catalog import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render import (
     Artifact,
     Artifacts,
+    KeyedFile,
     ProfileMemo,
     RenderError,
     register,
@@ -106,39 +107,29 @@ def check_value(value: Any, *, phone: str, key: str) -> str:
     return value
 
 
-_CHECKED_KEYS: set[str] = set()  # key paths already found valid (the same few hundred)
-
-
-class KeyValueFile:
+class KeyValueFile(KeyedFile):
     """An ordered ``key → value`` mapping that refuses a second write of a key."""
 
+    checked: ClassVar[set[str]] = set()
+
     def __init__(self, phone: str) -> None:
+        super().__init__()
         self.phone = phone
-        self._items: dict[str, str] = {}
 
-    def set(self, key: str, value: Any) -> None:
-        if key not in _CHECKED_KEYS:
-            if not _KEY.fullmatch(key):
-                raise RenderError(f"phone {self.phone}: {key!r} is not a valid key path")
-            _CHECKED_KEYS.add(key)
-        if key in self._items:
-            raise RenderError(f"phone {self.phone}: key {key} would be written twice")
-        self._items[key] = check_value(value, phone=self.phone, key=key)
+    def valid_key(self, key: str) -> bool:
+        return _KEY.fullmatch(key) is not None
 
-    def set_text(self, key: str, text: str) -> None:
-        """Set a key and value another :meth:`set` already checked."""
-        if key in self._items:
-            raise RenderError(f"phone {self.phone}: key {key} would be written twice")
-        self._items[key] = text
+    def text(self, key: str, value: Any) -> str:
+        return check_value(value, phone=self.phone, key=key)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
+    def bad_key(self, key: str) -> Exception:
+        return RenderError(f"phone {self.phone}: {key!r} is not a valid key path")
+
+    def twice(self, key: str) -> Exception:
+        return RenderError(f"phone {self.phone}: key {key} would be written twice")
 
     def pop(self, key: str) -> None:
         self._items.pop(key, None)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._items.items())
 
     def keys(self) -> list[str]:
         return list(self._items)

@@ -29,13 +29,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from mipc.catalog import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render import (
     Artifact,
     Artifacts,
+    KeyedFile,
     ProfileMemo,
     RenderError,
     register,
@@ -160,43 +161,30 @@ def _text(value: Any) -> str:
     raise TypeError(f"parameter value {value!r} is neither text, a number nor a boolean")
 
 
-_CHECKED_KEYS: set[str] = set()  # parameter names already found valid (the same few thousand)
-
-
-class Params:
+class Params(KeyedFile):
     """An ordered map of Polycom parameters for one file; writing a key twice raises."""
 
-    def __init__(self, owner: str) -> None:
-        self.owner = owner
-        self._items: dict[str, str] = {}
+    checked: ClassVar[set[str]] = set()
 
-    def set(self, key: str, value: Any) -> None:
-        if key not in _CHECKED_KEYS:
-            if not _KEY.fullmatch(key) or key.lower().startswith("xml"):
-                raise PolycomError(f"{self.owner}: {key!r} is not a Polycom parameter name")
-            _CHECKED_KEYS.add(key)
-        if key in self._items:
-            raise PolycomError(f"{self.owner}: parameter {key} is written twice")
-        self._items[key] = _text(value)
+    def __init__(self, owner: str) -> None:
+        super().__init__()
+        self.owner = owner
+
+    def valid_key(self, key: str) -> bool:
+        return _KEY.fullmatch(key) is not None and not key.lower().startswith("xml")
+
+    def text(self, key: str, value: Any) -> str:
+        return _text(value)
+
+    def bad_key(self, key: str) -> Exception:
+        return PolycomError(f"{self.owner}: {key!r} is not a Polycom parameter name")
+
+    def twice(self, key: str) -> Exception:
+        return PolycomError(f"{self.owner}: parameter {key} is written twice")
 
     def update(self, pairs: Iterable[tuple[str, Any]]) -> None:
         for key, value in pairs:
             self.set(key, value)
-
-    def set_text(self, key: str, text: str) -> None:
-        """Set a parameter another :meth:`set` already checked and turned into text."""
-        if key in self._items:
-            raise PolycomError(f"{self.owner}: parameter {key} is written twice")
-        self._items[key] = text
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._items.items())
 
     def elements(self) -> list[dict[str, Any]]:
         """The parameters grouped by their first dotted name, in first-seen order; the
