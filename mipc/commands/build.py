@@ -7,6 +7,7 @@ every failing case ``OUT/current`` is left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -39,7 +40,7 @@ from mipc.inputs import (
     secret_key,
     settled,
 )
-from mipc.model import Plan
+from mipc.model import Inventory, Plan
 from mipc.templating import TemplateError
 
 
@@ -183,9 +184,23 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
     if opts.fmt == "text":
         click.echo(summary(opts.out, emitted))
     assert result.inventory is not None
-    inputs = record_inputs(
-        target, result.inventory, result.sources, _options(opts), secret_key(opts.out)
-    )
+    # Without a record the next build compiles in full, which is always correct.
+    with contextlib.suppress(OSError):
+        _record(target, opts, result.inventory, result.sources, emitted, diags, started)
+    return 1 if diags.has_errors(opts.strict) else 0
+
+
+def _record(
+    target: Path,
+    opts: BuildOptions,
+    inventory: Inventory,
+    sources: list[Path],
+    emitted: EmitResult,
+    diags: Diagnostics,
+    started: int,
+) -> None:
+    """Record what the current release was built from (see :mod:`mipc.inputs`)."""
+    inputs = record_inputs(target, inventory, sources, _options(opts), secret_key(opts.out))
     if settled(inputs, started):
         # Only inputs untouched since before validation: an edit made during the build
         # must not be mistaken for what this release was built from.
@@ -200,7 +215,6 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
                 diagnostics=saved_diagnostics(diags),
             ),
         )
-    return 1 if diags.has_errors(opts.strict) else 0
 
 
 def _unchanged(record: Record, opts: BuildOptions) -> int:

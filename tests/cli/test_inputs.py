@@ -289,3 +289,19 @@ def test_a_symlinked_custom_folder_is_followed(campus: Path, tmp_path: Path) -> 
     _custom_file(campus)  # edits the file through the symlinked folder
     settle(elsewhere)
     assert UNCHANGED not in build(campus, out)
+
+
+def test_a_record_that_cannot_be_written_only_costs_the_next_build(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("mipc.commands.build.save_record", full_disk)
+        code, stdout, stderr = run("build", str(campus), "-o", str(out))
+    assert code == 0 and "release" in stdout and "Traceback" not in stderr
+    assert UNCHANGED not in build(campus, out)  # compiled in full, then recorded
+    assert UNCHANGED in build(campus, out)
