@@ -576,18 +576,30 @@ def _reused_warnings(plan: Plan, to_render: list[EffectivePhone]) -> list[str]:
     A reused phone is not rendered, so what its renderer would warn about (an option with no
     key, a syslog port, a firmware the catalog lacks) would go unsaid, and ``--strict`` pass
     where a full build fails. Most such warnings belong to the profile: one phone of each
-    profile that is not rendered anyway is rendered here, for its warnings only.
+    profile that is not rendered anyway is rendered here, for its warnings only, and so is
+    every reused phone with custom files named after its MAC (whose warnings are its own).
     """
     rendered = {p.profile for p in to_render}
-    if len(rendered) == len({p.profile for p in plan.phones}):
-        return []
-    chosen: dict[str, EffectivePhone] = {}
+    names = {p.name for p in to_render}
+    chosen: list[EffectivePhone] = []
     for phone in sorted(plan.phones, key=lambda p: p.name):
-        if phone.profile not in rendered and phone.profile not in chosen:
-            chosen[phone.profile] = phone
+        if phone.name in names:
+            continue
+        if phone.profile not in rendered:
+            rendered.add(phone.profile)  # this phone speaks for its profile
+            chosen.append(phone)
+        elif _own_custom_files(phone):
+            chosen.append(phone)  # its custom files are its own: so are their warnings
+    if not chosen:
+        return []
     chunk = ChunkRenderer(plan)
-    render_chunk(plan, chosen.values(), chunk)
+    render_chunk(plan, chosen, chunk)
     return chunk.warnings()
+
+
+def _own_custom_files(phone: EffectivePhone) -> bool:
+    """Whether a phone names custom files after its own MAC address."""
+    return any("[MACADDRESS]" in name.upper() for name in phone.config_files)
 
 
 def _parallel(phones: int, workers: int) -> bool:

@@ -245,3 +245,28 @@ def test_an_incremental_build_repeats_the_warnings_of_phones_it_reuses(
     code, stdout, again = run("build", str(lab), "-o", str(out))
     assert code == 0 and "0 written" not in stdout
     assert sorted(again.splitlines()) == sorted(first.splitlines())
+
+
+def test_an_incremental_build_repeats_warnings_about_a_reused_phones_own_files(
+    lab: Path, tmp_path: Path
+) -> None:
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "    model: 420HD\n", '    model: 420HD\n    config_files: ["[MACADDRESS]-local.cfg"]\n', 1
+    )
+    text += (
+        "  - name: Agent420HD-Two\n    template: My Agent 420HD Template\n"
+        '    address: 00908F001007\n    appearances:\n      - {extension: "7007"}\n'
+    )
+    (lab / "mipc.yaml").write_text(text, encoding="utf-8")
+    custom = lab / "custom_files" / "AudioCodes"
+    custom.mkdir(parents=True)
+    (custom / "00908f001006-local.cfg").write_text("voip/codec/ptime=20\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, first = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "phone Agent420HD-Two: custom file 00908f001007-local.cfg" in first
+    # a Polycom phone changes; both AudioCodes phones are reused
+    (lab / "mipc.yaml").write_text(text.replace("label: Lobby,", "label: Front,", 1))
+    code, stdout, again = run("build", str(lab), "-o", str(out))
+    assert code == 0 and "1 written" in stdout
+    assert sorted(again.splitlines()) == sorted(first.splitlines())
