@@ -211,6 +211,12 @@ def toolchain_digest() -> str:
     return h.hexdigest()
 
 
+def release_options(server_root: str) -> dict[str, str]:
+    """The build options that shape a release's bytes: part of its recorded inputs, for the
+    build that records them and the diff that checks them alike."""
+    return {"server_root": server_root}
+
+
 def options_digest(options: Mapping[str, str]) -> str:
     return hashlib.sha256(json.dumps(dict(options), sort_keys=True).encode()).hexdigest()
 

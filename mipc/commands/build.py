@@ -36,6 +36,7 @@ from mipc.emit import (
 from mipc.inputs import (
     Record,
     record_inputs,
+    release_options,
     saved_diagnostics,
     secret_key,
     settled,
@@ -120,18 +121,13 @@ def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
         raise NetworkFilesError(str(exc)) from exc
 
 
-def _options(opts: BuildOptions) -> dict[str, str]:
-    """The build options that shape a release's bytes (part of its recorded inputs)."""
-    return {"server_root": opts.server_root}
-
-
 def _run_build(target: Path, opts: BuildOptions) -> int:
     from mipc.cli import report
     from mipc.pipeline import validate
 
     if not opts.force:
         try:
-            same = unchanged_release(opts.out, target, _options(opts))
+            same = unchanged_release(opts.out, target, release_options(opts.server_root))
         except LockHeld as exc:
             return _fail(str(exc), 2)
         if same is not None:
@@ -200,7 +196,9 @@ def _record(
     started: int,
 ) -> None:
     """Record what the current release was built from (see :mod:`mipc.inputs`)."""
-    inputs = record_inputs(target, inventory, sources, _options(opts), secret_key(opts.out))
+    inputs = record_inputs(
+        target, inventory, sources, release_options(opts.server_root), secret_key(opts.out)
+    )
     if settled(inputs, started):
         # Only inputs untouched since before validation: an edit made during the build
         # must not be mistaken for what this release was built from.

@@ -80,12 +80,13 @@ def unchanged_report(against: Path, inventory: Path, server_root: str) -> Report
     """ "No changes", without reading the release, when ``against`` is the release a build of
     ``inventory`` made and every input is unchanged since (``OUT/inputs.json``, see
     :mod:`mipc.inputs`); otherwise None."""
-    from mipc.inputs import up_to_date
+    from mipc.inputs import release_options, up_to_date
 
     root, _ = release_folder(against)
     if root.parent.name != "releases":
         return None
-    record = up_to_date(root.parent.parent, inventory, root.name, {"server_root": server_root})
+    options = release_options(server_root)
+    record = up_to_date(root.parent.parent, inventory, root.name, options)
     if record is None:
         return None
     return Report(
