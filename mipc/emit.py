@@ -180,13 +180,6 @@ def write_manifest(plan: Plan, files: Mapping[str, FileEntry], path: Path) -> st
     return h.hexdigest()
 
 
-def file_sha256(path: Path) -> str | None:
-    try:
-        return _file_sha(path)
-    except OSError:
-        return None
-
-
 def release_id(data: bytes) -> str:
     """A release's id: the first 16 hex digits of its manifest's sha256."""
     return release_id_of(hashlib.sha256(data).hexdigest())
@@ -304,7 +297,10 @@ class Out:
         return ReleaseIndex(files, phones)
 
     def manifest_sha256(self, name: str) -> str | None:
-        return file_sha256(self.releases / name / MANIFEST)
+        try:
+            return _file_sha(self.releases / name / MANIFEST)
+        except OSError:
+            return None
 
     def history(self) -> list[str]:
         try:
@@ -494,11 +490,8 @@ class Stager:
 
 
 def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def merge_entry(into: dict[str, FileEntry], entry: FileEntry) -> None:
