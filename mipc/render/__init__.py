@@ -6,6 +6,7 @@ adding a family is data plus a module, never a branch elsewhere.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -35,7 +36,7 @@ def set_explicitly(phone: EffectivePhone, option: str) -> bool:
 T = TypeVar("T")
 
 
-class KeyedFile:
+class KeyedFile(ABC):
     """The keys and values of one generated file, in the order written: a key is checked once
     per process (the same few thousand recur in every phone's file), and a second write of a
     key is refused. Subclasses say what a valid key is, how a value becomes text, and how the
@@ -46,17 +47,21 @@ class KeyedFile:
     def __init__(self) -> None:
         self._items: dict[str, str] = {}
 
+    @abstractmethod
     def valid_key(self, key: str) -> bool:
-        raise NotImplementedError
+        """Whether ``key`` may be written at all."""
 
+    @abstractmethod
     def text(self, key: str, value: Any) -> str:
-        raise NotImplementedError
+        """``value`` as the text the file holds."""
 
+    @abstractmethod
     def bad_key(self, key: str) -> Exception:
-        raise NotImplementedError
+        """The error for a key that may not be written."""
 
+    @abstractmethod
     def twice(self, key: str) -> Exception:
-        raise NotImplementedError
+        """The error for a key written a second time."""
 
     def set(self, key: str, value: Any) -> None:
         if key not in self.checked:
