@@ -44,6 +44,9 @@ class Diagnostic:
     message: str
     position: Position | None = None
     path: str = ""
+    #: The phone whose own checks raised it ("" for the inventory at large). Not compared:
+    #: the same message is one diagnostic whoever raised it.
+    subject: str = field(default="", compare=False)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         p = self.position
@@ -92,16 +95,18 @@ class Diagnostics:
     """A collector: stages append, the CLI reports."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    #: Set by per-phone checks to the phone they are checking (see Diagnostic.subject).
+    subject: str = ""
 
     def error(
         self, code: str, message: str, position: Position | None = None, path: str = ""
     ) -> None:
-        self.items.append(Diagnostic(Severity.ERROR, code, message, position, path))
+        self.items.append(Diagnostic(Severity.ERROR, code, message, position, path, self.subject))
 
     def warning(
         self, code: str, message: str, position: Position | None = None, path: str = ""
     ) -> None:
-        self.items.append(Diagnostic(Severity.WARNING, code, message, position, path))
+        self.items.append(Diagnostic(Severity.WARNING, code, message, position, path, self.subject))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
         self.items.extend(other)

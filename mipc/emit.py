@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -37,8 +38,18 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from mipc import __version__
+from mipc.incremental import Delta
 from mipc.inputs import RECORD, Record, up_to_date
+from mipc.manifest import (
+    MANIFEST,
+    FileEntry,
+    ManifestIndex,
+    entry_value,
+    file_entry,
+    phone_entry,
+    splice,
+    write_manifest,
+)
 from mipc.model import EffectivePhone, Plan
 from mipc.network import NetworkPlan
 from mipc.render import Artifact
@@ -47,16 +58,15 @@ from mipc.render.stage import (
     PARALLEL_THRESHOLD,
     ChunkRenderer,
     RenderConflict,
+    Rendered,
     dedupe,
     phone_chunks,
     render_chunk,
     render_shared,
 )
 
-MANIFEST = "manifest.json"
 HISTORY = "releases.json"
 UPLOAD_DIRS = ("contacts", "logs", "overrides")
-MANIFEST_FORMAT = 1
 DEFAULT_SERVER_ROOT = "/srv/mipc"
 
 #: (stage, done, total): progress reports from :func:`emit`.
@@ -105,79 +115,6 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 # --- the manifest ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    path: str  # relative to the release: www/... or network/...
-    sha256: str
-    size: int
-    phones: tuple[str, ...] = ()
-
-
-def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
-    return {
-        "name": phone.name,
-        "family": phone.family,
-        "vendor": phone.model.manufacturer,
-        "model": phone.model.id,
-        "type": phone.type,
-        "mac": phone.mac,
-        "computer_name": phone.computer_name,
-        "address": phone.address,
-        "location": phone.location,
-        "template": phone.template,
-        "registration_group": phone.registration_group,
-        "firmware": phone.firmware.version if phone.firmware is not None else None,
-        "files": sorted(files),
-        "digest": phone.digest,
-    }
-
-
-def write_manifest(plan: Plan, files: Mapping[str, FileEntry], path: Path) -> str:
-    """Write the manifest of a release (every file, every phone, the inventory digest) to
-    ``path``; return its sha256.
-
-    The bytes are canonical JSON (sorted keys, compact, UTF-8, one trailing LF), the same as
-    ``json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``,
-    written piece by piece: at 100k phones the whole document would be hundreds of MB of
-    Python objects and a 70 MB string.
-    """
-    enc = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-    per_phone: dict[str, list[str]] = {p.name: [] for p in plan.phones}
-    for entry in files.values():
-        for name in entry.phones:
-            if name in per_phone:
-                per_phone[name].append(entry.path)
-    h = hashlib.sha256()
-    with open(path, "wb") as fh:
-        parts: list[str] = []
-
-        def flush() -> None:
-            data = "".join(parts).encode("utf-8")
-            h.update(data)
-            fh.write(data)
-            parts.clear()
-
-        parts.append('{"files":{')
-        for i, (rel, e) in enumerate(sorted(files.items())):
-            parts.append(
-                f'{"," if i else ""}{enc(rel)}:{{"sha256":{enc(e.sha256)},"size":{e.size}}}'
-            )
-            if len(parts) > 4096:
-                flush()
-        parts.append(
-            f'}},"format":{MANIFEST_FORMAT},"inventory_digest":{enc(plan.inventory.digest)}'
-            f',"mipc_version":{enc(__version__)},"phones":{{'
-        )
-        for i, phone in enumerate(sorted(plan.phones, key=lambda p: p.name)):
-            record = enc(phone_record(phone, per_phone[phone.name]))
-            parts.append(f"{',' if i else ''}{enc(phone.name)}:{record}")
-            if len(parts) > 4096:
-                flush()
-        parts.append("}}\n")
-        flush()
-    return h.hexdigest()
 
 
 def release_id(data: bytes) -> str:
@@ -520,6 +457,7 @@ class ChunkResult:
     warnings: list[str]
     phones: int
     unchanged: list[str]
+    warned: list[str]
 
 
 class _Job:
@@ -544,7 +482,7 @@ class _Job:
         unchanged, self.stager.unchanged = self.stager.unchanged, []
         warnings = rendered.warnings[self.warned :]
         self.warned = len(rendered.warnings)
-        return ChunkResult(entries, counts, warnings, len(names), unchanged)
+        return ChunkResult(entries, counts, warnings, len(names), unchanged, rendered.warned)
 
 
 _JOB: _Job | None = None  # set before forking the workers
@@ -563,7 +501,7 @@ def default_workers() -> int:
     return max(1, min(cpus, 8))
 
 
-def _reused_warnings(plan: Plan, to_render: list[EffectivePhone]) -> list[str]:
+def _reused_warnings(plan: Plan, to_render: list[EffectivePhone]) -> Rendered:
     """The warnings of the profiles whose phones are all reused, not rendered.
 
     A reused phone is not rendered, so what its renderer would warn about (an option with no
@@ -584,10 +522,8 @@ def _reused_warnings(plan: Plan, to_render: list[EffectivePhone]) -> list[str]:
         elif _own_custom_files(phone):
             chosen.append(phone)  # its custom files are its own: so are their warnings
     if not chosen:
-        return []
-    chunk = ChunkRenderer(plan)
-    render_chunk(plan, chosen, chunk)
-    return chunk.warnings()
+        return Rendered()
+    return render_chunk(plan, chosen)
 
 
 def _own_custom_files(phone: EffectivePhone) -> bool:
@@ -673,6 +609,12 @@ class EmitResult:
     phones: int = 0
     files: int = 0
     pruned: list[str] = field(default_factory=list)
+    # For the incremental state (mipc.incremental): the manifest's index, the shared files
+    # (rendered for all phones, and network/), the phones that first raised a warning.
+    index: ManifestIndex | None = None
+    warned: frozenset[str] = frozenset()
+    own: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # each phone's own files
+    incremental: bool = False  # only the changed phones were compiled (mipc.incremental)
 
 
 #: The network files, or a function that makes them (called while the workers render).
@@ -757,8 +699,10 @@ def _emit_locked(
     unchanged: list[str] = []
     shared = render_shared(plan)
     warnings.extend(shared.warnings)
+    shared_paths: list[str] = []
     for path, art in sorted(shared.artifacts.items()):
-        merge_entry(files, stager.write("www/" + safe_relpath(path), art, counts))
+        shared_paths.append("www/" + safe_relpath(path))
+        merge_entry(files, stager.write(shared_paths[-1], art, counts))
     # A phone whose digest is unchanged has unchanged files (the digest covers everything
     # they depend on, see resolve.render_epoch): reuse them instead of rendering.
     to_render: list[EffectivePhone] = []
@@ -776,7 +720,9 @@ def _emit_locked(
             merge_entry(files, FileEntry(path, sha, size, (phone.name,)))
             unchanged.append(path)
             counts.unchanged += 1
-    warnings.extend(_reused_warnings(plan, to_render))
+    reused = _reused_warnings(plan, to_render)
+    warnings.extend(reused.warnings)
+    warned = list(reused.warned)
     # The whole plan goes along: renderers draw plan-wide facts (which group file variant a
     # phone loads) from it, so a phone renders the same alone as in a full build.
     jobs = workers or default_workers()
@@ -797,13 +743,16 @@ def _emit_locked(
             merge_entry(files, entry)
         counts.add(chunk.counts)
         warnings.extend(chunk.warnings)
+        warned.extend(chunk.warned)
         unchanged.extend(chunk.unchanged)
     for name, data in sorted(network_data["files"].items()):
         rel = "network/" + safe_relpath(name)
+        shared_paths.append(rel)
         merge_entry(files, stager.write(rel, Artifact(data), counts))
     if progress:
         progress("manifest", 0, 1)
-    digest = write_manifest(plan, files, staging / MANIFEST)
+    index = write_manifest(plan.phones, files, plan.inventory.digest, staging / MANIFEST)
+    digest = index.sha256
     name = release_id_of(digest)
     result = EmitResult(
         release=name,
@@ -812,13 +761,44 @@ def _emit_locked(
         warnings=dedupe(warnings),
         phones=len(plan.phones),
         files=len(files),
+        index=index,
+        warned=frozenset(warned),
+        own=_own_files(files, frozenset(shared_paths)),
     )
     if strict and result.warnings:
         raise WarningsAsErrors(result.warnings)
+
+    def finish_staging() -> None:
+        unchanged.extend(stager.unchanged)
+        stager.join_early()
+        if unchanged:
+            if progress:
+                progress("link", 0, len(unchanged))
+            stager.link_unchanged(unchanged)
+
+    _publish(out, staging, current, result, digest, force, keep, finish_staging)
+    if progress:
+        progress("manifest", 1, 1)
+    return result
+
+
+def _publish(
+    out: Out,
+    staging: Path,
+    current: str | None,
+    result: EmitResult,
+    digest: str,
+    force: bool,
+    keep: int,
+    finish_staging: Callable[[], None],
+) -> None:
+    """Make the staged release (manifest sha256 ``digest``, id ``result.release``) current,
+    unless it is the current one already; ``finish_staging`` completes it first."""
+    name = result.release
     history = out.history()
     if current is not None and not force and out.manifest_sha256(current) == digest:
         result.release = current
-        return result
+        return
     if (out.releases / name).is_dir() and not force and out.manifest_sha256(name) == digest:
         result.reused = True  # e.g. after a rollback: switch back to the identical release
     else:
@@ -828,12 +808,7 @@ def _emit_locked(
                 n += 1
             name = f"{name}.{n}"
             result.release = name
-        unchanged.extend(stager.unchanged)
-        stager.join_early()
-        if unchanged:
-            if progress:
-                progress("link", 0, len(unchanged))
-            stager.link_unchanged(unchanged)
+        finish_staging()
         _syncfs(staging)
         os.rename(staging, out.releases / name)
         _fsync_dir(out.releases)
@@ -846,9 +821,128 @@ def _emit_locked(
     before = set(history)
     out.write_history(out.prune(history, keep, name), name)
     result.pruned = sorted(before - set(out.history()))
-    if progress:
-        progress("manifest", 1, 1)
+
+
+# --- the incremental emit ----------------------------------------------------------------
+
+
+def emit_delta(delta: Delta, out_dir: Path, *, keep: int = 5) -> EmitResult | None:
+    """Write the release of an incremental compile (:mod:`mipc.incremental`): the current
+    release's files hard-linked (by ``cp -al``, in another process, while this one works),
+    the changed phones' own files written over them, the manifest spliced. None if the
+    shortcut does not apply after all (the caller builds in full); raises as :func:`emit`.
+    """
+    state = delta.state
+    phones = sorted(delta.plan.phones, key=lambda p: p.name)
+    rendered = render_chunk(delta.plan, phones)
+    if not delta.render_warnings_known(rendered.warnings):
+        return None
+    own: dict[str, dict[str, Artifact]] = {p.name: {} for p in phones}
+    for path, art in rendered.artifacts.items():
+        rel = "www/" + safe_relpath(path)
+        if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
+            return None
+        if rel not in state.phones[art.phones[0]][5] and rel in state.index.files:
+            return None  # a file of another phone, or a shared one
+        own[art.phones[0]][rel] = art
+    out = Out(out_dir)
+    try:
+        out.prepare()
+    except OSError as exc:
+        raise EmitError(f"cannot create {out.root}: {exc}") from exc
+    with out.locked():
+        out.clean_staging()
+        current = out.current_id()
+        if current != state.release:
+            return None
+        data = (out.releases / current / MANIFEST).read_bytes()
+        if hashlib.sha256(data).hexdigest() != state.index.sha256:
+            return None
+        staging = out.root / f".staging-{os.getpid()}"
+        staging.mkdir()
+        try:
+            return _emit_delta_locked(delta, out, current, staging, data, phones, own, keep)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _emit_delta_locked(
+    delta: Delta,
+    out: Out,
+    current: str,
+    staging: Path,
+    data: bytes,
+    phones: list[EffectivePhone],
+    own: Mapping[str, Mapping[str, Artifact]],
+    keep: int,
+) -> EmitResult:
+    state = delta.state
+    old_root = out.releases / current
+    copies = [
+        subprocess.Popen(["cp", "-al", "-T", "--", str(old_root / part), str(staging / part)])
+        for part in ("www", "network")
+    ]
+    try:
+        files: dict[str, bytes | None] = {}
+        records: dict[str, bytes | None] = {}
+        writes: list[tuple[str, bytes]] = []
+        for phone in phones:
+            old_own = state.phones[phone.name][5]
+            entry = state.index.phone_entry(data, phone.name)
+            if entry is None:
+                raise EmitError(f"{current}'s manifest has no phone {phone.name}")
+            shared = [f for f in entry_value(entry)["files"] if f not in old_own]
+            for rel, art in own[phone.name].items():
+                sha = hashlib.sha256(art.data).hexdigest()
+                before = state.index.file_entry(data, rel)
+                if before is None or entry_value(before)["sha256"] != sha:
+                    writes.append((rel, art.data))
+                    files[rel] = file_entry(rel, sha, len(art.data))
+            for rel in old_own:
+                if rel not in own[phone.name]:
+                    files[rel] = None
+            records[phone.name] = phone_entry(phone, [*shared, *own[phone.name]])
+    finally:
+        failed = [c.wait() for c in copies]
+    if any(failed):
+        raise EmitError(f"cannot link the files of release {current} (cp -al failed)")
+    for rel, new in files.items():
+        if new is None:
+            os.unlink(staging / rel)
+    for rel, content in writes:
+        dest = staging / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, dest)  # a new file: the old release's (linked) one is not touched
+    index = splice(
+        data, state.index, files, records, delta.plan.inventory.digest, staging / MANIFEST
+    )
+    result = EmitResult(
+        release=release_id_of(index.sha256),
+        changed=False,
+        counts=Counts(written=len(writes), unchanged=len(index.files) - len(writes)),
+        phones=len(state.phones),
+        files=len(index.files),
+        index=index,
+        own={name: tuple(sorted(paths)) for name, paths in own.items()},
+        incremental=True,
+        warnings=[d.message for d in delta.diagnostics if d.code == "render"],
+    )
+    _publish(out, staging, current, result, index.sha256, False, keep, lambda: None)
     return result
+
+
+def _own_files(
+    files: Mapping[str, FileEntry], shared: frozenset[str]
+) -> dict[str, tuple[str, ...]]:
+    """Each phone's own files: what its renderer made for it alone."""
+    own: dict[str, list[str]] = {}
+    for path, entry in files.items():
+        if path not in shared:
+            for name in entry.phones:
+                own.setdefault(name, []).append(path)
+    return {name: tuple(sorted(paths)) for name, paths in own.items()}
 
 
 def unchanged_release(out_dir: Path, target: Path, options: Mapping[str, str]) -> Record | None:

@@ -242,6 +242,21 @@ def _secret_refs(inventory: Inventory) -> Iterable[tuple[str | None, str | None]
                 yield (str(env) if env else None), (str(file) if file else None)
 
 
+def secret_inputs(inventory: Inventory, key: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """The keyed digests of the environment variables and files the inventory's secrets
+    name."""
+    root = os.path.abspath(inventory.root)
+    env: dict[str, str] = {}
+    secret_files: dict[str, str] = {}
+    for name, file in _secret_refs(inventory):
+        if name:
+            env[name] = env_digest(key, name)
+        if file:
+            path = os.path.abspath(os.path.join(root, file))
+            secret_files[path] = secret_file_digest(key, path)
+    return env, secret_files
+
+
 def record_inputs(
     target: Path,
     inventory: Inventory,
@@ -253,14 +268,7 @@ def record_inputs(
     ``key`` keys the digests of secrets."""
     root = os.path.abspath(inventory.root)
     files = {os.path.abspath(p): file_digest(os.path.abspath(p)) for p in sources}
-    env: dict[str, str] = {}
-    secret_files: dict[str, str] = {}
-    for name, file in _secret_refs(inventory):
-        if name:
-            env[name] = env_digest(key, name)
-        if file:
-            path = os.path.abspath(os.path.join(root, file))
-            secret_files[path] = secret_file_digest(key, path)
+    env, secret_files = secret_inputs(inventory, key)
     trees = {
         folder: tree_digest(folder)
         for folder in (
@@ -314,13 +322,22 @@ def settled(inputs: Inputs, since_ns: int) -> bool:
 
 def unchanged(saved: Inputs, options: Mapping[str, str], key: bytes) -> bool:
     """Whether every input recorded in ``saved`` is as it was (cheapest checks first)."""
+    return unchanged_but_files(saved, options, key) and not changed_files(saved)
+
+
+def changed_files(saved: Inputs) -> list[str]:
+    """The inventory files (YAML files, phone lists) whose bytes changed since ``saved``."""
+    return [k for k, v in saved.files.items() if file_digest(k) != v]
+
+
+def unchanged_but_files(saved: Inputs, options: Mapping[str, str], key: bytes) -> bool:
+    """Whether every input recorded in ``saved`` but the inventory's own files is as it was."""
     return (
         saved.toolchain == toolchain_digest()
         and saved.options == options_digest(options)
         and all(env_digest(key, k) == v for k, v in saved.env.items())
         and all(listing_digest(k) == v for k, v in saved.listings.items())
         and all(secret_file_digest(key, k) == v for k, v in saved.secret_files.items())
-        and all(file_digest(k) == v for k, v in saved.files.items())
         and all(tree_digest(k) == v for k, v in saved.trees.items())
         and all(store_digest(k) == v for k, v in saved.stores.items())
     )
@@ -379,6 +396,7 @@ def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
         "code": d.code,
         "message": d.message,
         "path": d.path,
+        "subject": d.subject,
         "position": None
         if p is None
         else {"file": p.file, "line": p.line, "col": p.col, "column_name": p.column_name},
@@ -398,6 +416,7 @@ def _diagnostic(data: Mapping[str, Any]) -> Diagnostic:
         str(data["message"]),
         position,
         str(data.get("path") or ""),
+        str(data.get("subject") or ""),
     )
 
 

@@ -288,3 +288,6 @@ class Plan:
 
     inventory: Inventory
     phones: tuple[EffectivePhone, ...]
+    #: Only for a plan of some of an inventory's phones (an incremental compile): the
+    #: registration groups whose phones, all of them, see more than one set of servers.
+    varied_groups: frozenset[str] | None = None

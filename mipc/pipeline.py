@@ -28,6 +28,7 @@ class Result:
     inventory: Inventory | None = None
     plan: Plan | None = None
     sources: list[Path] = field(default_factory=list)  # the YAML files and phone lists read
+    context: str = ""  # mipc.incremental.context_key of the inventory
 
 
 def default_inventory(cwd: Path | None = None) -> Path:
@@ -37,12 +38,9 @@ def default_inventory(cwd: Path | None = None) -> Path:
     return candidate if candidate.is_file() else here
 
 
-def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
-    if not doc.data.get("phone_lists"):
-        return []
-    from mipc.csvlists import read_phone_list
-
-    # A template's manufacturer may be inherited through extends: the nearest one that says.
+def list_templates(doc: Document) -> dict[str, str]:
+    """Each template's manufacturer, as a phone list needs it: the nearest in its
+    ``extends`` chain that names one (templates that name none are left out)."""
     raw = {str(n): t or {} for n, t in (doc.data.get("templates") or {}).items()}
     parents = {n: t.get("extends") for n, t in raw.items()}
     templates = {
@@ -56,36 +54,46 @@ def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
         )
         for name in raw
     }
-    phones: list[PhoneSpec] = []
-    for i, entry in enumerate(doc.data.get("phone_lists") or ()):
-        path = doc.root / str(entry)
-        shown = display_name(path, doc.root)
-        if not path.is_file():
-            diags.error(
-                "missing-list",
-                f"phone list {entry} does not exist; fix the path or remove it from phone_lists",
-                doc.positions.get(("phone_lists", i), Position(shown)),
-            )
-            continue
-        phones.extend(
-            read_phone_list(
-                path,
-                shown,
-                diags,
-                catalog=load_catalog(),
-                templates={k: v for k, v in templates.items() if v},
-            )
+    return {k: v for k, v in templates.items() if v}
+
+
+def read_list(
+    doc: Document, index: int, diags: Diagnostics, templates: dict[str, str]
+) -> list[PhoneSpec]:
+    """The phones of the ``index``-th entry of ``phone_lists``; problems go into diags."""
+    from mipc.csvlists import read_phone_list
+
+    entry = doc.data["phone_lists"][index]
+    path = doc.root / str(entry)
+    shown = display_name(path, doc.root)
+    if not path.is_file():
+        diags.error(
+            "missing-list",
+            f"phone list {entry} does not exist; fix the path or remove it from phone_lists",
+            doc.positions.get(("phone_lists", index), Position(shown)),
         )
+        return []
+    return read_phone_list(path, shown, diags, catalog=load_catalog(), templates=templates)
+
+
+def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
+    if not doc.data.get("phone_lists"):
+        return []
+    templates = list_templates(doc)
+    phones: list[PhoneSpec] = []
+    for i in range(len(doc.data["phone_lists"])):
+        phones.extend(read_list(doc, i, diags, templates))
     return phones
 
 
 def load_model(
-    target: Path, sources: list[Path] | None = None
+    target: Path, sources: list[Path] | None = None, context: list[str] | None = None
 ) -> tuple[Inventory | None, Diagnostics]:
     """Load, validate and assemble; the model is None when the input is invalid.
 
     ``sources``, when given, receives the files the inventory is made of: its YAML files and
-    the phone lists they name.
+    the phone lists they name; ``context`` the digest of all but its phones
+    (:func:`mipc.incremental.context_key`).
     """
     diags = Diagnostics()
     try:
@@ -97,6 +105,10 @@ def load_model(
     if sources is not None:
         sources.extend(doc.files)
         sources.extend(doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
+    if context is not None:
+        from mipc.incremental import context_key
+
+        context.append(context_key(doc))
     lists = _read_lists(doc, diags)
     if diags.errors:
         return None, diags
@@ -128,8 +140,11 @@ def validate(target: Path) -> Result:
 
 def _validate(target: Path) -> Result:
     sources: list[Path] = []
-    inventory, diags = load_model(target, sources)
-    result = Result(diagnostics=diags, inventory=inventory, sources=sources)
+    context: list[str] = []
+    inventory, diags = load_model(target, sources, context)
+    result = Result(
+        diagnostics=diags, inventory=inventory, sources=sources, context="".join(context)
+    )
     if inventory is None:
         return result
     catalog = load_catalog()

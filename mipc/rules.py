@@ -317,6 +317,7 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
     for phone in inv.phones:
         pos = phone.position
         name = phone.name
+        diags.subject = name
         template = phone.template
         private = private_stations(phone)
         if len(private) != len(phone.appearances):
@@ -402,6 +403,7 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
                 )
             stations.setdefault(station, phone)
     for phone in linking:
+        diags.subject = phone.name
         for app in phone.appearances:
             if app.kind == "shared" and app.shared is not None:
                 if app.shared not in stations:
@@ -430,6 +432,7 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
                         " external registration needs a group of type external",
                         app.position,
                     )
+    diags.subject = ""
 
 
 def private_stations(phone: PhoneSpec) -> list[tuple[str, AppearanceSpec]]:
@@ -485,99 +488,112 @@ def check_phones(
 ) -> None:
     """Vendor rules on effective phones; positions come from each value's provenance."""
     seen_combos: set[tuple[str, str | None]] = set()
-    for phone in phones:
-        model = phone.model
-        family = model.family
+    try:
+        for phone in phones:
+            diags.subject = phone.name
+            _check_phone(phone, inv, catalog, families, diags, seen_combos)
+    finally:
+        diags.subject = ""
 
-        def where(key: str, phone: EffectivePhone = phone) -> Position | None:
-            setting = phone.settings.get(key)
-            return setting.position if setting is not None else None
 
-        # Rules whose inputs come from template/location layers are reported once per
-        # combination, not once per phone made from the same template.
-        combo = (phone.profile or phone.digest, phone.template)
-        fresh = combo not in seen_combos
-        seen_combos.add(combo)
-        if fresh:
-            _vendor_rules(phone, inv, families, diags, where)
-        if phone.mac is not None:
-            prefix = phone.mac[:6]
-            if model.mac_prefixes and prefix not in model.mac_prefixes:
-                makers = catalog.manufacturer_of_prefix(phone.mac)
-                owner = f" (the {'/'.join(makers)} range)" if makers else ""
-                diags.warning(
-                    "mac-vendor",
-                    f"phone {phone.name!r}: MAC {phone.mac} starts {prefix}{owner}, but"
-                    f" {model.manufacturer} phones start "
-                    + " or ".join(model.mac_prefixes)
-                    + "; check the address",
-                    where("address") or phone_pos(inv, phone),
-                )
-            minimum = model.min_firmware.get(prefix)
-            if (
-                minimum is not None
-                and phone.firmware is not None
-                and version_key(phone.firmware.version) < version_key(minimum)
-            ):
-                diags.error(
-                    "firmware-too-old",
-                    f"phone {phone.name!r}: MACs in {prefix[:2]}:{prefix[2:4]}:{prefix[4:]}"
-                    f" need firmware {minimum} or later on the {model.display};"
-                    f" {phone.firmware.version} is pinned",
-                    where("firmware") or phone_pos(inv, phone),
-                )
-        if family != "polycom":
-            for app in phone.appearances:
-                if app.kind != "private":
-                    diags.error(
-                        "polycom-only",
-                        f"phone {phone.name!r}: {app.kind} appearances are for Polycom phones"
-                        f" only, not the {model.display}",
-                        phone_pos(inv, phone),
-                    )
-        for reg in phone.registrations:
-            if reg.kind != "managed_proxy":
-                continue
-            proxy = next(
-                (p for p in inv.managed_proxies.values() if p.address == reg.address), None
-            )
-            if proxy is not None and proxy.location not in (None, phone.location):
-                diags.error(
-                    "proxy-location",
-                    f"phone {phone.name!r} is in location {phone.location!r}, but managed proxy"
-                    f" {proxy.name!r} serves {proxy.location!r}; use a group for its location",
-                    where("registration_group") or phone_pos(inv, phone),
-                )
-        if family == "softphone" and phone.mac is not None:
-            diags.error(
-                "softphone-address",
-                f"phone {phone.name!r} is a SIP Soft Phone: its address is the full computer"
-                " name (AgentPC1.lab.local), not a MAC",
-                phone_pos(inv, phone),
-            )
-        if family != "softphone" and phone.computer_name is not None:
-            diags.error(
-                "hardware-address",
-                f"phone {phone.name!r} ({model.display}) is addressed by MAC, not by the"
-                f" computer name {phone.computer_name!r}",
-                phone_pos(inv, phone),
-            )
-        if family == "polycom":
-            continue
-        if len(phone.appearances) > max(model.line_keys, 1):
-            diags.error(
-                "too-many-appearances",
-                f"phone {phone.name!r}: the {model.display} has {model.line_keys} line(s), the"
-                f" phone has {len(phone.appearances)} appearances; remove"
-                f" {len(phone.appearances) - model.line_keys} or choose a model with more lines",
-                phone_pos(inv, phone),
-            )
-        if not any(a.kind == "private" for a in phone.appearances):
+def _check_phone(
+    phone: EffectivePhone,
+    inv: Inventory,
+    catalog: Catalog,
+    families: Mapping[str, frozenset[str]],
+    diags: Diagnostics,
+    seen_combos: set[tuple[str, str | None]],
+) -> None:
+    model = phone.model
+    family = model.family
+
+    def where(key: str, phone: EffectivePhone = phone) -> Position | None:
+        setting = phone.settings.get(key)
+        return setting.position if setting is not None else None
+
+    # Rules whose inputs come from template/location layers are reported once per
+    # combination, not once per phone made from the same template.
+    combo = (phone.profile or phone.digest, phone.template)
+    fresh = combo not in seen_combos
+    seen_combos.add(combo)
+    if fresh:
+        _vendor_rules(phone, inv, families, diags, where)
+    if phone.mac is not None:
+        prefix = phone.mac[:6]
+        if model.mac_prefixes and prefix not in model.mac_prefixes:
+            makers = catalog.manufacturer_of_prefix(phone.mac)
+            owner = f" (the {'/'.join(makers)} range)" if makers else ""
             diags.warning(
-                "no-appearance",
-                f"phone {phone.name!r} has no station appearance; it will not register",
-                phone_pos(inv, phone),
+                "mac-vendor",
+                f"phone {phone.name!r}: MAC {phone.mac} starts {prefix}{owner}, but"
+                f" {model.manufacturer} phones start "
+                + " or ".join(model.mac_prefixes)
+                + "; check the address",
+                where("address") or phone_pos(inv, phone),
             )
+        minimum = model.min_firmware.get(prefix)
+        if (
+            minimum is not None
+            and phone.firmware is not None
+            and version_key(phone.firmware.version) < version_key(minimum)
+        ):
+            diags.error(
+                "firmware-too-old",
+                f"phone {phone.name!r}: MACs in {prefix[:2]}:{prefix[2:4]}:{prefix[4:]}"
+                f" need firmware {minimum} or later on the {model.display};"
+                f" {phone.firmware.version} is pinned",
+                where("firmware") or phone_pos(inv, phone),
+            )
+    if family != "polycom":
+        for app in phone.appearances:
+            if app.kind != "private":
+                diags.error(
+                    "polycom-only",
+                    f"phone {phone.name!r}: {app.kind} appearances are for Polycom phones"
+                    f" only, not the {model.display}",
+                    phone_pos(inv, phone),
+                )
+    for reg in phone.registrations:
+        if reg.kind != "managed_proxy":
+            continue
+        proxy = next((p for p in inv.managed_proxies.values() if p.address == reg.address), None)
+        if proxy is not None and proxy.location not in (None, phone.location):
+            diags.error(
+                "proxy-location",
+                f"phone {phone.name!r} is in location {phone.location!r}, but managed proxy"
+                f" {proxy.name!r} serves {proxy.location!r}; use a group for its location",
+                where("registration_group") or phone_pos(inv, phone),
+            )
+    if family == "softphone" and phone.mac is not None:
+        diags.error(
+            "softphone-address",
+            f"phone {phone.name!r} is a SIP Soft Phone: its address is the full computer"
+            " name (AgentPC1.lab.local), not a MAC",
+            phone_pos(inv, phone),
+        )
+    if family != "softphone" and phone.computer_name is not None:
+        diags.error(
+            "hardware-address",
+            f"phone {phone.name!r} ({model.display}) is addressed by MAC, not by the"
+            f" computer name {phone.computer_name!r}",
+            phone_pos(inv, phone),
+        )
+    if family == "polycom":
+        return
+    if len(phone.appearances) > max(model.line_keys, 1):
+        diags.error(
+            "too-many-appearances",
+            f"phone {phone.name!r}: the {model.display} has {model.line_keys} line(s), the"
+            f" phone has {len(phone.appearances)} appearances; remove"
+            f" {len(phone.appearances) - model.line_keys} or choose a model with more lines",
+            phone_pos(inv, phone),
+        )
+    if not any(a.kind == "private" for a in phone.appearances):
+        diags.warning(
+            "no-appearance",
+            f"phone {phone.name!r} has no station appearance; it will not register",
+            phone_pos(inv, phone),
+        )
 
 
 def _vendor_rules(

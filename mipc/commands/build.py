@@ -33,6 +33,8 @@ from mipc.emit import (
     save_record,
     unchanged_release,
 )
+from mipc.incremental import delta as incremental_delta
+from mipc.incremental import save_state, state_of
 from mipc.inputs import (
     Record,
     record_inputs,
@@ -66,6 +68,8 @@ def summary(out: Path, result: EmitResult) -> str:
         head = f"{out}: switched to the identical release {result.release}"
     else:
         head = f"{out}: release {result.release}"
+    if result.incremental:
+        head += " (changed phones only)"
     return (
         f"{head}: {result.phones} phones, {result.files} files: {c.written} written,"
         f" {c.linked} linked, {c.unchanged} unchanged, {len(result.warnings)} warnings"
@@ -132,6 +136,10 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
             return _fail(str(exc), 2)
         if same is not None:
             return _unchanged(same, opts)
+        started = time.time_ns()
+        code = _incremental(target, opts, started)
+        if code is not None:
+            return code
     started = time.time_ns()
     result = validate(target)
     diags = result.diagnostics
@@ -179,11 +187,70 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
     report(diags, opts.fmt)
     if opts.fmt == "text":
         click.echo(summary(opts.out, emitted))
-    assert result.inventory is not None
     # Without a record the next build compiles in full, which is always correct.
     with contextlib.suppress(OSError):
-        _record(target, opts, result.inventory, result.sources, emitted, diags, started)
+        if _record(target, opts, plan.inventory, result.sources, emitted, diags, started):
+            assert emitted.index is not None
+            state = state_of(
+                plan,
+                diags,
+                emitted.release,
+                result.context,
+                emitted.index,
+                emitted.own,
+                emitted.warned,
+            )
+            save_state(opts.out, state)
     return 1 if diags.has_errors(opts.strict) else 0
+
+
+def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
+    """Build only the phones whose entries changed (:mod:`mipc.incremental`); None when that
+    does not apply and the full build must run."""
+    from mipc.cli import report
+    from mipc.emit import Out, emit_delta
+
+    delta = incremental_delta(
+        target, opts.out, Out(opts.out).current_id(), release_options(opts.server_root)
+    )
+    if delta is None:
+        return None
+    diags = Diagnostics()
+    diags.extend(delta.diagnostics)
+    if diags.has_errors(opts.strict):
+        return None  # the full build reports it, as it always has
+    try:
+        emitted = emit_delta(delta, opts.out, keep=opts.keep)
+    except LockHeld as exc:
+        return _fail(str(exc), 2)
+    except (UnsafePath, TemplateError, ValueError):
+        return None  # the full build explains it
+    except EmitError as exc:
+        return _fail(f"{exc}; {opts.out}/current untouched", 2)
+    except OSError as exc:
+        return _fail(f"cannot write {opts.out}: {describe_os_error(exc)}", 2)
+    if emitted is None:
+        return None
+    report(diags, opts.fmt)
+    if opts.fmt == "text":
+        click.echo(summary(opts.out, emitted))
+    with contextlib.suppress(OSError):
+        inputs = delta.next_inputs(secret_key(opts.out))
+        if settled(inputs, started):
+            assert emitted.index is not None
+            save_state(opts.out, delta.next_state(emitted.release, emitted.index, emitted.own))
+            save_record(
+                opts.out,
+                Record(
+                    target=os.path.abspath(target),
+                    release=emitted.release,
+                    phones=emitted.phones,
+                    files=emitted.files,
+                    inputs=inputs,
+                    diagnostics=delta.diagnostics,
+                ),
+            )
+    return 0
 
 
 def _record(
@@ -194,25 +261,28 @@ def _record(
     emitted: EmitResult,
     diags: Diagnostics,
     started: int,
-) -> None:
-    """Record what the current release was built from (see :mod:`mipc.inputs`)."""
+) -> bool:
+    """Record what the current release was built from (see :mod:`mipc.inputs`); False if
+    an input changed while the build ran (nothing is recorded)."""
     inputs = record_inputs(
         target, inventory, sources, release_options(opts.server_root), secret_key(opts.out)
     )
-    if settled(inputs, started):
+    if not settled(inputs, started):
         # Only inputs untouched since before validation: an edit made during the build
         # must not be mistaken for what this release was built from.
-        save_record(
-            opts.out,
-            Record(
-                target=os.path.abspath(target),
-                release=emitted.release,
-                phones=emitted.phones,
-                files=emitted.files,
-                inputs=inputs,
-                diagnostics=saved_diagnostics(diags),
-            ),
-        )
+        return False
+    save_record(
+        opts.out,
+        Record(
+            target=os.path.abspath(target),
+            release=emitted.release,
+            phones=emitted.phones,
+            files=emitted.files,
+            inputs=inputs,
+            diagnostics=saved_diagnostics(diags),
+        ),
+    )
+    return True
 
 
 def _unchanged(record: Record, opts: BuildOptions) -> int:

@@ -218,7 +218,8 @@ def inventory_snapshot(
     ``base``. Shared and network files are always rendered, and if any of them differs from
     ``base`` (site-wide changes: servers, lines, groups) every phone is rendered.
     """
-    from mipc.emit import network_files, phone_record
+    from mipc.emit import network_files
+    from mipc.manifest import phone_record
     from mipc.render.stage import Rendered, render_phones, render_shared
 
     shared = render_shared(plan).artifacts

@@ -254,6 +254,25 @@ def _provisional_firmware() -> list[tuple[str, str]]:
     return out
 
 
+def _variants(
+    phones: Iterable[EffectivePhone],
+) -> dict[str, dict[tuple[Registration, ...], list[str]]]:
+    """Polycom phones by registration group, then by the servers they see (names sorted)."""
+    variants: dict[str, dict[tuple[Registration, ...], list[str]]] = {}
+    for phone in sorted(phones, key=lambda p: p.name):
+        if phone.family != FAMILY:
+            continue
+        servers = phone.registrations[:MAX_SERVERS]
+        variants.setdefault(phone.registration_group, {}).setdefault(servers, []).append(phone.name)
+    return variants
+
+
+def varied_groups(phones: Iterable[EffectivePhone]) -> frozenset[str]:
+    """The registration groups whose Polycom phones see more than one set of servers (each
+    set gets its own group file)."""
+    return frozenset(group for group, seen in _variants(phones).items() if len(seen) > 1)
+
+
 def _uses_tls(phone: EffectivePhone) -> bool:
     return phone.secure or any(
         reg.transport == "tls" for app in phone.appearances for reg in app.registrations
@@ -670,20 +689,14 @@ class PolycomRenderer:
         gets a short digest suffix so no phone loads another's servers."""
         if self._groups is not None and self._groups.plan is plan:
             return self._groups
-        variants: dict[str, dict[tuple[Registration, ...], list[str]]] = {}
-        for phone in sorted(plan.phones, key=lambda p: p.name):
-            if phone.family != FAMILY:
-                continue
-            servers = phone.registrations[:MAX_SERVERS]
-            variants.setdefault(phone.registration_group, {}).setdefault(servers, []).append(
-                phone.name
-            )
+        variants = _variants(plan.phones)
+        varied = plan.varied_groups or frozenset()
         by_phone: dict[str, str] = {}
         files: dict[str, tuple[str, tuple[Registration, ...], tuple[str, ...]]] = {}
         for group, seen in variants.items():
             for servers, names in seen.items():
                 variant = None
-                if len(seen) > 1:
+                if len(seen) > 1 or group in varied:
                     variant = uuid.uuid5(PHONE_NAMESPACE, repr(servers)).hex[:8]
                 path = group_file_name(group, variant)
                 files[path] = (group, servers, tuple(names))

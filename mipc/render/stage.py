@@ -39,6 +39,8 @@ class Rendered:
 
     artifacts: Artifacts = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Phones that were the first to raise one of the warnings (see mipc.incremental).
+    warned: list[str] = field(default_factory=list)
 
     def merge(self, artifacts: Mapping[str, Artifact], warnings: Iterable[str] = ()) -> None:
         for path, art in artifacts.items():
@@ -105,6 +107,9 @@ class ChunkRenderer:
     def shared(self, family: str, phones: tuple[EffectivePhone, ...]) -> Artifacts:
         return self.renderer(family).render_shared(self.plan, phones)
 
+    def warning_count(self) -> int:
+        return sum(len(getattr(r, "warnings", ())) for r in self._renderers.values())
+
     def warnings(self) -> list[str]:
         out: list[str] = []
         for family in sorted(self._renderers):
@@ -119,8 +124,12 @@ def render_chunk(
     calls (their warnings accumulate in it)."""
     chunk = chunk or ChunkRenderer(plan)
     out = Rendered()
+    count = chunk.warning_count()
     for phone in phones:
         out.merge(chunk.phone(phone))
+        if chunk.warning_count() != count:
+            count = chunk.warning_count()
+            out.warned.append(phone.name)
     out.warnings = chunk.warnings()
     return out
 

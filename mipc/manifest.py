@@ -1,0 +1,245 @@
+"""A release's ``manifest.json``: written as a stream, indexed, and patched in place.
+
+The manifest is canonical JSON (sorted keys, compact, UTF-8, one trailing LF): the same bytes
+as ``json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``. It is
+written piece by piece (at 100k phones the whole document would be hundreds of MB of Python
+objects), and the writer notes where each file entry and each phone record starts. With that
+:class:`ManifestIndex`, an incremental build makes the next manifest by copying the unchanged
+runs of bytes and putting in only the entries that changed (:func:`splice`), instead of
+encoding 250,000 entries again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mipc import __version__
+from mipc.model import EffectivePhone
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # relative to the release: www/... or network/...
+    sha256: str
+    size: int
+    phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ManifestIndex:
+    """Where each entry of a manifest's two tables starts.
+
+    ``file_starts[i]`` is the byte offset of the i-th file entry (``"path":{...}``), in path
+    order; one more offset follows the last entry, one byte past its end, as if a comma
+    followed. The same for the phones. ``per_phone`` gives each phone's files.
+    """
+
+    sha256: str
+    files: tuple[str, ...]
+    file_starts: tuple[int, ...]
+    phones: tuple[str, ...]
+    phone_starts: tuple[int, ...]
+
+    def file_entry(self, data: bytes, path: str) -> bytes | None:
+        return _entry(data, self.files, self.file_starts, path)
+
+    def phone_entry(self, data: bytes, name: str) -> bytes | None:
+        return _entry(data, self.phones, self.phone_starts, name)
+
+
+def _entry(data: bytes, keys: Sequence[str], starts: Sequence[int], key: str) -> bytes | None:
+    i = bisect_left(keys, key)
+    if i == len(keys) or keys[i] != key:
+        return None
+    return data[starts[i] : starts[i + 1] - 1]
+
+
+def entry_value(entry: bytes) -> Any:
+    """The JSON value of one ``"key":value`` entry."""
+    return json.loads(b"{" + entry + b"}").popitem()[1]
+
+
+def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
+    return {
+        "name": phone.name,
+        "family": phone.family,
+        "vendor": phone.model.manufacturer,
+        "model": phone.model.id,
+        "type": phone.type,
+        "mac": phone.mac,
+        "computer_name": phone.computer_name,
+        "address": phone.address,
+        "location": phone.location,
+        "template": phone.template,
+        "registration_group": phone.registration_group,
+        "firmware": phone.firmware.version if phone.firmware is not None else None,
+        "files": sorted(files),
+        "digest": phone.digest,
+    }
+
+
+def file_entry(path: str, sha256: str, size: int) -> bytes:
+    return f'{_encode(path)}:{{"sha256":{_encode(sha256)},"size":{size}}}'.encode()
+
+
+def phone_entry(phone: EffectivePhone, files: list[str]) -> bytes:
+    return f"{_encode(phone.name)}:{_encode(phone_record(phone, files))}".encode()
+
+
+def _middle(inventory_digest: str) -> bytes:
+    return (
+        f'}},"format":{MANIFEST_FORMAT},"inventory_digest":{_encode(inventory_digest)}'
+        f',"mipc_version":{_encode(__version__)},"phones":{{'
+    ).encode()
+
+
+_HEAD = b'{"files":{'
+_TAIL = b"}}\n"
+
+
+class _Writer:
+    """Appends byte pieces to a file, hashing them, and knows the offset reached."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.hash = hashlib.sha256()
+        self.offset = 0
+        self.parts: list[bytes] = []
+
+    def add(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.offset += len(data)
+        if len(self.parts) > 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        data = b"".join(self.parts)
+        self.hash.update(data)
+        self.fh.write(data)
+        self.parts.clear()
+
+
+def _table(w: _Writer, entries: Iterable[tuple[str, bytes]]) -> tuple[list[str], list[int]]:
+    keys: list[str] = []
+    starts: list[int] = []
+    for key, entry in entries:
+        if keys:
+            w.add(b",")
+        keys.append(key)
+        starts.append(w.offset)
+        w.add(entry)
+    starts.append(w.offset + 1)
+    return keys, starts
+
+
+def write_manifest(
+    phones: Iterable[EffectivePhone],
+    files: Mapping[str, FileEntry],
+    inventory_digest: str,
+    path: Path,
+) -> ManifestIndex:
+    """Write the manifest of a release (every file, every phone, the inventory digest) to
+    ``path``; return its index (with its sha256)."""
+    ordered = sorted(phones, key=lambda p: p.name)
+    per_phone: dict[str, list[str]] = {p.name: [] for p in ordered}
+    for entry in files.values():
+        for name in entry.phones:
+            if name in per_phone:
+                per_phone[name].append(entry.path)
+    with open(path, "wb") as fh:
+        w = _Writer(fh)
+        w.add(_HEAD)
+        file_keys, file_starts = _table(
+            w,
+            ((rel, file_entry(rel, e.sha256, e.size)) for rel, e in sorted(files.items())),
+        )
+        w.add(_middle(inventory_digest))
+        phone_keys, phone_starts = _table(
+            w, ((p.name, phone_entry(p, per_phone[p.name])) for p in ordered)
+        )
+        w.add(_TAIL)
+        w.flush()
+    return ManifestIndex(
+        w.hash.hexdigest(),
+        tuple(file_keys),
+        tuple(file_starts),
+        tuple(phone_keys),
+        tuple(phone_starts),
+    )
+
+
+def _splice_table(
+    w: _Writer,
+    data: bytes,
+    keys: Sequence[str],
+    starts: Sequence[int],
+    changes: Mapping[str, bytes | None],
+) -> tuple[list[str], list[int]]:
+    """Copy a table of ``data``, replacing, adding (sorted in) or (None) removing entries."""
+    out_keys: list[str] = []
+    out_starts: list[int] = []
+
+    def copy(a: int, b: int) -> None:  # the old entries a..b-1, unchanged
+        if a >= b:
+            return
+        if out_keys:
+            w.add(b",")
+        shift = w.offset - starts[a]
+        out_keys.extend(keys[a:b])
+        out_starts.extend(s + shift for s in starts[a:b])
+        w.add(data[starts[a] : starts[b] - 1])
+
+    i = 0
+    for key in sorted(changes):
+        j = bisect_left(keys, key, i)
+        copy(i, j)
+        i = j + 1 if j < len(keys) and keys[j] == key else j
+        new = changes[key]
+        if new is not None:
+            if out_keys:
+                w.add(b",")
+            out_keys.append(key)
+            out_starts.append(w.offset)
+            w.add(new)
+    copy(i, len(keys))
+    out_starts.append(w.offset + 1)
+    return out_keys, out_starts
+
+
+def splice(
+    data: bytes,
+    index: ManifestIndex,
+    files: Mapping[str, bytes | None],
+    phones: Mapping[str, bytes | None],
+    inventory_digest: str,
+    path: Path,
+) -> ManifestIndex:
+    """Write to ``path`` the manifest ``data`` (indexed by ``index``) with the file and phone
+    entries in ``files`` and ``phones`` replaced, added, or (None) removed, and the given
+    inventory digest; return the new index."""
+    with open(path, "wb") as fh:
+        w = _Writer(fh)
+        w.add(_HEAD)
+        file_keys, file_starts = _splice_table(w, data, index.files, index.file_starts, files)
+        w.add(_middle(inventory_digest))
+        phone_keys, phone_starts = _splice_table(w, data, index.phones, index.phone_starts, phones)
+        w.add(_TAIL)
+        w.flush()
+    return ManifestIndex(
+        w.hash.hexdigest(),
+        tuple(file_keys),
+        tuple(file_starts),
+        tuple(phone_keys),
+        tuple(phone_starts),
+    )

@@ -1,0 +1,199 @@
+"""The incremental compile (``mipc.incremental``): a build that compiles only the changed
+phones makes the very release a full build makes, and it is used only when it can.
+
+Each case edits the campus example after a first build, builds again into the same OUT, and
+compares the release, byte for byte, and what was reported, with a full build of the edited
+inventory into a fresh OUT. ``incremental`` says whether the shortcut must have been taken.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mipc.cli import main
+from mipc.incremental import State
+
+REPO = Path(__file__).parent.parent.parent
+SHORTCUT = "(changed phones only)"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def settle(root: Path) -> None:
+    past = time.time() - 3600
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def tree_bytes(root: Path) -> dict[str, bytes | str]:
+    out: dict[str, bytes | str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            out[rel] = "-> " + os.readlink(path)
+        elif path.is_file():
+            out[rel] = path.read_bytes()
+    return out
+
+
+def figures(summary: str) -> tuple[str, ...]:
+    """Phones, files and warnings of a build's summary line."""
+    found = re.search(r"(\d+) phones, (\d+) files: .* (\d+) warnings", summary)
+    assert found, summary
+    return found.groups()
+
+
+@pytest.fixture
+def campus(tmp_path: Path) -> Path:
+    target = tmp_path / "campus"
+    shutil.copytree(REPO / "examples" / "campus", target)
+    settle(target)
+    return target
+
+
+def phones(c: Path) -> Path:
+    return c / "phones.yaml"
+
+
+def agents(c: Path) -> Path:
+    return c / "lists" / "agents.csv"
+
+
+CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
+    "extension": (lambda c: edit(phones(c), '"8005"', '"8095"'), True),
+    "label": (lambda c: edit(phones(c), "label: Lobby}", 'label: Front <Desk> & "Co"}'), True),
+    "two phones": (
+        lambda c: (edit(phones(c), '"8005"', '"8095"'), edit(phones(c), '"8006"', '"8096"')),
+        True,
+    ),
+    "list row": (
+        lambda c: edit(agents(c), "Agent 9002,Polycom Base,,9002", "Agent 9002,Polycom Base,,9092"),
+        True,
+    ),
+    "comment only": (lambda c: edit(phones(c), "phones:\n", "# a note\nphones:\n"), False),
+    "trailing comment": (
+        lambda c: phones(c).write_text(phones(c).read_text() + "# end\n"),
+        True,
+    ),
+    "mac changed": (lambda c: edit(phones(c), "0004f2-100005", "0004f2-100095"), False),
+    "location changed": (
+        lambda c: edit(
+            phones(c),
+            "    location: Chicago\n    address: 0004f2-100005",
+            "    location: Sydney\n    address: 0004f2-100005",
+        ),
+        False,
+    ),
+    "phone added": (
+        lambda c: phones(c).write_text(
+            phones(c).read_text()
+            + "  - name: Extra1\n    template: Polycom Base\n    address: 0004f2aa0001\n"
+            '    appearances: [{extension: "8999"}]\n'
+        ),
+        False,
+    ),
+    "row removed": (
+        lambda c: agents(c).write_text("\n".join(agents(c).read_text().splitlines()[:-1]) + "\n"),
+        False,
+    ),
+    "shared station": (lambda c: edit(phones(c), '"8002"', '"8092"'), False),
+    "template": (
+        lambda c: edit(
+            c / "templates.yaml", "volume_persistence: true", "volume_persistence: false"
+        ),
+        False,
+    ),
+    "extension taken": (lambda c: edit(phones(c), '"8005"', '"8006"'), False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_incremental_build_is_the_full_build(case: str, campus: Path, tmp_path: Path) -> None:
+    change, shortcut = CASES[case]
+    out = tmp_path / "out"
+    code, _, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0
+    assert State.read(out) is not None
+    before = os.readlink(out / "current")
+    change(campus)
+    settle(campus)
+    code, stdout, stderr = run("build", str(campus), "-o", str(out))
+    full_code, full_out, full_err = run("build", str(campus), "-o", str(tmp_path / "full"))
+    assert code == full_code
+    assert (SHORTCUT in stdout) is shortcut, stdout + stderr
+    assert stderr == full_err.replace(str(tmp_path / "full"), str(out))
+    if code != 0:
+        assert os.readlink(out / "current") == before
+        return
+    assert tree_bytes((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
+    # the same summary but for how the files were made
+    assert figures(stdout) == figures(full_out)
+    # and the next build knows nothing changed
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and "its inputs are unchanged" in stdout
+
+
+def test_chain_of_incremental_builds(campus: Path, tmp_path: Path) -> None:
+    """Each incremental build leaves a state the next one can use; the old releases stay as
+    they were (the new files replace the links, never write through them)."""
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    first = (out / "current").resolve()
+    snapshot = tree_bytes(first)
+    for i, ext in enumerate(("8095", "8096", "8097")):
+        edit(phones(campus), f'"{"8005" if i == 0 else str(int(ext) - 1)}"', f'"{ext}"')
+        settle(campus)
+        code, stdout, _ = run("build", str(campus), "-o", str(out))
+        assert code == 0 and SHORTCUT in stdout, stdout
+        full = tmp_path / f"full{i}"
+        assert run("build", str(campus), "-o", str(full))[0] == 0
+        assert tree_bytes((out / "current").resolve()) == tree_bytes((full / "current").resolve())
+    assert tree_bytes(first) == snapshot
+
+
+def test_strict_with_warnings_builds_in_full(campus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    before = os.readlink(out / "current")
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    code, _, stderr = run("build", str(campus), "-o", str(out), "--strict")
+    assert code == 1 and "warning" in stderr
+    assert os.readlink(out / "current") == before
+
+
+def test_rollback_then_change_builds_in_full(campus: Path, tmp_path: Path) -> None:
+    """The state names its release: after a rollback it is not taken for the current one."""
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    assert SHORTCUT in run("build", str(campus), "-o", str(out))[1]
+    assert run("rollback", str(out))[0] == 0
+    edit(phones(campus), '"8095"', '"8096"')
+    settle(campus)
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT not in stdout
+    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
+    assert tree_bytes((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
