@@ -36,10 +36,13 @@ def settle(root: Path) -> None:
         os.utime(path, (past, past), follow_symlinks=False)
 
 
-def edit(path: Path, old: str, new: str) -> None:
+def edit(path: Path, *pairs: str) -> None:
+    """Replace the first ``old`` by ``new`` for each (old, new) pair."""
     text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
+        assert old in text, f"{old!r} not in {path}"
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
 
 
 def tree_bytes(root: Path) -> dict[str, bytes | str]:
@@ -79,10 +82,7 @@ def agents(c: Path) -> Path:
 CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
     "extension": (lambda c: edit(phones(c), '"8005"', '"8095"'), True),
     "label": (lambda c: edit(phones(c), "label: Lobby}", 'label: Front <Desk> & "Co"}'), True),
-    "two phones": (
-        lambda c: (edit(phones(c), '"8005"', '"8095"'), edit(phones(c), '"8006"', '"8096"')),
-        True,
-    ),
+    "two phones": (lambda c: edit(phones(c), '"8005"', '"8095"', '"8006"', '"8096"'), True),
     "list row": (
         lambda c: edit(agents(c), "Agent 9002,Polycom Base,,9002", "Agent 9002,Polycom Base,,9092"),
         True,
