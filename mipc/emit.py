@@ -834,17 +834,9 @@ def emit_delta(delta: Delta, out_dir: Path, *, keep: int = 5) -> EmitResult | No
     """
     state = delta.state
     phones = sorted(delta.plan.phones, key=lambda p: p.name)
-    rendered = render_chunk(delta.plan, phones)
-    if not delta.render_warnings_known(rendered.warnings):
+    own = delta.render()
+    if own is None:
         return None
-    own: dict[str, dict[str, Artifact]] = {p.name: {} for p in phones}
-    for path, art in rendered.artifacts.items():
-        rel = "www/" + safe_relpath(path)
-        if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
-            return None
-        if rel not in state.phones[art.phones[0]][5] and rel in state.index.files:
-            return None  # a file of another phone, or a shared one
-        own[art.phones[0]][rel] = art
     out = Out(out_dir)
     try:
         out.prepare()
@@ -873,7 +865,7 @@ def _emit_delta_locked(
     staging: Path,
     data: bytes,
     phones: list[EffectivePhone],
-    own: Mapping[str, Mapping[str, Artifact]],
+    own: Mapping[str, Mapping[str, bytes]],
     keep: int,
 ) -> EmitResult:
     state = delta.state
@@ -892,12 +884,12 @@ def _emit_delta_locked(
             if entry is None:
                 raise EmitError(f"{current}'s manifest has no phone {phone.name}")
             shared = [f for f in entry_value(entry)["files"] if f not in old_own]
-            for rel, art in own[phone.name].items():
-                sha = hashlib.sha256(art.data).hexdigest()
+            for rel, content in own[phone.name].items():
+                sha = hashlib.sha256(content).hexdigest()
                 before = state.index.file_entry(data, rel)
                 if before is None or entry_value(before)["sha256"] != sha:
-                    writes.append((rel, art.data))
-                    files[rel] = file_entry(rel, sha, len(art.data))
+                    writes.append((rel, content))
+                    files[rel] = file_entry(rel, sha, len(content))
             for rel in old_own:
                 if rel not in own[phone.name]:
                     files[rel] = None

@@ -263,6 +263,27 @@ class Delta:
         known = {d.message for d in self.record.diagnostics if d.code == "render"}
         return all(w in known for w in warnings)
 
+    def render(self) -> dict[str, dict[str, bytes]] | None:
+        """The changed phones' own files (``www/...`` paths), or None when rendering them
+        warns in a new way or makes a file that another phone or the shared files have."""
+        from mipc.emit import safe_relpath
+        from mipc.render.stage import render_chunk
+
+        phones = sorted(self.plan.phones, key=lambda p: p.name)
+        rendered = render_chunk(self.plan, phones)
+        if not self.render_warnings_known(rendered.warnings):
+            return None
+        own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
+        for path, art in rendered.artifacts.items():
+            rel = "www/" + safe_relpath(path)
+            if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
+                return None
+            name = art.phones[0]
+            if rel not in self.state.phones[name][5] and rel in self.state.index.files:
+                return None
+            own[name][rel] = art.data
+        return own
+
     def next_state(
         self, release: str, index: ManifestIndex, own: Mapping[str, tuple[str, ...]]
     ) -> State:

@@ -12,11 +12,12 @@ itself is :func:`mipc.diff.diff`. Exit codes follow diff(1): 0 no changes, 1 cha
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +35,7 @@ from mipc.diff import (
     diff,
     same_file,
 )
+from mipc.manifest import phone_record
 from mipc.model import Plan
 
 MANIFEST = "manifest.json"
@@ -219,7 +221,6 @@ def inventory_snapshot(
     ``base`` (site-wide changes: servers, lines, groups) every phone is rendered.
     """
     from mipc.emit import network_files
-    from mipc.manifest import phone_record
     from mipc.render.stage import Rendered, render_phones, render_shared
 
     shared = render_shared(plan).artifacts
@@ -506,7 +507,74 @@ def _quick_report(target: Path | None, opts: DiffOptions) -> Report | None:
     from mipc.pipeline import default_inventory
 
     inventory = target if target is not None else default_inventory()
-    return unchanged_report(opts.against, inventory, opts.server_root)
+    return unchanged_report(opts.against, inventory, opts.server_root) or incremental_report(
+        opts.against, inventory, opts
+    )
+
+
+def incremental_report(against: Path, inventory: Path, opts: DiffOptions) -> Report | None:
+    """The report from only the changed phones (:mod:`mipc.incremental`), when ``against`` is
+    the OUT a build of ``inventory`` made; None: compare in full.
+
+    The shared and network files are the release's (the shortcut applies only when they
+    would be), so the changed phones' own files and manifest records are all that differ.
+    """
+    from mipc.incremental import delta
+    from mipc.inputs import release_options
+    from mipc.manifest import entry_value
+
+    root, manifest = release_folder(against)
+    if root.parent.name != "releases" or Path(os.path.realpath(against)) != root.parent.parent:
+        return None
+    found = delta(inventory, against, root.name, release_options(opts.server_root))
+    own = found.render() if found is not None else None
+    if found is None or own is None:
+        return None
+    state, index = found.state, found.state.index
+    data = manifest.read_bytes()
+    if hashlib.sha256(data).hexdigest() != index.sha256:
+        return None
+    old_files: dict[str, FileRef] = {}
+    new_files: dict[str, FileRef] = {}
+    old_phones: dict[str, PhoneRecord] = {}
+    new_phones: dict[str, PhoneRecord] = {}
+    for phone in found.plan.phones:
+        mine = state.phones[phone.name][5]
+        before = index.phone_entry(data, phone.name)
+        if before is None:
+            return None
+        old_record = entry_value(before)
+        for rel in mine:
+            entry = index.file_entry(data, rel)
+            if entry is None:
+                return None
+            meta = entry_value(entry)
+            old_files[rel] = FileRef(meta["sha256"], meta["size"], _reader(str(root / rel)))
+        for rel, content in own[phone.name].items():
+            new_files[rel] = FileRef.of(content)
+        shared = [f for f in old_record["files"] if f not in mine]
+        old_phones[phone.name] = record(old_record)
+        new_phones[phone.name] = record(
+            phone_record(phone, []), tuple(sorted([*shared, *own[phone.name]]))
+        )
+    report = diff(
+        Snapshot(old_files, old_phones, label=f"release {root.name}"),
+        Snapshot(
+            new_files,
+            new_phones,
+            label=f"inventory {inventory}",
+            secrets=plan_secrets(found.plan),
+        ),
+        show_secrets=opts.show_secrets,
+        files=opts.files,
+    )
+    p, f = report.phone_counts, report.file_counts
+    total = len(index.files) + f.added
+    return replace(
+        report,
+        phone_counts=Counts(p.added, p.removed, p.changed, len(state.phones) - p.changed),
+        file_counts=Counts(f.added, f.removed, f.changed, total - f.added - f.removed - f.changed),
+    )
 
 
 def snapshots(

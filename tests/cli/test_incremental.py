@@ -197,3 +197,38 @@ def test_rollback_then_change_builds_in_full(campus: Path, tmp_path: Path) -> No
     assert tree_bytes((out / "current").resolve()) == tree_bytes(
         (tmp_path / "full" / "current").resolve()
     )
+
+
+@pytest.mark.parametrize("case", sorted(c for c, (_, shortcut) in CASES.items() if shortcut))
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_incremental_diff_is_the_full_diff(
+    case: str, fmt: str, campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``diff --against OUT`` through the shortcut reports what comparing with the release
+    folder (which has no state: the full compare) reports."""
+    import mipc.commands.diff as diff_command
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    CASES[case][0](campus)
+    settle(campus)
+    answered: list[bool] = []
+    shortcut = diff_command.incremental_report
+
+    def spy(*args: object, **kwargs: object) -> object:
+        report = shortcut(*args, **kwargs)  # type: ignore[arg-type]
+        answered.append(report is not None)
+        return report
+
+    monkeypatch.setattr(diff_command, "incremental_report", spy)
+    args = ["--format", fmt, "--files", "--show-secrets"]
+    quick = run("diff", str(campus), "--against", str(out), *args)
+    assert answered == [True]
+    release = (out / "current").resolve()
+    full = run("diff", str(campus), "--against", str(release), *args)
+    assert answered == [True, False]  # a release folder is compared in full
+    assert quick == full
+    assert quick[0] == (0 if case == "trailing comment" else 1)
+    assert run("diff", str(campus), "--against", str(out), "--changed-macs") == run(
+        "diff", str(campus), "--against", str(release), "--changed-macs"
+    )
