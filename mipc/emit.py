@@ -826,54 +826,86 @@ def _publish(
 # --- the incremental emit ----------------------------------------------------------------
 
 
-def emit_delta(delta: Delta, out_dir: Path, *, keep: int = 5) -> EmitResult | None:
-    """Write the release of an incremental compile (:mod:`mipc.incremental`): the current
-    release's files hard-linked (by ``cp -al``, in another process, while this one works),
-    the changed phones' own files written over them, the manifest spliced. None if the
+class Prelink:
+    """OUT locked, a staging folder, and the current release's files being hard-linked into
+    it by ``cp -al`` in other processes (the kernel's work, hundreds of thousands of links, on
+    the other core while this one compiles the changed phones). Leaving the ``with`` block
+    stops the copies and removes the staging folder, unless a release was made of it."""
+
+    def __init__(self, out_dir: Path, release: str) -> None:
+        self.out = Out(out_dir)
+        self.release = release
+        self.current: str | None = None
+        self.staging = self.out.root / f".staging-{os.getpid()}"
+        self._lock: contextlib.ExitStack | None = None
+        self._copies: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Prelink:
+        try:
+            self.out.prepare()
+        except OSError as exc:
+            raise EmitError(f"cannot create {self.out.root}: {exc}") from exc
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.out.locked())
+        self._lock = stack
+        try:
+            self.out.clean_staging()
+            self.current = self.out.current_id()
+            if self.current == self.release:
+                self.staging.mkdir()
+                old = self.out.releases / self.current
+                with contextlib.suppress(OSError):  # no cp: wait() says so
+                    for part in ("www", "network"):
+                        command = [
+                            "cp",
+                            "-al",
+                            "-T",
+                            "--",
+                            str(old / part),
+                            str(self.staging / part),
+                        ]
+                        self._copies.append(
+                            subprocess.Popen(
+                                command, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                            )
+                        )
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def wait(self) -> bool:
+        """Wait for the links; False if they could not all be made (no GNU cp, say)."""
+        failed = [c.wait() for c in self._copies]
+        return len(self._copies) == 2 and not any(failed)
+
+    def __exit__(self, *exc: object) -> None:
+        for copy in self._copies:
+            if copy.poll() is None:
+                copy.kill()
+            copy.wait()
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.close()
+
+
+def emit_delta(delta: Delta, pre: Prelink, *, keep: int = 5) -> EmitResult | None:
+    """Write the release of an incremental compile (:mod:`mipc.incremental`) in ``pre``'s
+    staging folder: the current release's files linked, the changed phones' own files
+    written over them (new files, never through a link), the manifest spliced. None if the
     shortcut does not apply after all (the caller builds in full); raises as :func:`emit`.
     """
     state = delta.state
     phones = sorted(delta.plan.phones, key=lambda p: p.name)
+    if pre.current != state.release:
+        return None
     own = delta.render()
     if own is None:
         return None
-    out = Out(out_dir)
-    try:
-        out.prepare()
-    except OSError as exc:
-        raise EmitError(f"cannot create {out.root}: {exc}") from exc
-    with out.locked():
-        out.clean_staging()
-        current = out.current_id()
-        if current != state.release:
-            return None
-        data = (out.releases / current / MANIFEST).read_bytes()
-        if hashlib.sha256(data).hexdigest() != state.index.sha256:
-            return None
-        staging = out.root / f".staging-{os.getpid()}"
-        staging.mkdir()
-        try:
-            return _emit_delta_locked(delta, out, current, staging, data, phones, own, keep)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _emit_delta_locked(
-    delta: Delta,
-    out: Out,
-    current: str,
-    staging: Path,
-    data: bytes,
-    phones: list[EffectivePhone],
-    own: Mapping[str, Mapping[str, bytes]],
-    keep: int,
-) -> EmitResult:
-    state = delta.state
-    old_root = out.releases / current
-    copies = [
-        subprocess.Popen(["cp", "-al", "-T", "--", str(old_root / part), str(staging / part)])
-        for part in ("www", "network")
-    ]
+    out, current, staging = pre.out, pre.current, pre.staging
+    data = (out.releases / current / MANIFEST).read_bytes()
+    if hashlib.sha256(data).hexdigest() != state.index.sha256:
+        return None
     try:
         files: dict[str, bytes | None] = {}
         records: dict[str, bytes | None] = {}
@@ -895,9 +927,9 @@ def _emit_delta_locked(
                     files[rel] = None
             records[phone.name] = phone_entry(phone, [*shared, *own[phone.name]])
     finally:
-        failed = [c.wait() for c in copies]
-    if any(failed):
-        raise EmitError(f"cannot link the files of release {current} (cp -al failed)")
+        linked = pre.wait()
+    if not linked:
+        return None
     for rel, new in files.items():
         if new is None:
             os.unlink(staging / rel)

@@ -312,11 +312,20 @@ class Delta:
         )
 
 
-def delta(target: Path, out: Path, current: str | None, options: Mapping[str, str]) -> Delta | None:
-    """The delta of ``target`` against release ``current`` of ``out``, or None: compile in
-    full (see the module's docstring for when)."""
-    from mipc.pipeline import list_templates, read_list
+@dataclass(frozen=True)
+class Known:
+    """The record and state of a release, checked to be worth a :func:`delta`."""
 
+    release: str
+    record: Record
+    state: State
+
+
+def candidate(
+    target: Path, out: Path, current: str | None, options: Mapping[str, str]
+) -> Known | None:
+    """The cheap half of :func:`delta`: the record and the state of ``current``, if they
+    name it and nothing but the inventory's own files changed since."""
     if current is None:
         return None
     record = Record.read(out)
@@ -333,6 +342,25 @@ def delta(target: Path, out: Path, current: str | None, options: Mapping[str, st
         return None
     if not unchanged_but_files(record.inputs, options, key):
         return None
+    return Known(current, record, state)
+
+
+def delta(
+    target: Path,
+    out: Path,
+    current: str | None,
+    options: Mapping[str, str],
+    known: Known | None = None,
+) -> Delta | None:
+    """The delta of ``target`` against release ``current`` of ``out``, or None: compile in
+    full (see the module's docstring for when). ``known``: what :func:`candidate` found."""
+    from mipc.pipeline import list_templates, read_list
+
+    if known is None or known.release != current:
+        known = candidate(target, out, current, options)
+    if known is None:
+        return None
+    record, state = known.record, known.state
     changed = set(changed_files(record.inputs))
     try:
         doc = load_inventory(target)

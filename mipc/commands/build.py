@@ -33,6 +33,7 @@ from mipc.emit import (
     save_record,
     unchanged_release,
 )
+from mipc.incremental import candidate as incremental_candidate
 from mipc.incremental import delta as incremental_delta
 from mipc.incremental import save_state, state_of
 from mipc.inputs import (
@@ -208,19 +209,22 @@ def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
     """Build only the phones whose entries changed (:mod:`mipc.incremental`); None when that
     does not apply and the full build must run."""
     from mipc.cli import report
-    from mipc.emit import Out, emit_delta
+    from mipc.emit import Out, Prelink, emit_delta
 
-    delta = incremental_delta(
-        target, opts.out, Out(opts.out).current_id(), release_options(opts.server_root)
-    )
-    if delta is None:
+    options = release_options(opts.server_root)
+    known = incremental_candidate(target, opts.out, Out(opts.out).current_id(), options)
+    if known is None:
         return None
-    diags = Diagnostics()
-    diags.extend(delta.diagnostics)
-    if diags.has_errors(opts.strict):
-        return None  # the full build reports it, as it always has
     try:
-        emitted = emit_delta(delta, opts.out, keep=opts.keep)
+        with Prelink(opts.out, known.release) as pre:
+            delta = incremental_delta(target, opts.out, pre.current, options, known)
+            if delta is None:
+                return None
+            diags = Diagnostics()
+            diags.extend(delta.diagnostics)
+            if diags.has_errors(opts.strict):
+                return None  # the full build reports it, as it always has
+            emitted = emit_delta(delta, pre, keep=opts.keep)
     except LockHeld as exc:
         return _fail(str(exc), 2)
     except (UnsafePath, TemplateError, ValueError):
