@@ -120,6 +120,13 @@ CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
         ),
         False,
     ),
+    "secret file": (lambda c: (c / "secrets" / "line8104.txt").write_text("new secret\n"), False),
+    "new warning": (
+        lambda c: edit(
+            agents(c), "Agent 9003,ISS II Agent,,9003,,,", "Agent 9003,ISS II Agent,,9003,,Desk,"
+        ),
+        False,
+    ),
     "extension taken": (lambda c: edit(phones(c), '"8005"', '"8006"'), False),
 }
 
