@@ -631,8 +631,10 @@ def emit(
     workers: int | None = None,
     progress: Progress | None = None,
     strict: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> EmitResult:
     """Render ``plan`` and write it as a new release of ``out_dir``; switch ``current`` to it.
+    ``meanwhile`` runs in this process while worker processes render.
 
     Raises :class:`LockHeld` if another build holds OUT, :class:`EmitError` or ``OSError`` on
     I/O trouble, :class:`WarningsAsErrors` when ``strict`` and a renderer warned, and
@@ -670,6 +672,7 @@ def emit(
                 workers,
                 progress,
                 strict,
+                meanwhile,
             )
         finally:
             stager.join_early(check=False)  # an error was raised already, or none happened
@@ -689,6 +692,7 @@ def _emit_locked(
     workers: int | None,
     progress: Progress | None,
     strict: bool,
+    meanwhile: Callable[[], None] | None,
 ) -> EmitResult:
     staging = stager.root
     (staging / "www").mkdir()
@@ -736,6 +740,8 @@ def _emit_locked(
 
     def make_network() -> None:  # in this process, while the workers render
         network_data["files"] = network() if callable(network) else network
+        if meanwhile is not None:
+            meanwhile()
 
     rendering = _render_phones(plan, tuple(to_render), stager, jobs, progress, make_network)
     for chunk in rendering:

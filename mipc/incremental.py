@@ -37,10 +37,11 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from mipc import __version__
 from mipc.addresses import normalize_mac
-from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Severity
+from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Position, Severity
 from mipc.inputs import (
     KEY,
     Inputs,
@@ -63,9 +64,59 @@ MAX_CHANGED = 2000
 # --- what the state keeps per phone -----------------------------------------------------
 
 
+def _position(p: Position | None) -> tuple[str, int, int, str] | None:
+    return None if p is None else (p.file, p.line, p.col, p.column_name)
+
+
+#: The fields of an appearance that spec_digest covers: all of them (a test checks).
+APPEARANCE_FIELDS = (
+    "kind",
+    "extension",
+    "label",
+    "display_name",
+    "station",
+    "identification_address",
+    "auth_user",
+    "auth_password",
+    "sharable",
+    "line_keys",
+    "shared",
+    "registration_group",
+    "position",
+)
+
+
 def spec_digest(spec: PhoneSpec) -> bytes:
     """A digest of a phone's entry as parsed: its values and where each came from."""
-    return hashlib.sha1(repr(spec).encode(), usedforsecurity=False).digest()
+    key: Any = (
+        spec.name,
+        spec.template,
+        spec.location,
+        spec.address,
+        spec.origin,
+        _position(spec.position),
+        _position(spec.address_position),
+        tuple((k, repr(s.value), s.layer, _position(s.position)) for k, s in spec.layer.items()),
+        tuple(
+            (
+                a.kind,
+                a.extension,
+                a.label,
+                a.display_name,
+                a.station,
+                a.identification_address,
+                a.auth_user,
+                None if a.auth_password is None else repr(a.auth_password),
+                a.sharable,
+                a.line_keys,
+                a.shared,
+                a.registration_group,
+                _position(a.position),
+            )
+            for a in spec.appearances
+        ),
+    )
+    return hashlib.sha1(marshal.dumps(key), usedforsecurity=False).digest()
 
 
 def source_group(spec: PhoneSpec) -> str:
@@ -88,10 +139,22 @@ def identity(spec: PhoneSpec) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     return address_key(spec), extensions, tuple(station for station, _ in private)
 
 
-def projection(phone: EffectivePhone) -> bytes:
+def projection(phone: EffectivePhone, memo: dict[int, str] | None = None) -> bytes:
     """A digest of what the shared files (group, server, CA, custom and firmware files) and the
-    network files take from a phone: while it is the same, they are the same."""
-    key = (
+    network files take from a phone: while it is the same, they are the same.
+
+    ``memo`` keeps the repr of objects phones share (registrations, firmware, time), by
+    identity: give the same dict for the phones of one plan, which must outlive it.
+    """
+    memo = {} if memo is None else memo
+
+    def shared(value: object) -> str:
+        text = memo.get(id(value))
+        if text is None:
+            text = memo[id(value)] = repr(value)
+        return text
+
+    key: Any = (
         phone.name,
         phone.family,
         phone.model.id,
@@ -99,14 +162,14 @@ def projection(phone: EffectivePhone) -> bytes:
         phone.computer_name,
         phone.location,
         phone.registration_group,
-        phone.registrations,
+        shared(phone.registrations),
         phone.secure,
-        tuple((a.registration_group, a.registrations) for a in phone.appearances),
-        phone.config_files,
-        phone.firmware,
-        phone.time,
+        tuple((a.registration_group, shared(a.registrations)) for a in phone.appearances),
+        shared(phone.config_files),
+        shared(phone.firmware),
+        shared(phone.time),
     )
-    return hashlib.sha1(repr(key).encode(), usedforsecurity=False).digest()
+    return hashlib.sha1(marshal.dumps(key), usedforsecurity=False).digest()
 
 
 def linking(spec: PhoneSpec) -> bool:
@@ -182,7 +245,7 @@ class State:
                 varied=data[8],
                 index=index,
             )
-        except (OSError, ValueError, EOFError, TypeError, IndexError):
+        except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None
 
 
@@ -200,19 +263,22 @@ def drop_state(out: Path) -> None:
         (out / STATE).unlink()
 
 
-def state_of(
-    plan: Plan,
-    diagnostics: Iterable[Diagnostic],
-    release: str,
-    context: str,
-    index: ManifestIndex,
-    own: Mapping[str, tuple[str, ...]],
-    warned: Iterable[str],
-) -> State:
-    """The state after a full build of ``plan`` into ``release``."""
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the state keeps of a plan's phones, before the release is written (own files
+    are left empty): made while the workers render."""
+
+    phones: Mapping[str, PhoneState]
+    linking: frozenset[str]
+    shared_refs: frozenset[str]
+    varied: frozenset[str]
+
+
+def plan_facts(plan: Plan) -> PlanFacts:
     from mipc.render.polycom import varied_groups
 
     effective = {p.name: p for p in plan.phones}
+    memo: dict[int, str] = {}
     phones: dict[str, PhoneState] = {}
     links: set[str] = set()
     refs: set[str] = set()
@@ -224,18 +290,32 @@ def state_of(
             spec_digest(spec),
             source_group(spec),
             *identity(spec),
-            own.get(spec.name, ()),
-            projection(effective[spec.name]),
+            (),
+            projection(effective[spec.name], memo),
         )
+    return PlanFacts(phones, frozenset(links), frozenset(refs), varied_groups(plan.phones))
+
+
+def state_of(
+    facts: PlanFacts,
+    diagnostics: Iterable[Diagnostic],
+    release: str,
+    context: str,
+    index: ManifestIndex,
+    own: Mapping[str, tuple[str, ...]],
+    warned: Iterable[str],
+) -> State:
+    """The state after a full build (``facts``: :func:`plan_facts` of its plan) into
+    ``release``."""
     flagged = {d.subject for d in diagnostics if d.subject}
     return State(
         release=release,
         context=context,
-        phones=phones,
-        linking=frozenset(links),
-        shared_refs=frozenset(refs),
+        phones={n: (*s[:5], own.get(n, ()), s[6]) for n, s in facts.phones.items()},
+        linking=facts.linking,
+        shared_refs=facts.shared_refs,
         flagged=frozenset(flagged | set(warned)),
-        varied=varied_groups(plan.phones),
+        varied=facts.varied,
         index=index,
     )
 

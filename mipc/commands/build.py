@@ -33,9 +33,9 @@ from mipc.emit import (
     save_record,
     unchanged_release,
 )
+from mipc.incremental import PlanFacts, plan_facts, save_state, state_of
 from mipc.incremental import candidate as incremental_candidate
 from mipc.incremental import delta as incremental_delta
-from mipc.incremental import save_state, state_of
 from mipc.inputs import (
     Record,
     record_inputs,
@@ -153,6 +153,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
     show_bar = opts.progress
     if show_bar is None:
         show_bar = sys.stderr.isatty() and opts.fmt == "text" and "CI" not in os.environ
+    facts: list[PlanFacts] = []  # for the incremental state, made while workers render
     try:
         with _progress(show_bar) as progress:
             emitted = emit(
@@ -164,6 +165,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
                 workers=opts.workers,
                 progress=progress,
                 strict=opts.strict,
+                meanwhile=lambda: facts.append(plan_facts(plan)),
             )
     except LockHeld as exc:
         report(diags, opts.fmt)
@@ -193,7 +195,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
         if _record(target, opts, plan.inventory, result.sources, emitted, diags, started):
             assert emitted.index is not None
             state = state_of(
-                plan,
+                facts[0] if facts else plan_facts(plan),
                 diags,
                 emitted.release,
                 result.context,

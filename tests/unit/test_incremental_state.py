@@ -1,0 +1,68 @@
+"""The incremental state: what it keeps of each phone, and reading it back."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from pathlib import Path
+
+from mipc.incremental import APPEARANCE_FIELDS, State, plan_facts, projection, spec_digest
+from mipc.manifest import ManifestIndex
+from mipc.model import AppearanceSpec, PhoneSpec
+from mipc.pipeline import validate
+
+REPO = Path(__file__).parent.parent.parent
+
+
+def test_spec_digest_covers_every_field() -> None:
+    """A new field of a phone entry must reach the digest, or a build could reuse files made
+    from the old value."""
+    assert set(APPEARANCE_FIELDS) == {f.name for f in fields(AppearanceSpec)}
+    covered = {
+        "name",
+        "template",
+        "location",
+        "address",
+        "appearances",
+        "layer",
+        "position",
+        "origin",
+        "address_position",
+    }
+    assert covered == {f.name for f in fields(PhoneSpec)}
+
+
+def test_digests_see_each_change() -> None:
+    plan = validate(REPO / "examples" / "lab").plan
+    assert plan is not None
+    spec = plan.inventory.phones[0]
+    app = spec.appearances[0]
+    variants = [
+        replace(spec, name=spec.name + "x"),
+        replace(spec, address="0004f2999999"),
+        replace(spec, appearances=(replace(app, extension="1"),)),
+        replace(spec, appearances=(replace(app, label="other"),)),
+        replace(spec, appearances=(replace(app, sharable=not app.sharable),)),
+        replace(spec, position=replace(spec.position, line=999) if spec.position else None),
+    ]
+    digests = {spec_digest(s) for s in [spec, *variants]}
+    assert len(digests) == len(variants) + 1
+    assert spec_digest(spec) == spec_digest(replace(spec))
+    phone = plan.phones[0]
+    assert projection(phone) == projection(replace(phone))
+    assert projection(phone) != projection(replace(phone, mac="0004f2999999"))
+    assert projection(phone) != projection(replace(phone, registration_group="other"))
+
+
+def test_state_round_trip(tmp_path: Path) -> None:
+    from mipc.incremental import save_state, state_of
+
+    plan = validate(REPO / "examples" / "lab").plan
+    assert plan is not None
+    index = ManifestIndex("0" * 64, ("www/a",), (11, 20), ("P",), (30, 40))
+    state = state_of(
+        plan_facts(plan), [], "r1", "ctx", index, {plan.phones[0].name: ("www/a",)}, ["P"]
+    )
+    save_state(tmp_path, state)
+    assert State.read(tmp_path) == state
+    (tmp_path / "state.bin").write_bytes(b"not marshal")
+    assert State.read(tmp_path) is None
