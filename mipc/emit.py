@@ -943,7 +943,9 @@ def emit_delta(delta: Delta, pre: Prelink, *, keep: int = 5) -> EmitResult | Non
         dest = staging / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        tmp.write_bytes(content)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # as Stager.write
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
         os.replace(tmp, dest)  # a new file: the old release's (linked) one is not touched
     index = splice(
         data, state.index, files, records, delta.plan.inventory.digest, staging / MANIFEST
