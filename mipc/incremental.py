@@ -64,6 +64,11 @@ MAX_CHANGED = 2000
 # --- what the state keeps per phone -----------------------------------------------------
 
 
+#: marshal's format 2: later formats write a back-reference for an object seen before in the
+#: same dump, so equal values shared differently would give different bytes, and digests.
+_STABLE = 2
+
+
 def _position(p: Position | None) -> tuple[str, int, int, str] | None:
     return None if p is None else (p.file, p.line, p.col, p.column_name)
 
@@ -116,7 +121,7 @@ def spec_digest(spec: PhoneSpec) -> bytes:
             for a in spec.appearances
         ),
     )
-    return hashlib.sha1(marshal.dumps(key), usedforsecurity=False).digest()
+    return hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
 
 
 def source_group(spec: PhoneSpec) -> str:
@@ -169,7 +174,7 @@ def projection(phone: EffectivePhone, memo: dict[int, str] | None = None) -> byt
         shared(phone.firmware),
         shared(phone.time),
     )
-    return hashlib.sha1(marshal.dumps(key), usedforsecurity=False).digest()
+    return hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
 
 
 def linking(spec: PhoneSpec) -> bool:

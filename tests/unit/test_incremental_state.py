@@ -66,3 +66,18 @@ def test_state_round_trip(tmp_path: Path) -> None:
     assert State.read(tmp_path) == state
     (tmp_path / "state.bin").write_bytes(b"not marshal")
     assert State.read(tmp_path) is None
+
+
+def test_digest_does_not_depend_on_object_sharing() -> None:
+    """Equal entries give equal digests, whether their equal strings are one object or two
+    (marshal's later formats would encode the two cases differently)."""
+    plan = validate(REPO / "examples" / "lab").plan
+    assert plan is not None
+    spec = plan.inventory.phones[0]
+    app = spec.appearances[0]
+    word = "Front Desk 1"
+    twin = "".join(list(word))
+    assert twin == word and twin is not word
+    one = replace(spec, appearances=(replace(app, label=word, station=word),))
+    two = replace(spec, appearances=(replace(app, label=word, station=twin),))
+    assert spec_digest(one) == spec_digest(two)
