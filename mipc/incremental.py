@@ -29,7 +29,6 @@ change, that a build through this path is byte for byte the full build's.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import marshal
@@ -263,11 +262,6 @@ def save_state(out: Path, state: State) -> None:
     os.replace(tmp, path)
 
 
-def drop_state(out: Path) -> None:
-    with contextlib.suppress(OSError):
-        (out / STATE).unlink()
-
-
 @dataclass(frozen=True)
 class PlanFacts:
     """What the state keeps of a plan's phones, before the release is written (own files
@@ -336,7 +330,6 @@ class Delta:
     state: State
     plan: Plan  # the context with only the changed phones (resolved, checked)
     specs: Mapping[str, PhoneSpec]  # the changed phones' new entries
-    sources: tuple[Path, ...]  # the inventory's files
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -496,7 +489,7 @@ def delta(
     plan = _compile(doc, specs, state, old_diags)
     if plan is None:
         return None
-    return Delta(record, state, plan, specs, tuple(sources))
+    return Delta(record, state, plan, specs)
 
 
 def _independent(specs: Mapping[str, PhoneSpec], state: State) -> bool:
