@@ -243,3 +243,28 @@ def test_incremental_diff_is_the_full_diff(
     assert run("diff", str(campus), "--against", str(out), "--changed-macs") == run(
         "diff", str(campus), "--against", str(release), "--changed-macs"
     )
+
+
+def test_failing_incremental_build_leaves_current(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while the manifest is spliced: exit 2, the old release still current, no
+    staging folder left, the old release's files untouched (they were linked, not written)."""
+    import mipc.emit
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    before = os.readlink(out / "current")
+    snapshot = tree_bytes((out / "current").resolve())
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mipc.emit, "splice", full_disk)
+    code, _, stderr = run("build", str(campus), "-o", str(out))
+    assert code == 2 and "no space left" in stderr
+    assert os.readlink(out / "current") == before
+    assert not list(out.glob(".staging-*"))
+    assert tree_bytes((out / "current").resolve()) == snapshot
