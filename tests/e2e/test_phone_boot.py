@@ -7,8 +7,10 @@ loopback port), then requests files the way each family's phone does.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -210,3 +212,37 @@ def test_built_network_files_pass_the_real_validators(tmp_path: Path) -> None:
     for command in checks:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+
+
+@pytest.mark.e2e
+def test_incremental_rebuild_served(tmp_path: Path, nginx_server: NginxLauncher) -> None:
+    """An extension changed: the build compiles that phone only, nginx serves its new file
+    through the switched ``current``, every other phone gets the same bytes as before, and
+    the previous release (kept for rollback) still holds the old file."""
+    inventory = tmp_path / "lab"
+    shutil.copytree(ROOT / "examples" / "lab", inventory)
+    past = time.time() - 3600
+    for path in [inventory, *inventory.rglob("*")]:
+        os.utime(path, (past, past))
+    _, out = _build("lab", tmp_path)
+    base = _serve(nginx_server, out)
+    first = (out / "current").resolve()
+    status, before = _get(f"{base}/0026fd001004.cfg")
+    assert status == 200 and _keyvalue(before)["voip/line/0/id"] == "7004"
+    agent_before, _ = _polycom_boot(base, "0004F2001002")
+
+    yaml = inventory / "mipc.yaml"
+    yaml.write_text(yaml.read_text().replace('extension: "7004"', 'extension: "7444"', 1))
+    os.utime(yaml, (past, past))
+    result = CliRunner().invoke(
+        main,
+        ["build", str(inventory), "-o", str(out), "--server-root", str(out)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0 and "(changed phones only)" in result.output, result.output
+    assert (out / "current").resolve() != first
+
+    status, after = _get(f"{base}/0026FD001004.cfg")
+    assert status == 200 and _keyvalue(after)["voip/line/0/id"] == "7444"
+    assert _polycom_boot(base, "0004F2001002")[0] == agent_before
+    assert _keyvalue((first / "www" / "0026fd001004.cfg").read_bytes()) == _keyvalue(before)
