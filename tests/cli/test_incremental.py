@@ -268,3 +268,29 @@ def test_failing_incremental_build_leaves_current(
     assert os.readlink(out / "current") == before
     assert not list(out.glob(".staging-*"))
     assert tree_bytes((out / "current").resolve()) == snapshot
+
+
+def test_without_gnu_cp_the_build_is_full(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where ``cp -al`` cannot link (no GNU cp), the build falls back to the full path and
+    makes the same release."""
+    import subprocess
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+
+    def no_cp(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        raise FileNotFoundError("cp")
+
+    monkeypatch.setattr(subprocess, "Popen", no_cp)
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT not in stdout
+    assert not list(out.glob(".staging-*"))
+    monkeypatch.undo()
+    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
+    assert tree_bytes((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
