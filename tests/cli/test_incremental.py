@@ -294,3 +294,63 @@ def test_without_gnu_cp_the_build_is_full(
     assert tree_bytes((out / "current").resolve()) == tree_bytes(
         (tmp_path / "full" / "current").resolve()
     )
+
+
+_KILLED_BUILD = """
+import sys, time
+from pathlib import Path
+import mipc.emit
+
+def stalled(*args, **kwargs):
+    Path(sys.argv[3]).write_text("linked and written")
+    time.sleep(60)
+
+mipc.emit.splice = stalled
+from mipc.cli import main
+main(["build", sys.argv[1], "-o", sys.argv[2]])
+"""
+
+
+def test_sigkill_mid_incremental_build(campus: Path, tmp_path: Path) -> None:
+    """Killed after linking the release and writing the changed files, before the manifest:
+    the old release still serves, unchanged (the new files replaced links, never wrote
+    through them), and the next build cleans up and makes the right release."""
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    first = os.readlink(out / "current")
+    before = tree_bytes((out / "current").resolve())
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    marker = tmp_path / "marker"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, str(campus), str(out), str(marker)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, "the child build ended before the manifest"
+            assert time.monotonic() < deadline, "the child build never reached the manifest"
+            time.sleep(0.05)
+        assert list(out.glob(".staging-*"))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert os.readlink(out / "current") == first
+    assert tree_bytes((out / "current").resolve()) == before
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT in stdout
+    assert not list(out.glob(".staging-*"))
+    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
+    assert tree_bytes((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
