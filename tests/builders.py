@@ -1,7 +1,13 @@
-"""Hand-built model objects for renderer tests: an inventory with only a site."""
+"""Helpers for the tests: hand-built model objects (an inventory with only a site), a tree's
+files, a child process killed at a marker."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -50,3 +56,26 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def kill_at_marker(
+    args: list[str], marker: Path, cwd: Path, before_kill: Callable[[], None] = lambda: None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -c`` ``args`` until it writes ``marker``, call ``before_kill``, then SIGKILL
+    it (a real kill, as a crash or an operator would); its end is returned."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the child never reached the marker"
+            time.sleep(0.05)
+        before_kill()
+        child.send_signal(signal.SIGKILL)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        stdout, stderr = child.communicate()
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)

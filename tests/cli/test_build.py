@@ -7,16 +7,13 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from tests.builders import tree
+from tests.builders import kill_at_marker, tree
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -173,29 +170,13 @@ def test_sigkill_mid_build_leaves_the_old_release_serving(lab: Path, tmp_path: P
     first = current(out)
     before = tree(out / "current")
     marker = tmp_path / "marker"
-    child = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_BUILD, str(lab), str(out), str(marker)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the child build never started rendering"
-            time.sleep(0.05)
+
+    def staged_and_writing() -> None:
         staged = list(out.glob(".staging-*"))
         assert staged and any(p.is_file() for p in staged[0].rglob("*"))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        assert child.stdout is not None and child.stderr is not None
-        child.stdout.close()
-        child.stderr.close()
+
+    slow = [_SLOW_BUILD, str(lab), str(out), str(marker)]
+    child = kill_at_marker(slow, marker, REPO, staged_and_writing)
     assert child.returncode == -signal.SIGKILL
     assert current(out) == first
     assert tree(out / "current") == before

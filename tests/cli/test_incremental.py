@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from mipc.cli import main
 from mipc.incremental import State
+from tests.builders import kill_at_marker
 
 REPO = Path(__file__).parent.parent.parent
 SHORTCUT = "(changed phones only)"
@@ -61,6 +62,15 @@ def figures(summary: str) -> tuple[str, ...]:
     found = re.search(r"(\d+) phones, (\d+) files: .* (\d+) warnings", summary)
     assert found, summary
     return found.groups()
+
+
+def built_then_edited(campus: Path, out: Path) -> tuple[str, dict[str, bytes | str]]:
+    """Build ``campus`` into ``out``, then change one phone's extension (settled): the
+    release that was current, and its files."""
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    return os.readlink(out / "current"), tree_bytes((out / "current").resolve())
 
 
 @pytest.fixture
@@ -183,10 +193,7 @@ def test_chain_of_incremental_builds(campus: Path, tmp_path: Path) -> None:
 
 def test_strict_with_warnings_builds_in_full(campus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("build", str(campus), "-o", str(out))[0] == 0
-    before = os.readlink(out / "current")
-    edit(phones(campus), '"8005"', '"8095"')
-    settle(campus)
+    before, _ = built_then_edited(campus, out)
     code, _, stderr = run("build", str(campus), "-o", str(out), "--strict")
     assert code == 1 and "warning" in stderr
     assert os.readlink(out / "current") == before
@@ -253,11 +260,7 @@ def test_failing_incremental_build_leaves_current(
     import mipc.emit
 
     out = tmp_path / "out"
-    assert run("build", str(campus), "-o", str(out))[0] == 0
-    before = os.readlink(out / "current")
-    snapshot = tree_bytes((out / "current").resolve())
-    edit(phones(campus), '"8005"', '"8095"')
-    settle(campus)
+    before, snapshot = built_then_edited(campus, out)
 
     def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
@@ -278,9 +281,7 @@ def test_without_gnu_cp_the_build_is_full(
     import subprocess
 
     out = tmp_path / "out"
-    assert run("build", str(campus), "-o", str(out))[0] == 0
-    edit(phones(campus), '"8005"', '"8095"')
-    settle(campus)
+    built_then_edited(campus, out)
 
     def no_cp(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
         raise FileNotFoundError("cp")
@@ -316,35 +317,17 @@ def test_sigkill_mid_incremental_build(campus: Path, tmp_path: Path) -> None:
     the old release still serves, unchanged (the new files replaced links, never wrote
     through them), and the next build cleans up and makes the right release."""
     import signal
-    import subprocess
-    import sys
 
     out = tmp_path / "out"
-    assert run("build", str(campus), "-o", str(out))[0] == 0
-    first = os.readlink(out / "current")
-    before = tree_bytes((out / "current").resolve())
-    edit(phones(campus), '"8005"', '"8095"')
-    settle(campus)
+    first, before = built_then_edited(campus, out)
     marker = tmp_path / "marker"
-    child = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_BUILD, str(campus), str(out), str(marker)],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    killed = kill_at_marker(
+        [_KILLED_BUILD, str(campus), str(out), str(marker)],
+        marker,
+        REPO,
+        lambda: None if list(out.glob(".staging-*")) else pytest.fail("no staging folder"),
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not marker.exists():
-            assert child.poll() is None, "the child build ended before the manifest"
-            assert time.monotonic() < deadline, "the child build never reached the manifest"
-            time.sleep(0.05)
-        assert list(out.glob(".staging-*"))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    assert killed.returncode == -signal.SIGKILL
     assert os.readlink(out / "current") == first
     assert tree_bytes((out / "current").resolve()) == before
     code, stdout, _ = run("build", str(campus), "-o", str(out))
