@@ -37,6 +37,7 @@ from mipc.diff import (
 )
 from mipc.manifest import phone_record
 from mipc.model import Plan
+from mipc.templating import TemplateError
 
 MANIFEST = "manifest.json"
 DEFAULT_SERVER_ROOT = "/srv/mipc"
@@ -527,7 +528,10 @@ def incremental_report(against: Path, inventory: Path, opts: DiffOptions) -> Rep
     if root.parent.name != "releases" or Path(os.path.realpath(against)) != root.parent.parent:
         return None
     found = delta(inventory, against, root.name, release_options(opts.server_root))
-    own = found.render() if found is not None else None
+    try:
+        own = found.render() if found is not None else None
+    except (ValueError, TemplateError):
+        return None  # the full compare reports it, as it always has
     if found is None or own is None:
         return None
     state, index = found.state, found.state.index

@@ -337,3 +337,21 @@ def test_sigkill_mid_incremental_build(campus: Path, tmp_path: Path) -> None:
     assert tree_bytes((out / "current").resolve()) == tree_bytes(
         (tmp_path / "full" / "current").resolve()
     )
+
+
+def test_diff_falls_back_when_the_shortcut_cannot_render(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A renderer that refuses the changed phone: the diff compares in full, which reports it
+    as it always has, instead of failing in the shortcut."""
+    import mipc.incremental
+
+    out = tmp_path / "out"
+    built_then_edited(campus, out)
+    expected = run("diff", str(campus), "--against", str(out))
+
+    def refuse(self: object) -> None:
+        raise ValueError("a value the renderer cannot write")
+
+    monkeypatch.setattr(mipc.incremental.Delta, "render", refuse)
+    assert run("diff", str(campus), "--against", str(out)) == expected
