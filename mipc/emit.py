@@ -44,7 +44,6 @@ from mipc.manifest import (
     MANIFEST,
     FileEntry,
     ManifestIndex,
-    entry_value,
     file_entry,
     phone_entry,
     splice,
@@ -909,29 +908,25 @@ def emit_delta(delta: Delta, pre: Prelink, *, keep: int = 5) -> EmitResult | Non
     if own is None:
         return None
     out, current, staging = pre.out, pre.current, pre.staging
-    data = (out.releases / current / MANIFEST).read_bytes()
-    if hashlib.sha256(data).hexdigest() != state.index.sha256:
-        return None
     try:
+        found = delta.previous(out.releases / current)
+        if found is None:
+            return None
+        data, previous = found
         files: dict[str, bytes | None] = {}
         records: dict[str, bytes | None] = {}
         writes: list[tuple[str, bytes]] = []
         for phone in phones:
-            old_own = state.phones[phone.name][5]
-            entry = state.index.phone_entry(data, phone.name)
-            if entry is None:
-                raise EmitError(f"{current}'s manifest has no phone {phone.name}")
-            shared = [f for f in entry_value(entry)["files"] if f not in old_own]
+            before = previous[phone.name]
             for rel, content in own[phone.name].items():
                 sha = hashlib.sha256(content).hexdigest()
-                before = state.index.file_entry(data, rel)
-                if before is None or entry_value(before)["sha256"] != sha:
+                if rel not in before.own or before.own[rel][0] != sha:
                     writes.append((rel, content))
                     files[rel] = file_entry(rel, sha, len(content))
-            for rel in old_own:
+            for rel in before.own:
                 if rel not in own[phone.name]:
                     files[rel] = None
-            records[phone.name] = phone_entry(phone, [*shared, *own[phone.name]])
+            records[phone.name] = phone_entry(phone, [*before.shared, *own[phone.name]])
     finally:
         linked = pre.wait()
     if not linked:

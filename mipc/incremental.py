@@ -51,7 +51,7 @@ from mipc.inputs import (
     unchanged_but_files,
 )
 from mipc.load import Document, display_name, load_inventory
-from mipc.manifest import ManifestIndex
+from mipc.manifest import MANIFEST, ManifestIndex, entry_value
 from mipc.model import EffectivePhone, PhoneSpec, Plan
 
 STATE = "state.bin"
@@ -323,6 +323,15 @@ def state_of(
 
 
 @dataclass(frozen=True)
+class Previous:
+    """A changed phone as the current release has it."""
+
+    record: Mapping[str, Any]  # its manifest record
+    own: Mapping[str, tuple[str, int]]  # its own files: sha256 and size
+    shared: tuple[str, ...]  # the other files it fetches (group, server, custom files)
+
+
+@dataclass(frozen=True)
 class Delta:
     """What changed since the current release, compiled: only the changed phones."""
 
@@ -361,6 +370,30 @@ class Delta:
                 return None
             own[name][rel] = art.data
         return own
+
+    def previous(self, release: Path) -> tuple[bytes, dict[str, Previous]] | None:
+        """The manifest of ``release`` (the current one) and what it says of each changed
+        phone; None if the manifest is not the one the state indexes."""
+        data = (release / MANIFEST).read_bytes()
+        index = self.state.index
+        if hashlib.sha256(data).hexdigest() != index.sha256:
+            return None
+        out: dict[str, Previous] = {}
+        for name in self.specs:
+            entry = index.phone_entry(data, name)
+            if entry is None:
+                return None
+            record = entry_value(entry)
+            own: dict[str, tuple[str, int]] = {}
+            for rel in self.state.phones[name][5]:
+                meta = index.file_entry(data, rel)
+                if meta is None:
+                    return None
+                value = entry_value(meta)
+                own[rel] = (value["sha256"], value["size"])
+            shared = tuple(f for f in record["files"] if f not in own)
+            out[name] = Previous(record, own, shared)
+        return data, out
 
     def next_state(
         self, release: str, index: ManifestIndex, own: Mapping[str, tuple[str, ...]]

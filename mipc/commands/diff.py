@@ -12,7 +12,6 @@ itself is :func:`mipc.diff.diff`. Exit codes follow diff(1): 0 no changes, 1 cha
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -522,9 +521,8 @@ def incremental_report(against: Path, inventory: Path, opts: DiffOptions) -> Rep
     """
     from mipc.incremental import delta
     from mipc.inputs import release_options
-    from mipc.manifest import entry_value
 
-    root, manifest = release_folder(against)
+    root, _ = release_folder(against)
     if root.parent.name != "releases" or Path(os.path.realpath(against)) != root.parent.parent:
         return None
     found = delta(inventory, against, root.name, release_options(opts.server_root))
@@ -534,32 +532,23 @@ def incremental_report(against: Path, inventory: Path, opts: DiffOptions) -> Rep
         return None  # the full compare reports it, as it always has
     if found is None or own is None:
         return None
-    state, index = found.state, found.state.index
-    data = manifest.read_bytes()
-    if hashlib.sha256(data).hexdigest() != index.sha256:
+    known = found.previous(root)
+    if known is None:
         return None
+    previous = known[1]
     old_files: dict[str, FileRef] = {}
     new_files: dict[str, FileRef] = {}
     old_phones: dict[str, PhoneRecord] = {}
     new_phones: dict[str, PhoneRecord] = {}
     for phone in found.plan.phones:
-        mine = state.phones[phone.name][5]
-        before = index.phone_entry(data, phone.name)
-        if before is None:
-            return None
-        old_record = entry_value(before)
-        for rel in mine:
-            entry = index.file_entry(data, rel)
-            if entry is None:
-                return None
-            meta = entry_value(entry)
-            old_files[rel] = FileRef(meta["sha256"], meta["size"], _reader(str(root / rel)))
+        before = previous[phone.name]
+        for rel, (sha, size) in before.own.items():
+            old_files[rel] = FileRef(sha, size, _reader(str(root / rel)))
         for rel, content in own[phone.name].items():
             new_files[rel] = FileRef.of(content)
-        shared = [f for f in old_record["files"] if f not in mine]
-        old_phones[phone.name] = record(old_record)
+        old_phones[phone.name] = record(before.record)
         new_phones[phone.name] = record(
-            phone_record(phone, []), tuple(sorted([*shared, *own[phone.name]]))
+            phone_record(phone, []), tuple(sorted([*before.shared, *own[phone.name]]))
         )
     report = diff(
         Snapshot(old_files, old_phones, label=f"release {root.name}"),
@@ -573,10 +562,10 @@ def incremental_report(against: Path, inventory: Path, opts: DiffOptions) -> Rep
         files=opts.files,
     )
     p, f = report.phone_counts, report.file_counts
-    total = len(index.files) + f.added
+    total = len(found.state.index.files) + f.added
     return replace(
         report,
-        phone_counts=Counts(p.added, p.removed, p.changed, len(state.phones) - p.changed),
+        phone_counts=Counts(p.added, p.removed, p.changed, len(found.state.phones) - p.changed),
         file_counts=Counts(f.added, f.removed, f.changed, total - f.added - f.removed - f.changed),
     )
 
