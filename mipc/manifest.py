@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,17 +157,29 @@ def write_manifest(
         for name in entry.phones:
             if name in per_phone:
                 per_phone[name].append(entry.path)
+    return _write(
+        path,
+        inventory_digest,
+        lambda w: _table(
+            w, ((rel, file_entry(rel, e.sha256, e.size)) for rel, e in sorted(files.items()))
+        ),
+        lambda w: _table(w, ((p.name, phone_entry(p, per_phone[p.name])) for p in ordered)),
+    )
+
+
+def _write(
+    path: Path,
+    inventory_digest: str,
+    files: Callable[[_Writer], tuple[list[str], list[int]]],
+    phones: Callable[[_Writer], tuple[list[str], list[int]]],
+) -> ManifestIndex:
+    """Write a manifest whose two tables ``files`` and ``phones`` write; its index."""
     with open(path, "wb") as fh:
         w = _Writer(fh)
         w.add(_HEAD)
-        file_keys, file_starts = _table(
-            w,
-            ((rel, file_entry(rel, e.sha256, e.size)) for rel, e in sorted(files.items())),
-        )
+        file_keys, file_starts = files(w)
         w.add(_middle(inventory_digest))
-        phone_keys, phone_starts = _table(
-            w, ((p.name, phone_entry(p, per_phone[p.name])) for p in ordered)
-        )
+        phone_keys, phone_starts = phones(w)
         w.add(_TAIL)
         w.flush()
     return ManifestIndex(
@@ -228,18 +240,9 @@ def splice(
     """Write to ``path`` the manifest ``data`` (indexed by ``index``) with the file and phone
     entries in ``files`` and ``phones`` replaced, added, or (None) removed, and the given
     inventory digest; return the new index."""
-    with open(path, "wb") as fh:
-        w = _Writer(fh)
-        w.add(_HEAD)
-        file_keys, file_starts = _splice_table(w, data, index.files, index.file_starts, files)
-        w.add(_middle(inventory_digest))
-        phone_keys, phone_starts = _splice_table(w, data, index.phones, index.phone_starts, phones)
-        w.add(_TAIL)
-        w.flush()
-    return ManifestIndex(
-        w.hash.hexdigest(),
-        tuple(file_keys),
-        tuple(file_starts),
-        tuple(phone_keys),
-        tuple(phone_starts),
+    return _write(
+        path,
+        inventory_digest,
+        lambda w: _splice_table(w, data, index.files, index.file_starts, files),
+        lambda w: _splice_table(w, data, index.phones, index.phone_starts, phones),
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from mipc.diagnostics import Diagnostics
+from mipc.diagnostics import Diagnostic, Diagnostics
 from mipc.emit import (
     DEFAULT_SERVER_ROOT,
     EmitError,
@@ -37,6 +37,7 @@ from mipc.incremental import PlanFacts, plan_facts, save_state, state_of
 from mipc.incremental import candidate as incremental_candidate
 from mipc.incremental import delta as incremental_delta
 from mipc.inputs import (
+    Inputs,
     Record,
     record_inputs,
     release_options,
@@ -245,17 +246,7 @@ def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
         if settled(inputs, started):
             assert emitted.index is not None
             save_state(opts.out, delta.next_state(emitted.release, emitted.index, emitted.own))
-            save_record(
-                opts.out,
-                Record(
-                    target=os.path.abspath(target),
-                    release=emitted.release,
-                    phones=emitted.phones,
-                    files=emitted.files,
-                    inputs=inputs,
-                    diagnostics=delta.diagnostics,
-                ),
-            )
+            _save_record(target, opts, emitted, inputs, delta.diagnostics)
     return 0
 
 
@@ -277,6 +268,17 @@ def _record(
         # Only inputs untouched since before validation: an edit made during the build
         # must not be mistaken for what this release was built from.
         return False
+    _save_record(target, opts, emitted, inputs, saved_diagnostics(diags))
+    return True
+
+
+def _save_record(
+    target: Path,
+    opts: BuildOptions,
+    emitted: EmitResult,
+    inputs: Inputs,
+    diagnostics: tuple[Diagnostic, ...],
+) -> None:
     save_record(
         opts.out,
         Record(
@@ -285,10 +287,9 @@ def _record(
             phones=emitted.phones,
             files=emitted.files,
             inputs=inputs,
-            diagnostics=saved_diagnostics(diags),
+            diagnostics=diagnostics,
         ),
     )
-    return True
 
 
 def _unchanged(record: Record, opts: BuildOptions) -> int:
