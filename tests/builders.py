@@ -3,6 +3,7 @@ files, a child process killed at a marker."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -56,6 +57,23 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def settle(root: Path) -> None:
+    """Every file and folder below ``root`` last modified an hour ago: a build records its
+    inputs only if none changed while it ran."""
+    past = time.time() - 3600
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (past, past), follow_symlinks=False)
+
+
+def edit(path: Path, *pairs: str) -> None:
+    """Replace the first ``old`` by ``new`` for each (old, new) pair."""
+    text = path.read_text(encoding="utf-8")
+    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
+        assert old in text, f"{old!r} not in {path}"
+        text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
 
 
 def kill_at_marker(

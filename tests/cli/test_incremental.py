@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from click.testing import CliRunner
 
 from mipc.cli import main
 from mipc.incremental import State
-from tests.builders import kill_at_marker
+from tests.builders import edit, kill_at_marker, settle
 
 REPO = Path(__file__).parent.parent.parent
 SHORTCUT = "(changed phones only)"
@@ -29,21 +28,6 @@ SHORTCUT = "(changed phones only)"
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
-
-
-def settle(root: Path) -> None:
-    past = time.time() - 3600
-    for path in [root, *root.rglob("*")]:
-        os.utime(path, (past, past), follow_symlinks=False)
-
-
-def edit(path: Path, *pairs: str) -> None:
-    """Replace the first ``old`` by ``new`` for each (old, new) pair."""
-    text = path.read_text(encoding="utf-8")
-    for old, new in zip(pairs[::2], pairs[1::2], strict=True):
-        assert old in text, f"{old!r} not in {path}"
-        text = text.replace(old, new, 1)
-    path.write_text(text, encoding="utf-8")
 
 
 def tree_bytes(root: Path) -> dict[str, bytes | str]:

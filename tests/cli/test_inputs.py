@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from tests.builders import tree
+from tests.builders import edit, settle, tree
 
 REPO = Path(__file__).parent.parent.parent
 UNCHANGED = "its inputs are unchanged"
@@ -30,13 +30,6 @@ SECRET_VAR = "MIPC_TEST_CARRIER_SECRET"
 def run(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
-
-
-def settle(root: Path) -> None:
-    """Every file and folder below ``root`` last modified an hour ago."""
-    past = time.time() - 3600
-    for path in [root, *root.rglob("*")]:
-        os.utime(path, (past, past), follow_symlinks=False)
 
 
 @pytest.fixture
@@ -52,7 +45,7 @@ def campus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     store = target / "store" / "polycom" / "6.4.5.1251"
     store.mkdir(parents=True)
     (store / "sip.ld").write_bytes(b"image one")
-    _edit(target / "site.yaml", "firmware:\n", "firmware:\n  store: store\n")
+    edit(target / "site.yaml", "firmware:\n", "firmware:\n  store: store\n")
     settle(target)
     return target
 
@@ -85,14 +78,8 @@ def test_second_build_skips_the_compile_and_repeats_the_warnings(
     assert code == 0 and UNCHANGED not in stdout
 
 
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _extension(c: Path) -> None:
-    _edit(c / "phones.yaml", '"8104"', '"8199"')
+    edit(c / "phones.yaml", '"8104"', '"8199"')
 
 
 def _list_row(c: Path) -> None:
@@ -231,7 +218,7 @@ def test_an_input_edited_during_the_build_is_not_recorded(
         return result
 
     monkeypatch.setattr(mipc.pipeline, "validate", validate_then_edit)
-    _edit(campus / "phones.yaml", '"8002"', '"8092"')
+    edit(campus / "phones.yaml", '"8002"', '"8092"')
     settle(campus)
     build(campus, out)  # built from 8092 only; 8199 arrived after it read the file
     monkeypatch.setattr(mipc.pipeline, "validate", validate)

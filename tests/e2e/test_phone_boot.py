@@ -7,10 +7,8 @@ loopback port), then requests files the way each family's phone does.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -20,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
+from tests.builders import edit, settle
 from tests.e2e.conftest import NginxLauncher
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,9 +220,7 @@ def test_incremental_rebuild_served(tmp_path: Path, nginx_server: NginxLauncher)
     the previous release (kept for rollback) still holds the old file."""
     inventory = tmp_path / "lab"
     shutil.copytree(ROOT / "examples" / "lab", inventory)
-    past = time.time() - 3600
-    for path in [inventory, *inventory.rglob("*")]:
-        os.utime(path, (past, past))
+    settle(inventory)
     _, out = _build("lab", tmp_path)
     base = _serve(nginx_server, out)
     first = (out / "current").resolve()
@@ -231,9 +228,8 @@ def test_incremental_rebuild_served(tmp_path: Path, nginx_server: NginxLauncher)
     assert status == 200 and _keyvalue(before)["voip/line/0/id"] == "7004"
     agent_before, _ = _polycom_boot(base, "0004F2001002")
 
-    yaml = inventory / "mipc.yaml"
-    yaml.write_text(yaml.read_text().replace('extension: "7004"', 'extension: "7444"', 1))
-    os.utime(yaml, (past, past))
+    edit(inventory / "mipc.yaml", 'extension: "7004"', 'extension: "7444"')
+    settle(inventory)
     result = CliRunner().invoke(
         main,
         ["build", str(inventory), "-o", str(out), "--server-root", str(out)],
