@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mipc.catalog import load_catalog
-from mipc.csvlists import read_phone_list
+from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics
+from mipc.inventory.csvlists import read_phone_list
 
 TARGET_SECONDS = 10.0
 MODELS = [

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from mipc.catalog import Firmware, Model
+from mipc.catalog.models import Firmware, Model
+from mipc.catalog.timezones import TimeZone
 from mipc.diagnostics import Position
 from mipc.frozen import quick_init
-from mipc.timezones import TimeZone
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 

@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mipc.assemble import assemble
-from mipc.catalog import load_catalog
+from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, InputError, Position
-from mipc.load import Document, display_name, load_inventory
+from mipc.inventory.assemble import assemble
+from mipc.inventory.load import Document, display_name, load_inventory
+from mipc.inventory.schema import load_schema, validate_document
 from mipc.model import Inventory, PhoneSpec, Plan
-from mipc.resolve import resolve_plan
-from mipc.rules import chain, check, check_phones, option_families
-from mipc.schema import load_schema, validate_document
+from mipc.resolve.resolver import resolve_plan
+from mipc.rules.checks import chain, check, check_phones, option_families
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Result:
     inventory: Inventory | None = None
     plan: Plan | None = None
     sources: list[Path] = field(default_factory=list)  # the YAML files and phone lists read
-    context: str = ""  # mipc.incremental.context_key of the inventory
+    context: str = ""  # mipc.incremental.state.context_key of the inventory
 
 
 def default_inventory(cwd: Path | None = None) -> Path:
@@ -61,7 +61,7 @@ def read_list(
     doc: Document, index: int, diags: Diagnostics, templates: dict[str, str]
 ) -> list[PhoneSpec]:
     """The phones of the ``index``-th entry of ``phone_lists``; problems go into diags."""
-    from mipc.csvlists import read_phone_list
+    from mipc.inventory.csvlists import read_phone_list
 
     entry = doc.data["phone_lists"][index]
     path = doc.root / str(entry)
@@ -93,7 +93,7 @@ def load_model(
 
     ``sources``, when given, receives the files the inventory is made of: its YAML files and
     the phone lists they name; ``context`` the digest of all but its phones
-    (:func:`mipc.incremental.context_key`).
+    (:func:`mipc.incremental.state.context_key`).
     """
     diags = Diagnostics()
     try:
@@ -106,7 +106,7 @@ def load_model(
         sources.extend(doc.files)
         sources.extend(doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
     if context is not None:
-        from mipc.incremental import context_key
+        from mipc.incremental.state import context_key
 
         context.append(context_key(doc))
     lists = _read_lists(doc, diags)

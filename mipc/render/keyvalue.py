@@ -46,9 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mipc.catalog import load_catalog
+from mipc.catalog.models import load_catalog
+from mipc.catalog.timezones import Transition, format_hhmm
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
-from mipc.render import (
+from mipc.render.base import (
     Artifact,
     Artifacts,
     KeyedFile,
@@ -57,8 +58,7 @@ from mipc.render import (
     register,
     set_explicitly,
 )
-from mipc.templating import TemplateError, render_template
-from mipc.timezones import Transition, format_hhmm
+from mipc.render.templating import TemplateError, render_template
 
 __all__ = [
     "AUDIOCODES",

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mipc.catalog import load_catalog
+from mipc.catalog.models import load_catalog
+from mipc.catalog.timezones import Transition
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
-from mipc.render import (
+from mipc.render.base import (
     Artifact,
     Artifacts,
     KeyedFile,
@@ -42,8 +43,7 @@ from mipc.render import (
     register,
     set_explicitly,
 )
-from mipc.templating import render_template
-from mipc.timezones import Transition
+from mipc.render.templating import render_template
 
 __all__ = [
     "PHONE_NAMESPACE",

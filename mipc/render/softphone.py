@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from mipc.model import EffectivePhone, Plan
-from mipc.render import Artifact, Artifacts, RenderError, register
-from mipc.templating import TemplateError, render_template
+from mipc.render.base import Artifact, Artifacts, RenderError, register
+from mipc.render.templating import TemplateError, render_template
 
 __all__ = ["SoftPhoneRenderer", "config_file_name"]
 

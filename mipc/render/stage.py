@@ -4,7 +4,7 @@
 it); :func:`render_phones` renders only some phones' own files (incremental work). The build
 does not hold the whole tree in memory: it asks :func:`phone_chunks` for chunks of phones and
 renders each with :func:`render_chunk`, in worker processes when the plan is large enough for
-that to pay (see :mod:`mipc.emit`).
+that to pay (see :mod:`mipc.release.emit`).
 
 Phones are always visited in name order and artifacts merged in path order, so the result
 does not depend on how the work was split. A path produced twice with different bytes is a
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mipc.model import EffectivePhone, Plan
-from mipc.render import Artifact, Artifacts, Renderer, renderers
+from mipc.render.base import Artifact, Artifacts, Renderer, renderers
 
 #: Below this many phones the build renders in one process (a pool costs more than it saves).
 PARALLEL_THRESHOLD = 2000
@@ -39,7 +39,7 @@ class Rendered:
 
     artifacts: Artifacts = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: Phones that were the first to raise one of the warnings (see mipc.incremental).
+    #: Phones that were the first to raise one of the warnings (see mipc.incremental.state).
     warned: list[str] = field(default_factory=list)
 
     def merge(self, artifacts: Mapping[str, Artifact], warnings: Iterable[str] = ()) -> None:

@@ -139,8 +139,8 @@ def test_uploads_survive_ten_builds(lab: Path, tmp_path: Path) -> None:
 _SLOW_BUILD = """
 import sys, time
 from pathlib import Path
-from mipc.render import renderers
-import mipc.render as render
+from mipc.render.base import renderers
+import mipc.render.base as render
 
 real = renderers()["polycom"]
 
@@ -197,7 +197,7 @@ def test_network_file_refusal_leaves_current(
     def refuse(*_args: object) -> dict[str, bytes]:
         raise ValueError("domain 'lab\"voip': only letters, digits, '-' and '.' are allowed")
 
-    monkeypatch.setattr("mipc.commands.build.network_files", refuse)
+    monkeypatch.setattr("mipc.cli.commands.build.network_files", refuse)
     (lab / "mipc.yaml").write_text(
         (lab / "mipc.yaml").read_text(encoding="utf-8").replace('"7001"', '"7091"', 1),
         encoding="utf-8",

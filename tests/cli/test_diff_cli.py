@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from mipc.commands.diff import inventory_snapshot, load_release
-from mipc.diff import diff
+from mipc.cli.commands.diff import inventory_snapshot, load_release
+from mipc.diff.compare import diff
 from mipc.pipeline import validate
 
 REPO = Path(__file__).parent.parent.parent

@@ -12,9 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mipc.diagnostics import Diagnostics
-from mipc.exporter import run_export
-from mipc.importer import add_list_entry, entry_lines, render_entries, run_import, yaml_quote
-from mipc.load import parse_yaml
+from mipc.inventory.exporter import run_export
+from mipc.inventory.importer import (
+    add_list_entry,
+    entry_lines,
+    render_entries,
+    run_import,
+    yaml_quote,
+)
+from mipc.inventory.load import parse_yaml
 
 REPO = Path(__file__).parent.parent.parent
 DATA = REPO / "tests" / "data" / "csv"

@@ -1,4 +1,4 @@
-"""The incremental compile (``mipc.incremental``): a build that compiles only the changed
+"""The incremental compile (``mipc.incremental.state``): a build that compiles only the changed
 phones makes the very release a full build makes, and it is used only when it can.
 
 Each case edits the campus example after a first build, builds again into the same OUT, and
@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from mipc.incremental import State
+from mipc.incremental.state import State
 from tests.builders import edit, kill_at_marker, settle
 
 REPO = Path(__file__).parent.parent.parent
@@ -208,7 +208,7 @@ def test_incremental_diff_is_the_full_diff(
 ) -> None:
     """``diff --against OUT`` through the shortcut reports what comparing with the release
     folder (which has no state: the full compare) reports."""
-    import mipc.commands.diff as diff_command
+    import mipc.cli.commands.diff as diff_command
 
     out = tmp_path / "out"
     assert run("build", str(campus), "-o", str(out))[0] == 0
@@ -241,7 +241,7 @@ def test_failing_incremental_build_leaves_current(
 ) -> None:
     """A full disk while the manifest is spliced: exit 2, the old release still current, no
     staging folder left, the old release's files untouched (they were linked, not written)."""
-    import mipc.emit
+    import mipc.release.emit
 
     out = tmp_path / "out"
     before, snapshot = built_then_edited(campus, out)
@@ -249,7 +249,7 @@ def test_failing_incremental_build_leaves_current(
     def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mipc.emit, "splice", full_disk)
+    monkeypatch.setattr(mipc.release.emit, "splice", full_disk)
     code, _, stderr = run("build", str(campus), "-o", str(out))
     assert code == 2 and "no space left" in stderr
     assert os.readlink(out / "current") == before
@@ -284,13 +284,13 @@ def test_without_gnu_cp_the_build_is_full(
 _KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-import mipc.emit
+import mipc.release.emit
 
 def stalled(*args, **kwargs):
     Path(sys.argv[3]).write_text("linked and written")
     time.sleep(60)
 
-mipc.emit.splice = stalled
+mipc.release.emit.splice = stalled
 from mipc.cli import main
 main(["build", sys.argv[1], "-o", sys.argv[2]])
 """
@@ -328,7 +328,7 @@ def test_diff_falls_back_when_the_shortcut_cannot_render(
 ) -> None:
     """A renderer that refuses the changed phone: the diff compares in full, which reports it
     as it always has, instead of failing in the shortcut."""
-    import mipc.incremental
+    import mipc.incremental.state
 
     out = tmp_path / "out"
     built_then_edited(campus, out)
@@ -337,5 +337,5 @@ def test_diff_falls_back_when_the_shortcut_cannot_render(
     def refuse(self: object) -> None:
         raise ValueError("a value the renderer cannot write")
 
-    monkeypatch.setattr(mipc.incremental.Delta, "render", refuse)
+    monkeypatch.setattr(mipc.incremental.state.Delta, "render", refuse)
     assert run("diff", str(campus), "--against", str(out)) == expected

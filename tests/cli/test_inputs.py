@@ -229,7 +229,7 @@ def test_an_input_edited_during_the_build_is_not_recorded(
 
 
 def test_settled_allows_for_coarse_file_clocks(tmp_path: Path) -> None:
-    from mipc.inputs import Inputs, settled
+    from mipc.incremental.inputs import Inputs, settled
 
     path = tmp_path / "inventory.yaml"
     path.write_text("mipc: 1\n", encoding="utf-8")
@@ -287,7 +287,7 @@ def test_a_record_that_cannot_be_written_only_costs_the_next_build(
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr("mipc.commands.build.save_record", full_disk)
+        patched.setattr("mipc.cli.commands.build.save_record", full_disk)
         code, stdout, stderr = run("build", str(campus), "-o", str(out))
     assert code == 0 and "release" in stdout and "Traceback" not in stderr
     assert UNCHANGED not in build(campus, out)  # compiled in full, then recorded

@@ -15,7 +15,7 @@ from mipc.cli import main
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = ROOT / "tests" / "cases"
 LAB = ROOT / "examples" / "lab"
-PACKAGED_LAB = ROOT / "mipc" / "data" / "lab"
+PACKAGED_LAB = ROOT / "mipc" / "inventory" / "lab"
 
 
 def run(*args: str) -> Result:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mipc.network import (
+from mipc.network.files import (
     NetPhone,
     NetServer,
     NetworkPlan,

@@ -21,12 +21,12 @@ import pytest
 from click.testing import CliRunner, Result
 from jsonschema import Draft202012Validator
 
-import mipc.load
+import mipc.inventory.load
 from mipc.cli import main
 from mipc.diagnostics import Diagnostics, InputError
-from mipc.load import Document, load_inventory, parse_yaml
+from mipc.inventory.load import Document, load_inventory, parse_yaml
+from mipc.inventory.schema import coerce_document, is_valid, load_schema
 from mipc.pipeline import validate
-from mipc.schema import coerce_document, is_valid, load_schema
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 VALID = sorted(p for p in (CASES / "valid").iterdir() if p.is_dir())
@@ -239,13 +239,13 @@ def test_size_limit_is_checked_before_reading(
 ) -> None:
     text = (CASES / "valid" / "minimal" / "mipc.yaml").read_text(encoding="utf-8")
     (tmp_path / "mipc.yaml").write_text(text + "# padding\n" * 200, encoding="utf-8")
-    monkeypatch.setattr(mipc.load, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(mipc.inventory.load, "MAX_FILE_BYTES", 1024)
     with pytest.raises(InputError) as info:
         load_inventory(tmp_path)
     [diag] = info.value.diagnostics.items
     assert diag.code == "file-too-large"
     assert diag.position is not None and diag.position.file == "mipc.yaml"
-    monkeypatch.setattr(mipc.load, "MAX_FILE_BYTES", 50 * 1024 * 1024)
+    monkeypatch.setattr(mipc.inventory.load, "MAX_FILE_BYTES", 50 * 1024 * 1024)
     assert load_inventory(tmp_path).data["phones"][0]["name"] == "Phone1"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mipc.catalog import Catalog, CatalogError, load_catalog, version_key
+from mipc.catalog.models import Catalog, CatalogError, load_catalog, version_key
 
 GUIDE_LANGUAGES = 18
 
@@ -19,7 +19,9 @@ def cat() -> Catalog:
 
 
 def _raw_text() -> str:
-    return (resources.files("mipc") / "data" / "catalog.json").read_text(encoding="utf-8")
+    return (resources.files("mipc") / "catalog" / "data" / "catalog.json").read_text(
+        encoding="utf-8"
+    )
 
 
 def _raw() -> dict[str, Any]:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mipc.csvlists import (
+from mipc.diagnostics import Diagnostics
+from mipc.inventory.csvlists import (
     TemplateFacts,
     parse_phone_list,
     parse_phone_list_bytes,
@@ -17,7 +18,6 @@ from mipc.csvlists import (
     sniff_delimiter,
     write_phone_list,
 )
-from mipc.diagnostics import Diagnostics
 from mipc.model import AppearanceSpec, PhoneSpec, Setting
 
 DATA = Path(__file__).parent.parent / "data" / "csv"
@@ -485,8 +485,8 @@ _MAC_NOTATIONS = [
 def test_normalize_mac_accepts_exactly_the_notations(text: str) -> None:
     import re
 
-    from mipc.addresses import normalize_mac
-    from mipc.csvlists import _fast_mac
+    from mipc.catalog.addresses import normalize_mac
+    from mipc.inventory.csvlists import _fast_mac
 
     stripped = text.strip()
     if any(re.match(pattern, stripped) for pattern in _MAC_NOTATIONS):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mipc.diff import (
+from mipc.diff.compare import (
     REDACTED,
     FileRef,
     PhoneRecord,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mipc.docgen import generate
-from mipc.schema import load_schema
+from mipc.inventory.docgen import generate
+from mipc.inventory.schema import load_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_inventory_reference_is_current() -> None:
     on_disk = (ROOT / "docs" / "inventory.md").read_text(encoding="utf-8")
-    assert on_disk == generate(), "run: python -m mipc.docgen"
+    assert on_disk == generate(), "run: python -m mipc.inventory.docgen"
 
 
 def test_every_schema_property_has_a_description() -> None:

@@ -12,20 +12,20 @@ from typing import Any
 import jsonschema
 import pytest
 
-import mipc.emit as emit_mod
-from mipc.emit import (
+import mipc.release.emit as emit_mod
+from mipc.model import EffectivePhone, Plan
+from mipc.network.plan import network_files
+from mipc.pipeline import validate
+from mipc.release.emit import (
     LockHeld,
     Out,
     UnsafePath,
     WarningsAsErrors,
     emit,
-    network_files,
     rollback,
     safe_relpath,
 )
-from mipc.model import EffectivePhone, Plan
-from mipc.pipeline import validate
-from mipc.render import _REGISTRY, Artifact, Artifacts
+from mipc.render.base import _REGISTRY, Artifact, Artifacts
 from mipc.render.stage import RenderConflict, render_all, render_phones
 from tests.builders import tree
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from pathlib import Path
 
-from mipc.incremental import APPEARANCE_FIELDS, State, plan_facts, projection, spec_digest
-from mipc.manifest import ManifestIndex
+from mipc.incremental.state import (
+    APPEARANCE_FIELDS,
+    State,
+    plan_facts,
+    projection,
+    spec_digest,
+)
 from mipc.model import AppearanceSpec, PhoneSpec
 from mipc.pipeline import validate
+from mipc.release.manifest import ManifestIndex
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -54,7 +60,7 @@ def test_digests_see_each_change() -> None:
 
 
 def test_state_round_trip(tmp_path: Path) -> None:
-    from mipc.incremental import save_state, state_of
+    from mipc.incremental.state import save_state, state_of
 
     plan = validate(REPO / "examples" / "lab").plan
     assert plan is not None

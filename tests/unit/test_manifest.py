@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mipc.manifest import FileEntry, ManifestIndex, entry_value, splice, write_manifest
 from mipc.model import Plan
 from mipc.pipeline import validate
+from mipc.release.manifest import FileEntry, ManifestIndex, entry_value, splice, write_manifest
 from mipc.render.stage import render_all
 
 REPO = Path(__file__).parent.parent.parent

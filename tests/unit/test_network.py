@@ -1,4 +1,4 @@
-"""Unit tests for mipc.network: DHCP/DNS/nginx files parsed back, determinism, hostile input."""
+"""Unit tests for mipc.network.files: DHCP/DNS/nginx files parsed back, determinism, hostility."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mipc.network import (
+from mipc.network.files import (
     NetPhone,
     NetServer,
     NetworkPlan,

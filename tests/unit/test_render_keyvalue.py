@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from mipc.catalog import load_catalog
+from mipc.catalog.models import load_catalog
+from mipc.catalog.timezones import lookup
 from mipc.model import (
     Appearance,
     EffectivePhone,
@@ -25,14 +26,13 @@ from mipc.model import (
     Setting,
     TimeSettings,
 )
-from mipc.render import Artifact, renderers
+from mipc.render.base import Artifact, renderers
 from mipc.render.keyvalue import (
     AudioCodesRenderer,
     IssRenderer,
     KeyValueRenderer,
     RenderError,
 )
-from mipc.timezones import lookup
 from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"

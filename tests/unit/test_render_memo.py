@@ -11,7 +11,7 @@ import pytest
 
 from mipc.model import Plan
 from mipc.pipeline import validate
-from mipc.render import ProfileMemo
+from mipc.render.base import ProfileMemo
 from mipc.render.stage import ChunkRenderer, render_chunk
 
 REPO = Path(__file__).parent.parent.parent

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from mipc.catalog import Firmware, load_catalog
+from mipc.catalog.models import Firmware, load_catalog
+from mipc.catalog.timezones import lookup
 from mipc.model import (
     Appearance,
     EffectivePhone,
@@ -22,7 +23,7 @@ from mipc.model import (
     Secret,
     TimeSettings,
 )
-from mipc.render import Artifacts, renderers
+from mipc.render.base import Artifacts, renderers
 from mipc.render.polycom import (
     CA_FILE,
     DEFAULT_MASTER,
@@ -33,8 +34,7 @@ from mipc.render.polycom import (
     phone_guid,
     safe_segment,
 )
-from mipc.templating import TemplateError
-from mipc.timezones import lookup
+from mipc.render.templating import TemplateError
 from tests.builders import bare_inventory, lab_site
 
 HOSTILE = 'R&D "Lab" <1>'

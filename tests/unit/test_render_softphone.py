@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from mipc.catalog import load_catalog
+from mipc.catalog.models import load_catalog
+from mipc.catalog.timezones import lookup
 from mipc.model import (
     Appearance,
     EffectivePhone,
@@ -21,9 +22,8 @@ from mipc.model import (
     Server,
     TimeSettings,
 )
-from mipc.render import RenderError, renderers
+from mipc.render.base import RenderError, renderers
 from mipc.render.softphone import SoftPhoneRenderer
-from mipc.timezones import lookup
 from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mipc.assemble import flatten_settings
-from mipc.catalog import load_catalog
+from mipc.catalog.models import load_catalog
+from mipc.catalog.timezones import Transition, dhcp_option2
 from mipc.diagnostics import Diagnostics, Position
+from mipc.inventory.assemble import flatten_settings
 from mipc.model import (
     AppearanceSpec,
     EffectivePhone,
@@ -28,8 +29,7 @@ from mipc.model import (
     Template,
 )
 from mipc.pipeline import Result, validate
-from mipc.resolve import Resolver, catalog_layer
-from mipc.timezones import Transition, dhcp_option2
+from mipc.resolve.resolver import Resolver, catalog_layer
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 

@@ -1,4 +1,4 @@
-"""Tests for mipc.timezones: POSIX TZ footers, Windows names, phone-side formats."""
+"""Tests for mipc.catalog.timezones: POSIX TZ footers, Windows names, phone-side formats."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mipc import timezones
-from mipc.timezones import (
+from mipc.catalog import timezones
+from mipc.catalog.timezones import (
     TimeZone,
     TimeZoneDataError,
     Transition,
@@ -304,7 +304,13 @@ def test_iana_case_insensitive_and_whitespace() -> None:
 
 
 def test_windows_zones_json_is_consistent_and_canonical() -> None:
-    text = files("mipc").joinpath("data").joinpath("windows_zones.json").read_text(encoding="utf-8")
+    text = (
+        files("mipc")
+        .joinpath("catalog")
+        .joinpath("data")
+        .joinpath("windows_zones.json")
+        .read_text(encoding="utf-8")
+    )
     raw = json.loads(text)
     assert text == json.dumps(raw, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     ids: dict[str, str] = raw["windows_ids"]

@@ -1,0 +1,145 @@
+"""``mipc explain PHONE``: every effective setting and the layer it came from."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mipc.catalog.addresses import normalize_mac
+from mipc.catalog.models import load_catalog
+from mipc.model import EffectivePhone, Inventory, Plan, Secret
+
+SECRET_KEYS = ("admin_password",)
+
+
+def find_phone(plan: Plan, ident: str) -> EffectivePhone | None:
+    """A phone by name, MAC in any notation, or computer name (case-insensitive)."""
+    mac = normalize_mac(ident)
+    for phone in plan.phones:
+        if phone.name == ident or (mac is not None and phone.mac == mac):
+            return phone
+        if phone.computer_name is not None and phone.computer_name.lower() == ident.lower():
+            return phone
+    return None
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_show(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _show(v) for k, v in value.items()}
+    return value
+
+
+def _secret(secret: Secret | None, show: bool) -> str | None:
+    if secret is None:
+        return None
+    return secret.value if show else "<redacted>"
+
+
+def computed(phone: EffectivePhone, show_secrets: bool) -> dict[str, Any]:
+    """Values the resolve stage derived from the settings."""
+    zone = phone.time.zone
+    return {
+        "model": f"{phone.model.display} ({phone.model.id}, {phone.model.manufacturer})",
+        "family": phone.family,
+        "address": phone.address,
+        "registration_group": phone.registration_group,
+        "registrations": [
+            f"{r.entry}: {r.kind} {r.address}"
+            + (f":{r.port}" if r.port else "")
+            + f" {r.transport}"
+            for r in phone.registrations
+        ],
+        "firmware": phone.firmware.version if phone.firmware else None,
+        "time_zone": f"{zone.name} (UTC offset {zone.std_offset} s"
+        + (f", DST {zone.dst_save} s" if zone.dst_offset is not None else ", no DST")
+        + ")",
+        "sntp_servers": list(phone.time.sntp_servers),
+        "qos": f"RTP DSCP {phone.qos.rtp_dscp} (TOS {phone.qos.rtp_tos}),"
+        f" SIP DSCP {phone.qos.sip_dscp} (TOS {phone.qos.sip_tos})",
+        "admin_password": _secret(phone.admin_password, show_secrets),
+        "appearances": [
+            {
+                "index": a.index,
+                "kind": a.kind,
+                "station": a.station,
+                "extension": a.extension,
+                "label": a.label,
+                "user": a.user,
+                "auth_user": a.auth_user,
+                "auth_password": _secret(a.auth_password, show_secrets),
+                "registration_group": a.registration_group,
+            }
+            for a in phone.appearances
+        ],
+    }
+
+
+def notes(phone: EffectivePhone, inventory: Inventory) -> dict[str, str]:
+    """What a setting's value does not say by itself, by key: firmware "latest" made
+    another version by a pin in firmware.pins."""
+    out: dict[str, str] = {}
+    setting = phone.settings.get("firmware")
+    if setting is not None and setting.value == "latest" and phone.firmware is not None:
+        catalog = load_catalog()
+        for name, version in inventory.firmware_pins.items():
+            model = catalog.find_model(name)
+            if model is not None and model.id == phone.model.id:
+                where = inventory.firmware_pin_positions.get(name)
+                out["firmware"] = f"pinned to {version} by firmware.pins" + (
+                    f" ({where})" if where else ""
+                )
+    return out
+
+
+def explain(
+    phone: EffectivePhone,
+    only: str | None,
+    layer: str | None,
+    fmt: str,
+    show_secrets: bool,
+    notes: Mapping[str, str] | None = None,
+) -> str:
+    notes = notes or {}
+    rows = []
+    for key in sorted(phone.settings):
+        setting = phone.settings[key]
+        if only is not None and not fnmatch.fnmatchcase(key, only):
+            continue
+        if layer is not None and not fnmatch.fnmatchcase(setting.layer, layer):
+            continue
+        rows.append(
+            {
+                "key": key,
+                "value": _show(setting.value),
+                "layer": setting.layer,
+                "source": str(setting.position) if setting.position else "built-in",
+            }
+        )
+        if key in notes:
+            rows[-1]["note"] = notes[key]
+    extra = computed(phone, show_secrets) if only is None and layer is None else {}
+    if fmt == "json":
+        return json.dumps(
+            {"phone": phone.name, "settings": rows, "computed": extra}, indent=2, sort_keys=True
+        )
+    width = max((len(r["key"]) for r in rows), default=10)
+    lines = [f"{phone.name}  {phone.model.display}  {phone.address or '(not provisioned)'}", ""]
+    for r in rows:
+        value = json.dumps(r["value"], ensure_ascii=False, sort_keys=True)
+        note = f"  ({r['note']})" if "note" in r else ""
+        lines.append(f"  {r['key']:<{width}}  {value}  [{r['layer']}] {r['source']}{note}")
+    if extra:
+        lines.append("")
+        lines.append("computed:")
+        for key, value in extra.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                lines.append(f"  {key}:")
+                for item in value:
+                    lines.append("    - " + ", ".join(f"{k}={v}" for k, v in item.items()))
+            else:
+                lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+    return "\n".join(lines)

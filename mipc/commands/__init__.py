@@ -1,1 +1,0 @@
-"""One module per verb: each holds the logic of a command; mipc.cli only parses and reports."""

@@ -1,0 +1,318 @@
+"""Build the frozen model from a validated inventory document (and its CSV phone lists).
+
+Inheritable settings become *layers*: flat mappings from a dotted key to a ``Setting`` that
+remembers the layer name and source position. Mappings are flattened key by key; scalars,
+lists, secrets and ``extra`` entries are leaves, so resolution can stack layers with plain
+dictionary updates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from mipc.diagnostics import Diagnostics, Position
+from mipc.inventory.load import Document, JsonPath
+from mipc.model import (
+    AppearanceSpec,
+    GroupEntry,
+    Inventory,
+    Line,
+    Location,
+    ManagedProxy,
+    PhoneSpec,
+    RegistrationGroup,
+    SecretRef,
+    Server,
+    Setting,
+    Site,
+    Template,
+)
+
+# Settings whose value is a mapping merged key by key (one level, or nested for options).
+MERGED = frozenset({"qos", "options"})
+# Keys inside options whose value is itself a mapping merged key by key.
+OPTION_GROUPS = frozenset(
+    {"emergency", "local_adapter", "port_ranges", "boot_server", "syslog", "vlan", "gains"}
+)
+SETTING_KEYS = frozenset(
+    {
+        "type",
+        "manufacturer",
+        "model",
+        "registration_group",
+        "audio_protocol",
+        "firmware",
+        "language",
+        "time_zone",
+        "sntp_server",
+        "time_overrides_dhcp",
+        "qos",
+        "admin_password",
+        "options",
+        "extra",
+        "config_files",
+    }
+)
+DEFAULT_PORTS = {"udp": 5060, "tcp": 5060, "tls": 5061}
+
+
+def flatten_settings(
+    data: Mapping[str, Any], layer: str, doc: Document | None, base: JsonPath
+) -> dict[str, Setting]:
+    """The inheritable settings of one entry as a flat layer."""
+    out: dict[str, Setting] = {}
+
+    def pos(path: JsonPath) -> Position | None:
+        return doc.positions.get(path) if doc is not None else None
+
+    for key in sorted(data):
+        if key not in SETTING_KEYS:
+            continue
+        value = data[key]
+        path = (*base, key)
+        if value is None:
+            continue  # explicit null: this layer does not set it
+        if key == "extra" and isinstance(value, Mapping):
+            for name in sorted(value):
+                if value[name] is not None:
+                    out[f"extra.{name}"] = Setting(value[name], layer, pos((*path, name)))
+        elif key in MERGED and isinstance(value, Mapping):
+            for name in sorted(value):
+                sub = value[name]
+                if sub is None:
+                    continue
+                if key == "options" and name in OPTION_GROUPS and isinstance(sub, Mapping):
+                    for leaf in sorted(sub):
+                        if sub[leaf] is not None:
+                            out[f"{key}.{name}.{leaf}"] = Setting(
+                                sub[leaf], layer, pos((*path, name, leaf))
+                            )
+                else:
+                    out[f"{key}.{name}"] = Setting(sub, layer, pos((*path, name)))
+        else:
+            out[key] = Setting(_freeze(value), layer, pos(path))
+    return out
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    return value
+
+
+def unflatten(settings: Mapping[str, Setting]) -> dict[str, Any]:
+    """Nested plain values from a flat layer (for renderers and explain --format json)."""
+    out: dict[str, Any] = {}
+    for key in sorted(settings):
+        value = settings[key].value
+        head, _, rest = key.partition(".")
+        if not rest:
+            out[head] = value
+        elif head == "extra":
+            out.setdefault("extra", {})[rest] = value
+        else:
+            node = out.setdefault(head, {})
+            parts = rest.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+    return out
+
+
+def secret_ref(value: Any) -> SecretRef | None:
+    if isinstance(value, Mapping):
+        env = value.get("env")
+        file = value.get("file")
+        return SecretRef(env=str(env) if env else None, file=str(file) if file else None)
+    return None
+
+
+def _appearance(data: Mapping[str, Any], path: JsonPath, doc: Document | None) -> AppearanceSpec:
+    position = doc.positions.get(path) if doc is not None else None
+    if "shared" in data:
+        return AppearanceSpec(
+            kind="shared",
+            shared=str(data["shared"]),
+            label=data.get("label"),
+            line_keys=int(data.get("line_keys", 1)),
+            position=position,
+        )
+    if "external" in data:
+        ext = data["external"]
+        auth = ext.get("auth") or {}
+        return AppearanceSpec(
+            kind="external",
+            registration_group=str(ext["registration_group"]),
+            identification_address=str(ext["identification_address"]),
+            label=ext.get("label"),
+            auth_user=auth.get("user"),
+            auth_password=secret_ref(auth.get("password")),
+            position=position,
+        )
+    auth = data.get("auth") or {}
+    return AppearanceSpec(
+        kind="private",
+        extension=str(data["extension"]),
+        label=data.get("label"),
+        display_name=data.get("display_name"),
+        station=data.get("station"),
+        identification_address=data.get("identification_address"),
+        auth_user=auth.get("user"),
+        auth_password=secret_ref(auth.get("password")),
+        sharable=bool(data.get("sharable", False)),
+        line_keys=int(data.get("line_keys", 1)),
+        position=position,
+    )
+
+
+def phone_from_yaml(index: int, data: Mapping[str, Any], doc: Document) -> PhoneSpec:
+    base: JsonPath = ("phones", index)
+    appearances = tuple(
+        _appearance(a, (*base, "appearances", i), doc)
+        for i, a in enumerate(data.get("appearances") or ())
+    )
+    address = data.get("address")
+    return PhoneSpec(
+        name=str(data["name"]),
+        template=data.get("template"),
+        location=data.get("location"),
+        address=str(address) if address is not None else None,
+        appearances=appearances,
+        layer=MappingProxyType(flatten_settings(data, "phone", doc, base)),
+        position=doc.positions.get(base),
+        origin="yaml",
+        address_position=doc.positions.get((*base, "address")),
+    )
+
+
+def _entry(data: Mapping[str, Any], position: Position | None) -> GroupEntry:
+    if "line" in data:
+        return GroupEntry("line", ref=str(data["line"]), position=position)
+    if "managed_proxy" in data:
+        return GroupEntry("managed_proxy", ref=str(data["managed_proxy"]), position=position)
+    if "manual" in data:
+        m = data["manual"]
+        transport = str(m.get("transport", "udp"))
+        return GroupEntry(
+            "manual",
+            address=str(m["address"]),
+            port=int(m.get("port", DEFAULT_PORTS[transport])),
+            transport=transport,
+            position=position,
+        )
+    srv = data.get("dns_srv") or {}
+    return GroupEntry(
+        "dns_srv",
+        address=srv.get("domain"),
+        transport=str(srv.get("transport", "udp")),
+        position=position,
+    )
+
+
+def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) -> Inventory:
+    """The frozen Inventory of a validated document and the phones read from its lists."""
+    d = doc.data
+    s = d["site"]
+    servers = tuple(Server(str(x["name"]), str(x["address"])) for x in s["servers"])
+    site = Site(
+        domain=str(s["domain"]),
+        provisioning_url=str(s["provisioning_url"]),
+        servers=servers,
+        provisioning_address=str(s.get("provisioning_address") or servers[0].address),
+        tftp_server=str(s.get("tftp_server") or servers[0].address),
+        voicemail_number=s.get("voicemail_number"),
+    )
+    lines = {
+        name: Line(name, str(v["transport"]), int(v["port"]), doc.positions.get(("lines", name)))
+        for name, v in sorted((d.get("lines") or {}).items())
+    }
+    proxies = {
+        name: ManagedProxy(
+            name,
+            str(v["address"]),
+            int(v.get("port", DEFAULT_PORTS[str(v.get("transport", "udp"))])),
+            str(v.get("transport", "udp")),
+            v.get("location"),
+            doc.positions.get(("managed_proxies", name)),
+        )
+        for name, v in sorted((d.get("managed_proxies") or {}).items())
+    }
+    groups = {
+        name: RegistrationGroup(
+            name,
+            v.get("type") == "external",
+            tuple(
+                _entry(e, doc.positions.get(("registration_groups", name, "registrations", i)))
+                for i, e in enumerate(v["registrations"])
+            ),
+            doc.positions.get(("registration_groups", name)),
+        )
+        for name, v in sorted((d.get("registration_groups") or {}).items())
+    }
+    locations = {
+        name: Location(
+            name,
+            v.get("parent"),
+            MappingProxyType(flatten_settings(v, f"location {name}", doc, ("locations", name))),
+            doc.positions.get(("locations", name)),
+        )
+        for name, v in sorted((d.get("locations") or {}).items())
+        if isinstance(v, Mapping) or v is None
+        for v in [v or {}]
+    }
+    templates = {
+        name: Template(
+            name,
+            v.get("extends"),
+            MappingProxyType(flatten_settings(v, f"template {name}", doc, ("templates", name))),
+            doc.positions.get(("templates", name)),
+        )
+        for name, v in sorted((d.get("templates") or {}).items())
+        for v in [v or {}]
+    }
+    defaults: dict[str, Setting] = {}
+    site_qos = s.get("qos")
+    if site_qos:
+        defaults.update(flatten_settings({"qos": site_qos}, "site", doc, ("site",)))
+    defaults.update(flatten_settings(d.get("defaults") or {}, "defaults", doc, ("defaults",)))
+    phones = [phone_from_yaml(i, p, doc) for i, p in enumerate(d.get("phones") or ())]
+    phones.extend(phone_lists)
+    firmware = d.get("firmware") or {}
+    return Inventory(
+        root=str(doc.root),
+        site=site,
+        lines=MappingProxyType(lines),
+        managed_proxies=MappingProxyType(proxies),
+        registration_groups=MappingProxyType(groups),
+        locations=MappingProxyType(locations),
+        templates=MappingProxyType(templates),
+        defaults=MappingProxyType(defaults),
+        phones=tuple(phones),
+        firmware_store=firmware.get("store"),
+        firmware_pins=MappingProxyType(dict(firmware.get("pins") or {})),
+        digest=source_digest(doc),
+        firmware_pin_positions=MappingProxyType(
+            {
+                name: doc.positions.get(("firmware", "pins", name))
+                for name in firmware.get("pins") or {}
+            }
+        ),
+    )
+
+
+def source_digest(doc: Document) -> str:
+    """sha256 of the inventory's sources: its YAML files and the phone lists they name."""
+    h = hashlib.sha256()
+    lists = [doc.root / str(entry) for entry in doc.data.get("phone_lists") or ()]
+    for path in [*doc.files, *lists]:
+        h.update(path.name.encode() + b"\0")
+        with contextlib.suppress(OSError):
+            h.update(Path(path).read_bytes())
+    return h.hexdigest()

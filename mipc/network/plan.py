@@ -1,0 +1,83 @@
+"""The network plan of an inventory, and the ``network/`` files of a release.
+
+Takes a :class:`mipc.model.Plan`; gives the :class:`NetworkPlan` the DHCP, DNS and nginx
+writers take, and those files (name → bytes).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from mipc.catalog.timezones import lookup
+from mipc.model import Plan
+from mipc.network.files import NetPhone, NetServer, NetworkPlan, render_network, render_nginx
+from mipc.resolve.resolver import DEFAULT_LOCATION
+
+#: Where OUT lives on the web server unless ``--server-root`` says otherwise.
+DEFAULT_SERVER_ROOT = "/srv/mipc"
+
+
+def network_plan(plan: Plan) -> NetworkPlan:
+    """The :class:`mipc.network.files.NetworkPlan` of an inventory (DHCP, DNS)."""
+    inv = plan.inventory
+    site = inv.site
+
+    def port(transport: str) -> int:
+        ports = [ln.port for _, ln in sorted(inv.lines.items()) if ln.transport == transport]
+        return ports[0] if ports else 0
+
+    phones = sorted(plan.phones, key=lambda p: p.name)
+    home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
+    offset, time_servers = 0, tuple(s.address for s in site.servers)
+    if home:
+        offset = home[0].time.zone.std_offset
+        time_servers = home[0].time.sntp_servers
+    else:
+        loc = inv.locations.get(DEFAULT_LOCATION)
+        zone = loc.layer.get("time_zone") if loc is not None else None
+        if zone is not None:
+            offset = lookup(str(zone.value)).std_offset
+    return NetworkPlan(
+        domain=site.domain,
+        provisioning_url=site.provisioning_url,
+        servers=tuple(NetServer(s.name, s.address) for s in site.servers),
+        sip_port_udp=port("udp"),
+        sip_port_tcp=port("tcp"),
+        sip_port_tls=port("tls"),
+        time_offset=offset,
+        time_servers=time_servers,
+        tftp_server=site.tftp_server,
+        provisioning_host_address=site.provisioning_address,
+        phones=tuple(
+            NetPhone(
+                name=p.name,
+                mac=p.mac,
+                boot_file=None if p.family == "polycom" else p.model.firmware_image,
+                family=p.family,
+            )
+            for p in phones
+            if p.mac is not None
+        ),
+        default_boot_file=None,
+    )
+
+
+def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:
+    """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``.
+
+    ``server_root`` is where OUT lives on the web server (not necessarily where it was built),
+    so the release does not depend on the machine that built it. Raises ``ValueError`` on a
+    value that cannot be written safely.
+    """
+    files = dict(render_network(network_plan(plan)))
+    url = urlsplit(plan.inventory.site.provisioning_url)
+    if url.scheme in ("http", "https"):
+        root = server_root.rstrip("/") or "/"
+        default_port = 443 if url.scheme == "https" else 80
+        files["nginx-site.conf"] = render_nginx(
+            url.hostname or "_",
+            f"{root}/current/www",
+            f"{root}/uploads",
+            str(url.port or default_port),
+        )
+    return dict(sorted(files.items()))

@@ -1,0 +1,178 @@
+"""The render stage: effective phones to artifacts (relative path under www/ → bytes).
+
+One renderer per vendor family; the registry below maps catalog families to renderers, so
+adding a family is data plus a module, never a branch elsewhere.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from mipc.model import EffectivePhone, Plan
+
+
+class RenderError(ValueError):
+    """A phone cannot be rendered: names the phone, the key or file, and what to change."""
+
+
+def set_explicitly(phone: EffectivePhone, option: str) -> bool:
+    """Whether a template, the phone or its CSV row set this option.
+
+    Options from ``defaults:`` or a location apply to every family, so a family without a
+    key for one has nothing to report; one named by a template or phone deserves a warning.
+    """
+    key = f"options.{option}"
+    prefix = key + "."
+    return any(
+        (name == key or name.startswith(prefix))
+        and (setting.layer.startswith("template") or setting.layer in ("phone", "csv"))
+        for name, setting in phone.settings.items()
+    )
+
+
+T = TypeVar("T")
+
+
+class KeyedFile(ABC):
+    """The keys and values of one generated file, in the order written: a key is checked once
+    per process (the same few thousand recur in every phone's file), and a second write of a
+    key is refused. Subclasses say what a valid key is, how a value becomes text, and how the
+    two refusals read."""
+
+    checked: ClassVar[set[str]]  # keys found valid, per subclass
+
+    def __init__(self) -> None:
+        self._items: dict[str, str] = {}
+
+    @abstractmethod
+    def valid_key(self, key: str) -> bool:
+        """Whether ``key`` may be written at all."""
+
+    @abstractmethod
+    def text(self, key: str, value: Any) -> str:
+        """``value`` as the text the file holds."""
+
+    @abstractmethod
+    def bad_key(self, key: str) -> Exception:
+        """The error for a key that may not be written."""
+
+    @abstractmethod
+    def twice(self, key: str) -> Exception:
+        """The error for a key written a second time."""
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in self.checked:
+            if not self.valid_key(key):
+                raise self.bad_key(key)
+            self.checked.add(key)
+        if key in self._items:
+            raise self.twice(key)
+        self._items[key] = self.text(key, value)
+
+    def set_text(self, key: str, text: str) -> None:
+        """Set a key and text another :meth:`set` already checked."""
+        if key in self._items:
+            raise self.twice(key)
+        self._items[key] = text
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items.items())
+
+
+def profile_signature(phone: EffectivePhone) -> tuple[Any, ...]:
+    """What the phones of one profile share: resolve gives them the very same objects."""
+    maps = getattr(phone.settings, "maps", None)
+    return (
+        phone.profile,
+        phone.model,
+        maps[-1] if maps else phone.settings,
+        phone.options,
+        phone.extra,
+        phone.time,
+        phone.qos,
+        phone.registrations,
+        phone.registration_group,
+        phone.language,
+        phone.secure,
+        phone.audio_protocol,
+        phone.firmware,
+        phone.admin_password,
+        phone.config_files,
+        phone.type,
+    )
+
+
+class ProfileMemo(Generic[T]):
+    """Work that depends only on a phone's profile, done once per profile.
+
+    The key is the phone's profile digest; a hit also requires every shared value to be the
+    same object (or an equal one), so phones put together by hand (tests, ``replace``) that
+    keep a digest but change a value are computed afresh.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[str, tuple[tuple[Any, ...], T]] = {}
+
+    def get(self, phone: EffectivePhone, compute: Callable[[], T]) -> T:
+        signature = profile_signature(phone)
+        hit = self._memo.get(phone.profile) if phone.profile else None
+        if hit is not None and all(
+            a is b or a == b for a, b in zip(hit[0], signature, strict=True)
+        ):
+            return hit[1]
+        value = compute()
+        if phone.profile:
+            self._memo[phone.profile] = (signature, value)
+        return value
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of the release. ``link`` names a firmware image to link instead of bytes."""
+
+    data: bytes
+    phones: tuple[str, ...] = ()  # names of the phones that fetch this file
+    link: str | None = None  # absolute path of a firmware image in the store
+
+
+Artifacts = dict[str, Artifact]
+
+
+class Renderer(Protocol):
+    family: str
+    warnings: list[str]  # collected by the build, reported once each
+
+    def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
+        """The files that belong to one phone (its master, per-phone files)."""
+        ...
+
+    def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        """Files shared by this family's phones (group files, server files, defaults)."""
+        ...
+
+
+RendererFactory = Callable[[], Renderer]
+_REGISTRY: dict[str, RendererFactory] = {}
+
+
+def register(family: str) -> Callable[[RendererFactory], RendererFactory]:
+    def wrap(factory: RendererFactory) -> RendererFactory:
+        _REGISTRY[family] = factory
+        return factory
+
+    return wrap
+
+
+def renderers() -> Mapping[str, RendererFactory]:
+    from mipc.render import load_all  # noqa: F401  (imports register the families)
+
+    return _REGISTRY

@@ -1,0 +1,694 @@
+"""The check stage: the rules no schema can say (DESIGN §4).
+
+``check`` runs on the assembled inventory (references, cycles, names, registration group
+shape, uniqueness, addresses). ``check_phones`` runs on effective phones, where inherited
+values are known (vendor capabilities: SRTP, firmware, languages, appearances, options).
+Every problem is collected; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mipc.catalog.addresses import (
+    is_computer_name,
+    looks_like_mac,
+    mac_problem,
+    normalize_mac,
+)
+from mipc.catalog.models import Catalog, version_key
+from mipc.diagnostics import Diagnostics, Position
+from mipc.model import AppearanceSpec, EffectivePhone, Inventory, PhoneSpec, Setting
+
+_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.")
+MAX_GROUP_ENTRIES = 4
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    match = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _unknown(
+    diags: Diagnostics,
+    kind: str,
+    name: str,
+    choices: Iterable[str],
+    position: Position | None,
+    path: str = "",
+) -> None:
+    diags.error(
+        f"unknown-{kind.replace(' ', '-')}",
+        f"{kind} {name!r} is not defined{did_you_mean(name, choices)}",
+        position,
+        path,
+    )
+
+
+def check_name(diags: Diagnostics, kind: str, name: str, position: Position | None) -> None:
+    if _BAD_NAME.search(name) or name.strip() != name or not name:
+        diags.error(
+            "bad-name",
+            f"{kind} name {name!r} cannot become a file name: remove '/', '\\', '..',"
+            " control characters and surrounding spaces",
+            position,
+        )
+
+
+def _cycles(
+    diags: Diagnostics,
+    kind: str,
+    parents: Mapping[str, str | None],
+    positions: Mapping[str, Position | None],
+) -> None:
+    reported: set[frozenset[str]] = set()
+    for start in sorted(parents):
+        seen: list[str] = []
+        node: str | None = start
+        while node is not None and node in parents:
+            if node in seen:
+                cycle = seen[seen.index(node) :]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    first = min(cycle)
+                    i = cycle.index(first)
+                    ordered = cycle[i:] + cycle[:i]
+                    chain = " -> ".join([*ordered, first])
+                    diags.error(
+                        f"{kind}-cycle",
+                        f"{kind} cycle: {chain}; break it by removing one link",
+                        positions.get(first),
+                    )
+                break
+            seen.append(node)
+            node = parents[node]
+
+
+def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
+    """Structural rules on the inventory."""
+    inv = inventory
+    for name, tmpl in inv.templates.items():
+        check_name(diags, "template", name, tmpl.position)
+        if tmpl.extends is not None and tmpl.extends not in inv.templates:
+            _unknown(diags, "template", tmpl.extends, inv.templates, tmpl.position)
+    for name, group in inv.registration_groups.items():
+        check_name(diags, "registration group", name, group.position)
+    for loc in inv.locations.values():
+        if loc.parent is not None and loc.parent not in inv.locations:
+            _unknown(diags, "location", loc.parent, inv.locations, loc.position)
+    _cycles(
+        diags,
+        "template",
+        {n: t.extends for n, t in inv.templates.items()},
+        {n: t.position for n, t in inv.templates.items()},
+    )
+    _cycles(
+        diags,
+        "location",
+        {n: loc.parent for n, loc in inv.locations.items()},
+        {n: loc.position for n, loc in inv.locations.items()},
+    )
+    for proxy in inv.managed_proxies.values():
+        if proxy.location is not None and proxy.location not in inv.locations:
+            _unknown(diags, "location", proxy.location, inv.locations, proxy.position)
+    _check_groups(inv, diags)
+    _check_pins(inv, catalog, diags)
+    # Each template's inherited manufacturer, looked up once rather than once per phone.
+    makers = {name: inherited(inv, name, "manufacturer") for name in inv.templates}
+    for layer, template in _layers(inv):
+        if layer:
+            _check_layer_refs(inv, catalog, layer, template, makers, diags)
+    _check_phones(inv, makers, diags)
+
+
+def _layers(inv: Inventory) -> Iterable[tuple[Mapping[str, Setting], str | None]]:
+    """Every settings layer, with the template whose chain lies below it."""
+    yield inv.defaults, None
+    for loc in inv.locations.values():
+        yield loc.layer, None
+    for tmpl in inv.templates.values():
+        yield tmpl.layer, tmpl.extends
+    for phone in inv.phones:
+        yield phone.layer, phone.template
+
+
+def chain(start: str | None, parent_of: Mapping[str, str | None]) -> list[str]:
+    """start, its parent, its grandparent ... (nearest first), stopping at an unknown name or
+    at a cycle (cycles are reported by ``check``)."""
+    out: list[str] = []
+    node = start
+    while node is not None and node in parent_of and node not in out:
+        out.append(node)
+        node = parent_of[node]
+    return out
+
+
+def inherited(inv: Inventory, template: str | None, key: str) -> Setting | None:
+    """The value a template chain gives key (nearest template first)."""
+    parents = {name: t.extends for name, t in inv.templates.items()}
+    for name in chain(template, parents):
+        setting = inv.templates[name].layer.get(key)
+        if setting is not None:
+            return setting
+    return None
+
+
+def _check_layer_refs(
+    inv: Inventory,
+    catalog: Catalog,
+    layer: Mapping[str, Setting],
+    below: str | None,
+    makers: Mapping[str, Setting | None],
+    diags: Diagnostics,
+) -> None:
+    """``makers``: the manufacturer each template inherits (None for none)."""
+    group = layer.get("registration_group")
+    if group is not None:
+        name = str(group.value)
+        if name not in inv.registration_groups:
+            _unknown(diags, "registration group", name, inv.registration_groups, group.position)
+        elif inv.registration_groups[name].external:
+            diags.error(
+                "external-main-group",
+                f"registration group {name!r} is external: it serves external registrations"
+                " on one line, never as a phone's main group",
+                group.position,
+            )
+    model = layer.get("model")
+    if model is not None:
+        manufacturer = layer.get("manufacturer")
+        if manufacturer is None and below is not None:
+            manufacturer = makers.get(below)
+        maker = str(manufacturer.value) if manufacturer is not None else None
+        found = catalog.find_model(str(model.value), maker)
+        if found is None:
+            hint = catalog.suggest_models(str(model.value), maker)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            diags.error(
+                "unknown-model",
+                f"model {model.value!r}"
+                + (f" of {maker}" if maker else "")
+                + f" is not in the catalog{more}",
+                model.position,
+            )
+    for key in ("qos.rtp_dscp", "qos.sip_dscp"):
+        setting = layer.get(key)
+        if setting is not None and dscp_value(setting.value) is None:
+            diags.error(
+                "bad-dscp",
+                f"{setting.value!r} is not a DSCP value 0-63 nor a TOS byte 0x00-0xFC",
+                setting.position,
+            )
+    language = layer.get("language")
+    if language is not None and catalog.language_id(str(language.value)) is None:
+        diags.error(
+            "unknown-language",
+            f"language {language.value!r} is not known"
+            f"{did_you_mean(str(language.value), catalog.languages)}",
+            language.position,
+        )
+
+
+def pinned_models(inv: Inventory, catalog: Catalog) -> dict[str, str]:
+    """firmware.pins by catalog model id (a pin may name the model by any alias)."""
+    out: dict[str, str] = {}
+    for name, version in inv.firmware_pins.items():
+        model = catalog.find_model(name)
+        if model is not None:
+            out[model.id] = version
+    return out
+
+
+def _check_pins(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
+    for name, version in sorted(inv.firmware_pins.items()):
+        position = inv.firmware_pin_positions.get(name)
+        model = catalog.find_model(name)
+        if model is None:
+            hint = catalog.suggest_models(name)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            diags.error(
+                "unknown-model",
+                f"firmware pin for {name!r}: no such model in the catalog (or the name is"
+                f" used by two manufacturers: use the catalog id){more}",
+                position,
+            )
+            continue
+        if catalog.find_firmware(model.id, version) is None:
+            known = ", ".join(f.version for f in catalog.firmware_for(model.id)) or "none"
+            diags.error(
+                "unknown-firmware",
+                f"firmware {version!r} is not listed for the {model.display} (known: {known})",
+                position,
+            )
+
+
+def dscp_value(value: Any) -> int | None:
+    """DSCP from a DSCP integer or a TOS byte written as hex ("0xB8", "B8h")."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= 63 else None
+    text = str(value).strip()
+    if text.lower().startswith("0x"):
+        tos = int(text[2:], 16)
+    elif text.lower().endswith("h"):
+        tos = int(text[:-1], 16)
+    else:
+        return None
+    if tos & 0b11:
+        return None
+    return tos >> 2
+
+
+def _check_groups(inv: Inventory, diags: Diagnostics) -> None:
+    for name, group in inv.registration_groups.items():
+        entries = group.entries
+        if len(entries) > MAX_GROUP_ENTRIES:
+            diags.error(
+                "group-too-long",
+                f"registration group {name!r} has {len(entries)} entries; CIC allows at"
+                f" most {MAX_GROUP_ENTRIES}",
+                group.position,
+            )
+        kinds = [e.kind for e in entries]
+        for kind, word in (("line", "Line"), ("dns_srv", "DNS SRV")):
+            count = kinds.count(kind)
+            if count > 1:
+                diags.error(
+                    "group-shape",
+                    f"registration group {name!r} has {count} {word} entries; at most one",
+                    group.position,
+                )
+            elif count == 1 and kinds[0] != kind:
+                diags.error(
+                    "group-shape",
+                    f"registration group {name!r}: a {word} entry must be the first entry",
+                    entries[kinds.index(kind)].position,
+                )
+        if "line" in kinds and "dns_srv" in kinds:
+            diags.error(
+                "group-shape",
+                f"registration group {name!r} has both a Line and a DNS SRV entry; one"
+                " group holds one or the other",
+                group.position,
+            )
+        for entry in entries:
+            if group.external and entry.kind not in ("manual", "dns_srv"):
+                diags.error(
+                    "external-group-entry",
+                    f"external registration group {name!r} can hold only manual and DNS SRV"
+                    f" entries, not {entry.kind.replace('_', ' ')}",
+                    entry.position,
+                )
+            if entry.kind == "line" and entry.ref not in inv.lines:
+                _unknown(diags, "line", str(entry.ref), inv.lines, entry.position)
+            if entry.kind == "managed_proxy" and entry.ref not in inv.managed_proxies:
+                _unknown(
+                    diags, "managed proxy", str(entry.ref), inv.managed_proxies, entry.position
+                )
+
+
+def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: Diagnostics) -> None:
+    names: dict[str, PhoneSpec] = {}
+    addresses: dict[str, PhoneSpec] = {}
+    extensions: dict[str, PhoneSpec] = {}
+    stations: dict[str, PhoneSpec] = {}
+    sharable: dict[str, PhoneSpec] = {}
+    linking: list[PhoneSpec] = []  # phones with shared or external appearances
+    for phone in inv.phones:
+        pos = phone.position
+        name = phone.name
+        diags.subject = name
+        template = phone.template
+        private = private_stations(phone)
+        if len(private) != len(phone.appearances):
+            linking.append(phone)
+        for station, app in private:
+            if app.sharable:
+                sharable[station] = phone
+        check_name(diags, "phone", name, pos)
+        if name in names:
+            diags.error(
+                "duplicate-phone",
+                f"phone name {name!r} is used twice (also at {names[name].position}); rename one",
+                pos,
+            )
+        else:
+            names[name] = phone
+        if template is not None and template not in inv.templates:
+            _unknown(diags, "template", template, inv.templates, pos)
+        if phone.location is not None and phone.location not in inv.locations:
+            _unknown(diags, "location", phone.location, inv.locations, pos)
+        if template is None and "model" not in phone.layer:
+            diags.error(
+                "no-model",
+                f"phone {name!r} has neither a template nor a manufacturer and model; give one",
+                pos,
+            )
+        address = phone.address
+        if address is not None:
+            key = normalize_mac(address)
+            if key is None:
+                if looks_like_mac(address) or not is_computer_name(address):
+                    problem = (
+                        mac_problem(address)
+                        if looks_like_mac(address)
+                        else f"{address!r} is neither a MAC address nor a computer name"
+                    )
+                    diags.error("bad-address", problem, phone.address_position or pos)
+                    continue
+                key = address.lower()
+            if key in addresses:
+                other = addresses[key]
+                diags.error(
+                    "duplicate-address",
+                    f"address {address} of phone {name!r} is already used by phone"
+                    f" {other.name!r} ({other.position}); each phone has its own",
+                    phone.address_position or pos,
+                )
+            else:
+                addresses[key] = phone
+        maker = phone.layer.get("manufacturer")
+        if maker is None and template is not None:
+            maker = makers.get(template)
+        if maker is not None and maker.value != "Polycom":
+            for _, app in private:
+                if app.label is not None:
+                    diags.warning(
+                        "label-not-polycom",
+                        f"phone {name!r}: label {app.label!r} is ignored: labels are for"
+                        f" Polycom phones only, and this phone is {maker.value}",
+                        app.position or pos,
+                    )
+        for _, app in private:
+            extension = app.extension
+            if extension is None:
+                continue
+            if extension in extensions:
+                other = extensions[extension]
+                diags.error(
+                    "duplicate-extension",
+                    f"extension {extension} is already used by phone {other.name!r}"
+                    f" ({other.position}); give each station its own extension",
+                    app.position or pos,
+                )
+            else:
+                extensions[extension] = phone
+        for station, _ in private:
+            if station in stations and stations[station].name != name:
+                diags.error(
+                    "duplicate-station",
+                    f"station {station!r} is defined by phones {stations[station].name!r}"
+                    f" and {name!r}; name the stations apart",
+                    pos,
+                )
+            stations.setdefault(station, phone)
+    for phone in linking:
+        diags.subject = phone.name
+        for app in phone.appearances:
+            if app.kind == "shared" and app.shared is not None:
+                if app.shared not in stations:
+                    _unknown(diags, "station", app.shared, stations, app.position)
+                elif app.shared not in sharable:
+                    diags.error(
+                        "not-sharable",
+                        f"station {app.shared!r} is not sharable; set sharable: true on its"
+                        " appearance first",
+                        app.position,
+                    )
+            if app.kind == "external" and app.registration_group is not None:
+                group = inv.registration_groups.get(app.registration_group)
+                if group is None:
+                    _unknown(
+                        diags,
+                        "registration group",
+                        app.registration_group,
+                        inv.registration_groups,
+                        app.position,
+                    )
+                elif not group.external:
+                    diags.error(
+                        "not-external-group",
+                        f"registration group {app.registration_group!r} is not external; an"
+                        " external registration needs a group of type external",
+                        app.position,
+                    )
+    diags.subject = ""
+
+
+def private_stations(phone: PhoneSpec) -> list[tuple[str, AppearanceSpec]]:
+    """A phone's private appearances with their station names (the first defaults to the
+    phone's name, the next to the name and its number)."""
+    out: list[tuple[str, AppearanceSpec]] = []
+    for app in phone.appearances:
+        if app.kind == "private":
+            station = app.station or (f"{phone.name} {len(out) + 1}" if out else phone.name)
+            out.append((station, app))
+    return out
+
+
+def station_names(phone: PhoneSpec) -> list[str]:
+    """Station names of a phone's private appearances (the first defaults to the phone's)."""
+    return [station for station, _ in private_stations(phone)]
+
+
+# --- rules on effective phones ------------------------------------------------------------
+
+FAMILY_NAMES = {
+    "polycom": "Polycom phones",
+    "iss": "Interaction SIP Stations",
+    "audiocodes": "AudioCodes and Genesys phones",
+    "softphone": "the SIP Soft Phone",
+}
+FAMILY_OPTION = re.compile(r"Families: ([a-z, ]+)\.|(Interaction SIP Station I only)")
+
+
+def option_families(options_schema: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Which families use each option, read from the schema's descriptions."""
+    out: dict[str, frozenset[str]] = {}
+    for name, node in options_schema.get("properties", {}).items():
+        desc = node.get("description", "")
+        m = FAMILY_OPTION.search(desc)
+        if m is None:
+            continue
+        if m.group(2):
+            out[name] = frozenset({"iss"})
+        elif m.group(1).strip() == "all":
+            out[name] = frozenset({"polycom", "iss", "audiocodes", "softphone"})
+        else:
+            out[name] = frozenset(f.strip() for f in m.group(1).split(","))
+    return out
+
+
+def check_phones(
+    phones: Iterable[EffectivePhone],
+    inv: Inventory,
+    catalog: Catalog,
+    families: Mapping[str, frozenset[str]],
+    diags: Diagnostics,
+) -> None:
+    """Vendor rules on effective phones; positions come from each value's provenance."""
+    seen_combos: set[tuple[str, str | None]] = set()
+    try:
+        for phone in phones:
+            diags.subject = phone.name
+            _check_phone(phone, inv, catalog, families, diags, seen_combos)
+    finally:
+        diags.subject = ""
+
+
+def _check_phone(
+    phone: EffectivePhone,
+    inv: Inventory,
+    catalog: Catalog,
+    families: Mapping[str, frozenset[str]],
+    diags: Diagnostics,
+    seen_combos: set[tuple[str, str | None]],
+) -> None:
+    model = phone.model
+    family = model.family
+
+    def where(key: str, phone: EffectivePhone = phone) -> Position | None:
+        setting = phone.settings.get(key)
+        return setting.position if setting is not None else None
+
+    # Rules whose inputs come from template/location layers are reported once per
+    # combination, not once per phone made from the same template.
+    combo = (phone.profile or phone.digest, phone.template)
+    fresh = combo not in seen_combos
+    seen_combos.add(combo)
+    if fresh:
+        _vendor_rules(phone, inv, families, diags, where)
+    if phone.mac is not None:
+        prefix = phone.mac[:6]
+        if model.mac_prefixes and prefix not in model.mac_prefixes:
+            makers = catalog.manufacturer_of_prefix(phone.mac)
+            owner = f" (the {'/'.join(makers)} range)" if makers else ""
+            diags.warning(
+                "mac-vendor",
+                f"phone {phone.name!r}: MAC {phone.mac} starts {prefix}{owner}, but"
+                f" {model.manufacturer} phones start "
+                + " or ".join(model.mac_prefixes)
+                + "; check the address",
+                where("address") or phone_pos(inv, phone),
+            )
+        minimum = model.min_firmware.get(prefix)
+        if (
+            minimum is not None
+            and phone.firmware is not None
+            and version_key(phone.firmware.version) < version_key(minimum)
+        ):
+            diags.error(
+                "firmware-too-old",
+                f"phone {phone.name!r}: MACs in {prefix[:2]}:{prefix[2:4]}:{prefix[4:]}"
+                f" need firmware {minimum} or later on the {model.display};"
+                f" {phone.firmware.version} is pinned",
+                where("firmware") or phone_pos(inv, phone),
+            )
+    if family != "polycom":
+        for app in phone.appearances:
+            if app.kind != "private":
+                diags.error(
+                    "polycom-only",
+                    f"phone {phone.name!r}: {app.kind} appearances are for Polycom phones"
+                    f" only, not the {model.display}",
+                    phone_pos(inv, phone),
+                )
+    for reg in phone.registrations:
+        if reg.kind != "managed_proxy":
+            continue
+        proxy = next((p for p in inv.managed_proxies.values() if p.address == reg.address), None)
+        if proxy is not None and proxy.location not in (None, phone.location):
+            diags.error(
+                "proxy-location",
+                f"phone {phone.name!r} is in location {phone.location!r}, but managed proxy"
+                f" {proxy.name!r} serves {proxy.location!r}; use a group for its location",
+                where("registration_group") or phone_pos(inv, phone),
+            )
+    if family == "softphone" and phone.mac is not None:
+        diags.error(
+            "softphone-address",
+            f"phone {phone.name!r} is a SIP Soft Phone: its address is the full computer"
+            " name (AgentPC1.lab.local), not a MAC",
+            phone_pos(inv, phone),
+        )
+    if family != "softphone" and phone.computer_name is not None:
+        diags.error(
+            "hardware-address",
+            f"phone {phone.name!r} ({model.display}) is addressed by MAC, not by the"
+            f" computer name {phone.computer_name!r}",
+            phone_pos(inv, phone),
+        )
+    if family == "polycom":
+        return
+    if len(phone.appearances) > max(model.line_keys, 1):
+        diags.error(
+            "too-many-appearances",
+            f"phone {phone.name!r}: the {model.display} has {model.line_keys} line(s), the"
+            f" phone has {len(phone.appearances)} appearances; remove"
+            f" {len(phone.appearances) - model.line_keys} or choose a model with more lines",
+            phone_pos(inv, phone),
+        )
+    if not any(a.kind == "private" for a in phone.appearances):
+        diags.warning(
+            "no-appearance",
+            f"phone {phone.name!r} has no station appearance; it will not register",
+            phone_pos(inv, phone),
+        )
+
+
+def _vendor_rules(
+    phone: EffectivePhone,
+    inv: Inventory,
+    families: Mapping[str, frozenset[str]],
+    diags: Diagnostics,
+    where: Any,
+) -> None:
+    model = phone.model
+    what = f"template {phone.template!r}" if phone.template else f"phone {phone.name!r}"
+    if phone.type not in model.types:
+        diags.error(
+            "workstation-only",
+            f"{what}: the {model.display} is a workstation phone only; set type: workstation",
+            where("type") or phone_pos(inv, phone),
+        )
+    if model.eol:
+        diags.warning(
+            "end-of-life",
+            f"{what}: the {model.display} is end of life; Genesys no longer supports its"
+            " firmware or provisioning",
+            where("model") or phone_pos(inv, phone),
+        )
+    if phone.audio_protocol == "srtp":
+        if not model.srtp:
+            diags.error(
+                "srtp-unsupported",
+                f"{what}: the {model.display} does not support SRTP; use audio_protocol: rtp",
+                where("audio_protocol") or phone_pos(inv, phone),
+            )
+        elif not phone.secure:
+            diags.error(
+                "srtp-needs-tls",
+                f"{what}: SRTP needs a TLS registration, but registration group"
+                f" {phone.registration_group!r} has none; use a group with a TLS entry",
+                where("audio_protocol") or phone_pos(inv, phone),
+            )
+    if phone.secure and not model.tls:
+        diags.error(
+            "tls-unsupported",
+            f"{what}: the {model.display} does not support TLS; registration group"
+            f" {phone.registration_group!r} uses TLS",
+            where("registration_group") or phone_pos(inv, phone),
+        )
+    if phone.language not in model.languages:
+        diags.error(
+            "language-unsupported",
+            f"{what}: the {model.display} does not support {phone.language}",
+            where("language") or phone_pos(inv, phone),
+        )
+    if phone.family != "polycom" and phone.registrations:
+        entries = {r.entry for r in phone.registrations}
+        if len(entries) > 1:
+            diags.error(
+                "single-registration",
+                f"{what}: the {model.display} takes a single registration, but group"
+                f" {phone.registration_group!r} has {len(entries)} entries",
+                where("registration_group") or phone_pos(inv, phone),
+            )
+    warned: set[str] = set()
+    for key in sorted(phone.settings):
+        if not key.startswith("options."):
+            continue
+        option = key.split(".")[1]
+        layer = phone.settings[key].layer
+        # defaults: and locations apply to every family; only a template or a phone that
+        # names an option for a family that ignores it deserves a warning.
+        if (
+            option in warned
+            or layer in ("catalog", "defaults", "site")
+            or layer.startswith("location")
+        ):
+            continue
+        warned.add(option)
+        allowed = families.get(option)
+        if allowed is not None and phone.family not in allowed:
+            diags.warning(
+                "option-unused",
+                f"{what}: option {option!r} does not apply to the {model.display}; it is ignored",
+                where(key),
+            )
+        if option.startswith("speed_dial") and model.id != "ISS1" and phone.family == "iss":
+            diags.warning(
+                "option-unused",
+                f"{what}: speed dials exist on the Interaction SIP Station I only",
+                where(key),
+            )
+
+
+def phone_pos(inv: Inventory, phone: EffectivePhone) -> Position | None:
+    setting = phone.settings.get("name")
+    return setting.position if setting is not None else None
