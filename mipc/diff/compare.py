@@ -111,6 +111,7 @@ class Snapshot:
     version: str | None = None
     secrets: frozenset[str] = frozenset()
     inventory_digest: str | None = None  # sha256 of the inventory's sources
+    toolchain: str | None = None  # the package digest of the mipc that made the release
 
     @staticmethod
     def of(

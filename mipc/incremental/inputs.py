@@ -20,10 +20,8 @@ import hashlib
 import hmac
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from mipc import __version__
 from mipc.diagnostics import Diagnostic, Diagnostics, Position, Severity
 from mipc.inventory.load import inventory_files
 from mipc.model import Inventory
+from mipc.resources import package_digest
 
 RECORD = "inputs.json"
 KEY = ".inputs.key"
@@ -189,28 +188,6 @@ def secret_key(out: Path) -> bytes:
     return key
 
 
-@cache
-def toolchain_digest() -> str:
-    """mipc's package (code, data, schemas, templates), tzdata's version and Python's."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from mipc.resources import schemas_dir, templates_dir
-
-    h = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
-    try:
-        h.update(version("tzdata").encode())
-    except PackageNotFoundError:  # pragma: no cover - a declared dependency
-        h.update(b"no tzdata")
-    package = Path(__file__).resolve().parents[1]
-    for folder in sorted({str(package), str(schemas_dir()), str(templates_dir())}):
-        for rel in _walk(folder):
-            if "__pycache__" in rel or rel.endswith((".pyc", ".pyo")):
-                continue
-            h.update(f"{folder}/{rel}".encode() + b"\0")
-            h.update(file_digest(os.path.join(folder, rel)).encode())
-    return h.hexdigest()
-
-
 def release_options(server_root: str) -> dict[str, str]:
     """The build options that shape a release's bytes: part of its recorded inputs, for the
     build that records them and the diff that checks them alike."""
@@ -291,7 +268,7 @@ def record_inputs(
         stores=stores,
         listings=listings,
         env=env,
-        toolchain=toolchain_digest(),
+        toolchain=package_digest(),
         options=options_digest(options),
     )
 
@@ -333,7 +310,7 @@ def changed_files(saved: Inputs) -> list[str]:
 def unchanged_but_files(saved: Inputs, options: Mapping[str, str], key: bytes) -> bool:
     """Whether every input recorded in ``saved`` but the inventory's own files is as it was."""
     return (
-        saved.toolchain == toolchain_digest()
+        saved.toolchain == package_digest()
         and saved.options == options_digest(options)
         and all(env_digest(key, k) == v for k, v in saved.env.items())
         and all(listing_digest(k) == v for k, v in saved.listings.items())

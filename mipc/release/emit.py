@@ -62,6 +62,7 @@ from mipc.render.stage import (
     render_chunk,
     render_shared,
 )
+from mipc.resources import package_digest
 
 HISTORY = "releases.json"
 UPLOAD_DIRS = ("contacts", "logs", "overrides")
@@ -236,16 +237,37 @@ class Out:
         except OSError:
             return None
 
-    def history(self) -> list[str]:
+    def _history_data(self) -> dict[str, Any]:
         try:
             data = json.loads(self.history_file.read_bytes())
-            names = [str(n) for n in data.get("releases", [])]
-        except (OSError, ValueError, AttributeError):
-            names = []
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def history(self) -> list[str]:
+        names = [str(n) for n in self._history_data().get("releases", [])]
         return [n for n in names if (self.releases / n).is_dir()]
 
-    def write_history(self, names: list[str], current: str) -> None:
-        data = json.dumps({"current": current, "releases": names}, indent=2, sort_keys=True)
+    def toolchain_of(self, name: str) -> str | None:
+        """The digest of the mipc that made release ``name`` (see ``package_digest``)."""
+        toolchains = self._history_data().get("toolchains")
+        value = toolchains.get(name) if isinstance(toolchains, dict) else None
+        return value if isinstance(value, str) else None
+
+    def write_history(self, names: list[str], current: str, made: str | None = None) -> None:
+        """Record the releases kept, the current one, and which mipc made each of them
+        (``made``: the release this mipc just made or confirmed)."""
+        old = self._history_data().get("toolchains")
+        toolchains = {
+            str(k): str(v) for k, v in (old if isinstance(old, dict) else {}).items() if k in names
+        }
+        if made is not None:
+            toolchains[made] = package_digest()
+        data = json.dumps(
+            {"current": current, "releases": names, "toolchains": toolchains},
+            indent=2,
+            sort_keys=True,
+        )
         _write_atomic(self.history_file, (data + "\n").encode())
 
     def switch(self, name: str) -> None:
@@ -646,7 +668,10 @@ def emit(
     with out.locked():
         out.clean_staging()
         current = out.current_id()
-        old = out.index_of(current) if current and not force else ReleaseIndex()
+        # Files are reused by phone digest, which covers the inventory's inputs; what mipc
+        # ships (code, templates, vendor data) is covered by the mipc that made the release.
+        same_mipc = current is not None and out.toolchain_of(current) == package_digest()
+        old = out.index_of(current) if current and same_mipc and not force else ReleaseIndex()
         old_files, old_phones = old.files, old.phones
         staging = out.root / f".staging-{os.getpid()}"
         staging.mkdir()
@@ -801,6 +826,8 @@ def _publish(
     history = out.history()
     if current is not None and not force and out.manifest_sha256(current) == digest:
         result.release = current
+        if out.toolchain_of(current) != package_digest():
+            out.write_history(history, current, made=current)
         return
     if (out.releases / name).is_dir() and not force and out.manifest_sha256(name) == digest:
         result.reused = True  # e.g. after a rollback: switch back to the identical release
@@ -818,7 +845,7 @@ def _publish(
     history = [n for n in history if n != name] + [name]
     if current and current not in history:
         history.insert(len(history) - 1, current)
-    out.write_history(history, name)
+    out.write_history(history, name, made=name)
     out.switch(name)
     result.changed = True
     before = set(history)

@@ -572,12 +572,13 @@ def _tree_digest(h: Any, folder: Path) -> None:
 def render_epoch(inventory: Inventory) -> str:
     """What every phone's files depend on beyond its own settings.
 
-    mipc's version, the site, the catalog data, the shipped and overriding templates, the
-    custom files and certificates next to the inventory. Part of every phone digest, so
-    a build or diff may trust an unchanged digest to mean unchanged files.
+    mipc's version, the site, and the overriding templates, custom files and certificates
+    next to the inventory. Part of every phone digest, so a build or diff may trust an
+    unchanged digest to mean unchanged files from the same mipc; what mipc ships (code,
+    catalog data, templates) is the package's digest, recorded with each release, which the
+    release store compares before it reuses anything.
     """
     from mipc import __version__
-    from mipc.resources import templates_dir
 
     h = hashlib.sha256(__version__.encode())
     h.update(repr(inventory.site).encode())
@@ -585,11 +586,8 @@ def render_epoch(inventory: Inventory) -> str:
     h.update(repr(sorted(inventory.lines.items())).encode())
     h.update(repr(sorted(inventory.managed_proxies.items())).encode())
     h.update(repr(inventory.firmware_store).encode())
-    for name in ("catalog.json", "defaults.json", "windows_zones.json"):
-        h.update((catalog_data_dir() / name).read_bytes())
     root = Path(inventory.root)
     for folder in (
-        templates_dir(),
         root / "vendor_templates",
         root / "custom_files",
         root / "certs",

@@ -156,6 +156,24 @@ def test_one_change_links_unchanged_files(lab: Path, tmp_path: Path) -> None:
     assert os.readlink(out / "current") == f"releases/{first.release}"
 
 
+def test_files_of_a_release_made_by_another_mipc_are_rendered_anew(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Phone digests cover the inventory, not mipc's own templates: a release made by another
+    mipc (another package digest) lends no files, though every phone digest is the same."""
+    out = tmp_path / "out"
+    first = build(plan_of(lab), out)
+    assert Out(out).toolchain_of(first.release) == emit_mod.package_digest()
+    text = (lab / "mipc.yaml").read_text().replace("label: Agent}", "label: Front Desk}")
+    (lab / "mipc.yaml").write_text(text)
+    monkeypatch.setattr(emit_mod, "package_digest", lambda: "another mipc")
+    second = build(plan_of(lab), out)
+    assert second.changed and second.counts.unchanged == 0
+    assert Out(out).toolchain_of(second.release) == "another mipc"
+    third = build(plan_of(lab), out)  # the same mipc again: nothing to change
+    assert not third.changed and third.release == second.release
+
+
 def test_no_op_and_force(lab: Path, tmp_path: Path) -> None:
     plan = plan_of(lab)
     out = tmp_path / "out"

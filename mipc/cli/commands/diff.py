@@ -36,8 +36,10 @@ from mipc.diff.compare import (
 )
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.release.emit import Out
 from mipc.release.manifest import phone_record
 from mipc.render.templating import TemplateError
+from mipc.resources import package_digest
 
 MANIFEST = "manifest.json"
 
@@ -167,8 +169,10 @@ def load_release(path: Path) -> Snapshot:
         phones = {str(name): record(p) for name, p in manifest["phones"].items()}
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{manifest_path}: malformed entry ({exc})") from exc
-    label = f"release {root.name}" if root.parent.name == "releases" else str(root)
+    in_out = root.parent.name == "releases"
+    label = f"release {root.name}" if in_out else str(root)
     return Snapshot(
+        toolchain=Out(root.parent.parent).toolchain_of(root.name) if in_out else None,
         files=files,
         phones=phones,
         label=label,
@@ -214,7 +218,7 @@ def inventory_snapshot(
 ) -> Snapshot:
     """The release a build of ``plan`` would make, in memory.
 
-    With ``incremental``, a phone is not rendered when ``base`` (built by this mipc version)
+    With ``incremental``, a phone is not rendered when ``base`` (made by this very mipc)
     has it with the same digest and the same manifest record (firmware, model, group, ...):
     its own files are taken from ``base``. Digests are trusted when ``trust_digests``
     (default :data:`TRUST_PHONE_DIGESTS`) or when the inventory's sources are those of
@@ -236,7 +240,7 @@ def inventory_snapshot(
     if trust_digests is None:
         trust_digests = TRUST_PHONE_DIGESTS
     trusted = trust_digests or (base is not None and base.inventory_digest == plan.inventory.digest)
-    if incremental and trusted and base is not None and base.version == __version__:
+    if incremental and trusted and base is not None and base.toolchain == package_digest():
         context_same = all(
             path in base.files and same_file(base.files[path], ref) for path, ref in always.items()
         )
