@@ -25,7 +25,7 @@ lint: venv
 	$(BIN)/mypy
 
 test: venv system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 demo: venv
 	$(BIN)/mipc validate examples/lab

@@ -1,0 +1,111 @@
+"""The shape of the package: module and function sizes, parameters, module docstrings.
+
+``KNOWN`` lists what is still over a limit; it may only shrink (a new entry fails the test,
+and so does an entry that is no longer over, so the list stays true).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "mipc"
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 60
+MAX_PARAMETERS = 6
+
+#: "path" (module over MAX_MODULE_LINES) or "path:function" (too long or too many parameters).
+KNOWN: frozenset[str] = frozenset(
+    {
+        'mipc/cli/__init__.py:build_command',
+        'mipc/cli/__init__.py:diff_command',
+        'mipc/cli/__init__.py:import_csv_command',
+        'mipc/cli/commands/build.py:_record',
+        'mipc/cli/commands/build.py:_run_build',
+        'mipc/cli/commands/diff.py',
+        'mipc/cli/commands/diff.py:inventory_snapshot',
+        'mipc/diff/compare.py',
+        'mipc/diff/compare.py:diff',
+        'mipc/incremental/state.py',
+        'mipc/incremental/state.py:delta',
+        'mipc/incremental/state.py:state_of',
+        'mipc/inventory/assemble.py:assemble',
+        'mipc/inventory/csvlists.py',
+        'mipc/inventory/csvlists.py:__init__',
+        'mipc/inventory/csvlists.py:parse_phone_list',
+        'mipc/inventory/csvlists.py:parse_phone_list_bytes',
+        'mipc/inventory/csvlists.py:read_phone_list',
+        'mipc/inventory/csvlists.py:read_row',
+        'mipc/inventory/csvlists.py:read_tmm',
+        'mipc/inventory/importer.py',
+        'mipc/inventory/importer.py:_edit_yaml',
+        'mipc/inventory/importer.py:import_lists',
+        'mipc/inventory/importer.py:run_import',
+        'mipc/inventory/load.py:_node',
+        'mipc/inventory/schema.py:_explain',
+        'mipc/network/files.py',
+        'mipc/network/files.py:_check',
+        'mipc/network/files.py:_render_dhcpd',
+        'mipc/network/files.py:_render_dnsmasq',
+        'mipc/network/files.py:_render_kea',
+        'mipc/network/files.py:render_nginx',
+        'mipc/network/files.py:render_nginx_cache',
+        'mipc/release/emit.py',
+        'mipc/release/emit.py:_emit_locked',
+        'mipc/release/emit.py:_publish',
+        'mipc/release/emit.py:emit',
+        'mipc/release/emit.py:emit_delta',
+        'mipc/render/keyvalue.py',
+        'mipc/render/polycom.py',
+        'mipc/render/polycom.py:_options',
+        'mipc/render/softphone.py:_context',
+        'mipc/resolve/resolver.py',
+        'mipc/resolve/resolver.py:_appearances',
+        'mipc/resolve/resolver.py:_compute',
+        'mipc/rules/checks.py',
+        'mipc/rules/checks.py:_check_phone',
+        'mipc/rules/checks.py:_check_phones',
+        'mipc/rules/checks.py:_vendor_rules',
+    }
+)
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    args = node.args
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    return len([n for n in names if n not in ("self", "cls")])
+
+
+def offenders() -> set[str]:
+    """Every module and function of ``mipc/`` over a limit."""
+    found: set[str] = set()
+    for path in _modules():
+        rel = path.relative_to(PACKAGE.parent).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            found.add(rel)
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES or _parameters(node) > MAX_PARAMETERS:
+                    found.add(f"{rel}:{node.name}")
+    return found
+
+
+def test_no_module_or_function_over_the_limits() -> None:
+    found = offenders()
+    assert sorted(found - KNOWN) == [], "split these (modules ≤500 lines, functions ≤60, ≤6 args)"
+    assert sorted(KNOWN - found) == [], "no longer over a limit: remove from KNOWN"
+
+
+def test_every_module_says_what_it_does() -> None:
+    missing = [
+        p.relative_to(PACKAGE.parent).as_posix()
+        for p in _modules()
+        if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None
+    ]
+    assert missing == []
