@@ -291,3 +291,14 @@ class Plan:
     #: Only for a plan of some of an inventory's phones (an incremental compile): the
     #: registration groups whose phones, all of them, see more than one set of servers.
     varied_groups: frozenset[str] | None = None
+
+
+def chain(start: str | None, parent_of: Mapping[str, str | None]) -> list[str]:
+    """start, its parent, its grandparent ... (nearest first), stopping at an unknown name or
+    at a cycle (cycles are reported by the rules)."""
+    out: list[str] = []
+    node = start
+    while node is not None and node in parent_of and node not in out:
+        out.append(node)
+        node = parent_of[node]
+    return out

@@ -1,25 +1,31 @@
-"""The pipeline: load → validate → assemble → check → resolve (DESIGN §1).
+"""The pipeline: the one place the stages are composed.
 
-Each function returns what it built and the diagnostics collected so far; the CLI decides
-what to print and which exit code to give.
+load → validate (JSON Schema) → assemble → check → resolve → check the effective phones; the
+incremental path (:func:`delta`) compiles a context with only the changed phones through the
+same :func:`compile_inventory`. Takes an inventory's path; gives the model, the plan and the
+diagnostics collected so far; the commands decide what to print and which exit code to give.
+Never imports the CLI.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mipc.catalog.models import load_catalog
-from mipc.diagnostics import Diagnostics, InputError, Position
+from mipc.diagnostics import Diagnostics, InputError
+from mipc.incremental.delta import Changes, Delta, Known, changes
+from mipc.incremental.fingerprints import context_key, projection
 from mipc.inventory.assemble import assemble
-from mipc.inventory.load import Document, display_name, load_inventory
+from mipc.inventory.load import Document, load_inventory
+from mipc.inventory.phone_lists import read_lists
 from mipc.inventory.schema import load_schema, validate_document
-from mipc.model import Inventory, PhoneSpec, Plan
+from mipc.model import Inventory, Plan
 from mipc.resolve.resolver import resolve_plan
-from mipc.rules.checks import chain, check, check_phones, option_families
+from mipc.rules.checks import check, check_phones, option_families
 
 
 @dataclass
@@ -28,62 +34,15 @@ class Result:
     inventory: Inventory | None = None
     plan: Plan | None = None
     sources: list[Path] = field(default_factory=list)  # the YAML files and phone lists read
-    context: str = ""  # mipc.incremental.state.context_key of the inventory
+    context: str = ""  # mipc.incremental.fingerprints.context_key of the inventory
 
 
 def default_inventory(cwd: Path | None = None) -> Path:
-    """DESIGN §5: ./mipc.yaml if present, else the current directory."""
+    """The inventory a command reads by default: ./mipc.yaml if present, else the current
+    directory."""
     here = cwd or Path.cwd()
     candidate = here / "mipc.yaml"
     return candidate if candidate.is_file() else here
-
-
-def list_templates(doc: Document) -> dict[str, str]:
-    """Each template's manufacturer, as a phone list needs it: the nearest in its
-    ``extends`` chain that names one (templates that name none are left out)."""
-    raw = {str(n): t or {} for n, t in (doc.data.get("templates") or {}).items()}
-    parents = {n: t.get("extends") for n, t in raw.items()}
-    templates = {
-        name: next(
-            (
-                str(raw[t]["manufacturer"])
-                for t in chain(name, parents)
-                if raw[t].get("manufacturer")
-            ),
-            "",
-        )
-        for name in raw
-    }
-    return {k: v for k, v in templates.items() if v}
-
-
-def read_list(
-    doc: Document, index: int, diags: Diagnostics, templates: dict[str, str]
-) -> list[PhoneSpec]:
-    """The phones of the ``index``-th entry of ``phone_lists``; problems go into diags."""
-    from mipc.inventory.csvlists import read_phone_list
-
-    entry = doc.data["phone_lists"][index]
-    path = doc.root / str(entry)
-    shown = display_name(path, doc.root)
-    if not path.is_file():
-        diags.error(
-            "missing-list",
-            f"phone list {entry} does not exist; fix the path or remove it from phone_lists",
-            doc.positions.get(("phone_lists", index), Position(shown)),
-        )
-        return []
-    return read_phone_list(path, shown, diags, catalog=load_catalog(), templates=templates)
-
-
-def _read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
-    if not doc.data.get("phone_lists"):
-        return []
-    templates = list_templates(doc)
-    phones: list[PhoneSpec] = []
-    for i in range(len(doc.data["phone_lists"])):
-        phones.extend(read_list(doc, i, diags, templates))
-    return phones
 
 
 def load_model(
@@ -93,7 +52,7 @@ def load_model(
 
     ``sources``, when given, receives the files the inventory is made of: its YAML files and
     the phone lists they name; ``context`` the digest of all but its phones
-    (:func:`mipc.incremental.state.context_key`).
+    (:func:`mipc.incremental.fingerprints.context_key`).
     """
     diags = Diagnostics()
     try:
@@ -106,10 +65,8 @@ def load_model(
         sources.extend(doc.files)
         sources.extend(doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
     if context is not None:
-        from mipc.incremental.state import context_key
-
         context.append(context_key(doc))
-    lists = _read_lists(doc, diags)
+    lists = read_lists(doc, diags)
     if diags.errors:
         return None, diags
     return assemble(doc, lists, diags), diags
@@ -145,14 +102,62 @@ def _validate(target: Path) -> Result:
     result = Result(
         diagnostics=diags, inventory=inventory, sources=sources, context="".join(context)
     )
-    if inventory is None:
-        return result
+    if inventory is not None:
+        result.plan = compile_inventory(inventory, diags)
+    return result
+
+
+def compile_inventory(inventory: Inventory, diags: Diagnostics) -> Plan | None:
+    """Check, resolve, and check the effective phones: the one compile every build path
+    takes (the full one, and the incremental one on a context with only the changed phones).
+    None when the rules fail before resolution; problems go into diags."""
     catalog = load_catalog()
     check(inventory, catalog, diags)
     if diags.errors:
-        return result
+        return None
     plan = resolve_plan(inventory, catalog, diags)
     families = option_families(load_schema()["$defs"]["options"])
     check_phones(plan.phones, inventory, catalog, families, diags)
-    result.plan = plan
-    return result
+    return plan
+
+
+def delta(
+    target: Path,
+    out: Path,
+    current: str | None,
+    options: Mapping[str, str],
+    known: Known | None = None,
+) -> Delta | None:
+    """The changed phones of ``target`` since release ``current`` of ``out``, compiled alone
+    (:mod:`mipc.incremental.delta`); None: compile in full."""
+    found = changes(target, out, current, options, known)
+    if found is None:
+        return None
+    plan = _compile_changed(found)
+    if plan is None:
+        return None
+    return Delta(found.known.record, found.known.state, plan, found.specs)
+
+
+def _compile_changed(found: Changes) -> Plan | None:
+    """The context with only the changed phones, compiled as a full build compiles; None if
+    anything is said that the last full compile did not say, or the shared files would
+    change."""
+    doc, state = found.doc, found.known.state
+    diags = Diagnostics()
+    context = Document(
+        data={k: v for k, v in doc.data.items() if k != "phones"},
+        positions=doc.positions,
+        key_positions=doc.key_positions,
+        files=doc.files,
+        root=doc.root,
+    )
+    inventory = replace(assemble(context, [], diags), phones=tuple(found.specs.values()))
+    plan = compile_inventory(inventory, diags)
+    if plan is None or diags.errors or len(plan.phones) != len(found.specs):
+        return None
+    if any(d not in found.old_diagnostics for d in diags.items):
+        return None
+    if any(projection(p) != state.phones[p.name][6] for p in plan.phones):
+        return None
+    return replace(plan, varied_groups=state.varied)

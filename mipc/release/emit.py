@@ -38,8 +38,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from mipc.incremental.delta import Delta
 from mipc.incremental.inputs import RECORD, Record, up_to_date
-from mipc.incremental.state import Delta
 from mipc.model import EffectivePhone, Plan
 from mipc.release.manifest import (
     MANIFEST,

@@ -1,4 +1,4 @@
-"""The incremental compile (``mipc.incremental.state``): a build that compiles only the changed
+"""The incremental compile (``mipc.incremental.delta``): a build that compiles only the changed
 phones makes the very release a full build makes, and it is used only when it can.
 
 Each case edits the campus example after a first build, builds again into the same OUT, and
@@ -328,7 +328,7 @@ def test_diff_falls_back_when_the_shortcut_cannot_render(
 ) -> None:
     """A renderer that refuses the changed phone: the diff compares in full, which reports it
     as it always has, instead of failing in the shortcut."""
-    import mipc.incremental.state
+    import mipc.incremental.delta
 
     out = tmp_path / "out"
     built_then_edited(campus, out)
@@ -337,5 +337,5 @@ def test_diff_falls_back_when_the_shortcut_cannot_render(
     def refuse(self: object) -> None:
         raise ValueError("a value the renderer cannot write")
 
-    monkeypatch.setattr(mipc.incremental.state.Delta, "render", refuse)
+    monkeypatch.setattr(mipc.incremental.delta.Delta, "render", refuse)
     assert run("diff", str(campus), "--against", str(out)) == expected

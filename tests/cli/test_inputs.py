@@ -206,6 +206,7 @@ def test_the_same_out_from_another_inventory_is_compiled(campus: Path, tmp_path:
 def test_an_input_edited_during_the_build_is_not_recorded(
     campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import mipc.cli.commands.build
     import mipc.pipeline
 
     out = tmp_path / "out"
@@ -217,11 +218,11 @@ def test_an_input_edited_during_the_build_is_not_recorded(
         _extension(campus)  # saved by someone after the build read the inventory
         return result
 
-    monkeypatch.setattr(mipc.pipeline, "validate", validate_then_edit)
+    monkeypatch.setattr(mipc.cli.commands.build, "validate", validate_then_edit)
     edit(campus / "phones.yaml", '"8002"', '"8092"')
     settle(campus)
     build(campus, out)  # built from 8092 only; 8199 arrived after it read the file
-    monkeypatch.setattr(mipc.pipeline, "validate", validate)
+    monkeypatch.setattr(mipc.cli.commands.build, "validate", validate)
     assert UNCHANGED not in build(campus, out)  # so the next build compiles 8199 in
     fresh = tmp_path / "fresh"
     build(campus, fresh)

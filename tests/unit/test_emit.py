@@ -27,6 +27,7 @@ from mipc.release.emit import (
 )
 from mipc.render.base import _REGISTRY, Artifact, Artifacts
 from mipc.render.stage import RenderConflict, render_all, render_phones
+from mipc.resources import package_digest
 from tests.builders import tree
 
 REPO = Path(__file__).parent.parent.parent
@@ -163,7 +164,7 @@ def test_files_of_a_release_made_by_another_mipc_are_rendered_anew(
     mipc (another package digest) lends no files, though every phone digest is the same."""
     out = tmp_path / "out"
     first = build(plan_of(lab), out)
-    assert Out(out).toolchain_of(first.release) == emit_mod.package_digest()
+    assert Out(out).toolchain_of(first.release) == package_digest()
     text = (lab / "mipc.yaml").read_text().replace("label: Agent}", "label: Front Desk}")
     (lab / "mipc.yaml").write_text(text)
     monkeypatch.setattr(emit_mod, "package_digest", lambda: "another mipc")

@@ -5,16 +5,12 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from pathlib import Path
 
-from mipc.incremental.state import (
-    APPEARANCE_FIELDS,
-    State,
-    plan_facts,
-    projection,
-    spec_digest,
-)
+from mipc.incremental.fingerprints import APPEARANCE_FIELDS, projection, spec_digest
+from mipc.incremental.state import State, plan_facts, save_state, state_of
 from mipc.model import AppearanceSpec, PhoneSpec
 from mipc.pipeline import validate
 from mipc.release.manifest import ManifestIndex
+from mipc.render.polycom import varied_groups
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -60,13 +56,18 @@ def test_digests_see_each_change() -> None:
 
 
 def test_state_round_trip(tmp_path: Path) -> None:
-    from mipc.incremental.state import save_state, state_of
 
     plan = validate(REPO / "examples" / "lab").plan
     assert plan is not None
     index = ManifestIndex("0" * 64, ("www/a",), (11, 20), ("P",), (30, 40))
     state = state_of(
-        plan_facts(plan), [], "r1", "ctx", index, {plan.phones[0].name: ("www/a",)}, ["P"]
+        plan_facts(plan, varied_groups(plan.phones)),
+        [],
+        "r1",
+        "ctx",
+        index,
+        {plan.phones[0].name: ("www/a",)},
+        ["P"],
     )
     save_state(tmp_path, state)
     assert State.read(tmp_path) == state

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from mipc.diagnostics import Diagnostic, Diagnostics
+from mipc.incremental.delta import candidate as incremental_candidate
 from mipc.incremental.inputs import (
     Inputs,
     Record,
@@ -29,10 +30,10 @@ from mipc.incremental.inputs import (
     settled,
 )
 from mipc.incremental.state import PlanFacts, plan_facts, save_state, state_of
-from mipc.incremental.state import candidate as incremental_candidate
-from mipc.incremental.state import delta as incremental_delta
 from mipc.model import Inventory, Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.pipeline import delta as pipeline_delta
+from mipc.pipeline import paused_gc, validate
 from mipc.release.emit import (
     EmitError,
     EmitResult,
@@ -45,6 +46,7 @@ from mipc.release.emit import (
     save_record,
     unchanged_release,
 )
+from mipc.render.polycom import varied_groups
 from mipc.render.templating import TemplateError
 
 
@@ -109,7 +111,6 @@ def _fail(message: str, code: int) -> int:
 
 def run_build(target: Path, opts: BuildOptions) -> int:
     """Build ``target`` into ``opts.out``; print diagnostics and the summary; the exit code."""
-    from mipc.pipeline import paused_gc
 
     with paused_gc():  # the whole build: see paused_gc (workers inherit it)
         return _run_build(target, opts)
@@ -128,7 +129,6 @@ def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
 
 def _run_build(target: Path, opts: BuildOptions) -> int:
     from mipc.cli import report
-    from mipc.pipeline import validate
 
     if not opts.force:
         try:
@@ -165,7 +165,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
                 workers=opts.workers,
                 progress=progress,
                 strict=opts.strict,
-                meanwhile=lambda: facts.append(plan_facts(plan)),
+                meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(plan.phones))),
             )
     except LockHeld as exc:
         report(diags, opts.fmt)
@@ -195,7 +195,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
         if _record(target, opts, plan.inventory, result.sources, emitted, diags, started):
             assert emitted.index is not None
             state = state_of(
-                facts[0] if facts else plan_facts(plan),
+                facts[0] if facts else plan_facts(plan, varied_groups(plan.phones)),
                 diags,
                 emitted.release,
                 result.context,
@@ -208,7 +208,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
 
 
 def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
-    """Build only the phones whose entries changed (:mod:`mipc.incremental.state`); None when that
+    """Build only the phones whose entries changed (:mod:`mipc.incremental.delta`); None when that
     does not apply and the full build must run."""
     from mipc.cli import report
     from mipc.release.emit import Out, Prelink, emit_delta
@@ -219,7 +219,7 @@ def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
         return None
     try:
         with Prelink(opts.out, known.release) as pre:
-            delta = incremental_delta(target, opts.out, pre.current, options, known)
+            delta = pipeline_delta(target, opts.out, pre.current, options, known)
             if delta is None:
                 return None
             diags = Diagnostics()

@@ -517,14 +517,14 @@ def _quick_report(target: Path | None, opts: DiffOptions) -> Report | None:
 
 
 def incremental_report(against: Path, inventory: Path, opts: DiffOptions) -> Report | None:
-    """The report from only the changed phones (:mod:`mipc.incremental.state`), when ``against`` is
+    """The report from only the changed phones (:mod:`mipc.incremental.delta`), when ``against`` is
     the OUT a build of ``inventory`` made; None: compare in full.
 
     The shared and network files are the release's (the shortcut applies only when they
     would be), so the changed phones' own files and manifest records are all that differ.
     """
     from mipc.incremental.inputs import release_options
-    from mipc.incremental.state import delta
+    from mipc.pipeline import delta
 
     root, _ = release_folder(against)
     if root.parent.name != "releases" or Path(os.path.realpath(against)) != root.parent.parent:

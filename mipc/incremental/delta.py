@@ -1,0 +1,300 @@
+"""The delta: which phones' entries changed since the current release.
+
+:func:`changes` re-reads only the inventory files that changed, finds the phones whose entries
+differ, and checks that they can be compiled without the others; the pipeline then compiles the
+context with just those phones (:func:`mipc.pipeline.delta`). Either answers None, and the
+caller compiles in full, whenever the shortcut could differ from a full compile in any way:
+anything but the inventory's files changed (mipc, templates, custom files, secrets, options);
+the context changed; phones were added, removed or renamed; a changed phone shares appearances
+or is shared; a changed phone warned before or would warn in a new way; an address, extension
+or station now collides; any error; a changed phone's groups, servers, address, family, model,
+firmware or custom files changed (the shared and network files would change); or more than
+:data:`MAX_CHANGED` phones changed. ``tests/cli/test_incremental.py`` checks, change by change,
+that a build through this path is byte for byte the full build's.
+
+Takes the inventory's path and OUT; gives :class:`Changes` and :class:`Delta`. Never imports
+render or the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Severity
+from mipc.incremental.fingerprints import context_key, identity, linking, spec_digest
+from mipc.incremental.inputs import (
+    KEY,
+    Inputs,
+    Record,
+    changed_files,
+    file_digest,
+    secret_inputs,
+    unchanged_but_files,
+)
+from mipc.incremental.state import State
+from mipc.inventory.assemble import phone_from_yaml
+from mipc.inventory.load import Document, display_name, load_inventory
+from mipc.inventory.phone_lists import list_templates, read_list
+from mipc.inventory.schema import validate_document
+from mipc.model import PhoneSpec, Plan
+from mipc.release.manifest import MANIFEST, ManifestIndex, entry_value
+
+#: More changed phones than this, and the full compile (with its worker processes) is used.
+MAX_CHANGED = 2000
+
+
+@dataclass(frozen=True)
+class Previous:
+    """A changed phone as the current release has it."""
+
+    record: Mapping[str, Any]  # its manifest record
+    own: Mapping[str, tuple[str, int]]  # its own files: sha256 and size
+    shared: tuple[str, ...]  # the other files it fetches (group, server, custom files)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """What changed since the current release, compiled: only the changed phones."""
+
+    record: Record
+    state: State
+    plan: Plan  # the context with only the changed phones (resolved, checked)
+    specs: Mapping[str, PhoneSpec]  # the changed phones' new entries
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        """What a full compile reports: the same as before (see the rules in :func:`delta`)."""
+        return self.record.diagnostics
+
+    def render_warnings_known(self, warnings: Iterable[str]) -> bool:
+        """Whether every render warning of the changed phones was in the last build's."""
+        known = {d.message for d in self.record.diagnostics if d.code == "render"}
+        return all(w in known for w in warnings)
+
+    def render(self) -> dict[str, dict[str, bytes]] | None:
+        """The changed phones' own files (``www/...`` paths), or None when rendering them
+        warns in a new way or makes a file that another phone or the shared files have."""
+        from mipc.release.emit import safe_relpath
+        from mipc.render.stage import render_chunk
+
+        phones = sorted(self.plan.phones, key=lambda p: p.name)
+        rendered = render_chunk(self.plan, phones)
+        if not self.render_warnings_known(rendered.warnings):
+            return None
+        own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
+        for path, art in rendered.artifacts.items():
+            rel = "www/" + safe_relpath(path)
+            if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
+                return None
+            name = art.phones[0]
+            if rel not in self.state.phones[name][5] and rel in self.state.index.files:
+                return None
+            own[name][rel] = art.data
+        return own
+
+    def previous(self, release: Path) -> tuple[bytes, dict[str, Previous]] | None:
+        """The manifest of ``release`` (the current one) and what it says of each changed
+        phone; None if the manifest is not the one the state indexes."""
+        data = (release / MANIFEST).read_bytes()
+        index = self.state.index
+        if hashlib.sha256(data).hexdigest() != index.sha256:
+            return None
+        out: dict[str, Previous] = {}
+        for name in self.specs:
+            entry = index.phone_entry(data, name)
+            if entry is None:
+                return None
+            record = entry_value(entry)
+            own: dict[str, tuple[str, int]] = {}
+            for rel in self.state.phones[name][5]:
+                meta = index.file_entry(data, rel)
+                if meta is None:
+                    return None
+                value = entry_value(meta)
+                own[rel] = (value["sha256"], value["size"])
+            shared = tuple(f for f in record["files"] if f not in own)
+            out[name] = Previous(record, own, shared)
+        return data, out
+
+    def next_state(
+        self, release: str, index: ManifestIndex, own: Mapping[str, tuple[str, ...]]
+    ) -> State:
+        """The state after this delta is written as ``release`` (manifest ``index``; each
+        changed phone's ``own`` files)."""
+        phones = dict(self.state.phones)
+        for name, spec in self.specs.items():
+            old = phones[name]
+            phones[name] = (
+                spec_digest(spec),
+                old[1],
+                *identity(spec),
+                own[name],
+                old[6],
+            )
+        return replace(self.state, release=release, phones=phones, index=index)
+
+    def next_inputs(self, key: bytes) -> Inputs:
+        """The record's inputs with the inventory's files as they are now, and the secrets the
+        changed phones name (those the old entries named stay: one more input to check)."""
+        saved = self.record.inputs
+        env, secret_files = secret_inputs(self.plan.inventory, key)
+        return replace(
+            saved,
+            files={k: file_digest(k) for k in saved.files},
+            env={**saved.env, **env},
+            secret_files={**saved.secret_files, **secret_files},
+        )
+
+
+@dataclass(frozen=True)
+class Known:
+    """The record and state of a release, checked to be worth a :func:`delta`."""
+
+    release: str
+    record: Record
+    state: State
+
+
+def candidate(
+    target: Path, out: Path, current: str | None, options: Mapping[str, str]
+) -> Known | None:
+    """The cheap half of :func:`delta`: the record and the state of ``current``, if they
+    name it and nothing but the inventory's own files changed since."""
+    if current is None:
+        return None
+    record = Record.read(out)
+    if record is None or record.release != current or record.target != os.path.abspath(target):
+        return None
+    if any(d.severity is Severity.ERROR for d in record.diagnostics):
+        return None
+    state = State.read(out)
+    if state is None or state.release != current:
+        return None
+    try:
+        key = (out / KEY).read_bytes()
+    except OSError:
+        return None
+    if not unchanged_but_files(record.inputs, options, key):
+        return None
+    return Known(current, record, state)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The phones whose entries changed, found cheaply; compiled by the pipeline."""
+
+    known: Known
+    doc: Document  # the inventory as it is now
+    specs: Mapping[str, PhoneSpec]  # the changed phones' new entries
+    old_diagnostics: frozenset[Diagnostic]  # what the last full compile said
+
+
+def changes(
+    target: Path,
+    out: Path,
+    current: str | None,
+    options: Mapping[str, str],
+    known: Known | None = None,
+) -> Changes | None:
+    """The changed phones of ``target`` against release ``current`` of ``out``, or None:
+    compile in full (see the module's docstring for when). ``known``: what :func:`candidate`
+    found."""
+    if known is None or known.release != current:
+        known = candidate(target, out, current, options)
+    if known is None:
+        return None
+    doc = _current_document(target, known)
+    if doc is None:
+        return None
+    old = frozenset(known.record.diagnostics)
+    fresh = _fresh_entries(doc, known, old)
+    if fresh is None:
+        return None
+    specs: dict[str, PhoneSpec] = {}
+    state = known.state
+    for group, entries in fresh.items():
+        names = {name for name, s in state.phones.items() if s[1] == group}
+        if len(entries) != len(names) or {e.name for e in entries} != names:
+            return None  # phones added, removed, renamed or duplicated
+        for spec in entries:
+            if spec_digest(spec) != state.phones[spec.name][0]:
+                specs[spec.name] = spec
+    if len(specs) > MAX_CHANGED or not _independent(specs, state):
+        return None
+    return Changes(known, doc, specs, old)
+
+
+def _current_document(target: Path, known: Known) -> Document | None:
+    """The inventory as it is now, if it is valid, silent, and made of the same files."""
+    try:
+        doc = load_inventory(target)
+    except InputError:
+        return None
+    diags = Diagnostics()
+    if not validate_document(doc, diags) or diags.items:
+        return None
+    lists = [doc.root / str(e) for e in doc.data.get("phone_lists") or ()]
+    sources = (*doc.files, *lists)
+    if {os.path.abspath(p) for p in sources} != set(known.record.inputs.files):
+        return None
+    if context_key(doc) != known.state.context:
+        return None
+    return doc
+
+
+def _fresh_entries(
+    doc: Document, known: Known, old: frozenset[Diagnostic]
+) -> dict[str, list[PhoneSpec]] | None:
+    """The entries of the changed files, by source group; None if a changed phone list now
+    says something (an error, or a message) it did not say before."""
+    changed = set(changed_files(known.record.inputs))
+    fresh: dict[str, list[PhoneSpec]] = {}
+    if any(os.path.abspath(p) in changed for p in doc.files):
+        fresh[""] = [phone_from_yaml(i, p, doc) for i, p in enumerate(doc.data.get("phones") or ())]
+    templates: dict[str, str] | None = None
+    for i, entry in enumerate(doc.data.get("phone_lists") or ()):
+        path = doc.root / str(entry)
+        if os.path.abspath(path) not in changed:
+            continue
+        templates = templates if templates is not None else list_templates(doc)
+        shown = display_name(path, doc.root)
+        read = Diagnostics()
+        fresh[shown] = read_list(doc, i, read, templates)
+        before = {d for d in old if not d.subject and d.position and d.position.file == shown}
+        if read.errors or set(read.items) != before:
+            return None
+    return fresh
+
+
+def _independent(specs: Mapping[str, PhoneSpec], state: State) -> bool:
+    """Whether the changed phones can be compiled without the others: none warned first,
+    none shares or is shared, and no address, extension or station collides."""
+    if not specs:
+        return True
+    if any(n in state.flagged or n in state.linking for n in specs):
+        return False
+    new = {n: identity(s) for n, s in specs.items()}
+    for n, spec in specs.items():
+        stations = {*state.phones[n][4], *new[n][2]}
+        if linking(spec) or stations & state.shared_refs:
+            return False
+    addresses: set[str] = set()
+    extensions: set[str] = set()
+    stations_all: set[str] = set()
+    for name, s in state.phones.items():
+        if name in specs:
+            continue
+        addresses.add(s[2])
+        extensions.update(s[3])
+        stations_all.update(s[4])
+    for address, exts, own_stations in new.values():
+        if (address and address in addresses) or extensions.intersection(exts):
+            return False
+        if stations_all.intersection(own_stations):
+            return False
+    return True

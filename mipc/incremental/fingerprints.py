@@ -1,0 +1,152 @@
+"""Fingerprints of inventory entries: what the incremental compile compares.
+
+Takes parsed entries (:class:`mipc.model.PhoneSpec`), effective phones and the parsed
+inventory document; gives stable digests (marshal format 2, so equal values give equal bytes
+however they are shared). Never imports render or release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+from typing import Any
+
+from mipc import __version__
+from mipc.catalog.addresses import normalize_mac
+from mipc.diagnostics import Position
+from mipc.inventory.load import Document
+from mipc.model import EffectivePhone, PhoneSpec
+from mipc.rules.checks import private_stations
+
+#: marshal's format 2: later formats write a back-reference for an object seen before in the
+#: same dump, so equal values shared differently would give different bytes, and digests.
+_STABLE = 2
+
+
+def _position(p: Position | None) -> tuple[str, int, int, str] | None:
+    return None if p is None else (p.file, p.line, p.col, p.column_name)
+
+
+#: The fields of an appearance that spec_digest covers: all of them (a test checks).
+APPEARANCE_FIELDS = (
+    "kind",
+    "extension",
+    "label",
+    "display_name",
+    "station",
+    "identification_address",
+    "auth_user",
+    "auth_password",
+    "sharable",
+    "line_keys",
+    "shared",
+    "registration_group",
+    "position",
+)
+
+
+def spec_digest(spec: PhoneSpec) -> bytes:
+    """A digest of a phone's entry as parsed: its values and where each came from."""
+    key: Any = (
+        spec.name,
+        spec.template,
+        spec.location,
+        spec.address,
+        spec.origin,
+        _position(spec.position),
+        _position(spec.address_position),
+        tuple((k, repr(s.value), s.layer, _position(s.position)) for k, s in spec.layer.items()),
+        tuple(
+            (
+                a.kind,
+                a.extension,
+                a.label,
+                a.display_name,
+                a.station,
+                a.identification_address,
+                a.auth_user,
+                None if a.auth_password is None else repr(a.auth_password),
+                a.sharable,
+                a.line_keys,
+                a.shared,
+                a.registration_group,
+                _position(a.position),
+            )
+            for a in spec.appearances
+        ),
+    )
+    return hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
+
+
+def source_group(spec: PhoneSpec) -> str:
+    """Where a phone's entry lives: "" for the YAML files, else its phone list."""
+    return spec.position.file if spec.origin == "csv" and spec.position else ""
+
+
+def address_key(spec: PhoneSpec) -> str:
+    """A phone's address as the uniqueness checks compare it (a MAC without separators)."""
+    if spec.address is None:
+        return ""
+    return normalize_mac(spec.address) or spec.address.lower()
+
+
+def identity(spec: PhoneSpec) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """What the cross-phone checks compare: address, extensions, stations."""
+    private = private_stations(spec)
+    extensions = tuple(a.extension for _, a in private if a.extension is not None)
+    return address_key(spec), extensions, tuple(station for station, _ in private)
+
+
+def projection(phone: EffectivePhone, memo: dict[int, str] | None = None) -> bytes:
+    """A digest of what the shared files (group, server, CA, custom and firmware files) and the
+    network files take from a phone: while it is the same, they are the same.
+
+    ``memo`` keeps the repr of objects phones share (registrations, firmware, time), by
+    identity: give the same dict for the phones of one plan, which must outlive it.
+    """
+    memo = {} if memo is None else memo
+
+    def shared(value: object) -> str:
+        text = memo.get(id(value))
+        if text is None:
+            text = memo[id(value)] = repr(value)
+        return text
+
+    key: Any = (
+        phone.name,
+        phone.family,
+        phone.model.id,
+        phone.mac,
+        phone.computer_name,
+        phone.location,
+        phone.registration_group,
+        shared(phone.registrations),
+        phone.secure,
+        tuple((a.registration_group, shared(a.registrations)) for a in phone.appearances),
+        shared(phone.config_files),
+        shared(phone.firmware),
+        shared(phone.time),
+    )
+    return hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
+
+
+def linking(spec: PhoneSpec) -> bool:
+    """Whether a phone has appearances that reach other phones (shared) or groups (external)."""
+    return any(a.kind != "private" for a in spec.appearances)
+
+
+def context_key(doc: Document) -> str:
+    """A digest of the inventory without its phones: data and source positions."""
+    h = hashlib.sha256(f"{__version__}\0{doc.root}\0".encode())
+    h.update("\0".join(str(p) for p in doc.files).encode())
+    data = {k: v for k, v in doc.data.items() if k != "phones"}
+    h.update(json.dumps(data, sort_keys=True, default=repr).encode())
+    for table in (doc.positions, doc.key_positions):
+        rest = sorted(
+            (repr(path), repr(pos))
+            for path, pos in table.items()
+            if not path or path[0] != "phones"
+        )
+        h.update(repr(rest).encode())
+    return h.hexdigest()
