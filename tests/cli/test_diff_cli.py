@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from mipc.cli.commands.diff import inventory_snapshot, load_release
 from mipc.diff.compare import diff
 from mipc.pipeline import validate
+from mipc.pipeline.compare import inventory_snapshot
+from mipc.release.reader import load_release
 
 REPO = Path(__file__).parent.parent.parent
 SECRET = (REPO / "examples" / "lab" / "secrets" / "partner-pbx.txt").read_text().strip()

@@ -209,13 +209,14 @@ def test_incremental_diff_is_the_full_diff(
     """``diff --against OUT`` through the shortcut reports what comparing with the release
     folder (which has no state: the full compare) reports."""
     import mipc.cli.commands.diff as diff_command
+    import mipc.pipeline.compare
 
     out = tmp_path / "out"
     assert run("build", str(campus), "-o", str(out))[0] == 0
     CASES[case][0](campus)
     settle(campus)
     answered: list[bool] = []
-    shortcut = diff_command.incremental_report
+    shortcut = mipc.pipeline.compare.incremental_report
 
     def spy(*args: object, **kwargs: object) -> object:
         report = shortcut(*args, **kwargs)  # type: ignore[arg-type]

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from mipc.diff.compare import (
-    REDACTED,
-    FileRef,
-    PhoneRecord,
-    Snapshot,
-    decode_settings,
-    diff,
-    is_secret_key,
-    redact_line,
-    same_file,
-)
+from mipc.diff.compare import diff, same_file
+from mipc.diff.decode import decode_settings, is_secret_key, redact_line
+from mipc.diff.model import REDACTED, FileRef, PhoneRecord, Snapshot
 
 POLY = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <!-- {comment} -->

@@ -30,6 +30,8 @@ from mipc.rules.checks import check, check_phones, option_families
 
 @dataclass
 class Result:
+    """What :func:`validate` made of an inventory, and what it said."""
+
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     inventory: Inventory | None = None
     plan: Plan | None = None
