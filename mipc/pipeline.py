@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, InputError, Position
+from mipc.incremental.fingerprints import render_epoch
 from mipc.inventory.assemble import assemble
 from mipc.inventory.load import Document, display_name, load_inventory
 from mipc.inventory.schema import load_schema, validate_document
@@ -151,7 +152,7 @@ def _validate(target: Path) -> Result:
     check(inventory, catalog, diags)
     if diags.errors:
         return result
-    plan = resolve_plan(inventory, catalog, diags)
+    plan = resolve_plan(inventory, catalog, diags, render_epoch(inventory))
     families = option_families(load_schema()["$defs"]["options"])
     check_phones(plan.phones, inventory, catalog, families, diags)
     result.plan = plan

@@ -42,6 +42,7 @@ from typing import Any
 from mipc import __version__
 from mipc.catalog.addresses import normalize_mac
 from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Position, Severity
+from mipc.incremental.fingerprints import render_epoch
 from mipc.incremental.inputs import (
     KEY,
     Inputs,
@@ -52,6 +53,7 @@ from mipc.incremental.inputs import (
     unchanged_but_files,
 )
 from mipc.inventory.load import Document, display_name, load_inventory
+from mipc.inventory.sources import with_secrets
 from mipc.model import EffectivePhone, PhoneSpec, Plan
 from mipc.release.manifest import MANIFEST, ManifestIndex, entry_value
 
@@ -574,12 +576,12 @@ def _compile(
         files=doc.files,
         root=doc.root,
     )
-    inventory = replace(assemble(context, [], diags), phones=tuple(specs.values()))
+    inventory = with_secrets(replace(assemble(context, [], diags), phones=tuple(specs.values())))
     catalog = load_catalog()
     check(inventory, catalog, diags)
     if diags.errors:
         return None
-    plan = resolve_plan(inventory, catalog, diags)
+    plan = resolve_plan(inventory, catalog, diags, render_epoch(inventory))
     if diags.errors or len(plan.phones) != len(specs):
         return None
     check_phones(
