@@ -20,7 +20,8 @@ from mipc.inventory.load import Document, display_name, load_inventory
 from mipc.inventory.schema import load_schema, validate_document
 from mipc.model import Inventory, PhoneSpec, Plan
 from mipc.resolve.resolver import resolve_plan
-from mipc.rules.checks import chain, check, check_phones, option_families
+from mipc.rules.checks import check, check_phones, option_families
+from mipc.rules.names import chain
 
 
 @dataclass

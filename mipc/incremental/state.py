@@ -139,7 +139,7 @@ def address_key(spec: PhoneSpec) -> str:
 
 def identity(spec: PhoneSpec) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """What the cross-phone checks compare: address, extensions, stations."""
-    from mipc.rules.checks import private_stations
+    from mipc.rules.names import private_stations
 
     private = private_stations(spec)
     extensions = tuple(a.extension for _, a in private if a.extension is not None)

@@ -46,14 +46,8 @@ from mipc.model import (
     TimeSettings,
 )
 from mipc.resolve import appearances
-from mipc.rules.checks import (
-    chain,
-    did_you_mean,
-    dscp_value,
-    pinned_models,
-    private_stations,
-    station_names,
-)
+from mipc.rules.names import chain, did_you_mean, private_stations, station_names
+from mipc.rules.references import dscp_value, pinned_models
 
 DEFAULT_LOCATION = "<Default Location>"
 IDENTITY = frozenset({"type", "manufacturer", "model"})
