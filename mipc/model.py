@@ -56,6 +56,14 @@ class Secret:
         return "<redacted>"
 
 
+@dataclass(frozen=True)
+class Secrets:
+    """The secrets an inventory names, read when it was loaded: values, or why not."""
+
+    values: Mapping[SecretRef, str] = field(default_factory=lambda: MappingProxyType({}))
+    problems: Mapping[SecretRef, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
 # --- the inventory, as validated -------------------------------------------------------
 
 
@@ -187,6 +195,7 @@ class Inventory:
     firmware_pin_positions: Mapping[str, Position | None] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    secrets: Secrets = field(default_factory=Secrets)  # values read by the load step
 
 
 # --- what the renderers receive ---------------------------------------------------------

@@ -230,7 +230,7 @@ def import_csv_command(
 @format_option
 def export_csv_command(inventory: Path | None, layout: str, output: Path | None, fmt: str) -> None:
     """Write the inventory's phones as a CSV phone list."""
-    from mipc.inventory.exporter import run_export
+    from mipc.cli.commands.export_csv import run_export  # lazy: start-up time
 
     sys.exit(
         run_export(

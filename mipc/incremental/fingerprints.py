@@ -1,8 +1,9 @@
 """Fingerprints of inventory entries: what the incremental compile compares.
 
-Takes parsed entries (:class:`mipc.model.PhoneSpec`), effective phones and the parsed
-inventory document; gives stable digests (marshal format 2, so equal values give equal bytes
-however they are shared). Never imports render or release.
+Takes parsed entries (:class:`mipc.model.PhoneSpec`), effective phones, the parsed inventory
+document, and for the render epoch the folders next to the inventory (``vendor_templates/``,
+``custom_files/``, ``certs/``); gives stable digests (marshal format 2, so equal values give
+equal bytes however they are shared). Never imports render or release.
 """
 
 from __future__ import annotations
@@ -10,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+from pathlib import Path
 from typing import Any
 
 from mipc import __version__
 from mipc.catalog.addresses import normalize_mac
 from mipc.diagnostics import Position
 from mipc.inventory.load import Document
-from mipc.model import EffectivePhone, PhoneSpec
-from mipc.rules.checks import private_stations
+from mipc.model import EffectivePhone, Inventory, PhoneSpec
+from mipc.rules.names import private_stations
 
 #: marshal's format 2: later formats write a back-reference for an object seen before in the
 #: same dump, so equal values shared differently would give different bytes, and digests.
@@ -149,4 +151,39 @@ def context_key(doc: Document) -> str:
             if not path or path[0] != "phones"
         )
         h.update(repr(rest).encode())
+    return h.hexdigest()
+
+
+def tree_digest(h: Any, folder: Path) -> None:
+    """Feed every file below ``folder`` (its relative path and content digest) into ``h``."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def render_epoch(inventory: Inventory) -> str:
+    """What every phone's files depend on beyond its own settings.
+
+    mipc's version, the site, and the overriding templates, custom files and certificates
+    next to the inventory. Part of every phone digest, so a build or diff may trust an
+    unchanged digest to mean unchanged files from the same mipc; what mipc ships (code,
+    catalog data, templates) is the package's digest, recorded with each release, which the
+    release store compares before it reuses anything.
+    """
+    h = hashlib.sha256(__version__.encode())
+    h.update(repr(inventory.site).encode())
+    h.update(repr(sorted(inventory.registration_groups.items())).encode())
+    h.update(repr(sorted(inventory.lines.items())).encode())
+    h.update(repr(sorted(inventory.managed_proxies.items())).encode())
+    h.update(repr(inventory.firmware_store).encode())
+    root = Path(inventory.root)
+    for folder in (
+        root / "vendor_templates",
+        root / "custom_files",
+        root / "certs",
+    ):
+        tree_digest(h, folder)
     return h.hexdigest()

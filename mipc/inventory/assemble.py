@@ -17,6 +17,7 @@ from typing import Any
 
 from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.load import Document, JsonPath
+from mipc.inventory.sources import secret_ref, with_secrets
 from mipc.model import (
     AppearanceSpec,
     GroupEntry,
@@ -26,7 +27,6 @@ from mipc.model import (
     ManagedProxy,
     PhoneSpec,
     RegistrationGroup,
-    SecretRef,
     Server,
     Setting,
     Site,
@@ -124,14 +124,6 @@ def unflatten(settings: Mapping[str, Setting]) -> dict[str, Any]:
                 node = node.setdefault(part, {})
             node[parts[-1]] = value
     return out
-
-
-def secret_ref(value: Any) -> SecretRef | None:
-    if isinstance(value, Mapping):
-        env = value.get("env")
-        file = value.get("file")
-        return SecretRef(env=str(env) if env else None, file=str(file) if file else None)
-    return None
 
 
 def _appearance(data: Mapping[str, Any], path: JsonPath, doc: Document | None) -> AppearanceSpec:
@@ -285,7 +277,7 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
     phones = [phone_from_yaml(i, p, doc) for i, p in enumerate(d.get("phones") or ())]
     phones.extend(phone_lists)
     firmware = d.get("firmware") or {}
-    return Inventory(
+    inventory = Inventory(
         root=str(doc.root),
         site=site,
         lines=MappingProxyType(lines),
@@ -305,6 +297,7 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
             }
         ),
     )
+    return with_secrets(inventory)
 
 
 def source_digest(doc: Document) -> str:

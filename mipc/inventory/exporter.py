@@ -1,25 +1,25 @@
-"""``mipc export-csv``: write an inventory's phones (YAML and CSV lists) as a CSV phone list.
+"""Export: an inventory's phones (YAML and CSV lists) as the rows of a CSV phone list.
 
 The guide's template layout needs each phone's template; the TMM layout takes type,
 manufacturer, model and proxy group from the phone or, failing that, from its template chain,
 so the list stands on its own. Whatever a CSV row cannot hold (more appearances, location,
 options) is named in a warning. Exporting and importing again gives the same phones.
+
+Takes the assembled inventory; gives the phones a layout can hold and the diagnostics. Prints
+nothing (``mipc.cli.commands.export_csv`` does); never imports the pipeline, rules, resolve,
+render or release stages.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 from types import MappingProxyType
-from typing import TextIO
 
-from mipc.diagnostics import Diagnostics, render
-from mipc.inventory.csvlists import LAYOUTS, Layout, write_phone_list
-from mipc.inventory.importer import write_files
+from mipc.diagnostics import Diagnostics
+from mipc.inventory.csvlists import Layout
 from mipc.model import Inventory, PhoneSpec, Setting
 
-__all__ = ["export_phones", "run_export"]
+__all__ = ["export_phones"]
 
 _CARRIED = ("type", "manufacturer", "model", "registration_group")
 
@@ -82,40 +82,3 @@ def export_phones(inv: Inventory, layout: Layout, diags: Diagnostics) -> list[Ph
                 continue
         out.append(replace(phone, layer=MappingProxyType(layer)))
     return out
-
-
-def run_export(
-    inventory: Path,
-    layout: str,
-    output: Path | None,
-    *,
-    fmt: str = "text",
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
-    """``mipc export-csv``: 0 ok, 1 invalid inventory or phones the layout cannot hold,
-    2 I/O trouble. The list goes to ``output`` (atomically) or to ``out``."""
-    from mipc.pipeline import load_model
-
-    out = out if out is not None else sys.stdout
-    err = err if err is not None else sys.stderr
-    if layout not in LAYOUTS:
-        err.write(f"mipc export-csv: layout {layout!r} is not one of {', '.join(LAYOUTS)}\n")
-        return 2
-    inv, diags = load_model(inventory)
-    if inv is None:
-        err.write(render(diags, fmt) + "\n")
-        return 2 if diags.trouble else 1
-    phones = export_phones(inv, layout, diags)
-    text = write_phone_list(phones, layout)
-    if diags.items:
-        err.write(render(diags, fmt) + "\n")
-    if output is None:
-        out.write(text)
-    else:
-        try:
-            write_files({output: text})
-        except OSError as exc:
-            err.write(f"mipc export-csv: cannot write {output}: {exc}\n")
-            return 2
-    return 1 if diags.errors else 0

@@ -131,7 +131,7 @@ def coerce(value: Any, node: Schema | None, root: Schema) -> Any:
 
 
 def drop_nulls(value: Any) -> Any:
-    """Remove keys set to null: in a layer, null means "not set here" (DESIGN §3)."""
+    """Remove keys set to null: in a layer, null means "not set here" (the layer below wins)."""
     if isinstance(value, dict):
         for key in [k for k, v in value.items() if v is None]:
             del value[key]

@@ -18,11 +18,12 @@ from pathlib import Path
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.delta import Changes, Delta, Known, changes
-from mipc.incremental.fingerprints import context_key, projection
+from mipc.incremental.fingerprints import context_key, projection, render_epoch
 from mipc.inventory.assemble import assemble
 from mipc.inventory.load import Document, load_inventory
 from mipc.inventory.phone_lists import read_lists
 from mipc.inventory.schema import load_schema, validate_document
+from mipc.inventory.sources import with_secrets
 from mipc.model import Inventory, Plan
 from mipc.resolve.resolver import resolve_plan
 from mipc.rules.checks import check, check_phones, option_families
@@ -117,7 +118,7 @@ def compile_inventory(inventory: Inventory, diags: Diagnostics) -> Plan | None:
     check(inventory, catalog, diags)
     if diags.errors:
         return None
-    plan = resolve_plan(inventory, catalog, diags)
+    plan = resolve_plan(inventory, catalog, diags, render_epoch(inventory))
     families = option_families(load_schema()["$defs"]["options"])
     check_phones(plan.phones, inventory, catalog, families, diags)
     return plan
@@ -154,7 +155,9 @@ def _compile_changed(found: Changes) -> Plan | None:
         files=doc.files,
         root=doc.root,
     )
-    inventory = replace(assemble(context, [], diags), phones=tuple(found.specs.values()))
+    inventory = with_secrets(
+        replace(assemble(context, [], diags), phones=tuple(found.specs.values()))
+    )
     plan = compile_inventory(inventory, diags)
     if plan is None or diags.errors or len(plan.phones) != len(found.specs):
         return None

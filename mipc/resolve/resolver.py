@@ -1,6 +1,10 @@
 """The resolve stage: effective settings per phone, with the layer that set each leaf.
 
-Layers, weakest first (DESIGN §3): the catalog's defaults for the family and model →
+Takes the assembled inventory (with its secrets, read by the load step), the catalog and the
+render epoch (:func:`mipc.incremental.fingerprints.render_epoch`); gives the plan of effective
+phones. Does no I/O and never imports the render or release stages.
+
+Layers, weakest first: the catalog's defaults for the family and model →
 ``defaults:`` → the location chain → the template chain → the phone (its YAML entry, or its
 CSV row). Layers are flat mappings, so stacking is a dictionary update; an explicit ``null``
 was dropped when the layer was built, which returns the key to the value below.
@@ -12,24 +16,23 @@ phone overrides, not once per phone.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from mipc.catalog.addresses import normalize_mac
+from mipc.catalog.defaults import builtin_defaults
 from mipc.catalog.models import Catalog, Firmware, Model
 from mipc.catalog.timezones import TimeZone, UnknownTimeZone, lookup
 from mipc.diagnostics import Diagnostics, Position
-from mipc.inventory.assemble import flatten_settings, secret_ref, unflatten
+from mipc.inventory.assemble import flatten_settings, unflatten
+from mipc.inventory.sources import secret_ref
 from mipc.model import (
     Appearance,
+    AppearanceSpec,
     EffectivePhone,
     Inventory,
     PhoneSpec,
@@ -40,16 +43,12 @@ from mipc.model import (
     SecretRef,
     Setting,
     TimeSettings,
-)
-from mipc.resources import catalog_data_dir
-from mipc.rules.checks import (
     chain,
-    did_you_mean,
-    dscp_value,
-    pinned_models,
-    private_stations,
-    station_names,
 )
+from mipc.resolve import appearances
+from mipc.resolve.digests import phone_digest, phone_key, profile_digest, secret_hash
+from mipc.rules.names import did_you_mean, private_stations, station_names
+from mipc.rules.references import dscp_value, pinned_models
 
 DEFAULT_LOCATION = "<Default Location>"
 IDENTITY = frozenset({"type", "manufacturer", "model"})
@@ -57,16 +56,9 @@ Flat = dict[str, Setting]
 
 
 @cache
-def _builtin_defaults() -> dict[str, Any]:
-    with (catalog_data_dir() / "defaults.json").open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
-
-
-@cache
 def catalog_layer(family: str, model_id: str) -> Mapping[str, Setting]:
     """The catalog's defaults for one model: the weakest layer."""
-    d = _builtin_defaults()
+    d = builtin_defaults()
     out: Flat = {}
     for part in (
         d["all"],
@@ -98,10 +90,28 @@ class _Combo:
     digest: str
 
 
+@dataclass(frozen=True)
+class _Values:
+    """Look-ups in one stack of settings: a leaf's value, and where it was set."""
+
+    settings: Flat
+    default: Position | None  # the phone's position, for a leaf no layer sets
+
+    def value(self, key: str) -> Any:
+        s = self.settings.get(key)
+        return s.value if s is not None else None
+
+    def pos(self, key: str) -> Position | None:
+        s = self.settings.get(key)
+        return s.position if s is not None else self.default
+
+
 class Resolver:
     """Resolves every phone of an inventory; collects problems into diags."""
 
-    def __init__(self, inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
+    def __init__(
+        self, inventory: Inventory, catalog: Catalog, diags: Diagnostics, epoch: str
+    ) -> None:
         self.inv = inventory
         self.catalog = catalog
         self.diags = diags
@@ -125,11 +135,12 @@ class Resolver:
             n: loc.parent if loc.parent is not None or n == DEFAULT_LOCATION else DEFAULT_LOCATION
             for n, loc in inventory.locations.items()
         }
-        self.epoch = render_epoch(inventory)
+        self.epoch = epoch
 
     # --- chains ------------------------------------------------------------------------
 
     def template_chain(self, name: str | None) -> Flat:
+        """The template chain of ``name``, stacked (its own settings strongest)."""
         if name is None or name not in self.inv.templates:
             return {}
         cached = self._templates.get(name)
@@ -142,6 +153,7 @@ class Resolver:
         return out
 
     def location_chain(self, name: str | None) -> Flat:
+        """The location chain of ``name`` (or the default location), stacked."""
         name = name or DEFAULT_LOCATION
         cached = self._locations.get(name)
         if cached is not None:
@@ -155,6 +167,7 @@ class Resolver:
     # --- values ------------------------------------------------------------------------
 
     def group_registrations(self, name: str) -> tuple[Registration, ...]:
+        """The servers a registration group registers with, its entries expanded in order."""
         cached = self._groups.get(name)
         if cached is not None:
             return cached
@@ -185,35 +198,19 @@ class Resolver:
         return result
 
     def secret(self, ref: SecretRef, owner: str, position: Position | None) -> Secret | None:
+        """The value of a secret the load step read; reports one that it could not read."""
         if ref in self._secrets:
             return self._secrets[ref]
-        value: str | None = None
-        if ref.env is not None:
-            value = os.environ.get(ref.env)
-            if value is None:
-                self.diags.error(
-                    "missing-secret",
-                    f"{owner}: environment variable {ref.env} is not set; export it before"
-                    " the build",
-                    position,
-                )
-        elif ref.file is not None:
-            path = Path(self.inv.root) / ref.file
-            try:
-                value = path.read_text(encoding="utf-8")
-                value = value[:-1] if value.endswith("\n") else value
-                value = value[:-1] if value.endswith("\r") else value
-            except (OSError, UnicodeDecodeError) as exc:
-                self.diags.error(
-                    "missing-secret",
-                    f"{owner}: cannot read secret file {ref.file}: {getattr(exc, 'strerror', exc)}",
-                    position,
-                )
+        value = self.inv.secrets.values.get(ref)
+        problem = self.inv.secrets.problems.get(ref)
+        if problem is not None:
+            self.diags.error("missing-secret", f"{owner}: {problem}", position)
         secret = Secret(value, ref.describe()) if value is not None else None
         self._secrets[ref] = secret
         return secret
 
     def zone(self, name: str, position: Position | None) -> TimeZone | None:
+        """The time zone ``name``; reports an unknown one (once)."""
         if name in self._zones:
             return self._zones[name]
         try:
@@ -230,6 +227,7 @@ class Resolver:
     # --- phones --------------------------------------------------------------------------
 
     def model_of(self, phone: PhoneSpec, tmpl: Flat) -> Model | None:
+        """The phone's model, from its own identity over its template chain's."""
         if IDENTITY.isdisjoint(phone.layer):
             # Only the template chain names the model: one answer for all its phones.
             cached = self._models.get(phone.template)
@@ -257,6 +255,8 @@ class Resolver:
         return found, None
 
     def combo(self, phone: PhoneSpec, model: Model, tmpl: Flat) -> _Combo | None:
+        """What the phone shares with every phone of its model, location, template and
+        overrides; None when that does not resolve (reported)."""
         overrides = (
             tuple(sorted((k, repr(v.value)) for k, v in phone.layer.items())) if phone.layer else ()
         )
@@ -272,19 +272,10 @@ class Resolver:
         self._combos[key] = result
         return result
 
-    def _compute(self, settings: Flat, model: Model, phone: PhoneSpec) -> _Combo | None:
-        errors = len(self.diags.errors)
-        owner = f"template {phone.template!r}" if phone.template else f"phone {phone.name!r}"
-
-        def value(key: str) -> Any:
-            s = settings.get(key)
-            return s.value if s is not None else None
-
-        def pos(key: str) -> Position | None:
-            s = settings.get(key)
-            return s.position if s is not None else phone.position
-
-        group = value("registration_group")
+    def _group(self, values: _Values, owner: str) -> str | None:
+        """The phone's main registration group; None (reported, or left to the check
+        stage) when it is missing or external."""
+        group = values.value("registration_group")
         if group is None:
             group = "<Default Registration Group>"
         if group not in self.inv.registration_groups:
@@ -292,13 +283,22 @@ class Resolver:
                 "no-registration-group",
                 f"{owner}: no registration group; set registration_group"
                 f" (or define {group!r}){did_you_mean(group, self.inv.registration_groups)}",
-                pos("registration_group"),
+                values.pos("registration_group"),
             )
             return None
         if self.inv.registration_groups[group].external:
             return None  # reported by the check stage
+        return str(group)
+
+    def _compute(self, settings: Flat, model: Model, phone: PhoneSpec) -> _Combo | None:
+        errors = len(self.diags.errors)
+        owner = f"template {phone.template!r}" if phone.template else f"phone {phone.name!r}"
+        values = _Values(settings, phone.position)
+        value, pos = values.value, values.pos
+        group = self._group(values, owner)
+        if group is None:
+            return None
         registrations = self.group_registrations(group)
-        secure = any(r.transport == "tls" for r in registrations)
         firmware = self._firmware(model, value("firmware"), pos("firmware"), owner)
         language = self.catalog.language_id(str(value("language"))) or "English_United_States"
         zone = self.zone(str(value("time_zone")), pos("time_zone"))
@@ -316,25 +316,23 @@ class Resolver:
         admin_secret = self.secret(admin, owner, pos("admin_password")) if admin else None
         if zone is None or rtp is None or sip is None or len(self.diags.errors) > errors:
             return None
-        digest = hashlib.sha256(
-            "\x1e".join(
-                (
-                    self.epoch,
-                    repr(sorted((k, repr(v.value)) for k, v in settings.items())),
-                    repr(model),
-                    repr(firmware),
-                    repr(registrations),
-                    zone.posix or repr(zone),
-                    repr(servers),
-                    _secret_hash(admin_secret),
-                )
-            ).encode()
-        ).hexdigest()
+        digest = profile_digest(
+            (
+                self.epoch,
+                repr(sorted((k, repr(v.value)) for k, v in settings.items())),
+                repr(model),
+                repr(firmware),
+                repr(registrations),
+                zone.posix or repr(zone),
+                repr(servers),
+                secret_hash(admin_secret),
+            )
+        )
         return _Combo(
             settings=MappingProxyType(settings),
             registration_group=group,
             registrations=registrations,
-            secure=secure,
+            secure=any(r.transport == "tls" for r in registrations),
             audio_protocol=str(value("audio_protocol")),
             firmware=firmware,
             language=language,
@@ -380,6 +378,7 @@ class Resolver:
         return self._stations
 
     def phone(self, spec: PhoneSpec) -> EffectivePhone | None:
+        """The effective phone of ``spec``; None when it does not resolve."""
         tmpl = self.template_chain(spec.template)
         model = self.model_of(spec, tmpl)
         if model is None:
@@ -402,8 +401,7 @@ class Resolver:
             own["template"] = Setting(spec.template, layer, position)
         own["location"] = Setting(location, layer, position)
         settings = ChainMap(own, combo.settings)  # type: ignore[arg-type]
-        h = hashlib.sha256(combo.digest.encode())
-        h.update(_phone_key(spec.name, mac, computer, appearances, self._group_reprs).encode())
+        key = phone_key(spec.name, mac, computer, appearances, self._group_reprs)
         return EffectivePhone(
             name=spec.name,
             model=model,
@@ -426,7 +424,7 @@ class Resolver:
             config_files=combo.config_files,
             admin_password=combo.admin_password,
             settings=settings,
-            digest=h.hexdigest(),
+            digest=phone_digest(combo.digest, key),
             profile=combo.digest,
         )
 
@@ -435,181 +433,43 @@ class Resolver:
         # A phone that reuses another's name (an error of the check stage) takes its stations.
         names = iter(station_names(self._first.get(spec.name, spec)) or station_names(spec))
         calls = int(combo.options.get("calls_per_line_key", 4))
+        lines = appearances.Lines(spec.name, combo.registration_group, combo.registrations, calls)
         owner = f"phone {spec.name!r}"
         for index, app in enumerate(spec.appearances, start=1):
-            if app.kind == "private":
-                station = next(names)
-                extension = str(app.extension)
-                label = app.label or (spec.name if index == 1 else extension)
-                ident = app.identification_address
-                user = (_user_part(ident) if ident else None) or extension
-                password = (
-                    self.secret(app.auth_password, owner, app.position)
-                    if app.auth_password
-                    else None
-                )
-                out.append(
-                    Appearance(
-                        index=index,
-                        kind="private",
-                        station=station,
-                        extension=extension,
-                        label=label,
-                        display_name=app.display_name or label,
-                        user=user,
-                        auth_user=app.auth_user or (user if password else None),
-                        auth_password=password,
-                        line_keys=app.line_keys,
-                        calls_per_line_key=calls,
-                        registration_group=combo.registration_group,
-                        registrations=combo.registrations,
-                    )
-                )
-            elif app.kind == "shared":
+            if app.kind == "shared":
                 found = self._station_table().get(str(app.shared))
                 if found is None:
                     return None  # reported by the check stage
-                _owner_phone, target = found
-                user = _user_part(target.identification_address) or str(target.extension)
-                label = app.label or target.label or str(app.shared)
-                password = (
-                    self.secret(target.auth_password, owner, app.position)
-                    if target.auth_password
-                    else None
-                )
-                out.append(
-                    Appearance(
-                        index=index,
-                        kind="shared",
-                        station=str(app.shared),
-                        extension=str(target.extension),
-                        label=label,
-                        display_name=target.display_name or label,
-                        user=user,
-                        auth_user=target.auth_user or (user if password else None),
-                        auth_password=password,
-                        line_keys=app.line_keys,
-                        calls_per_line_key=1,
-                        registration_group=combo.registration_group,
-                        registrations=combo.registrations,
-                    )
-                )
-            else:
-                group = str(app.registration_group)
-                if group not in self.inv.registration_groups:
-                    return None
-                user = _user_part(app.identification_address) or ""
-                password = (
-                    self.secret(app.auth_password, owner, app.position)
-                    if app.auth_password
-                    else None
-                )
-                label = app.label or user
-                out.append(
-                    Appearance(
-                        index=index,
-                        kind="external",
-                        station="",
-                        extension="",
-                        label=label,
-                        display_name=label,
-                        user=user,
-                        auth_user=app.auth_user or (user if password else None),
-                        auth_password=password,
-                        line_keys=app.line_keys,
-                        calls_per_line_key=calls,
-                        registration_group=group,
-                        registrations=self.group_registrations(group),
-                    )
-                )
+                target = found[1]
+                password = self._password(target, owner, app.position)
+                out.append(appearances.shared(index, app, target, password, lines))
+                continue
+            if app.kind == "private":
+                station = next(names)
+                password = self._password(app, owner, app.position)
+                out.append(appearances.private(index, app, station, password, lines))
+                continue
+            group = str(app.registration_group)
+            if group not in self.inv.registration_groups:
+                return None
+            password = self._password(app, owner, app.position)
+            registrations = self.group_registrations(group)
+            out.append(appearances.external(index, app, password, registrations, lines))
         return tuple(out)
 
+    def _password(
+        self, app: AppearanceSpec, owner: str, position: Position | None
+    ) -> Secret | None:
+        """The password of an appearance, if it has one."""
+        return self.secret(app.auth_password, owner, position) if app.auth_password else None
 
-def _phone_key(
-    name: str,
-    mac: str | None,
-    computer: str | None,
-    appearances: tuple[Appearance, ...],
-    group_reprs: Mapping[str, str],
-) -> str:
-    """The phone's own part of its digest: identity and appearances (secrets by value).
 
-    ``group_reprs``: the repr of each registration group's registrations, which are the
-    registrations of every appearance that registers with the group.
+def resolve_plan(inventory: Inventory, catalog: Catalog, diags: Diagnostics, epoch: str) -> Plan:
+    """Effective phones for every phone that resolves; problems go into diags.
+
+    ``epoch``: what every phone's files depend on beyond its settings, part of every digest.
     """
-    parts = [name, mac or "", computer or ""]
-    for a in appearances:
-        parts += (
-            a.kind,
-            a.station,
-            a.extension,
-            a.label,
-            a.display_name,
-            a.user,
-            a.auth_user or "",
-            _secret_hash(a.auth_password) if a.auth_password is not None else "",
-            str(a.line_keys),
-            str(a.calls_per_line_key),
-            a.registration_group,
-            group_reprs[a.registration_group],
-        )
-    return "\x1f".join(parts)
-
-
-def _secret_hash(secret: Secret | None) -> str:
-    return hashlib.sha256(secret.value.encode()).hexdigest() if secret is not None else ""
-
-
-def _tree_digest(h: Any, folder: Path) -> None:
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-
-
-def render_epoch(inventory: Inventory) -> str:
-    """What every phone's files depend on beyond its own settings.
-
-    mipc's version, the site, and the overriding templates, custom files and certificates
-    next to the inventory. Part of every phone digest, so a build or diff may trust an
-    unchanged digest to mean unchanged files from the same mipc; what mipc ships (code,
-    catalog data, templates) is the package's digest, recorded with each release, which the
-    release store compares before it reuses anything.
-    """
-    from mipc import __version__
-
-    h = hashlib.sha256(__version__.encode())
-    h.update(repr(inventory.site).encode())
-    h.update(repr(sorted(inventory.registration_groups.items())).encode())
-    h.update(repr(sorted(inventory.lines.items())).encode())
-    h.update(repr(sorted(inventory.managed_proxies.items())).encode())
-    h.update(repr(inventory.firmware_store).encode())
-    root = Path(inventory.root)
-    for folder in (
-        root / "vendor_templates",
-        root / "custom_files",
-        root / "certs",
-    ):
-        _tree_digest(h, folder)
-    return h.hexdigest()
-
-
-def _user_part(address: str | None) -> str | None:
-    """The user part of an identification address: sip:7101@10.0.0.1:5060 → 7101."""
-    if not address:
-        return None
-    text = address.strip()
-    for prefix in ("sips:", "sip:"):
-        if text.lower().startswith(prefix):
-            text = text[len(prefix) :]
-    return text.split("@", 1)[0].strip() or None
-
-
-def resolve_plan(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> Plan:
-    """Effective phones for every phone that resolves; problems go into diags."""
-    resolver = Resolver(inventory, catalog, diags)
+    resolver = Resolver(inventory, catalog, diags, epoch)
     phones = []
     for spec in inventory.phones:
         effective = resolver.phone(spec)

@@ -1,14 +1,15 @@
-"""The check stage: the rules no schema can say (DESIGN §4).
+"""The check stage: the rules no schema can say.
 
-``check`` runs on the assembled inventory (references, cycles, names, registration group
-shape, uniqueness, addresses). ``check_phones`` runs on effective phones, where inherited
-values are known (vendor capabilities: SRTP, firmware, languages, appearances, options).
-Every problem is collected; nothing stops at the first.
+Takes the assembled inventory and the catalog (``check``: references, cycles, names,
+registration group shape, uniqueness, addresses; the rules themselves live in
+:mod:`mipc.rules.names` and :mod:`mipc.rules.references`), then the effective phones
+(``check_phones``: vendor capabilities, where inherited values are known: SRTP, firmware,
+languages, appearances, options). Gives diagnostics; every problem is collected, nothing stops
+at the first. Never imports the resolve, render or release stages.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,71 +22,15 @@ from mipc.catalog.addresses import (
 )
 from mipc.catalog.models import Catalog, version_key
 from mipc.diagnostics import Diagnostics, Position
-from mipc.model import AppearanceSpec, EffectivePhone, Inventory, PhoneSpec, Setting
-
-_BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|\.\.")
-MAX_GROUP_ENTRIES = 4
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    match = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else ""
-
-
-def _unknown(
-    diags: Diagnostics,
-    kind: str,
-    name: str,
-    choices: Iterable[str],
-    position: Position | None,
-    path: str = "",
-) -> None:
-    diags.error(
-        f"unknown-{kind.replace(' ', '-')}",
-        f"{kind} {name!r} is not defined{did_you_mean(name, choices)}",
-        position,
-        path,
-    )
-
-
-def check_name(diags: Diagnostics, kind: str, name: str, position: Position | None) -> None:
-    if _BAD_NAME.search(name) or name.strip() != name or not name:
-        diags.error(
-            "bad-name",
-            f"{kind} name {name!r} cannot become a file name: remove '/', '\\', '..',"
-            " control characters and surrounding spaces",
-            position,
-        )
-
-
-def _cycles(
-    diags: Diagnostics,
-    kind: str,
-    parents: Mapping[str, str | None],
-    positions: Mapping[str, Position | None],
-) -> None:
-    reported: set[frozenset[str]] = set()
-    for start in sorted(parents):
-        seen: list[str] = []
-        node: str | None = start
-        while node is not None and node in parents:
-            if node in seen:
-                cycle = seen[seen.index(node) :]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    first = min(cycle)
-                    i = cycle.index(first)
-                    ordered = cycle[i:] + cycle[:i]
-                    chain = " -> ".join([*ordered, first])
-                    diags.error(
-                        f"{kind}-cycle",
-                        f"{kind} cycle: {chain}; break it by removing one link",
-                        positions.get(first),
-                    )
-                break
-            seen.append(node)
-            node = parents[node]
+from mipc.model import EffectivePhone, Inventory, PhoneSpec, Setting
+from mipc.rules.names import (
+    check_name,
+    cycles,
+    inherited,
+    private_stations,
+    unknown,
+)
+from mipc.rules.references import check_groups, check_layer_refs, check_pins, layers
 
 
 def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
@@ -94,19 +39,19 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
     for name, tmpl in inv.templates.items():
         check_name(diags, "template", name, tmpl.position)
         if tmpl.extends is not None and tmpl.extends not in inv.templates:
-            _unknown(diags, "template", tmpl.extends, inv.templates, tmpl.position)
+            unknown(diags, "template", tmpl.extends, inv.templates, tmpl.position)
     for name, group in inv.registration_groups.items():
         check_name(diags, "registration group", name, group.position)
     for loc in inv.locations.values():
         if loc.parent is not None and loc.parent not in inv.locations:
-            _unknown(diags, "location", loc.parent, inv.locations, loc.position)
-    _cycles(
+            unknown(diags, "location", loc.parent, inv.locations, loc.position)
+    cycles(
         diags,
         "template",
         {n: t.extends for n, t in inv.templates.items()},
         {n: t.position for n, t in inv.templates.items()},
     )
-    _cycles(
+    cycles(
         diags,
         "location",
         {n: loc.parent for n, loc in inv.locations.items()},
@@ -114,202 +59,15 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
     )
     for proxy in inv.managed_proxies.values():
         if proxy.location is not None and proxy.location not in inv.locations:
-            _unknown(diags, "location", proxy.location, inv.locations, proxy.position)
-    _check_groups(inv, diags)
-    _check_pins(inv, catalog, diags)
+            unknown(diags, "location", proxy.location, inv.locations, proxy.position)
+    check_groups(inv, diags)
+    check_pins(inv, catalog, diags)
     # Each template's inherited manufacturer, looked up once rather than once per phone.
     makers = {name: inherited(inv, name, "manufacturer") for name in inv.templates}
-    for layer, template in _layers(inv):
+    for layer, template in layers(inv):
         if layer:
-            _check_layer_refs(inv, catalog, layer, template, makers, diags)
+            check_layer_refs(inv, catalog, layer, template, makers, diags)
     _check_phones(inv, makers, diags)
-
-
-def _layers(inv: Inventory) -> Iterable[tuple[Mapping[str, Setting], str | None]]:
-    """Every settings layer, with the template whose chain lies below it."""
-    yield inv.defaults, None
-    for loc in inv.locations.values():
-        yield loc.layer, None
-    for tmpl in inv.templates.values():
-        yield tmpl.layer, tmpl.extends
-    for phone in inv.phones:
-        yield phone.layer, phone.template
-
-
-def chain(start: str | None, parent_of: Mapping[str, str | None]) -> list[str]:
-    """start, its parent, its grandparent ... (nearest first), stopping at an unknown name or
-    at a cycle (cycles are reported by ``check``)."""
-    out: list[str] = []
-    node = start
-    while node is not None and node in parent_of and node not in out:
-        out.append(node)
-        node = parent_of[node]
-    return out
-
-
-def inherited(inv: Inventory, template: str | None, key: str) -> Setting | None:
-    """The value a template chain gives key (nearest template first)."""
-    parents = {name: t.extends for name, t in inv.templates.items()}
-    for name in chain(template, parents):
-        setting = inv.templates[name].layer.get(key)
-        if setting is not None:
-            return setting
-    return None
-
-
-def _check_layer_refs(
-    inv: Inventory,
-    catalog: Catalog,
-    layer: Mapping[str, Setting],
-    below: str | None,
-    makers: Mapping[str, Setting | None],
-    diags: Diagnostics,
-) -> None:
-    """``makers``: the manufacturer each template inherits (None for none)."""
-    group = layer.get("registration_group")
-    if group is not None:
-        name = str(group.value)
-        if name not in inv.registration_groups:
-            _unknown(diags, "registration group", name, inv.registration_groups, group.position)
-        elif inv.registration_groups[name].external:
-            diags.error(
-                "external-main-group",
-                f"registration group {name!r} is external: it serves external registrations"
-                " on one line, never as a phone's main group",
-                group.position,
-            )
-    model = layer.get("model")
-    if model is not None:
-        manufacturer = layer.get("manufacturer")
-        if manufacturer is None and below is not None:
-            manufacturer = makers.get(below)
-        maker = str(manufacturer.value) if manufacturer is not None else None
-        found = catalog.find_model(str(model.value), maker)
-        if found is None:
-            hint = catalog.suggest_models(str(model.value), maker)
-            more = f"; did you mean {hint[0]!r}?" if hint else ""
-            diags.error(
-                "unknown-model",
-                f"model {model.value!r}"
-                + (f" of {maker}" if maker else "")
-                + f" is not in the catalog{more}",
-                model.position,
-            )
-    for key in ("qos.rtp_dscp", "qos.sip_dscp"):
-        setting = layer.get(key)
-        if setting is not None and dscp_value(setting.value) is None:
-            diags.error(
-                "bad-dscp",
-                f"{setting.value!r} is not a DSCP value 0-63 nor a TOS byte 0x00-0xFC",
-                setting.position,
-            )
-    language = layer.get("language")
-    if language is not None and catalog.language_id(str(language.value)) is None:
-        diags.error(
-            "unknown-language",
-            f"language {language.value!r} is not known"
-            f"{did_you_mean(str(language.value), catalog.languages)}",
-            language.position,
-        )
-
-
-def pinned_models(inv: Inventory, catalog: Catalog) -> dict[str, str]:
-    """firmware.pins by catalog model id (a pin may name the model by any alias)."""
-    out: dict[str, str] = {}
-    for name, version in inv.firmware_pins.items():
-        model = catalog.find_model(name)
-        if model is not None:
-            out[model.id] = version
-    return out
-
-
-def _check_pins(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
-    for name, version in sorted(inv.firmware_pins.items()):
-        position = inv.firmware_pin_positions.get(name)
-        model = catalog.find_model(name)
-        if model is None:
-            hint = catalog.suggest_models(name)
-            more = f"; did you mean {hint[0]!r}?" if hint else ""
-            diags.error(
-                "unknown-model",
-                f"firmware pin for {name!r}: no such model in the catalog (or the name is"
-                f" used by two manufacturers: use the catalog id){more}",
-                position,
-            )
-            continue
-        if catalog.find_firmware(model.id, version) is None:
-            known = ", ".join(f.version for f in catalog.firmware_for(model.id)) or "none"
-            diags.error(
-                "unknown-firmware",
-                f"firmware {version!r} is not listed for the {model.display} (known: {known})",
-                position,
-            )
-
-
-def dscp_value(value: Any) -> int | None:
-    """DSCP from a DSCP integer or a TOS byte written as hex ("0xB8", "B8h")."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if 0 <= value <= 63 else None
-    text = str(value).strip()
-    if text.lower().startswith("0x"):
-        tos = int(text[2:], 16)
-    elif text.lower().endswith("h"):
-        tos = int(text[:-1], 16)
-    else:
-        return None
-    if tos & 0b11:
-        return None
-    return tos >> 2
-
-
-def _check_groups(inv: Inventory, diags: Diagnostics) -> None:
-    for name, group in inv.registration_groups.items():
-        entries = group.entries
-        if len(entries) > MAX_GROUP_ENTRIES:
-            diags.error(
-                "group-too-long",
-                f"registration group {name!r} has {len(entries)} entries; CIC allows at"
-                f" most {MAX_GROUP_ENTRIES}",
-                group.position,
-            )
-        kinds = [e.kind for e in entries]
-        for kind, word in (("line", "Line"), ("dns_srv", "DNS SRV")):
-            count = kinds.count(kind)
-            if count > 1:
-                diags.error(
-                    "group-shape",
-                    f"registration group {name!r} has {count} {word} entries; at most one",
-                    group.position,
-                )
-            elif count == 1 and kinds[0] != kind:
-                diags.error(
-                    "group-shape",
-                    f"registration group {name!r}: a {word} entry must be the first entry",
-                    entries[kinds.index(kind)].position,
-                )
-        if "line" in kinds and "dns_srv" in kinds:
-            diags.error(
-                "group-shape",
-                f"registration group {name!r} has both a Line and a DNS SRV entry; one"
-                " group holds one or the other",
-                group.position,
-            )
-        for entry in entries:
-            if group.external and entry.kind not in ("manual", "dns_srv"):
-                diags.error(
-                    "external-group-entry",
-                    f"external registration group {name!r} can hold only manual and DNS SRV"
-                    f" entries, not {entry.kind.replace('_', ' ')}",
-                    entry.position,
-                )
-            if entry.kind == "line" and entry.ref not in inv.lines:
-                _unknown(diags, "line", str(entry.ref), inv.lines, entry.position)
-            if entry.kind == "managed_proxy" and entry.ref not in inv.managed_proxies:
-                _unknown(
-                    diags, "managed proxy", str(entry.ref), inv.managed_proxies, entry.position
-                )
 
 
 def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: Diagnostics) -> None:
@@ -340,9 +98,9 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
         else:
             names[name] = phone
         if template is not None and template not in inv.templates:
-            _unknown(diags, "template", template, inv.templates, pos)
+            unknown(diags, "template", template, inv.templates, pos)
         if phone.location is not None and phone.location not in inv.locations:
-            _unknown(diags, "location", phone.location, inv.locations, pos)
+            unknown(diags, "location", phone.location, inv.locations, pos)
         if template is None and "model" not in phone.layer:
             diags.error(
                 "no-model",
@@ -412,7 +170,7 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
         for app in phone.appearances:
             if app.kind == "shared" and app.shared is not None:
                 if app.shared not in stations:
-                    _unknown(diags, "station", app.shared, stations, app.position)
+                    unknown(diags, "station", app.shared, stations, app.position)
                 elif app.shared not in sharable:
                     diags.error(
                         "not-sharable",
@@ -423,7 +181,7 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
             if app.kind == "external" and app.registration_group is not None:
                 group = inv.registration_groups.get(app.registration_group)
                 if group is None:
-                    _unknown(
+                    unknown(
                         diags,
                         "registration group",
                         app.registration_group,
@@ -440,22 +198,6 @@ def _check_phones(inv: Inventory, makers: Mapping[str, Setting | None], diags: D
     diags.subject = ""
 
 
-def private_stations(phone: PhoneSpec) -> list[tuple[str, AppearanceSpec]]:
-    """A phone's private appearances with their station names (the first defaults to the
-    phone's name, the next to the name and its number)."""
-    out: list[tuple[str, AppearanceSpec]] = []
-    for app in phone.appearances:
-        if app.kind == "private":
-            station = app.station or (f"{phone.name} {len(out) + 1}" if out else phone.name)
-            out.append((station, app))
-    return out
-
-
-def station_names(phone: PhoneSpec) -> list[str]:
-    """Station names of a phone's private appearances (the first defaults to the phone's)."""
-    return [station for station, _ in private_stations(phone)]
-
-
 # --- rules on effective phones ------------------------------------------------------------
 
 FAMILY_NAMES = {
@@ -464,6 +206,8 @@ FAMILY_NAMES = {
     "audiocodes": "AudioCodes and Genesys phones",
     "softphone": "the SIP Soft Phone",
 }
+
+
 FAMILY_OPTION = re.compile(r"Families: ([a-z, ]+)\.|(Interaction SIP Station I only)")
 
 

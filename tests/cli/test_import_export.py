@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mipc.cli.commands.export_csv import run_export
 from mipc.diagnostics import Diagnostics
-from mipc.inventory.exporter import run_export
 from mipc.inventory.importer import (
     add_list_entry,
     entry_lines,

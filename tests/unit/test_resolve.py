@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from mipc.catalog.models import load_catalog
 from mipc.catalog.timezones import Transition, dhcp_option2
 from mipc.diagnostics import Diagnostics, Position
+from mipc.incremental.fingerprints import render_epoch
 from mipc.inventory.assemble import flatten_settings
+from mipc.inventory.sources import read_secret
 from mipc.model import (
     AppearanceSpec,
     EffectivePhone,
@@ -25,11 +27,12 @@ from mipc.model import (
     Location,
     PhoneSpec,
     Registration,
+    SecretRef,
     Setting,
     Template,
 )
-from mipc.pipeline import Result, validate
-from mipc.resolve.resolver import Resolver, catalog_layer
+from mipc.pipeline import Result, load_model, validate
+from mipc.resolve.resolver import Resolver, catalog_layer, resolve_plan
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 
@@ -316,7 +319,7 @@ def test_csv_row_layer_is_above_the_template(tmp_path: Path) -> None:
         address_position=Position("lists/agents.csv", 3, column_name="Address"),
     )
     diags = Diagnostics()
-    phone = Resolver(inv, load_catalog(), diags).phone(spec)
+    phone = Resolver(inv, load_catalog(), diags, render_epoch(inv)).phone(spec)
     assert phone is not None and not diags.items
     setting = phone.settings["options.registration_expires"]
     assert (setting.value, setting.layer) == (4000, "csv")
@@ -458,6 +461,51 @@ def test_missing_file_secret_names_the_file_and_phone(tmp_path: Path) -> None:
     [diag] = result.diagnostics.errors
     assert diag.code == "missing-secret"
     assert "secrets/absent.txt" in diag.message and "'Chained'" in diag.message
+
+
+def test_secrets_are_read_by_the_load_step_not_by_resolve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIPC_TEST_ADMIN_PW", "read at load")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "line.txt").write_text("line pw\r\n", encoding="utf-8")
+    text = INVENTORY.replace(
+        "  Leaf:\n", "  Leaf:\n    admin_password: {env: MIPC_TEST_ADMIN_PW}\n"
+    ).replace(
+        '    appearances: [{extension: "7001"}]',
+        '    appearances:\n      - extension: "7001"\n'
+        "        auth: {password: {file: secrets/line.txt}}",
+    )
+    (tmp_path / "mipc.yaml").write_text(text, encoding="utf-8")
+    inventory, diags = load_model(tmp_path)
+    assert inventory is not None and not diags.errors
+    assert inventory.secrets.values[SecretRef(env="MIPC_TEST_ADMIN_PW")] == "read at load"
+    assert inventory.secrets.values[SecretRef(file="secrets/line.txt")] == "line pw"
+    monkeypatch.delenv("MIPC_TEST_ADMIN_PW")
+    (tmp_path / "secrets" / "line.txt").unlink()
+    diags = Diagnostics()
+    plan = resolve_plan(inventory, load_catalog(), diags, render_epoch(inventory))
+    assert not diags.items
+    phones = {p.name: p for p in plan.phones}
+    admin = phones["Chained"].admin_password
+    assert admin is not None and admin.value == "read at load"
+    line = phones["Plain"].appearances[0].auth_password
+    assert line is not None and line.value == "line pw"
+
+
+def test_read_secrets_says_why_a_secret_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MIPC_TEST_MISSING_PW", raising=False)
+    assert read_secret(SecretRef(env="MIPC_TEST_MISSING_PW"), tmp_path) == (
+        None,
+        "environment variable MIPC_TEST_MISSING_PW is not set; export it before the build",
+    )
+    value, problem = read_secret(SecretRef(file="absent.txt"), tmp_path)
+    assert value is None and problem == (
+        "cannot read secret file absent.txt: No such file or directory"
+    )
+    assert read_secret(SecretRef(), tmp_path) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -623,7 +671,7 @@ def _resolve(layers: list[FlatData], shuffle: random.Random | None = None) -> Ef
         position=None,
     )
     diags = Diagnostics()
-    phone = Resolver(inv, load_catalog(), diags).phone(spec)
+    phone = Resolver(inv, load_catalog(), diags, render_epoch(inv)).phone(spec)
     assert phone is not None, [d.text() for d in diags]
     return phone
 

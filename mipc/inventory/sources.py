@@ -1,0 +1,84 @@
+"""The secrets an inventory names, read once when it is loaded.
+
+Takes an assembled inventory; gives a frozen :class:`mipc.model.Secrets` with the value of
+every ``{env: …}`` and ``{file: …}`` secret it names (``admin_password`` in any layer, and
+appearance passwords), and for each one that cannot be read, why. Nothing is reported here:
+the resolve stage reports a missing secret where a phone uses it. Never imports the rules,
+resolve, render or release stages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from mipc.model import Inventory, SecretRef, Secrets
+
+
+def secret_ref(value: Any) -> SecretRef | None:
+    """The secret a setting's value names (``{env: NAME}`` or ``{file: PATH}``), if any."""
+    if isinstance(value, Mapping):
+        env = value.get("env")
+        file = value.get("file")
+        return SecretRef(env=str(env) if env else None, file=str(file) if file else None)
+    return None
+
+
+def named_secrets(inventory: Inventory) -> Iterator[SecretRef]:
+    """Every secret the inventory names, in any layer or appearance (with repeats)."""
+    layers = [inventory.defaults]
+    layers += [loc.layer for loc in inventory.locations.values()]
+    layers += [t.layer for t in inventory.templates.values()]
+    for phone in inventory.phones:
+        if phone.layer:
+            layers.append(phone.layer)
+        for app in phone.appearances:
+            if app.auth_password is not None:
+                yield app.auth_password
+    for layer in layers:
+        setting = layer.get("admin_password")
+        ref = secret_ref(setting.value) if setting is not None else None
+        if ref is not None:
+            yield ref
+
+
+def read_secret(ref: SecretRef, root: Path) -> tuple[str | None, str | None]:
+    """A secret's value, or why it cannot be read (neither for a reference to nothing)."""
+    if ref.env is not None:
+        value = os.environ.get(ref.env)
+        if value is None:
+            return None, f"environment variable {ref.env} is not set; export it before the build"
+        return value, None
+    if ref.file is not None:
+        try:
+            value = (root / ref.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return None, f"cannot read secret file {ref.file}: {getattr(exc, 'strerror', exc)}"
+        value = value[:-1] if value.endswith("\n") else value
+        return (value[:-1] if value.endswith("\r") else value), None
+    return None, None
+
+
+def read_secrets(inventory: Inventory) -> Secrets:
+    """The values of the inventory's secrets, each read once."""
+    root = Path(inventory.root)
+    values: dict[SecretRef, str] = {}
+    problems: dict[SecretRef, str] = {}
+    for ref in named_secrets(inventory):
+        if ref in values or ref in problems:
+            continue
+        value, problem = read_secret(ref, root)
+        if value is not None:
+            values[ref] = value
+        elif problem is not None:
+            problems[ref] = problem
+    return Secrets(MappingProxyType(values), MappingProxyType(problems))
+
+
+def with_secrets(inventory: Inventory) -> Inventory:
+    """The inventory with the values of the secrets it names."""
+    return replace(inventory, secrets=read_secrets(inventory))
