@@ -38,6 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from mipc.artifacts import Artifact, RenderConflict
 from mipc.incremental.inputs import RECORD, Record, up_to_date
 from mipc.incremental.state import Delta
 from mipc.model import EffectivePhone, Plan
@@ -50,12 +51,10 @@ from mipc.release.manifest import (
     splice,
     write_manifest,
 )
-from mipc.render.base import Artifact
 from mipc.render.stage import (
     CHUNK_SIZE,
     PARALLEL_THRESHOLD,
     ChunkRenderer,
-    RenderConflict,
     Rendered,
     dedupe,
     phone_chunks,

@@ -16,17 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from mipc.artifacts import Artifact, Artifacts, RenderConflict
 from mipc.model import EffectivePhone, Plan
-from mipc.render.base import Artifact, Artifacts, Renderer, renderers
+from mipc.render.base import Renderer, renderers
 
 #: Below this many phones the build renders in one process (a pool costs more than it saves).
 PARALLEL_THRESHOLD = 2000
 #: Phones per unit of work handed to a worker process.
 CHUNK_SIZE = 500
-
-
-class RenderConflict(RuntimeError):
-    """Two renderers (or two phones) produced the same path with different contents."""
 
 
 class UnknownFamily(ValueError):

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 import mipc.release.emit as emit_mod
+from mipc.artifacts import Artifact, Artifacts, RenderConflict
 from mipc.model import EffectivePhone, Plan
 from mipc.network.plan import network_files
 from mipc.pipeline import validate
@@ -25,8 +26,8 @@ from mipc.release.emit import (
     rollback,
     safe_relpath,
 )
-from mipc.render.base import _REGISTRY, Artifact, Artifacts
-from mipc.render.stage import RenderConflict, render_all, render_phones
+from mipc.render.base import _REGISTRY
+from mipc.render.stage import render_all, render_phones
 from tests.builders import tree
 
 REPO = Path(__file__).parent.parent.parent
