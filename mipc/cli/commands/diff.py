@@ -36,8 +36,8 @@ from mipc.diff.compare import (
 )
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
-from mipc.release.emit import Out
 from mipc.release.manifest import phone_record
+from mipc.release.store import Out
 from mipc.render.templating import TemplateError
 from mipc.resources import package_digest
 
