@@ -79,7 +79,7 @@ class Delta:
     def render(self) -> dict[str, dict[str, bytes]] | None:
         """The changed phones' own files (``www/...`` paths), or None when rendering them
         warns in a new way or makes a file that another phone or the shared files have."""
-        from mipc.release.emit import safe_relpath
+        from mipc.release.staging import safe_relpath
         from mipc.render.stage import render_chunk
 
         phones = sorted(self.plan.phones, key=lambda p: p.name)

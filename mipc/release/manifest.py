@@ -7,6 +7,9 @@ objects), and the writer notes where each file entry and each phone record start
 :class:`ManifestIndex`, an incremental build makes the next manifest by copying the unchanged
 runs of bytes and putting in only the entries that changed (:func:`splice`), instead of
 encoding 250,000 entries again.
+
+Takes effective phones and file entries; gives the manifest's bytes and its index. Never
+imports render or incremental.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=F
 
 @dataclass(frozen=True)
 class FileEntry:
+    """One file of a release as its manifest lists it."""
+
     path: str  # relative to the release: www/... or network/...
     sha256: str
     size: int
@@ -52,9 +57,11 @@ class ManifestIndex:
     phone_starts: tuple[int, ...]
 
     def file_entry(self, data: bytes, path: str) -> bytes | None:
+        """The ``"path":{...}`` entry of file ``path`` in manifest ``data``, or None."""
         return _entry(data, self.files, self.file_starts, path)
 
     def phone_entry(self, data: bytes, name: str) -> bytes | None:
+        """The ``"name":{...}`` record of phone ``name`` in manifest ``data``, or None."""
         return _entry(data, self.phones, self.phone_starts, name)
 
 
@@ -71,6 +78,7 @@ def entry_value(entry: bytes) -> Any:
 
 
 def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
+    """A phone's manifest record: who it is, its digest, and the files it fetches."""
     return {
         "name": phone.name,
         "family": phone.family,
@@ -90,10 +98,12 @@ def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
 
 
 def file_entry(path: str, sha256: str, size: int) -> bytes:
+    """A file's manifest entry, encoded (``"path":{"sha256":...,"size":...}``)."""
     return f'{_encode(path)}:{{"sha256":{_encode(sha256)},"size":{size}}}'.encode()
 
 
 def phone_entry(phone: EffectivePhone, files: list[str]) -> bytes:
+    """A phone's manifest record, encoded (``"name":{...}``)."""
     return f"{_encode(phone.name)}:{_encode(phone_record(phone, files))}".encode()
 
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mipc.diff.model import FileRef, Snapshot, record
-from mipc.release.emit import Out
 from mipc.release.manifest import MANIFEST
+from mipc.release.store import Out
 
 
 class SnapshotError(Exception):

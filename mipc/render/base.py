@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from mipc.artifacts import Artifacts
 from mipc.model import EffectivePhone, Plan
 
 
@@ -133,18 +133,6 @@ class ProfileMemo(Generic[T]):
         if phone.profile:
             self._memo[phone.profile] = (signature, value)
         return value
-
-
-@dataclass(frozen=True)
-class Artifact:
-    """One file of the release. ``link`` names a firmware image to link instead of bytes."""
-
-    data: bytes
-    phones: tuple[str, ...] = ()  # names of the phones that fetch this file
-    link: str | None = None  # absolute path of a firmware image in the store
-
-
-Artifacts = dict[str, Artifact]
 
 
 class Renderer(Protocol):

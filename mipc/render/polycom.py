@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mipc.artifacts import Artifact, Artifacts
 from mipc.catalog.models import load_catalog
 from mipc.catalog.timezones import Transition
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render.base import (
-    Artifact,
-    Artifacts,
     KeyedFile,
     ProfileMemo,
     RenderError,

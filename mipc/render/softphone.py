@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mipc.artifacts import Artifact, Artifacts
 from mipc.model import EffectivePhone, Plan
-from mipc.render.base import Artifact, Artifacts, RenderError, register
+from mipc.render.base import RenderError, register
 from mipc.render.templating import TemplateError, render_template
 
 __all__ = ["SoftPhoneRenderer", "config_file_name"]

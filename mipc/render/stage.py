@@ -1,10 +1,11 @@
-"""The render stage over a whole plan: every family's renderer over its phones (DESIGN §1).
+"""The render stage over a whole plan: every family's renderer over its phones.
 
+Takes a :class:`mipc.model.Plan`; gives artifacts (:mod:`mipc.artifacts`) and warnings.
 :func:`render_all` gives every artifact of a plan in memory (``diff`` and small builds use
 it); :func:`render_phones` renders only some phones' own files (incremental work). The build
-does not hold the whole tree in memory: it asks :func:`phone_chunks` for chunks of phones and
-renders each with :func:`render_chunk`, in worker processes when the plan is large enough for
-that to pay (see :mod:`mipc.release.emit`).
+does not hold the whole tree in memory: it renders chunks of phones with :func:`render_chunk`,
+in worker processes when the plan is large enough for that to pay (:mod:`mipc.render.pool`).
+Never imports release.
 
 Phones are always visited in name order and artifacts merged in path order, so the result
 does not depend on how the work was split. A path produced twice with different bytes is a
@@ -16,17 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from mipc.artifacts import Artifact, Artifacts, RenderConflict
 from mipc.model import EffectivePhone, Plan
-from mipc.render.base import Artifact, Artifacts, Renderer, renderers
-
-#: Below this many phones the build renders in one process (a pool costs more than it saves).
-PARALLEL_THRESHOLD = 2000
-#: Phones per unit of work handed to a worker process.
-CHUNK_SIZE = 500
-
-
-class RenderConflict(RuntimeError):
-    """Two renderers (or two phones) produced the same path with different contents."""
+from mipc.render.base import Renderer, renderers
 
 
 class UnknownFamily(ValueError):
@@ -43,6 +36,7 @@ class Rendered:
     warned: list[str] = field(default_factory=list)
 
     def merge(self, artifacts: Mapping[str, Artifact], warnings: Iterable[str] = ()) -> None:
+        """Add artifacts (see :func:`merge_artifact`) and warnings."""
         for path, art in artifacts.items():
             merge_artifact(self.artifacts, path, art)
         self.warnings.extend(warnings)
@@ -70,6 +64,7 @@ def dedupe(warnings: Iterable[str]) -> list[str]:
 
 
 def sorted_phones(plan: Plan) -> tuple[EffectivePhone, ...]:
+    """The plan's phones in name order."""
     return tuple(sorted(plan.phones, key=lambda p: p.name))
 
 
@@ -97,20 +92,25 @@ class ChunkRenderer:
         self._renderers: dict[str, Renderer] = {}
 
     def renderer(self, family: str) -> Renderer:
+        """The renderer of ``family`` (made on first use)."""
         if family not in self._renderers:
             self._renderers[family] = _factory(family)
         return self._renderers[family]
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
+        """One phone's own files."""
         return self.renderer(phone.family).render_phone(phone, self.plan)
 
     def shared(self, family: str, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        """The shared files of one family's phones."""
         return self.renderer(family).render_shared(self.plan, phones)
 
     def warning_count(self) -> int:
+        """How many warnings the renderers hold so far."""
         return sum(len(getattr(r, "warnings", ())) for r in self._renderers.values())
 
     def warnings(self) -> list[str]:
+        """The renderers' warnings, family by family, each once."""
         out: list[str] = []
         for family in sorted(self._renderers):
             out.extend(getattr(self._renderers[family], "warnings", ()))
@@ -142,12 +142,6 @@ def render_shared(plan: Plan) -> Rendered:
         out.merge(chunk.shared(family, phones))
     out.warnings = chunk.warnings()
     return out
-
-
-def phone_chunks(phones: Iterable[EffectivePhone], size: int = CHUNK_SIZE) -> list[tuple[str, ...]]:
-    """Phone names in name order, cut in chunks of ``size``."""
-    names = sorted(p.name for p in phones)
-    return [tuple(names[i : i + size]) for i in range(0, len(names), size)]
 
 
 def render_all(plan: Plan) -> tuple[Artifacts, list[str]]:

@@ -242,7 +242,7 @@ def test_failing_incremental_build_leaves_current(
 ) -> None:
     """A full disk while the manifest is spliced: exit 2, the old release still current, no
     staging folder left, the old release's files untouched (they were linked, not written)."""
-    import mipc.release.emit
+    import mipc.release.delta
 
     out = tmp_path / "out"
     before, snapshot = built_then_edited(campus, out)
@@ -250,7 +250,7 @@ def test_failing_incremental_build_leaves_current(
     def full_disk(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mipc.release.emit, "splice", full_disk)
+    monkeypatch.setattr(mipc.release.delta, "splice", full_disk)
     code, _, stderr = run("build", str(campus), "-o", str(out))
     assert code == 2 and "no space left" in stderr
     assert os.readlink(out / "current") == before
@@ -285,13 +285,13 @@ def test_without_gnu_cp_the_build_is_full(
 _KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-import mipc.release.emit
+import mipc.release.delta
 
 def stalled(*args, **kwargs):
     Path(sys.argv[3]).write_text("linked and written")
     time.sleep(60)
 
-mipc.release.emit.splice = stalled
+mipc.release.delta.splice = stalled
 from mipc.cli import main
 main(["build", sys.argv[1], "-o", sys.argv[2]])
 """

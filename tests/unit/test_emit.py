@@ -12,21 +12,18 @@ from typing import Any
 import jsonschema
 import pytest
 
-import mipc.release.emit as emit_mod
+import mipc.release.store as store_mod
+import mipc.render.pool as pool_mod
+from mipc.artifacts import Artifact, Artifacts, RenderConflict
 from mipc.model import EffectivePhone, Plan
 from mipc.network.plan import network_files
 from mipc.pipeline import validate
-from mipc.release.emit import (
-    LockHeld,
-    Out,
-    UnsafePath,
-    WarningsAsErrors,
-    emit,
-    rollback,
-    safe_relpath,
-)
-from mipc.render.base import _REGISTRY, Artifact, Artifacts
-from mipc.render.stage import RenderConflict, render_all, render_phones
+from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.staging import UnsafePath, safe_relpath
+from mipc.release.store import EmitError, LockHeld, Out, WarningsAsErrors, rollback
+from mipc.render.base import _REGISTRY
+from mipc.render.pool import PhonePool
+from mipc.render.stage import render_all, render_phones
 from mipc.resources import package_digest
 from tests.builders import tree
 
@@ -47,8 +44,8 @@ def plan_of(inventory: Path) -> Plan:
     return result.plan
 
 
-def build(plan: Plan, out: Path, **kw: Any) -> emit_mod.EmitResult:
-    return emit(plan, out, network_files(plan), **kw)
+def build(plan: Plan, out: Path, workers: int | None = None, **kw: Any) -> EmitResult:
+    return emit(plan, out, network_files(plan), PhonePool(workers), EmitOptions(**kw))
 
 
 class FakeRenderer:
@@ -102,7 +99,7 @@ def test_release_layout_manifest_and_schema(lab: Path, tmp_path: Path) -> None:
     assert "network/dhcpd.conf" in files and "network/nginx-site.conf" in files
     # the release id is the manifest's own hash
     data = (current / "manifest.json").read_bytes()
-    assert emit_mod.release_id(data) == result.release
+    assert store_mod.release_id(data) == result.release
     # written piece by piece, it is still the canonical JSON of its contents
     canonical = json.dumps(
         json.loads(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -128,8 +125,8 @@ def test_parallel_and_serial_builds_are_identical(
 ) -> None:
     plan = plan_of(lab)
     serial = build(plan, tmp_path / "serial", workers=1)
-    monkeypatch.setattr(emit_mod, "PARALLEL_THRESHOLD", 1)
-    monkeypatch.setattr(emit_mod, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(pool_mod, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 2)
     parallel = build(plan, tmp_path / "parallel", workers=2)
     assert serial.release == parallel.release
     assert tree(tmp_path / "serial" / "current") == tree(tmp_path / "parallel" / "current")
@@ -167,7 +164,7 @@ def test_files_of_a_release_made_by_another_mipc_are_rendered_anew(
     assert Out(out).toolchain_of(first.release) == package_digest()
     text = (lab / "mipc.yaml").read_text().replace("label: Agent}", "label: Front Desk}")
     (lab / "mipc.yaml").write_text(text)
-    monkeypatch.setattr(emit_mod, "package_digest", lambda: "another mipc")
+    monkeypatch.setattr("mipc.release.store.package_digest", lambda: "another mipc")
     second = build(plan_of(lab), out)
     assert second.changed and second.counts.unchanged == 0
     assert Out(out).toolchain_of(second.release) == "another mipc"
@@ -293,7 +290,7 @@ def test_a_damaged_current_release_fails_an_incremental_build(
         (release / victim).symlink_to("/etc/hostname")
     text = (lab / "mipc.yaml").read_text(encoding="utf-8")
     (lab / "mipc.yaml").write_text(text.replace("label: Lobby", "label: Front Desk", 1))
-    with pytest.raises(emit_mod.EmitError, match="build with --force"):
+    with pytest.raises(EmitError, match="build with --force"):
         build(plan_of(lab), out)
     assert os.readlink(out / "current") == first
     assert not list(out.glob(".staging-*"))

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mipc.artifacts import Artifact
 from mipc.catalog.models import load_catalog
 from mipc.catalog.timezones import lookup
 from mipc.model import (
@@ -26,7 +27,7 @@ from mipc.model import (
     Setting,
     TimeSettings,
 )
-from mipc.render.base import Artifact, renderers
+from mipc.render.base import renderers
 from mipc.render.keyvalue import (
     AudioCodesRenderer,
     IssRenderer,

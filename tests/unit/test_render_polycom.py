@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from mipc.artifacts import Artifacts
 from mipc.catalog.models import Firmware, load_catalog
 from mipc.catalog.timezones import lookup
 from mipc.model import (
@@ -23,7 +24,7 @@ from mipc.model import (
     Secret,
     TimeSettings,
 )
-from mipc.render.base import Artifacts, renderers
+from mipc.render.base import renderers
 from mipc.render.polycom import (
     CA_FILE,
     DEFAULT_MASTER,

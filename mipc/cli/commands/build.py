@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from mipc.diagnostics import Diagnostic, Diagnostics
+from mipc.incremental.delta import Delta
 from mipc.incremental.delta import candidate as incremental_candidate
 from mipc.incremental.inputs import (
     Inputs,
@@ -30,23 +31,24 @@ from mipc.incremental.inputs import (
     settled,
 )
 from mipc.incremental.state import PlanFacts, plan_facts, save_state, state_of
+from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import Inventory, Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
 from mipc.pipeline import delta as pipeline_delta
 from mipc.pipeline import paused_gc, validate
-from mipc.release.emit import (
+from mipc.release.delta import Patch, Prelink, emit_delta
+from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.rendering import Progress
+from mipc.release.staging import UnsafePath
+from mipc.release.store import (
     EmitError,
-    EmitResult,
     LockHeld,
-    Progress,
-    UnsafePath,
+    Out,
     WarningsAsErrors,
     describe_os_error,
-    emit,
-    save_record,
-    unchanged_release,
 )
 from mipc.render.polycom import varied_groups
+from mipc.render.pool import PhonePool
 from mipc.render.templating import TemplateError
 
 
@@ -160,12 +162,14 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
                 plan,
                 opts.out,
                 lambda: _network(plan, opts.server_root),
-                keep=opts.keep,
-                force=opts.force,
-                workers=opts.workers,
-                progress=progress,
-                strict=opts.strict,
-                meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(plan.phones))),
+                PhonePool(opts.workers),
+                EmitOptions(
+                    keep=opts.keep,
+                    force=opts.force,
+                    progress=progress,
+                    strict=opts.strict,
+                    meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(plan.phones))),
+                ),
             )
     except LockHeld as exc:
         report(diags, opts.fmt)
@@ -211,7 +215,6 @@ def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
     """Build only the phones whose entries changed (:mod:`mipc.incremental.delta`); None when that
     does not apply and the full build must run."""
     from mipc.cli import report
-    from mipc.release.emit import Out, Prelink, emit_delta
 
     options = release_options(opts.server_root)
     known = incremental_candidate(target, opts.out, Out(opts.out).current_id(), options)
@@ -226,7 +229,8 @@ def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
             diags.extend(delta.diagnostics)
             if diags.has_errors(opts.strict):
                 return None  # the full build reports it, as it always has
-            emitted = emit_delta(delta, pre, keep=opts.keep)
+            patch = _patch(delta, pre)
+            emitted = None if patch is None else emit_delta(patch, pre, keep=opts.keep)
     except LockHeld as exc:
         return _fail(str(exc), 2)
     except (UnsafePath, TemplateError, ValueError):
@@ -247,6 +251,29 @@ def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
             save_state(opts.out, delta.next_state(emitted.release, emitted.index, emitted.own))
             _save_record(target, opts, emitted, inputs, delta.diagnostics)
     return 0
+
+
+def _patch(delta: Delta, pre: Prelink) -> Patch | None:
+    """The release's part of an incremental compile: the changed phones rendered and what
+    the current release has of them; None when the shortcut does not apply after all."""
+    if pre.current is None or pre.current != delta.state.release:
+        return None
+    own = delta.render()
+    if own is None:
+        return None
+    found = delta.previous(pre.out.releases / pre.current)
+    if found is None:
+        return None
+    return Patch(
+        release=pre.current,
+        plan=delta.plan,
+        own=own,
+        manifest=found[0],
+        index=delta.state.index,
+        before=found[1],
+        phones=len(delta.state.phones),
+        warnings=tuple(d.message for d in delta.diagnostics if d.code == "render"),
+    )
 
 
 def _record(

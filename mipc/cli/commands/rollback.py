@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from mipc.release.emit import EmitError, describe_os_error, rollback
+from mipc.release.store import EmitError, describe_os_error, rollback
 
 
 def run_rollback(out: Path, to: str | None = None) -> int:

@@ -1,0 +1,27 @@
+"""Artifacts: the files a renderer makes, as plain path → bytes records (no file format).
+
+Takes nothing; gives :class:`Artifact` (bytes, or a firmware image to link, and the phones
+that fetch it), :data:`Artifacts` (relative path → artifact) and :class:`RenderConflict`.
+Shared by render, which makes artifacts, and release, which writes them; imports neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of the release. ``link`` names a firmware image to link instead of bytes."""
+
+    data: bytes
+    phones: tuple[str, ...] = ()  # names of the phones that fetch this file
+    link: str | None = None  # absolute path of a firmware image in the store
+
+
+#: Relative path (under the release's ``www/``) → artifact.
+Artifacts = dict[str, Artifact]
+
+
+class RenderConflict(RuntimeError):
+    """Two renderers (or two phones) produced the same path with different contents."""

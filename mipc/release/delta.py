@@ -1,0 +1,190 @@
+"""The incremental emit: the current release's files hard-linked, the changed phones' written.
+
+Takes a :class:`Prelink` (OUT locked, the current release being linked into a staging folder)
+and a :class:`Patch` (what an incremental compile changed, in release terms: the caller makes
+it, see ``mipc.cli.commands.build``); gives the :class:`~mipc.release.emit.EmitResult` of the
+new release, whose manifest is the old one spliced (:func:`mipc.release.manifest.splice`).
+Never imports render or incremental.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from mipc.model import Plan
+from mipc.release.emit import EmitOptions, EmitResult, publish
+from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
+from mipc.release.staging import Counts
+from mipc.release.store import EmitError, Out, release_id_of
+
+
+class Prelink:
+    """OUT locked, a staging folder, and the current release's files being hard-linked into
+    it by ``cp -al`` in other processes (the kernel's work, hundreds of thousands of links, on
+    the other core while this one compiles the changed phones). Leaving the ``with`` block
+    stops the copies and removes the staging folder, unless a release was made of it."""
+
+    def __init__(self, out_dir: Path, release: str) -> None:
+        self.out = Out(out_dir)
+        self.release = release
+        self.current: str | None = None
+        self.staging = self.out.root / f".staging-{os.getpid()}"
+        self._lock: contextlib.ExitStack | None = None
+        self._copies: list[subprocess.Popen[bytes]] = []
+
+    def __enter__(self) -> Prelink:
+        try:
+            self.out.prepare()
+        except OSError as exc:
+            raise EmitError(f"cannot create {self.out.root}: {exc}") from exc
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.out.locked())
+        self._lock = stack
+        try:
+            self.out.clean_staging()
+            self.current = self.out.current_id()
+            if self.current == self.release:
+                self.staging.mkdir()
+                self._start_copies(self.out.releases / self.current)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _start_copies(self, old: Path) -> None:
+        with contextlib.suppress(OSError):  # no cp: wait() says so
+            for part in ("www", "network"):
+                command = ["cp", "-al", "-T", "--", str(old / part), str(self.staging / part)]
+                self._copies.append(
+                    subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                )
+
+    def wait(self) -> bool:
+        """Wait for the links; False if they could not all be made (no GNU cp, say)."""
+        failed = [c.wait() for c in self._copies]
+        return len(self._copies) == 2 and not any(failed)
+
+    def __exit__(self, *exc: object) -> None:
+        for copy in self._copies:
+            if copy.poll() is None:
+                copy.kill()
+            copy.wait()
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self._lock is not None:
+            self._lock.close()
+
+
+class PhoneFiles(Protocol):
+    """A changed phone as the current release has it."""
+
+    @property
+    def own(self) -> Mapping[str, tuple[str, int]]:
+        """Its own files: path → (sha256, size)."""
+        ...
+
+    @property
+    def shared(self) -> tuple[str, ...]:
+        """The other files it fetches (group, server, custom files)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Patch:
+    """An incremental compile, as the release needs it."""
+
+    release: str  # the release it patches: must still be current
+    plan: Plan  # the context with only the changed phones (resolved, checked)
+    own: Mapping[str, Mapping[str, bytes]]  # each changed phone's own files now (www/...)
+    manifest: bytes  # the manifest of ``release``
+    index: ManifestIndex  # and its index
+    before: Mapping[str, PhoneFiles]  # each changed phone in ``release``
+    phones: int  # the phones of the whole release
+    warnings: tuple[str, ...] = ()  # the render warnings (the same as the last build's)
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """The manifest entries and files a patch changes (None: an entry dropped)."""
+
+    files: dict[str, bytes | None]
+    records: dict[str, bytes | None]
+    writes: list[tuple[str, bytes]]
+
+
+def _changes(patch: Patch) -> _Changes:
+    changes = _Changes({}, {}, [])
+    for phone in sorted(patch.plan.phones, key=lambda p: p.name):
+        before, own = patch.before[phone.name], patch.own[phone.name]
+        for rel, content in own.items():
+            sha = hashlib.sha256(content).hexdigest()
+            if rel not in before.own or before.own[rel][0] != sha:
+                changes.writes.append((rel, content))
+                changes.files[rel] = file_entry(rel, sha, len(content))
+        for rel in before.own:
+            if rel not in own:
+                changes.files[rel] = None
+        changes.records[phone.name] = phone_entry(phone, [*before.shared, *own])
+    return changes
+
+
+def _apply(staging: Path, changes: _Changes) -> None:
+    """Drop and write the changed files in the (linked) staging folder."""
+    for rel, new in changes.files.items():
+        if new is None:
+            os.unlink(staging / rel)
+    for rel, content in changes.writes:
+        dest = staging / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # as Stager.write
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, dest)  # a new file: the old release's (linked) one is not touched
+
+
+def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | None:
+    """Write the release of an incremental compile in ``pre``'s staging folder: the current
+    release's files linked, the changed phones' own files written over them (new files, never
+    through a link), the manifest spliced. None if the shortcut does not apply after all (the
+    caller builds in full); raises as :func:`mipc.release.emit.emit`.
+    """
+    current, staging = pre.current, pre.staging
+    if current is None or current != patch.release:
+        return None
+    try:
+        changes = _changes(patch)
+    finally:
+        linked = pre.wait()
+    if not linked:
+        return None
+    _apply(staging, changes)
+    index = splice(
+        patch.manifest,
+        patch.index,
+        changes.files,
+        changes.records,
+        patch.plan.inventory.digest,
+        staging / MANIFEST,
+    )
+    written = len(changes.writes)
+    result = EmitResult(
+        release=release_id_of(index.sha256),
+        changed=False,
+        counts=Counts(written=written, unchanged=len(index.files) - written),
+        phones=patch.phones,
+        files=len(index.files),
+        index=index,
+        own={name: tuple(sorted(paths)) for name, paths in patch.own.items()},
+        incremental=True,
+        warnings=list(patch.warnings),
+    )
+    publish(pre.out, staging, current, result, EmitOptions(keep=keep), lambda: None)
+    return result

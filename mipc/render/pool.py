@@ -1,0 +1,189 @@
+"""The render worker pool: a plan's phones rendered in chunks, in worker processes when the
+plan is large enough for that to pay.
+
+Takes a :class:`mipc.model.Plan`, the phones to render and a writer for each chunk's
+artifacts; gives, chunk by chunk, what the writer returned and the warnings. The writer runs
+where the chunk was rendered (a forked worker inherits it), so files are written in parallel
+and only small results travel back. :class:`PhonePool` is what the emit is handed (it meets
+:class:`mipc.release.rendering.Rendering` by shape). Never imports release.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any, Generic, TypeVar
+
+from mipc.artifacts import Artifacts
+from mipc.model import EffectivePhone, Plan
+from mipc.render.stage import ChunkRenderer, Rendered, render_chunk, render_shared
+
+T = TypeVar("T")
+
+#: Below this many phones the build renders in one process (a pool costs more than it saves).
+PARALLEL_THRESHOLD = 2000
+#: Phones per unit of work handed to a worker process.
+CHUNK_SIZE = 500
+
+#: (stage, done, total): progress reports.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ChunkResult(Generic[T]):
+    """One chunk rendered and written: the writer's result, the warnings first raised in it,
+    the phones that first raised one, and how many phones the chunk held."""
+
+    written: T
+    warnings: list[str]
+    warned: list[str]
+    phones: int
+
+
+def phone_chunks(phones: Iterable[EffectivePhone], size: int = CHUNK_SIZE) -> list[tuple[str, ...]]:
+    """Phone names in name order, cut in chunks of ``size``."""
+    names = sorted(p.name for p in phones)
+    return [tuple(names[i : i + size]) for i in range(0, len(names), size)]
+
+
+class _Job(Generic[T]):
+    """What a render process needs; made once per process (renderers keep plan-wide facts,
+    such as Polycom's group files, so they must not be rebuilt for every chunk)."""
+
+    def __init__(self, plan: Plan, write: Callable[[Artifacts], T]) -> None:
+        self.plan = plan
+        self.write = write
+        self.index = {p.name: p for p in plan.phones}
+        self.renderer = ChunkRenderer(plan)
+        self.warned = 0
+
+    def chunk(self, names: tuple[str, ...]) -> ChunkResult[T]:
+        """Render and write the named phones."""
+        rendered = render_chunk(self.plan, (self.index[n] for n in names), self.renderer)
+        written = self.write(rendered.artifacts)
+        warnings = rendered.warnings[self.warned :]
+        self.warned = len(rendered.warnings)
+        return ChunkResult(written, warnings, rendered.warned, len(names))
+
+
+_JOB: _Job[Any] | None = None  # set before forking the workers
+
+
+def _worker_chunk(names: tuple[str, ...]) -> ChunkResult[Any]:
+    assert _JOB is not None, "worker started without a job"
+    return _JOB.chunk(names)
+
+
+def default_workers() -> int:
+    """The processes to render in: the CPUs this process may run on, at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def _parallel(phones: int, workers: int) -> bool:
+    """Whether rendering ``phones`` pays for a pool of worker processes."""
+    return workers > 1 and phones >= PARALLEL_THRESHOLD and phones > CHUNK_SIZE
+
+
+def _own_custom_files(phone: EffectivePhone) -> bool:
+    """Whether a phone names custom files after its own MAC address."""
+    return any("[MACADDRESS]" in name.upper() for name in phone.config_files)
+
+
+def reused_warnings(plan: Plan, to_render: Sequence[EffectivePhone]) -> Rendered:
+    """The warnings of the profiles whose phones are all reused, not rendered.
+
+    A reused phone is not rendered, so what its renderer would warn about (an option with no
+    key, a syslog port, a firmware the catalog lacks) would go unsaid, and ``--strict`` pass
+    where a full build fails. Most such warnings belong to the profile: one phone of each
+    profile that is not rendered anyway is rendered here, for its warnings only, and so is
+    every reused phone with custom files named after its MAC (whose warnings are its own).
+    """
+    rendered = {p.profile for p in to_render}
+    names = {p.name for p in to_render}
+    chosen: list[EffectivePhone] = []
+    for phone in sorted(plan.phones, key=lambda p: p.name):
+        if phone.name in names:
+            continue
+        if phone.profile not in rendered:
+            rendered.add(phone.profile)  # this phone speaks for its profile
+            chosen.append(phone)
+        elif _own_custom_files(phone):
+            chosen.append(phone)  # its custom files are its own: so are their warnings
+    if not chosen:
+        return Rendered()
+    return render_chunk(plan, chosen)
+
+
+def _render_phones(
+    job: _Job[T],
+    phones: Sequence[EffectivePhone],
+    workers: int,
+    progress: Progress | None,
+    meanwhile: Callable[[], None],
+) -> Iterator[ChunkResult[T]]:
+    """Render and write ``phones`` (some of the job's plan's), in chunks, maybe in workers;
+    ``meanwhile`` runs in this process once the workers have their chunks."""
+    global _JOB
+    chunks = phone_chunks(phones, CHUNK_SIZE)
+    total = len(phones)
+    done = 0
+    if not _parallel(total, workers):
+        meanwhile()
+        for chunk in chunks:
+            result = job.chunk(chunk)
+            done += result.phones
+            if progress:
+                progress("render", done, total)
+            yield result
+        return
+    _JOB = job
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            results = pool.map(_worker_chunk, chunks)
+            meanwhile()
+            for result in results:
+                done += result.phones
+                if progress:
+                    progress("render", done, total)
+                yield result
+    finally:
+        _JOB = None
+
+
+class PhonePool:
+    """Renders a plan for the emit, in up to ``workers`` processes (default: one per CPU,
+    at most 8); pools start only for plans large enough (:data:`PARALLEL_THRESHOLD`)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+
+    def shared(self, plan: Plan) -> Rendered:
+        """Every family's shared files (group files, server files, defaults, firmware)."""
+        return render_shared(plan)
+
+    def reused_warnings(self, plan: Plan, rendered: Sequence[EffectivePhone]) -> Rendered:
+        """The warnings of the phones not in ``rendered`` (see :func:`reused_warnings`)."""
+        return reused_warnings(plan, rendered)
+
+    def forks(self, phones: int) -> bool:
+        """Whether rendering this many phones runs worker processes."""
+        return _parallel(phones, self.workers)
+
+    def phones(
+        self,
+        plan: Plan,
+        phones: Sequence[EffectivePhone],
+        write: Callable[[Artifacts], T],
+        meanwhile: Callable[[], None],
+        progress: Progress | None,
+    ) -> Iterator[ChunkResult[T]]:
+        """Render ``phones`` of ``plan`` in chunks (name order); ``write`` gets each chunk's
+        files in the process that rendered them; ``meanwhile`` runs here, once, meanwhile."""
+        return _render_phones(_Job(plan, write), phones, self.workers, progress, meanwhile)
