@@ -1,4 +1,4 @@
-"""Unit tests for mipc.network.files: DHCP/DNS/nginx files parsed back, determinism, hostility."""
+"""Unit tests for mipc.network: DHCP/DNS/nginx files parsed back, determinism, hostility."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from mipc.network.files import (
-    NetPhone,
-    NetServer,
-    NetworkPlan,
-    render_network,
-    render_nginx,
-    render_nginx_cache,
-)
+from mipc.network.checks import NetPhone, NetServer, NetworkPlan
+from mipc.network.nginx import render_nginx, render_nginx_cache
+from mipc.network.plan import render_network
 
 PHONES = (
     NetPhone("PolycomLobby1", "0004f2aabbcc", None, "polycom"),
