@@ -56,7 +56,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
             NetPhone(
                 name=p.name,
                 mac=p.mac,
-                boot_file=None if p.family == "polycom" else p.model.firmware_image,
+                boot_file=p.model.firmware_image,
                 family=p.family,
             )
             for p in phones
