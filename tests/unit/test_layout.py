@@ -48,7 +48,6 @@ KNOWN: frozenset[str] = frozenset(
         'mipc/release/emit.py:_publish',
         'mipc/release/emit.py:emit',
         'mipc/release/emit.py:emit_delta',
-        'mipc/render/keyvalue.py',
         'mipc/render/polycom.py',
         'mipc/render/polycom.py:_options',
         'mipc/render/softphone.py:_context',
