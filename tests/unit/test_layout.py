@@ -50,7 +50,6 @@ KNOWN: frozenset[str] = frozenset(
         'mipc/release/emit.py:emit_delta',
         'mipc/render/polycom.py',
         'mipc/render/polycom.py:_options',
-        'mipc/render/softphone.py:_context',
         'mipc/resolve/resolver.py',
         'mipc/resolve/resolver.py:_appearances',
         'mipc/resolve/resolver.py:_compute',
