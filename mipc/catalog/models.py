@@ -61,6 +61,8 @@ class Model:
     polycom_token: str | None
     part_number: str | None
     firmware_image: str | None
+    """The recovery image DHCP option 67 names (``420hd.img``), also the image's file name in
+    the firmware store; None for a model that does not boot through option 67 (Polycom)."""
     min_firmware: Mapping[str, str] = field(hash=False)
     """MAC prefix (6 lower-case hex digits) -> lowest firmware version a phone in it needs."""
     mac_prefixes: tuple[str, ...]

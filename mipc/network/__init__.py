@@ -1,4 +1,5 @@
 """Network: DHCP (ISC, Kea, dnsmasq), DNS zone and nginx site files from the plan.
 
-Takes a network plan (servers, phones, site); gives path → bytes. Never imports release.
+Takes a plan; gives the network plan (:mod:`.plan`), its checks (:mod:`.checks`) and the
+files: :mod:`.dhcp`, :mod:`.dns`, :mod:`.nginx` (name → bytes). Never imports render or release.
 """

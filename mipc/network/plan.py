@@ -1,7 +1,8 @@
 """The network plan of an inventory, and the ``network/`` files of a release.
 
-Takes a :class:`mipc.model.Plan`; gives the :class:`NetworkPlan` the DHCP, DNS and nginx
-writers take, and those files (name → bytes).
+Takes a :class:`mipc.model.Plan`; gives the :class:`mipc.network.checks.NetworkPlan` the
+DHCP, DNS and nginx writers take, and those files (name → bytes). Never imports render or
+release.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from urllib.parse import urlsplit
 
 from mipc.catalog.timezones import lookup
 from mipc.model import Plan
-from mipc.network.files import NetPhone, NetServer, NetworkPlan, render_network, render_nginx
+from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check
+from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
+from mipc.network.dns import render_named_snippet, render_zone
+from mipc.network.nginx import render_nginx
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
@@ -18,7 +22,7 @@ DEFAULT_SERVER_ROOT = "/srv/mipc"
 
 
 def network_plan(plan: Plan) -> NetworkPlan:
-    """The :class:`mipc.network.files.NetworkPlan` of an inventory (DHCP, DNS)."""
+    """The :class:`mipc.network.checks.NetworkPlan` of an inventory (DHCP, DNS)."""
     inv = plan.inventory
     site = inv.site
 
@@ -52,7 +56,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
             NetPhone(
                 name=p.name,
                 mac=p.mac,
-                boot_file=None if p.family == "polycom" else p.model.firmware_image,
+                boot_file=p.model.firmware_image,
                 family=p.family,
             )
             for p in phones
@@ -60,6 +64,22 @@ def network_plan(plan: Plan) -> NetworkPlan:
         ),
         default_boot_file=None,
     )
+
+
+def render_network(plan: NetworkPlan) -> dict[str, bytes]:
+    """Render the DHCP and DNS files of ``plan``.
+
+    Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone`` and
+    ``named.conf.snippet``.  Raises :class:`ValueError` on an invalid or unsafe value.
+    """
+    c = check(plan)
+    return {
+        "dhcpd.conf": render_dhcpd(c),
+        "kea-dhcp4.json": render_kea(c),
+        "dnsmasq.conf": render_dnsmasq(c),
+        f"{c.domain}.zone": render_zone(c),
+        "named.conf.snippet": render_named_snippet(c),
+    }
 
 
 def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:

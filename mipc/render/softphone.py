@@ -12,6 +12,8 @@ well-formed XML (it is parsed back before it is accepted).
 
 The file name is the computer name exactly as written in the inventory; it must be one path
 component (no ``/``, ``\\``, ``..``). Soft phones get no firmware, and share no files.
+
+Takes an effective phone and its plan; gives its file. Never imports release.
 """
 
 from __future__ import annotations
@@ -57,9 +59,8 @@ def _flag(value: Any) -> str:
     return "true" if value else "false"
 
 
-def _context(phone: EffectivePhone, file_name: str) -> dict[str, Any]:
-    opts: Mapping[str, Any] = phone.options
-    lines = [
+def _lines(phone: EffectivePhone) -> list[dict[str, Any]]:
+    return [
         {
             "index": app.index,
             "kind": app.kind,
@@ -73,6 +74,9 @@ def _context(phone: EffectivePhone, file_name: str) -> dict[str, Any]:
         }
         for app in sorted(phone.appearances, key=lambda a: a.index)
     ]
+
+
+def _registrations(phone: EffectivePhone) -> list[dict[str, Any]]:
     registrations = [
         {
             "entry": reg.entry,
@@ -85,6 +89,12 @@ def _context(phone: EffectivePhone, file_name: str) -> dict[str, Any]:
     ]
     if not registrations:
         raise RenderError(f"phone {phone.name}: no registration to write")
+    return registrations
+
+
+def _optional_blocks(phone: EffectivePhone) -> dict[str, Any]:
+    """``port_range``, ``local_adapter`` and ``emergency``: each None when not set."""
+    opts: Mapping[str, Any] = phone.options
     ranges = opts.get("port_ranges")
     port_range = None
     if isinstance(ranges, Mapping):
@@ -105,6 +115,13 @@ def _context(phone: EffectivePhone, file_name: str) -> dict[str, Any]:
     emergency = None
     if isinstance(emergency_opt, Mapping) and emergency_opt:
         emergency = {name: str(emergency_opt.get(name, "")) for name in _EMERGENCY_FIELDS}
+    return {"port_range": port_range, "local_adapter": local_adapter, "emergency": emergency}
+
+
+def _context(phone: EffectivePhone, file_name: str) -> dict[str, Any]:
+    opts: Mapping[str, Any] = phone.options
+    lines = _lines(phone)
+    registrations = _registrations(phone)
     return {
         "phone": phone,
         "file_name": file_name,
@@ -124,9 +141,7 @@ def _context(phone: EffectivePhone, file_name: str) -> dict[str, Any]:
         },
         "lines": lines,
         "registrations": registrations,
-        "port_range": port_range,
-        "local_adapter": local_adapter,
-        "emergency": emergency,
+        **_optional_blocks(phone),
     }
 
 
@@ -140,6 +155,7 @@ class SoftPhoneRenderer:
         self.warnings: list[str] = []
 
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
+        """The phone's ``<computer name>.i3sipcfg``, checked to be well-formed XML."""
         file_name = config_file_name(phone)
         override = str(Path(plan.inventory.root) / "vendor_templates")
         try:
@@ -157,4 +173,5 @@ class SoftPhoneRenderer:
         return {file_name: Artifact(data=text.encode("utf-8"), phones=(phone.name,))}
 
     def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        """Nothing: soft phones share no files."""
         return {}

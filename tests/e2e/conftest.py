@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mipc.network.files import render_nginx
+from mipc.network.nginx import render_nginx
 from tests.tooling import require_tool, write_nginx_prefix
 
 START_TIMEOUT = 10.0

@@ -10,14 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mipc.network.files import (
-    NetPhone,
-    NetServer,
-    NetworkPlan,
-    render_network,
-    render_nginx,
-    render_nginx_cache,
-)
+from mipc.network.checks import NetPhone, NetServer, NetworkPlan
+from mipc.network.nginx import render_nginx, render_nginx_cache
+from mipc.network.plan import render_network
 from tests.tooling import require_tool, write_nginx_prefix
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mipc.network.files import render_nginx, render_nginx_cache
+from mipc.network.nginx import render_nginx, render_nginx_cache
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import NginxLauncher

@@ -1,22 +1,21 @@
-"""Unit tests for mipc.network.files: DHCP/DNS/nginx files parsed back, determinism, hostility."""
+"""Unit tests for mipc.network: DHCP/DNS/nginx files parsed back, determinism, hostility."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mipc.network.files import (
-    NetPhone,
-    NetServer,
-    NetworkPlan,
-    render_network,
-    render_nginx,
-    render_nginx_cache,
-)
+from mipc.network.checks import NetPhone, NetServer, NetworkPlan
+from mipc.network.nginx import render_nginx, render_nginx_cache
+from mipc.network.plan import network_plan, render_network
+from mipc.pipeline import validate
+
+LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"
 
 PHONES = (
     NetPhone("PolycomLobby1", "0004f2aabbcc", None, "polycom"),
@@ -62,6 +61,17 @@ def zone_records(text: str) -> list[tuple[str, str, list[str]]]:
 
 
 # ---------------------------------------------------------------- shape and determinism
+
+
+def test_boot_files_are_the_catalog_recovery_images() -> None:
+    plan = validate(LAB).plan
+    assert plan is not None
+    net = network_plan(plan)
+    by_name = {p.name: p for p in plan.phones}
+    assert {p.family for p in net.phones} >= {"polycom", "audiocodes", "iss"}
+    for phone in net.phones:
+        assert phone.boot_file == by_name[phone.name].model.firmware_image
+        assert (phone.boot_file is None) == (phone.family == "polycom")
 
 
 def test_keys_and_encoding() -> None:

@@ -6,6 +6,7 @@ stage; one test also renders ``examples/lab`` through the real pipeline.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -32,7 +33,9 @@ from mipc.render.keyvalue import (
     AudioCodesRenderer,
     IssRenderer,
     KeyValueRenderer,
+    ProfileError,
     RenderError,
+    load_profile,
 )
 from tests.builders import bare_inventory, lab_site
 
@@ -619,6 +622,73 @@ def test_override_template_is_used_and_checked(tmp_path: Path) -> None:
     (tmp_path / "x" / "vendor_templates" / "audiocodes").symlink_to(folder)
     with pytest.raises(RenderError, match="system/type appears twice"):
         AudioCodesRenderer().render_phone(make_phone("AC420HD", "P", "00908f000001"), other)
+
+
+# --- the family data files ------------------------------------------------------------------
+
+
+def test_shipped_data_files_hold_the_family_facts() -> None:
+    audiocodes, iss = load_profile("audiocodes"), load_profile("iss")
+    assert audiocodes.system_types["AC405"] == "405" and iss.system_types["ISS2"] == "SIP200"
+    assert audiocodes.keys["sip.proxy_address"] == iss.keys["sip.proxy_address"]
+    assert "language" in audiocodes.keys and "language" not in iss.keys
+    assert iss.speed_dial_models == frozenset({"ISS1"}) and not audiocodes.speed_dial_models
+    assert audiocodes.minimums["sip.keepalive_timeout"] == 40
+    assert audiocodes.defaults["sip_port"] == 5060 and iss.syslog_modes["tls"] == "TLS"
+    assert "extending" in audiocodes.source and audiocodes.source.endswith("common.yaml)")
+
+
+def override_data(root: Path, family: str, text: str) -> Plan:
+    folder = root / "vendor_templates" / family
+    folder.mkdir(parents=True)
+    (folder / "keys.yaml").write_text(text)
+    return Plan(inventory=make_inventory(root), phones=())
+
+
+def test_inventory_data_file_overrides_the_shipped_one(tmp_path: Path) -> None:
+    plan = override_data(
+        tmp_path,
+        "iss",
+        (Path(__file__).resolve().parents[2] / "vendor_templates" / "iss" / "keys.yaml")
+        .read_text()
+        .replace("personal_settings/ring_volume", "personal_settings/volume/ring")
+        .replace("ISS1: SIP100", "ISS1: SIP100X"),
+    )
+    text, kv = render(IssRenderer(), make_phone("ISS1", "A", "0026fd000001"), plan)
+    assert text.startswith("system/type=SIP100X\n")
+    assert kv["personal_settings/volume/ring"] == "5"
+    assert "personal_settings/ring_volume" not in kv
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("extends: keyvalue/common.yaml\ndisplay: [x\n", "not valid YAML"),
+        ("- a list\n", "must hold a mapping"),
+        ("extends: keyvalue/missing.yaml\n", "keyvalue/missing.yaml not found"),
+        ("extends: keyvalue/common.yaml\n", "missing entry 'display'"),
+        ("extends: keyvalue/common.yaml\ndisplay: X\nsystem_types: {AC405: 405}\n", "quote it"),
+        ("extends: keyvalue/common.yaml\ndisplay: X\nsystem_types: {}\n", "no value for"),
+        (
+            "extends: keyvalue/common.yaml\ndisplay: X\nsystem_types: {NOPE: x}\n",
+            "unknown catalog models",
+        ),
+        ("extends: keyvalue/common.yaml\ndisplay: X\nkeys: {sip.proxy_adress: a/b}\n", "concept"),
+        ("extends: keyvalue/common.yaml\ndisplay: X\nkeys: {line.id: voip/line/id}\n", "{n}"),
+        ("extends: keyvalue/common.yaml\ndisplay: X\nsections: [lines, dial]\n", "sections"),
+        ("extends: keyvalue/common.yaml\ndisplay: X\ndefaults: {sip_prot: 1}\n", "['sip_prot']"),
+        ("extends: keyvalue/common.yaml\ndisplay: X\nspeed_dial: []\n", "unknown entries"),
+    ],
+)
+def test_a_bad_data_file_is_an_error_naming_it(tmp_path: Path, text: str, message: str) -> None:
+    models = "".join(f"  {m}: T{m}\n" for m in ("AC405", "AC405HD", "AC420HD", "AC430HD"))
+    models += "".join(f"  {m}: T{m}\n" for m in ("AC440HD", "GEN405", "GEN405HD", "GEN420HD"))
+    if "system_types" not in text and "display: X" in text:
+        text += "system_types:\n" + models
+    plan = override_data(tmp_path, "audiocodes", text)
+    with pytest.raises(ProfileError, match=re.escape(message)) as caught:
+        AudioCodesRenderer().render_phone(make_phone("AC420HD", "P", "00908f000001"), plan)
+    assert str(tmp_path) in str(caught.value) or "not found" in str(caught.value)
 
 
 def test_deterministic(plan: Plan) -> None:

@@ -1,0 +1,104 @@
+"""The voice DNS zone (BIND) and the ``named.conf`` snippet that loads it.
+
+Takes a :class:`mipc.network.checks.Checked` plan; gives ``<domain>.zone`` (A records for the
+CIC servers and the shared provisioning name of a switchover pair, SRV records ``_sip._udp``,
+``_sip._tcp``, ``_sips._tcp``) and ``named.conf.snippet`` as bytes. Never imports render or
+release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+
+from mipc.network.checks import HEADER, Checked, text
+
+__all__ = ["fqdn", "prov_owner", "render_named_snippet", "render_zone"]
+
+
+def fqdn(rel: str, domain: str) -> str:
+    """A relative owner name (``@`` for the apex) as a name in ``domain``."""
+    return domain if rel == "@" else f"{rel}.{domain}"
+
+
+def prov_owner(c: Checked) -> str | None:
+    """Owner name of the provisioning A records, or None when the host is not in the zone."""
+    host = c.prov_host
+    if not c.prov_addresses:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if host == c.domain:
+        return "@"
+    if host.endswith("." + c.domain):
+        return host[: -len(c.domain) - 1]
+    return None
+
+
+def _rr_type(address: str) -> str:
+    return "AAAA" if ipaddress.ip_address(address).version == 6 else "A"
+
+
+def render_zone(c: Checked) -> bytes:
+    """``<domain>.zone``: NS, the servers' and provisioning host's addresses, SIP SRV records."""
+    prov = prov_owner(c)
+    server_names = {s[0] for s in c.servers}
+    if prov is not None and prov in server_names:
+        raise ValueError(
+            f"provisioning host {c.prov_host!r} is also a CIC server name; the guide: "
+            "'Do not use the name of either CIC server'"
+        )
+    ns_name, ns_addr = c.ns
+    body = [
+        "",
+        f"@ IN NS {ns_name}",
+        "",
+        "; CIC servers on the voice VLAN",
+    ]
+    addresses: list[tuple[str, str]] = [(rel, addr) for rel, addr, _p, _w in c.servers]
+    if ns_addr is not None and ns_name not in server_names:
+        addresses.append((ns_name, ns_addr))
+    for rel, addr in sorted(addresses):
+        body.append(f"{rel} IN {_rr_type(addr)} {addr}")
+    if prov is not None:
+        body += ["", "; provisioning host: one record per server of a switchover pair"]
+        for addr in c.prov_addresses:
+            body.append(f"{prov} IN {_rr_type(addr)} {addr}")
+    if c.ports:
+        body += ["", "; SIP service records for switchover: priority weight port target"]
+        for owner, port in sorted(c.ports):
+            for rel, _addr, prio, weight in sorted(c.servers):
+                body.append(f"{owner} IN SRV {prio} {weight} {port} {fqdn(rel, c.domain)}.")
+    body_text = "\n".join(body)
+    serial = c.serial
+    if serial is None:
+        digest = hashlib.sha256(f"{c.domain}\n{body_text}".encode()).digest()
+        serial = int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+    head = [
+        f"; {HEADER}",
+        f"; BIND zone for the voice domain {c.domain}.  The SOA serial is derived from the",
+        "; content (same records, same serial).  It does not increase, so with secondary servers",
+        "; set zone_serial in the inventory instead.",
+        f"$ORIGIN {c.domain}.",
+        "$TTL 3600",
+        f"@ IN SOA {fqdn(ns_name, c.domain) + '.' if not ns_name.endswith('.') else ns_name}"
+        f" hostmaster.{c.domain}. ( {serial} 3600 900 1209600 300 )",
+    ]
+    return text(head + body)
+
+
+def render_named_snippet(c: Checked) -> bytes:
+    """``named.conf.snippet``: the zone statement for ``<domain>.zone``."""
+    out = [
+        f"// {HEADER}",
+        "// Add to named.conf (Debian: named.conf.local); copy the zone file to the path below.",
+        f'zone "{c.domain}" {{',
+        "    type primary;",
+        f'    file "/etc/bind/{c.domain}.zone";',
+        "    allow-update { none; };",
+        "};",
+    ]
+    return text(out)

@@ -1,0 +1,212 @@
+"""A key=value family's data: ``vendor_templates/<family>/keys.yaml``, loaded and checked once.
+
+Takes a family name and the inventory's ``vendor_templates/`` folder; gives the family's
+:class:`Profile`. The file is found like a template (the inventory's folder first, then the
+templates shipped with mipc: :func:`mipc.render.templating.environment`), so an administrator
+overrides it the same way. ``extends: <file>`` reads another data file first; the family's
+mappings add to (or replace entries of) the ones it extends, other entries replace. Every
+entry is checked against what the transforms (:mod:`mipc.render.keyvalue.sections`) and the
+catalog know; a bad file is a :class:`ProfileError` naming the file and the entry. Never
+imports release.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import jinja2
+import yaml
+
+from mipc.catalog.models import load_catalog
+from mipc.render.keyvalue.kvfile import KEY
+from mipc.render.keyvalue.profile import Profile, ProfileError, Scalar
+from mipc.render.keyvalue.sections import (
+    CONCEPTS,
+    DEFAULT_NAMES,
+    LINE_CONCEPTS,
+    SECTIONS,
+    VALUE_NAMES,
+)
+from mipc.render.templating import environment
+
+__all__ = ["DATA_FILE", "load_profile"]
+
+#: The data file's name in a family's template folder.
+DATA_FILE = "keys.yaml"
+
+_MAPS = ("system_types", "custom_dirs", "transports", "line_modes", "languages", "port_modes")
+_FIELDS = frozenset(
+    {"display", "template", "sections", "keys", "speed_dial_models", "syslog_modes", "values"}
+    | {"limits", "minimums", "defaults", *_MAPS}
+)
+_MAX_EXTENDS = 8
+
+
+@functools.cache
+def load_profile(family: str, override_dir: str | None = None) -> Profile:
+    """The family's profile, read from its data file (once per process and folder)."""
+    doc, where = _read(f"{family}/{DATA_FILE}", override_dir, 0)
+    unknown = sorted(set(doc) - _FIELDS)
+    if unknown:
+        raise ProfileError(f"{where}: unknown entries {unknown} (known: {sorted(_FIELDS)})")
+    profile = Profile(
+        family=family,
+        display=_text(doc, "display", where),
+        template=_text(doc, "template", where),
+        sections=_sections(doc, where),
+        keys=_keys(doc, where),
+        speed_dial_models=frozenset(_models(_list(doc, "speed_dial_models", where), where)),
+        syslog_modes=_strings(doc, "syslog_modes", where),
+        values=_named(_strings(doc, "values", where), VALUE_NAMES, "values", where),
+        limits=_numbers(doc, "limits", where),
+        minimums=_numbers(doc, "minimums", where),
+        defaults=_defaults(doc, where),
+        source=where,
+        **{name: _strings(doc, name, where) for name in _MAPS},
+    )
+    _check_facts(profile, where)
+    return profile
+
+
+def _read(name: str, override_dir: str | None, depth: int) -> tuple[dict[str, Any], str]:
+    """The data file ``name`` merged over the files it extends, and where it was read."""
+    env = environment(override_dir)
+    assert env.loader is not None  # environment() always sets its loader
+    try:
+        source, filename, _uptodate = env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound:
+        raise ProfileError(f"data file {name} not found (vendor_templates/{name})") from None
+    where = filename or name
+    try:
+        doc = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{where}: not valid YAML ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ProfileError(f"{where}: must hold a mapping of entries")
+    base = doc.pop("extends", None)
+    if base is None:
+        return doc, where
+    if not isinstance(base, str) or depth >= _MAX_EXTENDS:
+        raise ProfileError(f"{where}: extends must name one data file (and not loop)")
+    merged, base_where = _read(base, override_dir, depth + 1)
+    for field, value in doc.items():
+        old = merged.get(field)
+        both_maps = isinstance(old, dict) and isinstance(value, dict)
+        merged[field] = {**old, **value} if both_maps else value  # type: ignore[dict-item]
+    return merged, f"{where} (extending {base_where})"
+
+
+def _get(doc: Mapping[str, Any], field: str, where: str) -> Any:
+    if field not in doc:
+        raise ProfileError(f"{where}: missing entry {field!r}")
+    return doc[field]
+
+
+def _text(doc: Mapping[str, Any], field: str, where: str) -> str:
+    value = _get(doc, field, where)
+    if not isinstance(value, str) or not value:
+        raise ProfileError(f"{where}: {field} must be a non-empty string")
+    return value
+
+
+def _list(doc: Mapping[str, Any], field: str, where: str) -> tuple[str, ...]:
+    value = _get(doc, field, where)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(f"{where}: {field} must be a list of strings")
+    return tuple(value)
+
+
+def _mapping(doc: Mapping[str, Any], field: str, where: str) -> dict[str, Any]:
+    value = _get(doc, field, where)
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ProfileError(f"{where}: {field} must be a mapping with string keys")
+    return value
+
+
+def _strings(doc: Mapping[str, Any], field: str, where: str) -> Mapping[str, str]:
+    value = _mapping(doc, field, where)
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise ProfileError(f"{where}: {field}.{key} must be a string (quote it: {str(item)!r})")
+    return MappingProxyType(dict(value))
+
+
+def _numbers(doc: Mapping[str, Any], field: str, where: str) -> Mapping[str, int]:
+    value = _mapping(doc, field, where)
+    for key, item in value.items():
+        if key not in CONCEPTS:
+            raise ProfileError(f"{where}: {field}.{key}: not a concept mipc writes")
+        if type(item) is not int:
+            raise ProfileError(f"{where}: {field}.{key} must be an integer")
+    return MappingProxyType(dict(value))
+
+
+def _named(value: Mapping[str, Any], names: frozenset[str], field: str, where: str) -> Any:
+    """``value`` when it has exactly the entries ``names``."""
+    missing, unknown = sorted(names - set(value)), sorted(set(value) - names)
+    if missing or unknown:
+        raise ProfileError(f"{where}: {field}: missing {missing}, unknown {unknown}")
+    return value
+
+
+def _sections(doc: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    sections = _list(doc, "sections", where)
+    unknown = [name for name in sections if name not in SECTIONS]
+    if unknown or len(set(sections)) != len(sections):
+        raise ProfileError(
+            f"{where}: sections must name each of {sorted(SECTIONS)} at most once "
+            f"(unknown: {unknown})"
+        )
+    return sections
+
+
+def _keys(doc: Mapping[str, Any], where: str) -> Mapping[str, str]:
+    keys = _strings(doc, "keys", where)
+    for concept, path in keys.items():
+        if concept not in CONCEPTS:
+            raise ProfileError(
+                f"{where}: keys.{concept}: not a concept mipc writes (known: {sorted(CONCEPTS)})"
+            )
+        per_line = concept in LINE_CONCEPTS
+        if ("{n}" in path) != per_line or not KEY.fullmatch(path.replace("{n}", "0")):
+            raise ProfileError(
+                f"{where}: keys.{concept}: {path!r} is not a key path"
+                + (" with {n} for the line index" if per_line else " (no {n} outside line.*)")
+            )
+    if "type" not in keys:
+        raise ProfileError(f"{where}: keys.type (the file's first key) is missing")
+    return keys
+
+
+def _defaults(doc: Mapping[str, Any], where: str) -> Mapping[str, Scalar]:
+    value = _named(_mapping(doc, "defaults", where), DEFAULT_NAMES, "defaults", where)
+    for name, item in value.items():
+        if not isinstance(item, int | str):
+            raise ProfileError(f"{where}: defaults.{name} must be a number, string or flag")
+    return MappingProxyType(dict(value))
+
+
+def _models(ids: tuple[str, ...], where: str) -> tuple[str, ...]:
+    unknown = sorted(set(ids) - set(load_catalog().models))
+    if unknown:
+        raise ProfileError(f"{where}: unknown catalog models {unknown}")
+    return ids
+
+
+def _check_facts(p: Profile, where: str) -> None:
+    """What the entries say of each other and of the catalog."""
+    _models(tuple(p.system_types), where)
+    catalog = load_catalog()
+    missing = sorted(m.id for m in catalog.models.values() if m.family == p.family)
+    missing = [mid for mid in missing if mid not in p.system_types]
+    if missing:
+        raise ProfileError(f"{where}: system_types has no value for models {missing}")
+    unknown = sorted(set(p.languages) - set(catalog.languages))
+    if unknown:
+        raise ProfileError(f"{where}: languages: unknown catalog languages {unknown}")
+    for name, table in (("line.kind", p.line_modes), ("syslog.transport", p.syslog_modes)):
+        if p.defaults[name] not in table:
+            raise ProfileError(f"{where}: defaults.{name} {p.defaults[name]!r} is not in its table")

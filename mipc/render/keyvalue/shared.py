@@ -1,0 +1,154 @@
+"""What the phones of a key=value family share: custom configuration files and firmware.
+
+Takes a family's :class:`Profile`, the plan and its phones; gives the custom files named by
+``config_files`` (published at ``<Manufacturer>/<name>``) and links to the firmware images
+phones use (``firmware/<family>/<version>/<image>``, and the latest image of every model in
+use at the web root under the guide's DHCP option 67 names). A missing file or image is a
+warning, passed to ``warn``. Never imports release.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from mipc.artifacts import Artifact, Artifacts
+from mipc.catalog.models import load_catalog
+from mipc.model import EffectivePhone, Plan
+from mipc.render.base import RenderError
+from mipc.render.keyvalue.profile import Profile
+from mipc.render.keyvalue.sections import firmware_path
+
+__all__ = ["custom_names", "custom_source", "shared_custom", "shared_firmware", "system_type"]
+
+Warn = Callable[[str], None]
+
+
+def safe_component(name: str, what: str) -> str:
+    """A name usable as one path component of the web root."""
+    if (
+        not name
+        or name in {".", ".."}
+        or ".." in name
+        or any(sep in name for sep in "/\\")
+        or not name.isprintable()
+    ):
+        raise RenderError(f"{what} {name!r} must be a single file name (no '/', '\\', '..')")
+    return name
+
+
+def system_type(profile: Profile, phone: EffectivePhone) -> str:
+    """The ``system/type`` value of the phone's model."""
+    try:
+        return profile.system_types[phone.model.id]
+    except KeyError:
+        raise RenderError(
+            f"phone {phone.name}: model {phone.model.id} is not a "
+            f"{profile.display} model mipc can render"
+        ) from None
+
+
+def custom_names(profile: Profile, phone: EffectivePhone) -> list[str]:
+    """The phone's ``config_files``, ``[MACADDRESS]`` and ``[MODEL]`` replaced."""
+    model = system_type(profile, phone)
+    names = []
+    for raw in phone.config_files:
+        name = raw.strip().replace("[MACADDRESS]", phone.mac or "")
+        name = name.replace("[MODEL]", model)
+        if name:
+            names.append(safe_component(name, f"phone {phone.name}: custom file"))
+    return names
+
+
+def custom_source(
+    profile: Profile, phone: EffectivePhone, plan: Plan, name: str
+) -> tuple[str, Path]:
+    """Where a custom file is published in the release, and where it is read."""
+    folder = profile.custom_dirs.get(phone.model.manufacturer, phone.model.manufacturer)
+    return f"{folder}/{name}", Path(plan.inventory.root) / "custom_files" / folder / name
+
+
+def shared_custom(
+    profile: Profile, plan: Plan, phones: tuple[EffectivePhone, ...], out: Artifacts
+) -> None:
+    """Add the custom files the phones name (and that exist) to ``out``."""
+    users: dict[str, list[str]] = {}
+    sources: dict[str, Path] = {}
+    for phone in phones:
+        for name in custom_names(profile, phone):
+            published, path = custom_source(profile, phone, plan, name)
+            users.setdefault(published, []).append(phone.name)
+            sources[published] = path
+    for published in sorted(users):
+        path = sources[published]
+        if path.is_file():
+            out[published] = Artifact(
+                data=path.read_bytes(), phones=tuple(sorted(set(users[published])))
+            )
+
+
+def _store_dir(plan: Plan) -> Path | None:
+    store = plan.inventory.firmware_store
+    if not store:
+        return None
+    path = Path(store)
+    if not path.is_absolute():
+        path = Path(plan.inventory.root) / path
+    return Path(os.path.abspath(path))
+
+
+def _names(phones: Iterable[str]) -> str:
+    ordered = sorted(set(phones))
+    shown = ", ".join(ordered[:3])
+    return shown + (f" (+{len(ordered) - 3} more)" if len(ordered) > 3 else "")
+
+
+def _wanted_firmware(
+    family: str, phones: tuple[EffectivePhone, ...], warn: Warn
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Release path -> phones that use it, and release path -> store-relative path."""
+    wanted: dict[str, list[str]] = {}
+    sources: dict[str, str] = {}
+    catalog = load_catalog()
+    for phone in phones:
+        image = phone.model.firmware_image
+        if not image:
+            continue
+        if phone.firmware is not None:
+            path = firmware_path(family, phone.firmware.version, image)
+            wanted.setdefault(path, []).append(phone.name)
+            sources[path] = path.removeprefix("firmware/")
+        latest = catalog.latest_firmware(phone.model.id)
+        if latest is not None:
+            rel = firmware_path(family, latest.version, image).removeprefix("firmware/")
+            root_name = safe_component(image, "firmware image")
+            if sources.setdefault(root_name, rel) != rel:
+                warn(
+                    f"{root_name}: models want different latest firmware "
+                    f"({sources[root_name]} and {rel}); the first is linked"
+                )
+            wanted.setdefault(root_name, []).append(phone.name)
+    return wanted, sources
+
+
+def shared_firmware(
+    family: str, plan: Plan, phones: tuple[EffectivePhone, ...], out: Artifacts, warn: Warn
+) -> None:
+    """Add links to the firmware images the phones use (from the store) to ``out``."""
+    store = _store_dir(plan)
+    if store is None:
+        return
+    wanted, sources = _wanted_firmware(family, phones, warn)
+    for path in sorted(wanted):
+        source = store / sources[path]
+        if source.is_file():
+            out[path] = Artifact(
+                data=b"", phones=tuple(sorted(set(wanted[path]))), link=str(source)
+            )
+        else:
+            warn(
+                f"firmware image {sources[path]} not found in the firmware store "
+                f"(expected {source}); not in the release, needed by "
+                f"{_names(wanted[path])}"
+            )
