@@ -38,6 +38,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from mipc.diagnostics import InvalidInputError, MipcError
 from mipc.incremental.inputs import RECORD, Record, up_to_date
 from mipc.incremental.state import Delta
 from mipc.model import EffectivePhone, Plan
@@ -71,7 +72,7 @@ UPLOAD_DIRS = ("contacts", "logs", "overrides")
 Progress = Callable[[str, int, int], None]
 
 
-class EmitError(Exception):
+class EmitError(MipcError):
     """An I/O problem with OUT (exit code 2)."""
 
 
@@ -79,7 +80,7 @@ class LockHeld(EmitError):
     """Another build or rollback holds OUT's lock."""
 
 
-class WarningsAsErrors(Exception):
+class WarningsAsErrors(InvalidInputError):
     """``--strict`` and the render stage warned: the release is not made current."""
 
     def __init__(self, warnings: list[str]) -> None:
@@ -87,7 +88,7 @@ class WarningsAsErrors(Exception):
         self.warnings = warnings
 
 
-class UnsafePath(ValueError):
+class UnsafePath(InvalidInputError, ValueError):
     """A path that could land outside the release (absolute, ``..``, empty parts, ...)."""
 
 

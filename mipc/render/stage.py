@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from mipc.diagnostics import InvalidInputError
 from mipc.model import EffectivePhone, Plan
 from mipc.render.base import Artifact, Artifacts, Renderer, renderers
 
@@ -25,11 +26,11 @@ PARALLEL_THRESHOLD = 2000
 CHUNK_SIZE = 500
 
 
-class RenderConflict(RuntimeError):
+class RenderConflict(InvalidInputError, RuntimeError):
     """Two renderers (or two phones) produced the same path with different contents."""
 
 
-class UnknownFamily(ValueError):
+class UnknownFamily(InvalidInputError, ValueError):
     """A phone of a family no renderer is registered for."""
 
 
