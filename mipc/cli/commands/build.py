@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from mipc.diagnostics import Diagnostic, Diagnostics
+from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError
 from mipc.incremental.inputs import (
     Inputs,
     Record,
@@ -115,7 +115,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
         return _run_build(target, opts)
 
 
-class NetworkFilesError(Exception):
+class NetworkFilesError(InvalidInputError):
     """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
 
 
@@ -127,7 +127,7 @@ def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
 
 
 def _run_build(target: Path, opts: BuildOptions) -> int:
-    from mipc.cli import report
+    from mipc.cli.report import report
     from mipc.pipeline import validate
 
     if not opts.force:
@@ -210,7 +210,7 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
 def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
     """Build only the phones whose entries changed (:mod:`mipc.incremental.state`); None when that
     does not apply and the full build must run."""
-    from mipc.cli import report
+    from mipc.cli.report import report
     from mipc.release.emit import Out, Prelink, emit_delta
 
     options = release_options(opts.server_root)
@@ -293,7 +293,7 @@ def _save_record(
 
 def _unchanged(record: Record, opts: BuildOptions) -> int:
     """Nothing the current release was built from has changed: say so, as a full build would."""
-    from mipc.cli import report
+    from mipc.cli.report import report
 
     diags = Diagnostics()
     diags.extend(record.diagnostics)

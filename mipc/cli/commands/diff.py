@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mipc import __version__
+from mipc.diagnostics import MipcError
 from mipc.diff.compare import (
     REDACTED,
     Counts,
@@ -54,7 +55,7 @@ GITHUB_ROWS = 300
 TRUST_PHONE_DIGESTS = True
 
 
-class SnapshotError(Exception):
+class SnapshotError(MipcError):
     """A release that cannot be read (exit code 2)."""
 
 
@@ -582,7 +583,7 @@ def snapshots(
         return load_release(opts.between[0]), load_release(opts.between[1])
     if opts.against is None:
         return _trouble(err, "say what to compare with: --against OUT or --between OLD NEW")
-    from mipc.cli import report as print_diagnostics
+    from mipc.cli.report import report as print_diagnostics
     from mipc.pipeline import default_inventory, validate
 
     base = load_release(opts.against)
