@@ -91,7 +91,8 @@ class Reporter:
         """Print diagnostics; ``base`` is the folder their files are relative to."""
         text = render(relocated(items, base), self.name)
         if text:
-            click.echo(_coloured(text) if use_colour() else text, err=True)
+            colour = use_colour()
+            click.echo(_coloured(text) if colour else text, err=True, color=colour)
 
     def result(self, doc: Mapping[str, object], text: str) -> None:
         """The command's result: ``text`` for a person, ``doc`` for JSON."""
