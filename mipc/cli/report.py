@@ -31,7 +31,14 @@ from typing import ClassVar
 
 import click
 
-from mipc.diagnostics import Diagnostic, MipcError, json_document, render
+from mipc.diagnostics import (
+    Diagnostic,
+    Diagnostics,
+    MipcError,
+    Severity,
+    json_document,
+    render,
+)
 
 
 def use_colour() -> bool:
@@ -68,12 +75,8 @@ def relocated(items: Iterable[Diagnostic], base: Path | None) -> list[Diagnostic
     return out
 
 
-def _coloured(text: str) -> str:
-    lines = []
-    for line in text.splitlines():
-        colour = "red" if "] error[" in line or " error[" in line else "yellow"
-        lines.append(click.style(line, fg=colour))
-    return "\n".join(lines)
+def _coloured(d: Diagnostic) -> str:
+    return click.style(d.text(), fg="red" if d.severity is Severity.ERROR else "yellow")
 
 
 class Reporter:
@@ -89,10 +92,11 @@ class Reporter:
 
     def diagnostics(self, items: Iterable[Diagnostic], base: Path | None = None) -> None:
         """Print diagnostics; ``base`` is the folder their files are relative to."""
-        text = render(relocated(items, base), self.name)
-        if text:
+        ordered = Diagnostics(relocated(items, base)).sorted()
+        if ordered:
             colour = use_colour()
-            click.echo(_coloured(text) if colour else text, err=True, color=colour)
+            lines = [_coloured(d) if colour else d.text() for d in ordered]
+            click.echo("\n".join(lines), err=True, color=colour)
 
     def result(self, doc: Mapping[str, object], text: str) -> None:
         """The command's result: ``text`` for a person, ``doc`` for JSON."""

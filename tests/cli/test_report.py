@@ -129,6 +129,7 @@ def test_errors_red_warnings_yellow(
     err = capsys.readouterr().err
     assert "\x1b[31mmipc.yaml:3:4: error[e]: bad\x1b[0m" in err
     assert "\x1b[33mwarning[w]: odd\x1b[0m" in err
+    assert "\x1b[31merror[e]: bad\x1b[0m" in err  # no position: still an error, still red
     reporter("validate", "github").diagnostics(diags)
     assert "\x1b[" not in capsys.readouterr().err
 
