@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mipc.diagnostics import InvalidInputError
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -23,5 +25,5 @@ class Artifact:
 Artifacts = dict[str, Artifact]
 
 
-class RenderConflict(RuntimeError):
+class RenderConflict(InvalidInputError, RuntimeError):
     """Two renderers (or two phones) produced the same path with different contents."""

@@ -1,7 +1,13 @@
-"""Diagnostics: every problem found is collected as a Diagnostic, then reported at once.
+"""Diagnostics and errors: every problem found is collected as a Diagnostic, then reported at once.
 
 A diagnostic names its source position (YAML file:line:col, or CSV file:row:column-name), a
-stable code, a one-line message that says what to do, and the JSON path it concerns.
+stable code, a one-line message that says what to do, and the JSON path it concerns. A stage
+that cannot go on raises a :class:`MipcError`, the one root of mipc's exceptions, which says
+the exit code it maps to: 1 for invalid input, 2 for trouble (I/O, usage, a held lock).
+
+Takes nothing but :mod:`mipc.frozen`; gives ``Diagnostics``, ``Diagnostic``, ``Position``, the
+exception tree and the plain renderings (text, JSON, GitHub workflow commands). Never imports
+a stage, the pipeline or the CLI: everything else may import it.
 """
 
 from __future__ import annotations
@@ -10,11 +16,36 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 from mipc.frozen import quick_init
 
+#: Exit code for input that is invalid (the user must change it).
+EXIT_INVALID = 1
+#: Exit code for trouble: the input cannot be read, I/O fails, OUT is locked, bad usage.
+EXIT_TROUBLE = 2
+
+
+class MipcError(Exception):
+    """The root of mipc's exceptions; trouble (exit code 2) unless a subclass says otherwise."""
+
+    code: ClassVar[int] = EXIT_TROUBLE
+
+    @property
+    def exit_code(self) -> int:
+        """The exit code the command line gives for this error."""
+        return self.code
+
+
+class InvalidInputError(MipcError):
+    """The input is invalid: the inventory, a template's output, a name (exit code 1)."""
+
+    code: ClassVar[int] = EXIT_INVALID
+
 
 class Severity(StrEnum):
+    """How bad a diagnostic is: errors fail a command, warnings only under ``--strict``."""
+
     ERROR = "error"
     WARNING = "warning"
 
@@ -39,6 +70,8 @@ class Position:
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One problem: severity, stable code, message, where it is and the JSON path it concerns."""
+
     severity: Severity
     code: str
     message: str
@@ -49,17 +82,20 @@ class Diagnostic:
     subject: str = field(default="", compare=False)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
+        """Order by file, line, column, code and message."""
         p = self.position
         if p is None:
             return ("", 0, 0, self.code, self.message)
         return (p.file, p.line, p.col, self.code, self.message)
 
     def text(self) -> str:
+        """``file:line:col: severity[code]: message (at path)``."""
         where = f"{self.position}: " if self.position else ""
         at = f" (at {self.path})" if self.path else ""
         return f"{where}{self.severity.value}[{self.code}]: {self.message}{at}"
 
     def github(self) -> str:
+        """A GitHub Actions workflow command (``::error file=...::message``)."""
         p = self.position
         props = []
         if p is not None:
@@ -74,6 +110,7 @@ class Diagnostic:
         return f"::{self.severity.value} {','.join(props)}::{msg}"
 
     def as_json(self) -> dict[str, object]:
+        """The diagnostic as one JSON object (the position as given, relative to its root)."""
         p = self.position
         return {
             "severity": self.severity.value,
@@ -101,14 +138,17 @@ class Diagnostics:
     def error(
         self, code: str, message: str, position: Position | None = None, path: str = ""
     ) -> None:
+        """Add an error, raised by the current subject."""
         self.items.append(Diagnostic(Severity.ERROR, code, message, position, path, self.subject))
 
     def warning(
         self, code: str, message: str, position: Position | None = None, path: str = ""
     ) -> None:
+        """Add a warning, raised by the current subject."""
         self.items.append(Diagnostic(Severity.WARNING, code, message, position, path, self.subject))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
+        """Add diagnostics collected elsewhere."""
         self.items.extend(other)
 
     def __iter__(self) -> Iterator[Diagnostic]:
@@ -119,10 +159,12 @@ class Diagnostics:
 
     @property
     def errors(self) -> list[Diagnostic]:
+        """The errors, in the order found."""
         return [d for d in self.items if d.severity is Severity.ERROR]
 
     @property
     def warnings(self) -> list[Diagnostic]:
+        """The warnings, in the order found."""
         return [d for d in self.items if d.severity is Severity.WARNING]
 
     @property
@@ -131,32 +173,50 @@ class Diagnostics:
         return any(d.code in TROUBLE for d in self.errors)
 
     def has_errors(self, strict: bool = False) -> bool:
+        """Whether there are errors (or, when ``strict``, warnings)."""
         return bool(self.errors) or (strict and bool(self.warnings))
 
+    def exit_code(self, strict: bool = False) -> int:
+        """2 when the inventory cannot be read, 1 when it is invalid, else 0."""
+        if self.trouble:
+            return EXIT_TROUBLE
+        return EXIT_INVALID if self.has_errors(strict) else 0
+
     def sorted(self) -> list[Diagnostic]:
+        """Each distinct diagnostic once, by position."""
         unique = dict.fromkeys(self.items)
         return sorted(unique, key=Diagnostic.sort_key)
 
 
-class InputError(Exception):
+class InputError(InvalidInputError):
     """Raised to stop a stage whose input is invalid; carries the diagnostics found so far."""
 
     def __init__(self, diagnostics: Diagnostics) -> None:
         super().__init__(f"{len(diagnostics.errors)} error(s)")
         self.diagnostics = diagnostics
 
+    @property
+    def exit_code(self) -> int:
+        """2 when the input could not be read at all, else 1."""
+        return self.diagnostics.exit_code() or EXIT_INVALID
+
+
+def json_document(diags: Iterable[Diagnostic]) -> dict[str, object]:
+    """``{"diagnostics": [...], "errors": n, "warnings": n}``, each diagnostic once, by position."""
+    ordered = sorted(dict.fromkeys(diags), key=Diagnostic.sort_key)
+    errors = sum(1 for d in ordered if d.severity is Severity.ERROR)
+    return {
+        "diagnostics": [d.as_json() for d in ordered],
+        "errors": errors,
+        "warnings": len(ordered) - errors,
+    }
+
 
 def render(diags: Iterable[Diagnostic], fmt: str) -> str:
     """Format diagnostics as text, JSON or GitHub workflow commands."""
-    ordered = sorted(dict.fromkeys(diags), key=Diagnostic.sort_key)
     if fmt == "json":
-        errors = sum(1 for d in ordered if d.severity is Severity.ERROR)
-        doc = {
-            "diagnostics": [d.as_json() for d in ordered],
-            "errors": errors,
-            "warnings": len(ordered) - errors,
-        }
-        return json.dumps(doc, indent=2, sort_keys=True)
+        return json.dumps(json_document(diags), indent=2, sort_keys=True)
+    ordered = sorted(dict.fromkeys(diags), key=Diagnostic.sort_key)
     if fmt == "github":
         return "\n".join(d.github() for d in ordered)
     return "\n".join(d.text() for d in ordered)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from mipc.diagnostics import MipcError
 from mipc.resources import catalog_data_dir
 
 __all__ = [
@@ -39,7 +40,7 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 _MISSING = object()
 
 
-class CatalogError(ValueError):
+class CatalogError(MipcError, ValueError):
     """The catalog data is malformed or inconsistent (a bug in ``catalog.json``)."""
 
 

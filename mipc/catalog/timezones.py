@@ -37,6 +37,7 @@ from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
+from mipc.diagnostics import InvalidInputError
 from mipc.resources import catalog_data_dir
 
 __all__ = [
@@ -57,7 +58,7 @@ _MAX_RULE_HOURS = 167  # RFC 8536 section 3.3.1 allows -167..167 hours in a rule
 _MAX_OFFSET_HOURS = 24  # POSIX: an offset's hours are 0..24
 
 
-class TimeZoneDataError(ValueError):
+class TimeZoneDataError(InvalidInputError, ValueError):
     """A TZif file or a POSIX TZ string that cannot be read."""
 
 
@@ -65,7 +66,7 @@ class UnsupportedRule(TimeZoneDataError):
     """A valid POSIX rule that a phone cannot be given (the Julian-day forms)."""
 
 
-class UnknownTimeZone(ValueError):
+class UnknownTimeZone(InvalidInputError, ValueError):
     """A name that is neither an IANA zone nor a known Windows zone id or display name."""
 
     def __init__(self, name: str, suggestions: tuple[str, ...]) -> None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from mipc.diagnostics import Diagnostics, InputError, Position, render
+from mipc.diagnostics import Diagnostics, InputError, MipcError, Position, render
 from mipc.inventory.csvlists import _fast_mac as fast_mac
 from mipc.inventory.csvlists import (
     parse_phone_list,
@@ -69,7 +69,7 @@ _BLOCK_KEY = re.compile(r"\Aphone_lists:[ \t]*(#.*)?\Z")
 _FLOW_EMPTY = re.compile(r"\Aphone_lists:[ \t]*\[[ \t]*\][ \t]*(#.*)?\Z")
 
 
-class ImportTrouble(Exception):
+class ImportTrouble(MipcError):
     """An I/O or inventory-shape problem that stops the import (exit code 2)."""
 
 

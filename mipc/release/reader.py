@@ -11,12 +11,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from mipc.diagnostics import MipcError
 from mipc.diff.model import FileRef, Snapshot, record
 from mipc.release.manifest import MANIFEST
 from mipc.release.store import Out
 
 
-class SnapshotError(Exception):
+class SnapshotError(MipcError):
     """A release that cannot be read (exit code 2)."""
 
 

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mipc.artifacts import Artifact, RenderConflict
+from mipc.diagnostics import InvalidInputError
 from mipc.release.durable import file_sha
 from mipc.release.manifest import FileEntry
 from mipc.release.store import EmitError
 
 
-class UnsafePath(ValueError):
+class UnsafePath(InvalidInputError, ValueError):
     """A path that could land outside the release (absolute, ``..``, empty parts, ...)."""
 
 

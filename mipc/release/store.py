@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mipc.diagnostics import InvalidInputError, MipcError
 from mipc.release.durable import file_sha, fsync_dir, write_atomic
 from mipc.release.manifest import MANIFEST
 from mipc.resources import package_digest
@@ -37,7 +38,7 @@ HISTORY = "releases.json"
 UPLOAD_DIRS = ("contacts", "logs", "overrides")
 
 
-class EmitError(Exception):
+class EmitError(MipcError):
     """An I/O problem with OUT (exit code 2)."""
 
 
@@ -45,7 +46,7 @@ class LockHeld(EmitError):
     """Another build or rollback holds OUT's lock."""
 
 
-class WarningsAsErrors(Exception):
+class WarningsAsErrors(InvalidInputError):
     """``--strict`` and the render stage warned: the release is not made current."""
 
     def __init__(self, warnings: list[str]) -> None:

@@ -11,10 +11,11 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from mipc.artifacts import Artifacts
+from mipc.diagnostics import InvalidInputError
 from mipc.model import EffectivePhone, Plan
 
 
-class RenderError(ValueError):
+class RenderError(InvalidInputError, ValueError):
     """A phone cannot be rendered: names the phone, the key or file, and what to change."""
 
 

@@ -18,11 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
+from mipc.diagnostics import InvalidInputError
 from mipc.model import EffectivePhone, Plan
 from mipc.render.base import Renderer, renderers
 
 
-class UnknownFamily(ValueError):
+class UnknownFamily(InvalidInputError, ValueError):
     """A phone of a family no renderer is registered for."""
 
 

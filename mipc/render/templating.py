@@ -17,10 +17,11 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mipc.diagnostics import InvalidInputError
 from mipc.resources import templates_dir
 
 
-class TemplateError(Exception):
+class TemplateError(InvalidInputError):
     """A template failed to render: names the template and the cause."""
 
 

@@ -43,13 +43,17 @@ def test_valid_inventory_exits_0() -> None:
     assert result.stderr == ""
 
 
-def test_invalid_inventory_exits_1() -> None:
+def test_invalid_inventory_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
     case = CASES / "invalid" / "srtp-udp-group"
     result = run("validate", str(case))
     assert result.exit_code == 1
     assert result.stdout == ""
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("mipc.yaml:16:21: error[srtp-needs-tls]: ")
+    # the file relative to the current directory, so that it can be opened from there
+    assert lines[0].startswith(
+        "tests/cases/invalid/srtp-udp-group/mipc.yaml:16:21: error[srtp-needs-tls]: "
+    )
     assert lines[-1] == f"{case}: invalid: 1 phones, 1 errors, 0 warnings"
 
 
@@ -113,14 +117,17 @@ def test_json_format_on_a_valid_inventory() -> None:
     assert json.loads(result.stdout) == {"diagnostics": [], "errors": 0, "warnings": 0}
 
 
-def test_github_format() -> None:
+def test_github_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
     result = run("validate", str(CASES / "invalid" / "srtp-ip601"), "--format", "github")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 3
     assert all(line.startswith(("::error ", "::warning ")) for line in lines)
-    assert lines[0].startswith("::warning file=mipc.yaml,line=15,col=12,title=end-of-life::")
-    assert lines[1].startswith("::error file=mipc.yaml,line=16,col=21,title=srtp-unsupported::")
+    # files relative to the checkout, so that GitHub puts the annotations on the PR's lines
+    where = "file=tests/cases/invalid/srtp-ip601/mipc.yaml"
+    assert lines[0].startswith(f"::warning {where},line=15,col=12,title=end-of-life::")
+    assert lines[1].startswith(f"::error {where},line=16,col=21,title=srtp-unsupported::")
 
 
 def test_strict_turns_warnings_into_failure() -> None:

@@ -17,9 +17,6 @@ MAX_PARAMETERS = 6
 #: "path" (module over MAX_MODULE_LINES) or "path:function" (too long or too many parameters).
 KNOWN: frozenset[str] = frozenset(
     {
-        "mipc/cli/__init__.py:build_command",
-        "mipc/cli/__init__.py:diff_command",
-        "mipc/cli/__init__.py:import_csv_command",
         "mipc/cli/commands/build.py:_record",
         "mipc/cli/commands/build.py:_run_build",
         "mipc/incremental/state.py:state_of",

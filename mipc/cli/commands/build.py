@@ -18,7 +18,8 @@ from pathlib import Path
 
 import click
 
-from mipc.diagnostics import Diagnostic, Diagnostics
+from mipc.cli.report import report
+from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError
 from mipc.incremental.delta import Delta
 from mipc.incremental.delta import candidate as incremental_candidate
 from mipc.incremental.inputs import (
@@ -118,7 +119,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
         return _run_build(target, opts)
 
 
-class NetworkFilesError(Exception):
+class NetworkFilesError(InvalidInputError):
     """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
 
 
@@ -130,7 +131,6 @@ def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
 
 
 def _run_build(target: Path, opts: BuildOptions) -> int:
-    from mipc.cli import report
 
     if not opts.force:
         try:
@@ -214,7 +214,6 @@ def _run_build(target: Path, opts: BuildOptions) -> int:
 def _incremental(target: Path, opts: BuildOptions, started: int) -> int | None:
     """Build only the phones whose entries changed (:mod:`mipc.incremental.delta`); None when that
     does not apply and the full build must run."""
-    from mipc.cli import report
 
     options = release_options(opts.server_root)
     known = incremental_candidate(target, opts.out, Out(opts.out).current_id(), options)
@@ -320,7 +319,6 @@ def _save_record(
 
 def _unchanged(record: Record, opts: BuildOptions) -> int:
     """Nothing the current release was built from has changed: say so, as a full build would."""
-    from mipc.cli import report
 
     diags = Diagnostics()
     diags.extend(record.diagnostics)

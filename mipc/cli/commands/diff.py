@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from mipc.cli import report as print_diagnostics
+from mipc.cli.report import report as print_diagnostics
 from mipc.diff.compare import diff
 from mipc.diff.format import github_report, json_report, text_report
 from mipc.diff.model import Report, Snapshot

@@ -1,17 +1,39 @@
-"""``mipc explain PHONE``: every effective setting and the layer it came from."""
+"""``mipc explain PHONE [INVENTORY]``: every effective setting and the layer it came from.
+
+Takes an :class:`ExplainOptions`; gives the exit code (0 shown, 1 the inventory is invalid or
+has no such phone, 2 it cannot be read) after reporting the diagnostics and the phone's
+settings (JSON: ``phone``, ``settings`` and ``computed``). Never parses argv.
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mipc.catalog.addresses import normalize_mac
 from mipc.catalog.models import load_catalog
+from mipc.cli.commands.validate import inventory_root
+from mipc.cli.report import reporter
+from mipc.diagnostics import InvalidInputError
 from mipc.model import EffectivePhone, Inventory, Plan, Secret
+from mipc.pipeline import default_inventory, validate
 
-SECRET_KEYS = ("admin_password",)
+
+@dataclass(frozen=True)
+class ExplainOptions:
+    """What ``mipc explain`` was asked."""
+
+    phone: str
+    inventory: Path | None = None
+    only: str | None = None
+    layer: str | None = None
+    fmt: str = "text"
+    quiet: bool = False
+    show_secrets: bool = False
 
 
 def find_phone(plan: Plan, ident: str) -> EffectivePhone | None:
@@ -95,21 +117,16 @@ def notes(phone: EffectivePhone, inventory: Inventory) -> dict[str, str]:
     return out
 
 
-def explain(
-    phone: EffectivePhone,
-    only: str | None,
-    layer: str | None,
-    fmt: str,
-    show_secrets: bool,
-    notes: Mapping[str, str] | None = None,
-) -> str:
-    notes = notes or {}
-    rows = []
+def settings_rows(
+    phone: EffectivePhone, opts: ExplainOptions, notes: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The settings ``--only`` and ``--layer`` select: key, value, layer, source (and note)."""
+    rows: list[dict[str, Any]] = []
     for key in sorted(phone.settings):
         setting = phone.settings[key]
-        if only is not None and not fnmatch.fnmatchcase(key, only):
+        if opts.only is not None and not fnmatch.fnmatchcase(key, opts.only):
             continue
-        if layer is not None and not fnmatch.fnmatchcase(setting.layer, layer):
+        if opts.layer is not None and not fnmatch.fnmatchcase(setting.layer, opts.layer):
             continue
         rows.append(
             {
@@ -121,11 +138,24 @@ def explain(
         )
         if key in notes:
             rows[-1]["note"] = notes[key]
-    extra = computed(phone, show_secrets) if only is None and layer is None else {}
-    if fmt == "json":
-        return json.dumps(
-            {"phone": phone.name, "settings": rows, "computed": extra}, indent=2, sort_keys=True
-        )
+    return rows
+
+
+def explanation(
+    phone: EffectivePhone, opts: ExplainOptions, notes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``phone``, ``settings`` and (without filters) the ``computed`` values."""
+    unfiltered = opts.only is None and opts.layer is None
+    return {
+        "phone": phone.name,
+        "settings": settings_rows(phone, opts, notes or {}),
+        "computed": computed(phone, opts.show_secrets) if unfiltered else {},
+    }
+
+
+def as_text(phone: EffectivePhone, doc: Mapping[str, Any]) -> str:
+    """The explanation for a person: a header, one row per setting, the computed values."""
+    rows, extra = doc["settings"], doc["computed"]
     width = max((len(r["key"]) for r in rows), default=10)
     lines = [f"{phone.name}  {phone.model.display}  {phone.address or '(not provisioned)'}", ""]
     for r in rows:
@@ -143,3 +173,22 @@ def explain(
             else:
                 lines.append(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def run_explain(opts: ExplainOptions) -> int:
+    """Validate the inventory, find the phone, report; return the exit code."""
+    target = opts.inventory if opts.inventory is not None else default_inventory()
+    with reporter("explain", opts.fmt, quiet=opts.quiet) as out:
+        result = validate(target)
+        out.diagnostics(result.diagnostics, inventory_root(target))
+        if result.plan is None:
+            out.code = result.diagnostics.exit_code() or 1
+            return out.code
+        found = find_phone(result.plan, opts.phone)
+        if found is None:
+            raise InvalidInputError(
+                f"no phone named or addressed {opts.phone!r}; `mipc export-csv` lists them"
+            )
+        doc = explanation(found, opts, notes(found, result.plan.inventory))
+        out.result(doc, as_text(found, doc))
+    return out.code
