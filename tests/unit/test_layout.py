@@ -56,8 +56,6 @@ KNOWN: frozenset[str] = frozenset(
         'mipc/release/emit.py:emit',
         'mipc/release/emit.py:emit_delta',
         'mipc/render/keyvalue.py',
-        'mipc/render/polycom.py',
-        'mipc/render/polycom.py:_options',
         'mipc/render/softphone.py:_context',
         'mipc/resolve/resolver.py',
         'mipc/resolve/resolver.py:_appearances',
