@@ -58,6 +58,7 @@ from mipc.render.base import (
     register,
     set_explicitly,
 )
+from mipc.render.syntax import check_rendered, syntax
 from mipc.render.templating import TemplateError, render_template
 
 __all__ = [
@@ -135,6 +136,7 @@ class KeyValueFile(KeyedFile):
         return list(self._items)
 
 
+@syntax("key=value")
 def parse_strict(text: str, where: str) -> dict[str, str]:
     """Parse a rendered ``key=value`` file strictly: LF, one ``=`` split, unique non-blank
     keys without spaces. Raises RenderError naming ``where`` and the line."""
@@ -474,11 +476,12 @@ class KeyValueRenderer:
             "file_name": file_name,
         }
         override = str(Path(plan.inventory.root) / "vendor_templates")
+        name = f"{self.family}/{self.profile.template}"
         try:
-            text = render_template(f"{self.family}/{self.profile.template}", context, override)
+            text = render_template(name, context, override)
         except TemplateError as exc:
             raise RenderError(f"phone {phone.name}: {exc}") from exc
-        parse_strict(text, f"{file_name} (phone {phone.name})")
+        check_rendered(name, override, "key=value", text, f"{file_name} (phone {phone.name})")
         return {file_name: Artifact(data=text.encode("ascii"), phones=(phone.name,))}
 
     def _system_type(self, phone: EffectivePhone) -> str:
