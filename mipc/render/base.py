@@ -1,7 +1,10 @@
 """The render stage: effective phones to artifacts (relative path under www/ → bytes).
 
 One renderer per vendor family; the registry below maps catalog families to renderers, so
-adding a family is data plus a module, never a branch elsewhere.
+adding a family is data plus a module, never a branch elsewhere. Takes effective phones and
+the plan; gives what every renderer shares: the registry, :class:`KeyedFile` (an ordered map
+that refuses a key twice), :class:`ProfileMemo` and the artifact types. Imports only
+:mod:`mipc.model`; never imports release.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class KeyedFile(ABC):
         """The error for a key written a second time."""
 
     def set(self, key: str, value: Any) -> None:
+        """Write ``key`` once, as the text of ``value``; refuses a bad key or a second write."""
         if key not in self.checked:
             if not self.valid_key(key):
                 raise self.bad_key(key)
@@ -86,6 +90,7 @@ class KeyedFile(ABC):
         return len(self._items)
 
     def items(self) -> list[tuple[str, str]]:
+        """The (key, text) pairs in the order written."""
         return list(self._items.items())
 
 
@@ -124,6 +129,7 @@ class ProfileMemo(Generic[T]):
         self._memo: dict[str, tuple[tuple[Any, ...], T]] = {}
 
     def get(self, phone: EffectivePhone, compute: Callable[[], T]) -> T:
+        """The value for ``phone``'s profile: remembered, or ``compute()`` and remembered."""
         signature = profile_signature(phone)
         hit = self._memo.get(phone.profile) if phone.profile else None
         if hit is not None and all(
@@ -137,6 +143,8 @@ class ProfileMemo(Generic[T]):
 
 
 class Renderer(Protocol):
+    """What a family's renderer does: one phone's files, then the files its phones share."""
+
     family: str
     warnings: list[str]  # collected by the build, reported once each
 
@@ -153,15 +161,25 @@ RendererFactory = Callable[[], Renderer]
 _REGISTRY: dict[str, RendererFactory] = {}
 
 
-def register(family: str) -> Callable[[RendererFactory], RendererFactory]:
-    def wrap(factory: RendererFactory) -> RendererFactory:
-        _REGISTRY[family] = factory
-        return factory
+def registrar(table: dict[str, T]) -> Callable[[str], Callable[[T], T]]:
+    """A decorator by name that files what it decorates in ``table`` under that name."""
 
-    return wrap
+    def named(name: str) -> Callable[[T], T]:
+        def wrap(item: T) -> T:
+            table[name] = item
+            return item
+
+        return wrap
+
+    return named
+
+
+#: Class decorator: ``@register("polycom")`` makes the class the renderer of that family.
+register = registrar(_REGISTRY)
 
 
 def renderers() -> Mapping[str, RendererFactory]:
+    """Every family's renderer factory, by family name."""
     from mipc.render import load_all  # noqa: F401  (imports register the families)
 
     return _REGISTRY

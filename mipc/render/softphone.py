@@ -18,7 +18,6 @@ Takes an effective phone and its plan; gives its file. Never imports release.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 from mipc.artifacts import Artifact, Artifacts
 from mipc.model import EffectivePhone, Plan
 from mipc.render.base import RenderError, register
+from mipc.render.syntax import check_rendered
 from mipc.render.templating import TemplateError, render_template
 
 __all__ = ["SoftPhoneRenderer", "config_file_name"]
@@ -164,12 +164,8 @@ class SoftPhoneRenderer:
             )
         except TemplateError as exc:
             raise RenderError(f"phone {phone.name}: {exc}") from exc
-        try:
-            ET.fromstring(text.encode("utf-8"))
-        except ET.ParseError as exc:
-            raise RenderError(
-                f"phone {phone.name}: {file_name} is not well-formed XML ({exc})"
-            ) from exc
+        where = f"phone {phone.name}: {file_name}"
+        check_rendered("softphone/phone.i3sipcfg.j2", override, "xml", text, where)
         return {file_name: Artifact(data=text.encode("utf-8"), phones=(phone.name,))}
 
     def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:

@@ -1,9 +1,17 @@
 """Jinja2 for vendor files: sandboxed, StrictUndefined, and overridable per inventory.
 
-Templates are looked up first in a ``vendor_templates/`` folder next to the inventory (an
-administrator's override), then in the templates shipped with mipc. Every template renders in
-a sandbox, so an inventory's template cannot reach Python internals; a missing variable is an
-error naming the template and the variable.
+Takes a template name (``<family>/<file>.j2``), its context and the inventory's
+``vendor_templates/`` folder; gives the rendered text, or a :class:`TemplateError` naming the
+template and the cause. Imports no other part of mipc than :mod:`mipc.resources`.
+
+Look-up: a name under ``mipc/`` (``mipc/polycom/phone.cfg.j2``) is always the template
+shipped with mipc; any other name is looked up first in the inventory's ``vendor_templates/``
+(an administrator's override), then in the shipped templates. A template that extends,
+includes or imports its *own* name gets the shipped one, so an override
+``vendor_templates/polycom/phone.cfg.j2`` may start ``{% extends "polycom/phone.cfg.j2" %}``
+and replace only the blocks it changes. Every template renders in a sandbox
+(``ImmutableSandboxedEnvironment``), so an inventory's template cannot reach Python
+internals; a missing variable is an error naming the template and the variable.
 """
 
 from __future__ import annotations
@@ -72,14 +80,28 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+#: The prefix that always names a shipped template.
+SHIPPED = "mipc/"
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    """The sandbox, where a template that names itself means the shipped template."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        """``template`` as named from ``parent``: its own name is the shipped one."""
+        return SHIPPED + template if template == parent else template
+
+
 @cache
 def environment(override_dir: str | None) -> ImmutableSandboxedEnvironment:
-    search: list[str] = []
+    """The sandboxed environment for one inventory's override folder (or none)."""
+    shipped = jinja2.FileSystemLoader(str(templates_dir()))
+    loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({SHIPPED[:-1]: shipped})]
     if override_dir and Path(override_dir).is_dir():
-        search.append(override_dir)
-    search.append(str(templates_dir()))
-    env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(search),
+        loaders.append(jinja2.FileSystemLoader(override_dir))
+    loaders.append(shipped)
+    env = _Environment(
+        loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -96,6 +118,20 @@ def environment(override_dir: str | None) -> ImmutableSandboxedEnvironment:
 @cache
 def _template(override_dir: str | None, name: str) -> jinja2.Template:
     return environment(override_dir).get_template(name)
+
+
+@cache
+def template_source(name: str, override_dir: str | None = None) -> tuple[str, bool]:
+    """The source of the template ``name`` resolves to, and whether it is an override."""
+    env = environment(override_dir)
+    assert env.loader is not None
+    try:
+        source, filename, _ = env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name} not found") from exc
+    shipped = Path(str(templates_dir())).resolve()
+    overridden = filename is not None and not Path(filename).resolve().is_relative_to(shipped)
+    return source, overridden
 
 
 def render_template(name: str, context: Mapping[str, Any], override_dir: str | None = None) -> str:

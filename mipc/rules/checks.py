@@ -10,7 +10,6 @@ at the first. Never imports the resolve, render or release stages.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -208,24 +207,13 @@ FAMILY_NAMES = {
 }
 
 
-FAMILY_OPTION = re.compile(r"Families: ([a-z, ]+)\.|(Interaction SIP Station I only)")
-
-
 def option_families(options_schema: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    """Which families use each option, read from the schema's descriptions."""
-    out: dict[str, frozenset[str]] = {}
-    for name, node in options_schema.get("properties", {}).items():
-        desc = node.get("description", "")
-        m = FAMILY_OPTION.search(desc)
-        if m is None:
-            continue
-        if m.group(2):
-            out[name] = frozenset({"iss"})
-        elif m.group(1).strip() == "all":
-            out[name] = frozenset({"polycom", "iss", "audiocodes", "softphone"})
-        else:
-            out[name] = frozenset(f.strip() for f in m.group(1).split(","))
-    return out
+    """Which families use each option: the schema's ``x-families`` keyword on each option."""
+    return {
+        name: frozenset(node["x-families"])
+        for name, node in options_schema.get("properties", {}).items()
+        if "x-families" in node
+    }
 
 
 def check_phones(

@@ -34,8 +34,6 @@ KNOWN: frozenset[str] = frozenset(
         "mipc/inventory/importer.py:run_import",
         "mipc/inventory/load.py:_node",
         "mipc/inventory/schema.py:_explain",
-        "mipc/render/polycom.py",
-        "mipc/render/polycom.py:_options",
         "mipc/rules/checks.py:_check_phone",
         "mipc/rules/checks.py:_check_phones",
         "mipc/rules/checks.py:_vendor_rules",

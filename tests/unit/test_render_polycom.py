@@ -28,16 +28,17 @@ from mipc.render.base import renderers
 from mipc.render.polycom import (
     CA_FILE,
     DEFAULT_MASTER,
-    STOCK_FILES,
     PolycomError,
     PolycomRenderer,
     iter_params,
     phone_guid,
     safe_segment,
 )
+from mipc.render.polycom.mapping import load_mapping
 from mipc.render.templating import TemplateError
 from tests.builders import bare_inventory, lab_site
 
+STOCK_FILES = load_mapping().stock_files
 HOSTILE = 'R&D "Lab" <1>'
 SECRET = "s3cr&t<pw>"
 EXT_SECRET = "partner-pw"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mipc.render.base import KeyedFile, RenderError
+from mipc.render.syntax import syntax
 
 __all__ = ["KEY", "KeyValueFile", "check_value", "parse_custom", "parse_strict"]
 
@@ -79,6 +80,7 @@ class KeyValueFile(KeyedFile):
         return list(self._items)
 
 
+@syntax("key=value")
 def parse_strict(text: str, where: str) -> dict[str, str]:
     """Parse a rendered ``key=value`` file strictly: LF, one ``=`` split, unique non-blank
     keys without spaces. Raises RenderError naming ``where`` and the line."""

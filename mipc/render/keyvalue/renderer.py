@@ -17,7 +17,7 @@ from mipc.artifacts import Artifact, Artifacts
 from mipc.model import EffectivePhone, Plan
 from mipc.render.base import ProfileMemo, RenderError, set_explicitly
 from mipc.render.keyvalue.data import load_profile
-from mipc.render.keyvalue.kvfile import KeyValueFile, parse_custom, parse_strict
+from mipc.render.keyvalue.kvfile import KeyValueFile, parse_custom
 from mipc.render.keyvalue.profile import Profile
 from mipc.render.keyvalue.sections import SECTIONS, Writer
 from mipc.render.keyvalue.shared import (
@@ -27,6 +27,7 @@ from mipc.render.keyvalue.shared import (
     shared_firmware,
     system_type,
 )
+from mipc.render.syntax import check_rendered
 from mipc.render.templating import TemplateError, render_template
 
 __all__ = ["KeyValueRenderer"]
@@ -84,7 +85,9 @@ class KeyValueRenderer:
             text = render_template(name, context, _override_dir(plan))
         except TemplateError as exc:
             raise RenderError(f"phone {phone.name}: {exc}") from exc
-        parse_strict(text, f"{file_name} (phone {phone.name})")
+        check_rendered(
+            name, _override_dir(plan), "key=value", text, f"{file_name} (phone {phone.name})"
+        )
         return {file_name: Artifact(data=text.encode("ascii"), phones=(phone.name,))}
 
     def settings(self, phone: EffectivePhone, plan: Plan) -> KeyValueFile:

@@ -1,0 +1,416 @@
+"""The Polycom mapping: vendor knowledge as data, loaded and checked once.
+
+Takes ``vendor_templates/polycom/mapping.yaml`` shipped with mipc and, when an inventory has
+one, its own ``vendor_templates/polycom/mapping.yaml`` (or ``.yml`` / ``.json``), which
+*extends* the shipped file: mappings merge key by key (recursively), lists and values
+replace, and the ``options`` entries of an option path the inventory names replace every
+shipped entry of that path, in the place of the first (new paths go last; ``params: []``
+writes nothing). Gives a frozen :class:`PolycomData`, and :func:`option_params`, the
+parameters an effective phone's options write. Python keeps the value transforms, registered
+by name (:data:`TRANSFORMS`); the data names them. Never imports release or another stage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from mipc.model import EffectivePhone
+from mipc.render.base import registrar, set_explicitly
+from mipc.render.polycom.params import PolycomError, valid_key
+from mipc.resources import schemas_dir, templates_dir
+
+__all__ = [
+    "MAPPING_NAMES",
+    "TRANSFORMS",
+    "MappingError",
+    "OptionRule",
+    "PolycomData",
+    "load_mapping",
+    "option_params",
+]
+
+#: The file names an inventory's ``vendor_templates/polycom/`` may hold its mapping under.
+MAPPING_NAMES = ("mapping.yaml", "mapping.yml", "mapping.json")
+
+_ABSENT: Any = object()
+
+
+class MappingError(PolycomError):
+    """A Polycom mapping file is malformed (names the file and the entry)."""
+
+
+@dataclass(frozen=True)
+class OptionRule:
+    """One entry of ``options``: an option path and the parameters it writes."""
+
+    option: tuple[str, ...]
+    params: tuple[str, ...]
+    transform: str = "same"
+    table: Mapping[Any, Any] | None = None
+    value: Any = None
+    when: tuple[str, ...] | None = None
+    default: Any = _ABSENT
+    accept: tuple[Any, ...] = ()
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class SoftKey:
+    """An enhanced feature key of ``server/xic.cfg`` and the soft key that fires it."""
+
+    name: str
+    label: str
+    action: str
+    held: bool
+
+
+Pairs = tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class PolycomData:
+    """Everything :mod:`mipc.render.polycom` knows about Polycom that is not a file shape."""
+
+    source: str
+    max_servers: int
+    transports: Mapping[str, str]
+    dns_srv_transport: str
+    upload_dirs: Mapping[str, str]
+    stock_files: tuple[str, ...]
+    unmapped: tuple[str, ...]
+    device_prefix: str
+    device_enable: str
+    device_suffix: str
+    admin_password: str
+    options: tuple[OptionRule, ...]
+    sntp_resync_period: int
+    srtp: Pairs
+    vlan_priority: tuple[str, ...]
+    group_server: Pairs
+    server_params: Pairs
+    soft_keys: tuple[SoftKey, ...]
+    prompts: tuple[str, ...]
+    voicemail: Pairs
+    setup: Pairs
+
+
+# --------------------------------------------------------------------------- transforms
+
+Transform = Callable[[OptionRule, Any], Any]
+TRANSFORMS: dict[str, Transform] = {}
+
+
+#: ``@transform("boolean")`` registers a transform under the name the data uses.
+transform = registrar(TRANSFORMS)
+
+
+@transform("same")
+def _same(rule: OptionRule, value: Any) -> Any:
+    return value
+
+
+@transform("boolean")
+def _boolean(rule: OptionRule, value: Any) -> Any:
+    return bool(value)
+
+
+@transform("table")
+def _table(rule: OptionRule, value: Any) -> Any:
+    assert rule.table is not None  # checked on load
+    if value not in rule.table:
+        raise PolycomError(
+            f"option {'.'.join(rule.option)}: value {value!r} is not in the Polycom table "
+            f"({', '.join(map(str, rule.table))})"
+        )
+    return rule.table[value]
+
+
+@transform("constant")
+def _constant(rule: OptionRule, value: Any) -> Any:
+    return rule.value
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def _lookup(options: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = options
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
+
+
+def _rule_pairs(
+    rule: OptionRule, phone: EffectivePhone, warn: Callable[[str], None]
+) -> list[tuple[str, Any]]:
+    if rule.when is not None and _lookup(phone.options, rule.when) is _ABSENT:
+        return []
+    value = _lookup(phone.options, rule.option)
+    if value is _ABSENT:
+        if rule.default is _ABSENT:
+            return []
+        value = rule.default
+    if rule.warning is not None:
+        if value not in rule.accept:
+            warn(f"{phone.name}: " + rule.warning.format(value=value))
+        return []
+    written = TRANSFORMS[rule.transform](rule, value)
+    return [(param, written) for param in rule.params]
+
+
+def option_params(
+    data: PolycomData, phone: EffectivePhone, warn: Callable[[str], None]
+) -> list[tuple[str, Any]]:
+    """The parameters a phone's options (and admin password) write, in file order.
+
+    ``device.*`` parameters come last, after ``device.set`` and each followed by its
+    ``.set`` companion; an unmapped option the phone or a template sets is warned about.
+    """
+    pairs = [pair for rule in data.options for pair in _rule_pairs(rule, phone, warn)]
+    if phone.admin_password is not None:
+        pairs.append((data.admin_password, phone.admin_password.value))
+    out = [(k, v) for k, v in pairs if not k.startswith(data.device_prefix)]
+    device = [(k, v) for k, v in pairs if k.startswith(data.device_prefix)]
+    if device:
+        out.append((data.device_enable, 1))
+        for key, value in device:
+            out.extend(((key, value), (key + data.device_suffix, 1)))
+    for name in data.unmapped:
+        if name in phone.options and set_explicitly(phone, name):
+            warn(f"{phone.name}: option {name} has no Polycom parameter mipc knows; not written")
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise MappingError(f"{path}: cannot be read ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise MappingError(f"{path}: is not a mapping of settings")
+    return raw
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base[key], value) if key in base else value
+        return merged
+    return over
+
+
+def _merge_options(base: list[Any], over: list[Any], where: str) -> list[Any]:
+    def path(entry: Any) -> Any:
+        if not isinstance(entry, dict) or not isinstance(entry.get("option"), str):
+            raise MappingError(f"{where}: every options entry needs an option path")
+        return entry["option"]
+
+    named = {path(entry) for entry in over}
+    out: list[Any] = []
+    placed: set[str] = set()
+    for entry in base:
+        name = path(entry)
+        if name not in named:
+            out.append(entry)
+        elif name not in placed:
+            placed.add(name)
+            out.extend(e for e in over if path(e) == name)
+    out.extend(e for e in over if path(e) not in placed)
+    return out
+
+
+def extend(shipped: dict[str, Any], override: dict[str, Any], where: str) -> dict[str, Any]:
+    """The shipped mapping extended by an inventory's (see the module docstring).
+
+    ``max_servers`` stays the shipped one: which group files exist is also decided where no
+    inventory mapping is read (the incremental build), so an inventory cannot change it.
+    """
+    if "max_servers" in override:
+        raise MappingError(f"{where}: max_servers cannot be overridden")
+    merged: dict[str, Any] = _merge(shipped, {k: v for k, v in override.items() if k != "options"})
+    if "options" in override:
+        if not isinstance(override["options"], list):
+            raise MappingError(f"{where}: options must be a list")
+        merged["options"] = _merge_options(shipped["options"], override["options"], where)
+    return merged
+
+
+def _override_file(override_dir: str | None) -> Path | None:
+    if not override_dir:
+        return None
+    found = [p for n in MAPPING_NAMES if (p := Path(override_dir) / "polycom" / n).is_file()]
+    if len(found) > 1:
+        raise MappingError(f"{found[0].parent}: more than one mapping file ({found[0].name} …)")
+    return found[0] if found else None
+
+
+def load_mapping(override_dir: str | None = None) -> PolycomData:
+    """The shipped mapping, extended by ``<override_dir>/polycom/mapping.*`` if present."""
+    path = _override_file(override_dir)
+    if path is None:
+        return _load(None, 0)
+    return _load(str(path), os.stat(path).st_mtime_ns)
+
+
+@cache
+def _load(path: str | None, stamp: int) -> PolycomData:
+    shipped_path = templates_dir() / "polycom" / "mapping.yaml"
+    raw = _read(shipped_path)
+    if path is None:
+        return _build(raw, str(shipped_path))
+    return _build(extend(raw, _read(Path(path)), path), path)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+class _Reader:
+    """Typed access to one mapping document; every failure names the file and the key."""
+
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+        self.raw = raw
+        self.where = where
+
+    def fail(self, message: str) -> MappingError:
+        """The error for a malformed entry."""
+        return MappingError(f"{self.where}: {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], node: Any = None) -> Any:
+        """``node[key]`` (``node`` defaults to the document), which must be a ``kind``."""
+        node = self.raw if node is None else node
+        if not isinstance(node, Mapping) or key not in node:
+            raise self.fail(f"{key} is missing")
+        value = node[key]
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+            raise self.fail(f"{key} has the wrong type ({type(value).__name__})")
+        return value
+
+    def param(self, key: Any) -> str:
+        """A Polycom parameter name."""
+        if not isinstance(key, str) or not valid_key(key):
+            raise self.fail(f"{key!r} is not a Polycom parameter name")
+        return key
+
+    def pairs(self, value: Any, what: str) -> Pairs:
+        """A list of [parameter, value] pairs."""
+        if not isinstance(value, list) or not all(
+            isinstance(p, list) and len(p) == 2 for p in value
+        ):
+            raise self.fail(f"{what} must be a list of [parameter, value] pairs")
+        return tuple((self.param(k), v) for k, v in value)
+
+    def strings(self, value: Any, what: str) -> tuple[str, ...]:
+        """A list of strings."""
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{what} must be a list of strings")
+        return tuple(value)
+
+
+@cache
+def _schema_options() -> frozenset[str]:
+    schema = json.loads((schemas_dir() / "inventory.schema.json").read_text(encoding="utf-8"))
+    return frozenset(schema["$defs"]["options"]["properties"])
+
+
+def _path(r: _Reader, text: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(text, str) or text.split(".")[0] not in _schema_options():
+        raise r.fail(f"{what} {text!r} is not an option of the inventory schema")
+    return tuple(text.split("."))
+
+
+_RULE_KEYS = frozenset(
+    ("option", "params", "transform", "table", "value", "when", "default", "accept", "warning")
+)
+
+
+def _rule(r: _Reader, entry: Any, tables: Mapping[str, Any]) -> OptionRule:
+    if not isinstance(entry, dict) or set(entry) - _RULE_KEYS:
+        raise r.fail(f"options entry {entry!r}: unknown keys {sorted(set(entry) - _RULE_KEYS)}")
+    name = entry.get("option")
+    where = f"option {name}"
+    transform_name = entry.get("transform", "same")
+    if transform_name not in TRANSFORMS:
+        raise r.fail(f"{where}: unknown transform {transform_name!r} ({', '.join(TRANSFORMS)})")
+    table = None
+    if transform_name == "table":
+        table = tables.get(str(entry.get("table")))
+        if not isinstance(table, dict):
+            raise r.fail(f"{where}: transform table needs `table`, one of {sorted(tables)}")
+    if transform_name == "constant" and "value" not in entry:
+        raise r.fail(f"{where}: transform constant needs `value`")
+    warning = entry.get("warning")
+    params = r.strings(entry.get("params", []), f"{where}: params")
+    if warning is not None and (not isinstance(warning, str) or params):
+        raise r.fail(f"{where}: a warning entry is text and writes no params")
+    return OptionRule(
+        option=_path(r, name, "option"),
+        params=tuple(r.param(p) for p in params),
+        transform=transform_name,
+        table=MappingProxyType(table) if table is not None else None,
+        value=entry.get("value"),
+        when=_path(r, entry["when"], f"{where}: when") if "when" in entry else None,
+        default=entry.get("default", _ABSENT),
+        accept=tuple(entry.get("accept", ())),
+        warning=warning,
+    )
+
+
+def _soft_keys(r: _Reader, keys: Iterable[Any]) -> tuple[SoftKey, ...]:
+    return tuple(
+        SoftKey(
+            r.get("name", str, k),
+            r.get("label", str, k),
+            r.get("action", str, k),
+            r.get("held", bool, k),
+        )
+        for k in keys
+    )
+
+
+def _build(raw: Mapping[str, Any], where: str) -> PolycomData:
+    r = _Reader(raw, where)
+    tables = r.get("tables", dict)
+    device = r.get("device", dict)
+    phone = r.get("phone", dict)
+    server = r.get("server", dict)
+    return PolycomData(
+        source=where,
+        max_servers=r.get("max_servers", int),
+        transports=MappingProxyType(dict(r.get("transports", dict))),
+        dns_srv_transport=r.get("dns_srv_transport", str),
+        upload_dirs=MappingProxyType(dict(r.get("upload_dirs", dict))),
+        stock_files=r.strings(r.get("stock_files", list), "stock_files"),
+        unmapped=tuple(
+            n for n in r.strings(r.get("unmapped", list), "unmapped") if _path(r, n, "unmapped")
+        ),
+        device_prefix=r.get("prefix", str, device),
+        device_enable=r.param(r.get("enable", str, device)),
+        device_suffix=r.get("suffix", str, device),
+        admin_password=r.param(r.get("admin_password", str)),
+        options=tuple(_rule(r, e, tables) for e in r.get("options", list)),
+        sntp_resync_period=r.get("sntp_resync_period", int, phone),
+        srtp=r.pairs(r.get("srtp", list, phone), "phone.srtp"),
+        vlan_priority=tuple(map(r.param, r.get("vlan_priority", list, phone))),
+        group_server=r.pairs(r.get("group_server", list), "group_server"),
+        server_params=r.pairs(r.get("params", list, server), "server.params"),
+        soft_keys=_soft_keys(r, r.get("keys", list, server)),
+        prompts=r.strings(r.get("prompts", list, server), "server.prompts"),
+        voicemail=r.pairs(r.get("voicemail", list, server), "server.voicemail"),
+        setup=r.pairs(r.get("setup", list), "setup"),
+    )

@@ -1,0 +1,302 @@
+"""The Polycom renderer: effective phones to the Polycom files of a release.
+
+Takes a :class:`~mipc.model.Plan` and its Polycom phones; gives artifacts (see the package
+docstring for the files). The values come from :mod:`~mipc.render.polycom.mapping` (the
+data) and :mod:`~mipc.render.polycom.files`; the templates in ``vendor_templates/polycom/``
+lay them out, and every rendered file is parsed back in the syntax its template declares.
+Never imports release or another stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mipc.artifacts import Artifact, Artifacts
+from mipc.catalog.models import load_catalog
+from mipc.model import Appearance, EffectivePhone, Plan, Registration
+from mipc.render.base import ProfileMemo, register
+from mipc.render.polycom import files, shared
+from mipc.render.polycom.mapping import PolycomData, load_mapping, option_params
+from mipc.render.polycom.names import (
+    CA_FILE,
+    CUSTOM_DIR,
+    DEFAULT_MASTER,
+    FAMILY,
+    SERVER_FILE,
+    SETUP_FILE,
+    firmware_path,
+    group_file_name,
+    phone_file_name,
+)
+from mipc.render.polycom.params import Params, PolycomError, comment
+from mipc.render.syntax import render_checked
+
+__all__ = ["PolycomRenderer"]
+
+
+def _uses_tls(phone: EffectivePhone) -> bool:
+    return phone.secure or any(
+        reg.transport == "tls" for app in phone.appearances for reg in app.registrations
+    )
+
+
+def _override_dir(plan: Plan) -> str:
+    return str(Path(plan.inventory.root) / "vendor_templates")
+
+
+def _render(
+    plan: Plan, template: str, context: Mapping[str, Any], phones: tuple[str, ...] = ()
+) -> Artifact:
+    text = render_checked(f"polycom/{template}", context, _override_dir(plan), "xml")
+    return Artifact(text.encode("utf-8"), phones)
+
+
+@register(FAMILY)
+class PolycomRenderer:
+    """Renders the Polycom family. After a build, :attr:`warnings` holds what went unwritten."""
+
+    family = FAMILY
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self._groups: shared.GroupFiles | None = None
+        self._data: tuple[Plan, PolycomData] | None = None
+        self._profile_params: ProfileMemo[list[tuple[str, str]]] = ProfileMemo()
+
+    def _warn(self, message: str) -> None:
+        """Add a warning once (render_shared may run more than once per renderer)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def data(self, plan: Plan) -> PolycomData:
+        """The Polycom mapping for this plan's inventory (shipped, extended by its own)."""
+        if self._data is None or self._data[0] is not plan:
+            self._data = (plan, load_mapping(_override_dir(plan)))
+        return self._data[1]
+
+    # --- public API ------------------------------------------------------------------------
+
+    def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
+        """The master ``<mac>.cfg`` and the per-phone file; nothing for a phone without MAC."""
+        if phone.mac is None:
+            return {}
+        params = self.phone_params(phone, plan)
+        self._apply_extra(phone, params)
+        owner = (phone.name,)
+        master = self.master_context(phone, self.config_files(phone, plan), plan)
+        per_phone = {
+            "phone_comment": comment(phone.name),
+            "model_comment": comment(phone.model.display),
+            "elements": params.elements(),
+            "emergency": self._emergency(phone),
+        }
+        return {
+            f"{phone.mac}.cfg": _render(plan, "master.cfg.j2", master, owner),
+            phone_file_name(phone.name): _render(plan, "phone.cfg.j2", per_phone, owner),
+        }
+
+    def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        """Group, server, CA, provisional, custom, stock and firmware files."""
+        served = tuple(sorted((p for p in phones if p.mac is not None), key=lambda p: p.name))
+        out: Artifacts = {}
+        wanted = {p.name for p in served}
+        for path, (group, servers, names) in sorted(self._group_files(plan).files.items()):
+            users = tuple(n for n in names if n in wanted)
+            if users:
+                context = {
+                    "group_comment": comment(group),
+                    "elements": self.group_params(group, servers, plan).elements(),
+                }
+                out[path] = _render(plan, "group.cfg.j2", context, users)
+        names = tuple(p.name for p in served)
+        site = {"elements": self.server_params(plan).elements()}
+        out[SERVER_FILE] = _render(plan, "server.cfg.j2", site, names)
+        tls_users = tuple(p.name for p in served if _uses_tls(p))
+        if tls_users:
+            ca = {"elements": self.ca_params(plan).elements()}
+            out[CA_FILE] = _render(plan, "ca.cfg.j2", ca, tls_users)
+        default_master = self.default_master_context(plan)
+        out[DEFAULT_MASTER] = _render(plan, "default-master.cfg.j2", default_master)
+        setup = {"elements": self.setup_params(plan).elements()}
+        out[SETUP_FILE] = _render(plan, "setup.cfg.j2", setup)
+        out.update(shared.custom_files(plan, served, self._warn))
+        out.update(shared.store_links(plan, served, self.data(plan), self._warn))
+        return out
+
+    # --- master files ----------------------------------------------------------------------
+
+    def config_files(self, phone: EffectivePhone, plan: Plan) -> list[str]:
+        """``CONFIG_FILES`` of a phone's master, in the guide's order (first file wins)."""
+        names: list[str] = []
+        if _uses_tls(phone):
+            names.append(CA_FILE)
+        names.append(phone_file_name(phone.name))
+        group_file = self._group_files(plan).by_phone.get(phone.name)
+        names.append(group_file or group_file_name(phone.registration_group))
+        names.append(SERVER_FILE)
+        for name in shared.custom_names(phone, self._warn):
+            if f"{CUSTOM_DIR}/{name}" not in names:
+                names.append(f"{CUSTOM_DIR}/{name}")
+        names.extend(self.data(plan).stock_files)
+        return names
+
+    def master_context(
+        self, phone: EffectivePhone, config_files: list[str], plan: Plan
+    ) -> dict[str, Any]:
+        """What ``master.cfg.j2`` lays out: firmware path, ``CONFIG_FILES``, upload folders."""
+        if phone.firmware is None:
+            self._warn(
+                f"{phone.name}: no firmware known for {phone.model.display}; the master "
+                "names the default sip.ld"
+            )
+            app_file = "sip.ld"
+        else:
+            app_file = firmware_path(phone.firmware.version, phone.model.part_number)
+        return {
+            "phone_comment": comment(phone.name),
+            "app_file_path": app_file,
+            "config_files": ", ".join(config_files),
+            "uploads": self.data(plan).upload_dirs,
+        }
+
+    def default_master_context(self, plan: Plan) -> dict[str, Any]:
+        """``000000000000.cfg``: latest firmware per model, the ``Setup`` file, nothing else."""
+        children = [
+            {"token": token, "app_file_path": path} for token, path in shared.provisional_firmware()
+        ]
+        return {
+            "app_file_path": "sip.ld",
+            "config_files": SETUP_FILE,
+            "uploads": self.data(plan).upload_dirs,
+            "models": children,
+        }
+
+    # --- parameter files -------------------------------------------------------------------
+
+    def phone_params(self, phone: EffectivePhone, plan: Plan) -> Params:
+        """Everything ``phone/<guid>.cfg`` holds, before ``extra``."""
+        params = Params(f"phone {phone.name}")
+        options = phone.options
+        expires = options.get("registration_expires")
+        voicemail = options.get("voicemail_number") or plan.inventory.site.voicemail_number
+        data = self.data(plan)
+        for n, app in enumerate(sorted(phone.appearances, key=lambda a: a.index), start=1):
+            self._appearance(data, params, n, app, (expires, voicemail))
+        profile = self._profile_params.get(phone, lambda: self._profile_items(phone, data))
+        for key, text in profile:
+            params.set_text(key, text)
+        return params
+
+    def _profile_items(self, phone: EffectivePhone, data: PolycomData) -> list[tuple[str, str]]:
+        """The part of ``phone/<guid>.cfg`` every phone of the profile shares."""
+        params = Params(f"phone {phone.name}")
+        expires = phone.options.get("registration_expires")
+        if expires is not None:
+            # Main-group lines take their servers from voIpProt.server.M (the group file);
+            # this file comes first, so its expiry wins over the group file's.
+            for m in range(1, len(phone.registrations[: data.max_servers]) + 1):
+                params.set(f"voIpProt.server.{m}.expires", expires)
+        files.time_params(data, params, phone.time, self._warn, phone.name)
+        params.set("lcl.ml.lang", self._language(phone))
+        self._qos(data, params, phone)
+        if phone.audio_protocol == "srtp":
+            params.update(data.srtp)
+        params.update(option_params(data, phone, self._warn))
+        return params.items()
+
+    def _appearance(
+        self,
+        data: PolycomData,
+        params: Params,
+        n: int,
+        app: Appearance,
+        line: tuple[int | None, str | None],
+    ) -> None:
+        """``reg.N.*`` of one appearance; ``line`` is (registration expiry, voice mail)."""
+        expires, voicemail = line
+        prefix = f"reg.{n}"
+        params.set(f"{prefix}.address", app.user)
+        params.set(f"{prefix}.label", app.label)
+        params.set(f"{prefix}.displayName", app.display_name)
+        if app.auth_password is not None:
+            params.set(f"{prefix}.auth.userId", app.auth_user or app.user)
+            params.set(f"{prefix}.auth.password", app.auth_password.value)
+        elif app.auth_user:
+            params.set(f"{prefix}.auth.userId", app.auth_user)
+        params.set(f"{prefix}.type", "shared" if app.kind == "shared" else "private")
+        params.set(f"{prefix}.lineKeys", app.line_keys)
+        params.set(f"{prefix}.callsPerLineKey", app.calls_per_line_key)
+        if app.kind == "external":
+            servers = app.registrations[: data.max_servers]
+            files.server_list(data, params, f"{prefix}.server", servers, expires)
+        elif voicemail:
+            params.set(f"msg.mwi.{n}.callBackMode", "contact")
+            params.set(f"msg.mwi.{n}.callBack", voicemail)
+
+    def _language(self, phone: EffectivePhone) -> str:
+        catalog = load_catalog()
+        lang = phone.language if phone.language in catalog.languages else None
+        lang = lang or catalog.language_id(phone.language)
+        if lang is None:
+            raise PolycomError(f"phone {phone.name}: unknown language {phone.language!r}")
+        return lang
+
+    def _qos(self, data: PolycomData, params: Params, phone: EffectivePhone) -> None:
+        for what, value in (("rtp", phone.qos.rtp_dscp), ("callControl", phone.qos.sip_dscp)):
+            if not 0 <= value <= 63:
+                raise PolycomError(f"phone {phone.name}: DSCP {value} is outside 0-63")
+            params.set(f"qos.ip.{what}.dscp", value)
+        vlan = phone.options.get("vlan") or {}
+        if "priority" in vlan:
+            for key in data.vlan_priority:
+                params.set(key, vlan["priority"])
+
+    def _apply_extra(self, phone: EffectivePhone, params: Params) -> None:
+        for key in sorted(phone.extra):
+            if key in params:
+                raise PolycomError(
+                    f"phone {phone.name}: extra parameter {key} is one mipc already writes; "
+                    "set it through the inventory's own setting instead"
+                )
+            value = phone.extra[key]
+            try:
+                params.set(key, value)
+            except (PolycomError, TypeError) as exc:
+                raise PolycomError(f"phone {phone.name}: extra parameter {key}: {exc}") from exc
+
+    def _emergency(self, phone: EffectivePhone) -> list[tuple[str, str]]:
+        info = phone.options.get("emergency") or {}
+        return [(comment(str(k)), comment(str(info[k]))) for k in sorted(info)]
+
+    def group_params(self, group: str, servers: tuple[Registration, ...], plan: Plan) -> Params:
+        """``proxy/<group>.cfg``: the group's servers as the phone-wide default servers."""
+        return files.group_params(self.data(plan), group, servers)
+
+    def server_params(self, plan: Plan) -> Params:
+        """``server/xic.cfg``: the site-wide settings, park and page keys, dial plan."""
+        return files.site_params(self.data(plan), bool(plan.inventory.site.voicemail_number))
+
+    def ca_params(self, plan: Plan) -> Params:
+        """``server/cert/ca.cfg``: the CA certificate from ``<inventory>/certs/ca.pem``."""
+        params = Params(CA_FILE)
+        pem = Path(plan.inventory.root) / "certs" / "ca.pem"
+        if pem.is_file():
+            text = pem.read_text(encoding="utf-8").replace("\r\n", "\n").strip()
+            params.set("sec.TLS.customCaCert.1", text)
+        else:
+            self._warn(
+                f"{CA_FILE}: no CA certificate at {pem}; phones on TLS trust only their "
+                "built-in certificate authorities"
+            )
+        return params
+
+    def setup_params(self, plan: Plan) -> Params:
+        """The provisional station: one line labelled ``Setup``; nothing site-private."""
+        return files.setup_params(self.data(plan))
+
+    def _group_files(self, plan: Plan) -> shared.GroupFiles:
+        if self._groups is None or self._groups.plan is not plan:
+            self._groups = shared.group_files(plan)
+        return self._groups

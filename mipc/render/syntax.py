@@ -1,0 +1,91 @@
+"""The syntax of a vendor file, and the parse-back check that follows it.
+
+Takes a template name, the inventory's override folder and the rendered text; gives nothing
+but a :class:`~mipc.render.base.RenderError` when the text does not parse as the syntax its
+template declares. A template declares its syntax in a Jinja comment at its very top::
+
+    {#- syntax: ini -#}
+
+Known syntaxes: ``xml`` (well-formed XML), ``ini`` (sections and ``key = value`` lines, no
+key twice in a section), ``other`` (any text: no check) and the ones renderer modules
+register with :func:`syntax` (``key=value``, the strict form mipc writes, registered by
+:mod:`mipc.render.keyvalue`). A template that declares nothing gets the renderer's default:
+so a shipped template is checked as before, and an override may declare what it writes.
+Never imports release or another stage.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mipc.render.base import RenderError, registrar
+from mipc.render.templating import render_template, template_source
+
+__all__ = ["SYNTAXES", "check_rendered", "declared_syntax", "render_checked", "syntax"]
+
+Checker = Callable[[str, str], object]
+"""A parse-back check: ``(text, where)``; raises RenderError naming ``where``."""
+
+SYNTAXES: dict[str, Checker] = {}
+
+_DECLARED = re.compile(r"\A\s*\{#-?\s*syntax:\s*([A-Za-z0-9=._-]+)")
+
+
+#: ``@syntax("ini")`` registers a parse-back check under the name templates declare.
+syntax = registrar(SYNTAXES)
+
+
+@syntax("xml")
+def _xml(text: str, where: str) -> None:
+    try:
+        ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        raise RenderError(f"{where}: is not well-formed XML ({exc})") from exc
+
+
+@syntax("ini")
+def _ini(text: str, where: str) -> None:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    try:
+        parser.read_string(text, source=where)
+    except configparser.Error as exc:
+        raise RenderError(f"{where}: is not an INI file ({exc})") from exc
+
+
+@syntax("other")
+def _other(text: str, where: str) -> None:
+    return None
+
+
+def declared_syntax(name: str, override_dir: str | None) -> str | None:
+    """The syntax the template ``name`` resolves to declares, or None."""
+    source, _ = template_source(name, override_dir)
+    match = _DECLARED.match(source)
+    return match.group(1) if match else None
+
+
+def check_rendered(
+    name: str, override_dir: str | None, default: str, text: str, where: str
+) -> None:
+    """Parse ``text``, rendered from ``name``, back as the syntax the template declares
+    (``default`` when it declares none)."""
+    kind = declared_syntax(name, override_dir) or default
+    checker = SYNTAXES.get(kind)
+    if checker is None:
+        raise RenderError(
+            f"template {name}: unknown syntax {kind!r} (one of {', '.join(sorted(SYNTAXES))})"
+        )
+    checker(text, where)
+
+
+def render_checked(
+    name: str, context: Mapping[str, Any], override_dir: str | None, default: str
+) -> str:
+    """Render ``name`` and parse the text back (see :func:`check_rendered`)."""
+    text = render_template(name, context, override_dir)
+    check_rendered(name, override_dir, default, text, f"template {name}")
+    return text
