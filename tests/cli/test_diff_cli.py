@@ -242,3 +242,16 @@ def test_incremental_matches_full(lab: Path, built: Path, mutation: str, trust: 
     assert diff(base, full).changed
     report = diff(full, inc)
     assert not report.changed, [p.name for p in report.phones]
+
+
+@pytest.mark.parametrize("fmt", ["text", "github"])
+def test_an_invalid_inventory_is_reported_relative_to_the_current_directory(
+    lab: Path, built: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub annotations land on the PR's lines only with paths relative to the checkout."""
+    edit(lab, "label: Agent}", "label: Agent, bogus_key: 1}")
+    monkeypatch.chdir(lab.parent)
+    code, _, stderr = run("diff", "lab", "--against", str(built), "--format", fmt)
+    assert code == 2
+    shown = "file=lab/mipc.yaml," if fmt == "github" else "lab/mipc.yaml:"
+    assert shown in stderr, stderr

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from mipc.cli.commands.validate import inventory_root
 from mipc.cli.report import report as print_diagnostics
 from mipc.diff.compare import diff
 from mipc.diff.format import github_report, json_report, text_report
@@ -73,7 +74,8 @@ def snapshots(
     inventory = target if target is not None else default_inventory()
     result = validate(inventory)
     if result.plan is None or result.diagnostics.errors:
-        print_diagnostics(result.diagnostics, "text" if opts.fmt == "json" else opts.fmt)
+        fmt = "text" if opts.fmt == "json" else opts.fmt
+        print_diagnostics(result.diagnostics, fmt, base=inventory_root(inventory))
         return _trouble(err, f"{inventory} is invalid; nothing compared")
     try:
         new = inventory_snapshot(
