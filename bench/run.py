@@ -1,4 +1,4 @@
-"""The build benchmark of issue 6: ``python bench/run.py [--sizes N,N,...] [--out FILE]``.
+"""The build benchmark: ``python bench/run.py [--sizes N,N,...] [--out FILE]``.
 
 For each size it generates an inventory (``bench/generate.py``) and measures, each as a fresh
 ``python -m mipc`` process (so the figures include start-up, as CI sees them): validate, cold

@@ -25,9 +25,10 @@ from mipc.render.stage import Rendered, render_phones, render_shared
 from mipc.render.templating import TemplateError
 from mipc.resources import package_digest
 
-#: Whether a phone's digest covers everything its files depend on (issue 6; commit 96203ba:
-#: a render epoch of site, groups, catalog, templates, plus registrations, firmware and
-#: secrets). tests/cli/test_diff_cli.py::test_incremental_matches_full holds it to that.
+#: Whether a phone's digest covers everything its files depend on (its profile, the render
+#: epoch of the site, groups and the inventory's templates and files, its registrations,
+#: firmware and secrets). tests/cli/test_diff_cli.py::test_incremental_matches_full holds it to
+#: that.
 #: When False, phones are skipped by digest only when the inventory's sources are unchanged.
 TRUST_PHONE_DIGESTS = True
 

@@ -1,4 +1,4 @@
-"""``mipc diff`` on a copy of examples/lab built with ``mipc build`` (issue 8)."""
+"""``mipc diff`` on a copy of examples/lab built with ``mipc build``."""
 
 from __future__ import annotations
 
@@ -229,7 +229,7 @@ MUTATIONS = {
 def test_incremental_matches_full(lab: Path, built: Path, mutation: str, trust: bool) -> None:
     """Rendering only the phones whose digest changed gives what rendering all would.
 
-    ``digests-only`` is the contract of the manifest's per-phone digests (issue 6): every
+    ``digests-only`` is the contract of the manifest's per-phone digests: every
     input of a phone's files changes its digest. ``TRUST_PHONE_DIGESTS`` may be switched on
     once it holds everywhere.
     """
