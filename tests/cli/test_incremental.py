@@ -329,14 +329,12 @@ def test_diff_falls_back_when_the_shortcut_cannot_render(
 ) -> None:
     """A renderer that refuses the changed phone: the diff compares in full, which reports it
     as it always has, instead of failing in the shortcut."""
-    import mipc.incremental.delta
-
     out = tmp_path / "out"
     built_then_edited(campus, out)
     expected = run("diff", str(campus), "--against", str(out))
 
-    def refuse(self: object) -> None:
+    def refuse(delta: object) -> None:
         raise ValueError("a value the renderer cannot write")
 
-    monkeypatch.setattr(mipc.incremental.delta.Delta, "render", refuse)
+    monkeypatch.setattr("mipc.pipeline.compare.render_delta", refuse)
     assert run("diff", str(campus), "--against", str(out)) == expected

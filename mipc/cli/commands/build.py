@@ -36,6 +36,7 @@ from mipc.model import Inventory, Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
 from mipc.pipeline import delta as pipeline_delta
 from mipc.pipeline import paused_gc, validate
+from mipc.pipeline.build import render_delta
 from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.rendering import Progress
@@ -258,7 +259,7 @@ def _patch(delta: Delta, pre: Prelink) -> Patch | None:
     the current release has of them; None when the shortcut does not apply after all."""
     if pre.current is None or pre.current != delta.state.release:
         return None
-    own = delta.render()
+    own = render_delta(delta)
     if own is None:
         return None
     found = delta.previous(pre.out.releases / pre.current)
