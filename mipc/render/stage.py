@@ -85,36 +85,48 @@ def _factory(family: str) -> Renderer:
 
 
 class ChunkRenderer:
-    """Renders phones one family at a time, keeping one renderer per family."""
+    """Renders phones one family at a time, keeping one renderer per family; gathers the
+    renderers' warnings in the order they were first raised (a chunk's new warnings are the
+    tail of :meth:`warnings`, whatever the families of the phones)."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._renderers: dict[str, Renderer] = {}
+        self._seen: dict[str, int] = {}  # per family: the renderer's warnings gathered
+        self._raised: list[str] = []
 
     def renderer(self, family: str) -> Renderer:
         """The renderer of ``family`` (made on first use)."""
         if family not in self._renderers:
             self._renderers[family] = _factory(family)
+            self._seen[family] = 0
         return self._renderers[family]
+
+    def _gather(self, family: str) -> None:
+        """Take the warnings ``family``'s renderer raised since the last call."""
+        raised = getattr(self._renderers[family], "warnings", ())
+        self._raised.extend(raised[self._seen[family] :])
+        self._seen[family] = len(raised)
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
         """One phone's own files."""
-        return self.renderer(phone.family).render_phone(phone, self.plan)
+        artifacts = self.renderer(phone.family).render_phone(phone, self.plan)
+        self._gather(phone.family)
+        return artifacts
 
     def shared(self, family: str, phones: tuple[EffectivePhone, ...]) -> Artifacts:
         """The shared files of one family's phones."""
-        return self.renderer(family).render_shared(self.plan, phones)
+        artifacts = self.renderer(family).render_shared(self.plan, phones)
+        self._gather(family)
+        return artifacts
 
     def warning_count(self) -> int:
-        """How many warnings the renderers hold so far."""
-        return sum(len(getattr(r, "warnings", ())) for r in self._renderers.values())
+        """How many warnings the renderers raised so far."""
+        return len(self._raised)
 
     def warnings(self) -> list[str]:
-        """The renderers' warnings, family by family, each once."""
-        out: list[str] = []
-        for family in sorted(self._renderers):
-            out.extend(getattr(self._renderers[family], "warnings", ()))
-        return dedupe(out)
+        """The renderers' warnings, in the order first raised, each once."""
+        return dedupe(self._raised)
 
 
 def render_chunk(

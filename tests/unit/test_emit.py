@@ -132,6 +132,28 @@ def test_parallel_and_serial_builds_are_identical(
     assert tree(tmp_path / "serial" / "current") == tree(tmp_path / "parallel" / "current")
 
 
+def test_chunks_report_warnings_of_every_family(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's new warnings are its own, even when a family that sorts first raises one
+    after another family has: none is lost, none repeated."""
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "      one_touch_voicemail: true\n",
+        "      one_touch_voicemail: true\n      syslog: {server: 10.0.0.9, port: 600}\n",
+        1,
+    )
+    text = text.replace("    model: 420HD\n", '    model: 420HD\n    config_files: ["gone.cfg"]\n')
+    text = text.replace("name: Agent420HD-Lab", "name: Z420HD-Lab")  # after the Polycom phones
+    (lab / "mipc.yaml").write_text(text, encoding="utf-8")
+    plan = plan_of(lab)
+    whole = build(plan, tmp_path / "whole", workers=1).warnings
+    monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 1)
+    chunked = build(plan, tmp_path / "chunked", workers=1).warnings
+    assert any("custom file gone.cfg not found" in w for w in whole)
+    assert sorted(chunked) == sorted(whole)
+
+
 def test_one_change_links_unchanged_files(lab: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = build(plan_of(lab), out)
