@@ -2,7 +2,7 @@
 
 Takes a :class:`Prelink` (OUT locked, the current release being linked into a staging folder)
 and a :class:`Patch` (what an incremental compile changed, in release terms: the caller makes
-it, see ``mipc.cli.commands.build``); gives the :class:`~mipc.release.emit.EmitResult` of the
+it, see ``mipc.pipeline.build``); gives the :class:`~mipc.release.emit.EmitResult` of the
 new release, whose manifest is the old one spliced (:func:`mipc.release.manifest.splice`).
 Never imports render or incremental.
 """

@@ -20,8 +20,6 @@ KNOWN: frozenset[str] = frozenset(
         "mipc/cli/__init__.py:build_command",
         "mipc/cli/__init__.py:diff_command",
         "mipc/cli/__init__.py:import_csv_command",
-        "mipc/cli/commands/build.py:_record",
-        "mipc/cli/commands/build.py:_run_build",
         "mipc/incremental/state.py:state_of",
         "mipc/inventory/assemble.py:assemble",
         "mipc/inventory/csvlists.py",
