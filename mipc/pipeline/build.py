@@ -52,6 +52,7 @@ from mipc.release.store import (
 )
 from mipc.render.polycom import varied_groups
 from mipc.render.pool import PhonePool
+from mipc.render.stage import CODE as RENDER
 from mipc.render.stage import render_chunk
 from mipc.render.templating import TemplateError
 
@@ -186,9 +187,9 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         emitted = emit(plan, out, network, PhonePool(settings.workers), options)
     except _EMIT_ERRORS as exc:
         if isinstance(exc, WarningsAsErrors):
-            _add_render_warnings(diags, exc.warnings)
+            diags.extend(exc.warnings)
         return _failed(BuildPath.FULL, diags, *_emit_failure(exc, out))
-    _add_render_warnings(diags, emitted.warnings)
+    diags.extend(emitted.warnings)
     # Without a record the next build compiles in full, which is always correct.
     with contextlib.suppress(OSError):
         if _record(target, settings, _Built(result, emitted, started)):
@@ -260,11 +261,6 @@ def _save_record(
     save_record(out, record)
 
 
-def _add_render_warnings(diags: Diagnostics, warnings: list[str]) -> None:
-    for message in warnings:
-        diags.warning("render", message)
-
-
 # --- the incremental shortcut -------------------------------------------------------------
 
 
@@ -321,7 +317,7 @@ def _patch(found: Delta, pre: Prelink) -> Patch | None:
         index=found.state.index,
         before=previous[1],
         phones=len(found.state.phones),
-        warnings=tuple(d.message for d in found.diagnostics if d.code == "render"),
+        warnings=tuple(d for d in found.diagnostics if d.code == RENDER),
     )
 
 
@@ -330,7 +326,7 @@ def render_delta(found: Delta) -> dict[str, dict[str, bytes]] | None:
     in a new way or makes a file that another phone or the shared files have."""
     phones = sorted(found.plan.phones, key=lambda p: p.name)
     rendered = render_chunk(found.plan, phones)
-    if not found.render_warnings_known(rendered.warnings):
+    if not found.render_warnings_known(d.message for d in rendered.warnings):
         return None
     own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
     for path, art in rendered.artifacts.items():

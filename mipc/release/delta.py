@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
@@ -107,7 +108,7 @@ class Patch:
     index: ManifestIndex  # and its index
     before: Mapping[str, PhoneFiles]  # each changed phone in ``release``
     phones: int  # the phones of the whole release
-    warnings: tuple[str, ...] = ()  # the render warnings (the same as the last build's)
+    warnings: tuple[Diagnostic, ...] = ()  # the render warnings (the same as the last build's)
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,26 @@ def test_an_incremental_build_repeats_the_warnings_of_phones_it_reuses(
     assert sorted(again.splitlines()) == sorted(first.splitlines())
 
 
+def test_render_warnings_annotate_the_phones_entry(lab: Path, tmp_path: Path) -> None:
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "      one_touch_voicemail: true\n",
+        "      one_touch_voicemail: true\n      syslog: {server: 10.0.0.9, port: 600}\n",
+        1,
+    )
+    (lab / "mipc.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  - name: PolycomAgent") + 1
+    out = tmp_path / "out"
+    code, _, stderr = run("build", str(lab), "-o", str(out), "--format", "github")
+    assert code == 0
+    assert (
+        f"::warning file=mipc.yaml,line={line},col=5,title=render::PolycomAgent: Polycom phones"
+        " send syslog to port 514; port 600 is not written"
+    ) in stderr.splitlines()
+    # the same annotation when nothing changed (the record keeps where it was)
+    assert run("build", str(lab), "-o", str(out), "--format", "github")[2] == stderr
+
+
 def test_an_incremental_build_repeats_warnings_about_a_reused_phones_own_files(
     lab: Path, tmp_path: Path
 ) -> None:
