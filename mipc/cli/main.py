@@ -178,7 +178,7 @@ def export_csv_command(inventory: Path | None, layout: str, output: Path | None,
 )
 @server_root_option("Where OUT lives on the web server (for the nginx site in network/).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: terminal).")
-@format_option
+@output_options
 @strict_option
 def build_command(inventory: Path | None, **options: Any) -> None:
     """Compile the inventory into a new release of OUT and make it current."""

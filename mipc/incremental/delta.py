@@ -2,7 +2,8 @@
 
 :func:`changes` re-reads only the inventory files that changed, finds the phones whose entries
 differ, and checks that they can be compiled without the others; the pipeline then compiles the
-context with just those phones (:func:`mipc.pipeline.delta`). Either answers None, and the
+context with just those phones (:func:`mipc.pipeline.delta`) and renders them
+(:func:`mipc.pipeline.build.render_delta`). Either answers None, and the
 caller compiles in full, whenever the shortcut could differ from a full compile in any way:
 anything but the inventory's files changed (mipc, templates, custom files, secrets, options);
 the context changed; phones were added, removed or renamed; a changed phone shares appearances
@@ -75,27 +76,6 @@ class Delta:
         """Whether every render warning of the changed phones was in the last build's."""
         known = {d.message for d in self.record.diagnostics if d.code == "render"}
         return all(w in known for w in warnings)
-
-    def render(self) -> dict[str, dict[str, bytes]] | None:
-        """The changed phones' own files (``www/...`` paths), or None when rendering them
-        warns in a new way or makes a file that another phone or the shared files have."""
-        from mipc.release.staging import safe_relpath
-        from mipc.render.stage import render_chunk
-
-        phones = sorted(self.plan.phones, key=lambda p: p.name)
-        rendered = render_chunk(self.plan, phones)
-        if not self.render_warnings_known(rendered.warnings):
-            return None
-        own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
-        for path, art in rendered.artifacts.items():
-            rel = "www/" + safe_relpath(path)
-            if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
-                return None
-            name = art.phones[0]
-            if rel not in self.state.phones[name][5] and rel in self.state.index.files:
-                return None
-            own[name][rel] = art.data
-        return own
 
     def previous(self, release: Path) -> tuple[bytes, dict[str, Previous]] | None:
         """The manifest of ``release`` (the current one) and what it says of each changed

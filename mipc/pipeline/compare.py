@@ -18,6 +18,7 @@ from mipc.diff.model import Counts, FileRef, PhoneRecord, Report, Snapshot, reco
 from mipc.incremental.inputs import release_options, up_to_date
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.pipeline.build import render_delta
 from mipc.pipeline.compile import delta
 from mipc.release.manifest import phone_record
 from mipc.release.reader import _reader, release_folder
@@ -201,7 +202,7 @@ def incremental_report(
         return None
     found = delta(inventory, against, root.name, release_options(server_root))
     try:
-        own = found.render() if found is not None else None
+        own = render_delta(found) if found is not None else None
     except (ValueError, TemplateError):
         return None  # the full compare reports it, as it always has
     if found is None or own is None:

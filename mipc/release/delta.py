@@ -2,7 +2,7 @@
 
 Takes a :class:`Prelink` (OUT locked, the current release being linked into a staging folder)
 and a :class:`Patch` (what an incremental compile changed, in release terms: the caller makes
-it, see ``mipc.cli.commands.build``); gives the :class:`~mipc.release.emit.EmitResult` of the
+it, see ``mipc.pipeline.build``); gives the :class:`~mipc.release.emit.EmitResult` of the
 new release, whose manifest is the old one spliced (:func:`mipc.release.manifest.splice`).
 Never imports render or incremental.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
@@ -107,7 +108,7 @@ class Patch:
     index: ManifestIndex  # and its index
     before: Mapping[str, PhoneFiles]  # each changed phone in ``release``
     phones: int  # the phones of the whole release
-    warnings: tuple[str, ...] = ()  # the render warnings (the same as the last build's)
+    warnings: tuple[Diagnostic, ...] = ()  # the render warnings (the same as the last build's)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mipc.artifacts import Artifact
+from mipc.diagnostics import Diagnostic
 from mipc.model import EffectivePhone, Plan
 from mipc.release.durable import fsync_dir, syncfs
 from mipc.release.manifest import MANIFEST, FileEntry, ManifestIndex, write_manifest
@@ -55,7 +56,7 @@ class EmitResult:
     changed: bool  # a new release was made current
     reused: bool = False  # an existing (older) release with the same contents was switched to
     counts: Counts = field(default_factory=Counts)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)  # the renderers' (code render)
     phones: int = 0
     files: int = 0
     pruned: list[str] = field(default_factory=list)
@@ -126,7 +127,7 @@ class _Emission:
     options: EmitOptions
     files: dict[str, FileEntry] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # to link from the current release
     shared_paths: list[str] = field(default_factory=list)  # files rendered for all phones
@@ -217,7 +218,7 @@ def _emit_locked(e: _Emission, network: Network) -> EmitResult:
         release=release_id_of(index.sha256),
         changed=False,
         counts=e.counts,
-        warnings=list(dict.fromkeys(e.warnings)),  # each once, in first-seen order
+        warnings=_once(e.warnings),
         phones=len(plan.phones),
         files=len(e.files),
         index=index,
@@ -273,6 +274,14 @@ def publish(
     before = set(history)
     out.write_history(out.prune(history, options.keep, name), name)
     result.pruned = sorted(before - set(out.history()))
+
+
+def _once(warnings: list[Diagnostic]) -> list[Diagnostic]:
+    """Each message once, as first seen (workers may each raise the same one)."""
+    first: dict[str, Diagnostic] = {}
+    for warning in warnings:
+        first.setdefault(warning.message, warning)
+    return list(first.values())
 
 
 def _own_files(

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from mipc.artifacts import Artifact, Artifacts
+from mipc.diagnostics import Diagnostic
 from mipc.model import EffectivePhone, Plan
 
 T = TypeVar("T")
@@ -32,8 +33,8 @@ class Output(Protocol):
         ...
 
     @property
-    def warnings(self) -> Sequence[str]:
-        """The renderers' warnings, each once."""
+    def warnings(self) -> Sequence[Diagnostic]:
+        """The renderers' warnings, each message once."""
         ...
 
     @property
@@ -51,7 +52,7 @@ class Chunk(Protocol[T_co]):
         ...
 
     @property
-    def warnings(self) -> Sequence[str]:
+    def warnings(self) -> Sequence[Diagnostic]:
         """The warnings first raised in this chunk."""
         ...
 

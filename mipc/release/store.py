@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mipc.diagnostics import InvalidInputError, MipcError
+from mipc.diagnostics import Diagnostic, InvalidInputError, MipcError
 from mipc.release.durable import file_sha, fsync_dir, write_atomic
 from mipc.release.manifest import MANIFEST
 from mipc.resources import package_digest
@@ -49,7 +49,7 @@ class LockHeld(EmitError):
 class WarningsAsErrors(InvalidInputError):
     """``--strict`` and the render stage warned: the release is not made current."""
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[Diagnostic]) -> None:
         super().__init__(f"{len(warnings)} warning(s) under --strict")
         self.warnings = warnings
 

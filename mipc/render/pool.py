@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from typing import Any, Generic, TypeVar
 
 from mipc.artifacts import Artifacts
+from mipc.diagnostics import Diagnostic
 from mipc.model import EffectivePhone, Plan
 from mipc.render.stage import ChunkRenderer, Rendered, render_chunk, render_shared
 
@@ -38,7 +39,7 @@ class ChunkResult(Generic[T]):
     the phones that first raised one, and how many phones the chunk held."""
 
     written: T
-    warnings: list[str]
+    warnings: list[Diagnostic]
     warned: list[str]
     phones: int
 

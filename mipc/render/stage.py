@@ -1,6 +1,9 @@
-"""The render stage over a whole plan: every family's renderer over its phones.
+r"""The render stage over a whole plan: every family's renderer over its phones.
 
-Takes a :class:`mipc.model.Plan`; gives artifacts (:mod:`mipc.artifacts`) and warnings.
+Takes a :class:`mipc.model.Plan`; gives artifacts (:mod:`mipc.artifacts`) and the renderers'
+warnings as :class:`~mipc.diagnostics.Diagnostic`\ s of code ``render``: a warning raised while
+rendering a phone's own files names that phone (``subject``) and its entry's position in its
+YAML file or CSV row; one raised for the shared files names neither.
 :func:`render_all` gives every artifact of a plan in memory (``diff`` and small builds use
 it); :func:`render_phones` renders only some phones' own files (incremental work). The build
 does not hold the whole tree in memory: it renders chunks of phones with :func:`render_chunk`,
@@ -18,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
-from mipc.diagnostics import InvalidInputError
+from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity
 from mipc.model import EffectivePhone, Plan
 from mipc.render.base import Renderer, renderers
 
@@ -32,11 +35,11 @@ class Rendered:
     """Artifacts and the warnings that came with them."""
 
     artifacts: Artifacts = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     #: Phones that were the first to raise one of the warnings (see mipc.incremental.state).
     warned: list[str] = field(default_factory=list)
 
-    def merge(self, artifacts: Mapping[str, Artifact], warnings: Iterable[str] = ()) -> None:
+    def merge(self, artifacts: Mapping[str, Artifact], warnings: Iterable[Diagnostic] = ()) -> None:
         """Add artifacts (see :func:`merge_artifact`) and warnings."""
         for path, art in artifacts.items():
             merge_artifact(self.artifacts, path, art)
@@ -59,9 +62,16 @@ def merge_artifact(into: Artifacts, path: str, art: Artifact) -> None:
         into[path] = Artifact(old.data, tuple(sorted({*old.phones, *art.phones})), old.link)
 
 
-def dedupe(warnings: Iterable[str]) -> list[str]:
-    """Warnings in first-seen order, each once."""
-    return list(dict.fromkeys(warnings))
+#: The code of the renderers' warnings.
+CODE = "render"
+
+
+def dedupe(warnings: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Warnings in first-seen order, each message once (the first phone that raised it)."""
+    first: dict[str, Diagnostic] = {}
+    for warning in warnings:
+        first.setdefault(warning.message, warning)
+    return list(first.values())
 
 
 def sorted_phones(plan: Plan) -> tuple[EffectivePhone, ...]:
@@ -86,36 +96,60 @@ def _factory(family: str) -> Renderer:
 
 
 class ChunkRenderer:
-    """Renders phones one family at a time, keeping one renderer per family."""
+    """Renders phones one family at a time, keeping one renderer per family; gathers the
+    renderers' warnings in the order they were first raised (a chunk's new warnings are the
+    tail of :meth:`warnings`, whatever the families of the phones)."""
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._renderers: dict[str, Renderer] = {}
+        self._seen: dict[str, int] = {}  # per family: the renderer's warnings gathered
+        self._raised: list[Diagnostic] = []
+        self._positions: dict[str, Position | None] | None = None  # made on first warning
 
     def renderer(self, family: str) -> Renderer:
         """The renderer of ``family`` (made on first use)."""
         if family not in self._renderers:
             self._renderers[family] = _factory(family)
+            self._seen[family] = 0
         return self._renderers[family]
+
+    def _gather(self, family: str, phone: str = "") -> None:
+        """Take the warnings ``family``'s renderer raised since the last call, while
+        rendering ``phone``'s own files ("": the shared files)."""
+        raised = getattr(self._renderers[family], "warnings", ())
+        new = raised[self._seen[family] :]
+        self._seen[family] = len(raised)
+        if new:
+            where = self._position(phone) if phone else None
+            for message in new:
+                self._raised.append(Diagnostic(Severity.WARNING, CODE, message, where, "", phone))
+
+    def _position(self, phone: str) -> Position | None:
+        """Where ``phone``'s entry is: its YAML mapping or its CSV row."""
+        if self._positions is None:
+            self._positions = {s.name: s.position for s in self.plan.inventory.phones}
+        return self._positions.get(phone)
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
         """One phone's own files."""
-        return self.renderer(phone.family).render_phone(phone, self.plan)
+        artifacts = self.renderer(phone.family).render_phone(phone, self.plan)
+        self._gather(phone.family, phone.name)
+        return artifacts
 
     def shared(self, family: str, phones: tuple[EffectivePhone, ...]) -> Artifacts:
         """The shared files of one family's phones."""
-        return self.renderer(family).render_shared(self.plan, phones)
+        artifacts = self.renderer(family).render_shared(self.plan, phones)
+        self._gather(family)
+        return artifacts
 
     def warning_count(self) -> int:
-        """How many warnings the renderers hold so far."""
-        return sum(len(getattr(r, "warnings", ())) for r in self._renderers.values())
+        """How many warnings the renderers raised so far."""
+        return len(self._raised)
 
-    def warnings(self) -> list[str]:
-        """The renderers' warnings, family by family, each once."""
-        out: list[str] = []
-        for family in sorted(self._renderers):
-            out.extend(getattr(self._renderers[family], "warnings", ()))
-        return dedupe(out)
+    def warnings(self) -> list[Diagnostic]:
+        """The renderers' warnings, in the order first raised, each once."""
+        return dedupe(self._raised)
 
 
 def render_chunk(
@@ -145,7 +179,7 @@ def render_shared(plan: Plan) -> Rendered:
     return out
 
 
-def render_all(plan: Plan) -> tuple[Artifacts, list[str]]:
+def render_all(plan: Plan) -> tuple[Artifacts, list[Diagnostic]]:
     """Every artifact of the plan (per-phone and shared), sorted by path, and the warnings."""
     for phone in plan.phones:
         _factory(phone.family)  # fail early, before any rendering, on an unknown family
@@ -155,7 +189,7 @@ def render_all(plan: Plan) -> tuple[Artifacts, list[str]]:
     return dict(sorted(out.artifacts.items())), dedupe(out.warnings)
 
 
-def render_phones(plan: Plan, names: Iterable[str]) -> tuple[Artifacts, list[str]]:
+def render_phones(plan: Plan, names: Iterable[str]) -> tuple[Artifacts, list[Diagnostic]]:
     """The own files of the named phones only (no shared files), sorted by path.
 
     Unknown names raise :class:`KeyError`. Used for incremental work: the phones whose

@@ -197,7 +197,7 @@ def test_network_file_refusal_leaves_current(
     def refuse(*_args: object) -> dict[str, bytes]:
         raise ValueError("domain 'lab\"voip': only letters, digits, '-' and '.' are allowed")
 
-    monkeypatch.setattr("mipc.cli.commands.build.network_files", refuse)
+    monkeypatch.setattr("mipc.pipeline.build.network_files", refuse)
     (lab / "mipc.yaml").write_text(
         (lab / "mipc.yaml").read_text(encoding="utf-8").replace('"7001"', '"7091"', 1),
         encoding="utf-8",
@@ -228,6 +228,30 @@ def test_an_incremental_build_repeats_the_warnings_of_phones_it_reuses(
     assert sorted(again.splitlines()) == sorted(first.splitlines())
 
 
+def test_render_warnings_annotate_the_phones_entry(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the inventory's folder, as CI runs from the checkout: paths as the PR has them."""
+    monkeypatch.chdir(lab)
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "      one_touch_voicemail: true\n",
+        "      one_touch_voicemail: true\n      syslog: {server: 10.0.0.9, port: 600}\n",
+        1,
+    )
+    (lab / "mipc.yaml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  - name: PolycomAgent") + 1
+    out = tmp_path / "out"
+    code, _, stderr = run("build", ".", "-o", str(out), "--format", "github")
+    assert code == 0
+    assert (
+        f"::warning file=mipc.yaml,line={line},col=5,title=render::PolycomAgent: Polycom phones"
+        " send syslog to port 514; port 600 is not written"
+    ) in stderr.splitlines()
+    # the same annotation when nothing changed (the record keeps where it was)
+    assert run("build", ".", "-o", str(out), "--format", "github")[2] == stderr
+
+
 def test_an_incremental_build_repeats_warnings_about_a_reused_phones_own_files(
     lab: Path, tmp_path: Path
 ) -> None:
@@ -251,3 +275,13 @@ def test_an_incremental_build_repeats_warnings_about_a_reused_phones_own_files(
     code, stdout, again = run("build", str(lab), "-o", str(out))
     assert code == 0 and "1 written" in stdout
     assert sorted(again.splitlines()) == sorted(first.splitlines())
+
+
+def test_quiet_build_prints_diagnostics_but_no_summary(lab: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run("build", str(lab), "-o", str(out), "-q")
+    assert code == 0 and (out / "current").is_symlink()
+    assert stdout == ""
+    assert "warning[render]" in stderr  # the lab has no firmware store: still said
+    code, stdout, _ = run("build", str(lab), "-o", str(out), "--quiet")
+    assert code == 0 and stdout == ""

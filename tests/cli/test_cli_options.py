@@ -145,6 +145,8 @@ OUT = Path("o")
         (["--format", "json"], BuildOptions(OUT, fmt="json")),
         (["--format", "github"], BuildOptions(OUT, fmt="github")),
         (["--strict"], BuildOptions(OUT, strict=True)),
+        (["-q"], BuildOptions(OUT, quiet=True)),
+        (["--quiet"], BuildOptions(OUT, quiet=True)),
     ],
 )
 def test_build(

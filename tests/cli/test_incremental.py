@@ -329,14 +329,39 @@ def test_diff_falls_back_when_the_shortcut_cannot_render(
 ) -> None:
     """A renderer that refuses the changed phone: the diff compares in full, which reports it
     as it always has, instead of failing in the shortcut."""
-    import mipc.incremental.delta
-
     out = tmp_path / "out"
     built_then_edited(campus, out)
     expected = run("diff", str(campus), "--against", str(out))
 
-    def refuse(self: object) -> None:
+    def refuse(delta: object) -> None:
         raise ValueError("a value the renderer cannot write")
 
-    monkeypatch.setattr(mipc.incremental.delta.Delta, "render", refuse)
+    monkeypatch.setattr("mipc.pipeline.compare.render_delta", refuse)
     assert run("diff", str(campus), "--against", str(out)) == expected
+
+
+def test_the_pipeline_says_which_way_a_build_went_and_prints_nothing(
+    campus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mipc.pipeline.build import BuildPath, BuildSettings, build
+
+    out = tmp_path / "out"
+    settings = BuildSettings(out=out)
+    full = build(campus, settings)
+    assert full.path is BuildPath.FULL and full.code == 0 and full.emitted is not None
+    assert full.diagnostics is not None and not full.error
+    settle(campus)
+    same = build(campus, settings)
+    assert same.path is BuildPath.NO_OP and same.code == 0 and same.emitted is None
+    assert same.record is not None and same.record.release == full.emitted.release
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    changed = build(campus, settings)
+    assert changed.path is BuildPath.CHANGED and changed.emitted is not None
+    assert changed.emitted.incremental and changed.code == 0
+    edit(phones(campus), '"8095"', '"8095')  # unterminated: not YAML
+    broken = build(campus, settings)
+    assert broken.path is BuildPath.FULL and broken.code == 1 and "is invalid" in broken.error
+    assert broken.emitted is None
+    assert os.readlink(out / "current") == f"releases/{changed.emitted.release}"
+    assert capsys.readouterr() == ("", "")

@@ -206,8 +206,8 @@ def test_the_same_out_from_another_inventory_is_compiled(campus: Path, tmp_path:
 def test_an_input_edited_during_the_build_is_not_recorded(
     campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mipc.cli.commands.build
     import mipc.pipeline
+    import mipc.pipeline.build
 
     out = tmp_path / "out"
     build(campus, out)
@@ -218,11 +218,11 @@ def test_an_input_edited_during_the_build_is_not_recorded(
         _extension(campus)  # saved by someone after the build read the inventory
         return result
 
-    monkeypatch.setattr(mipc.cli.commands.build, "validate", validate_then_edit)
+    monkeypatch.setattr(mipc.pipeline.build, "validate", validate_then_edit)
     edit(campus / "phones.yaml", '"8002"', '"8092"')
     settle(campus)
     build(campus, out)  # built from 8092 only; 8199 arrived after it read the file
-    monkeypatch.setattr(mipc.cli.commands.build, "validate", validate)
+    monkeypatch.setattr(mipc.pipeline.build, "validate", validate)
     assert UNCHANGED not in build(campus, out)  # so the next build compiles 8199 in
     fresh = tmp_path / "fresh"
     build(campus, fresh)
@@ -288,7 +288,7 @@ def test_a_record_that_cannot_be_written_only_costs_the_next_build(
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patched:
-        patched.setattr("mipc.cli.commands.build.save_record", full_disk)
+        patched.setattr("mipc.pipeline.build.save_record", full_disk)
         code, stdout, stderr = run("build", str(campus), "-o", str(out))
     assert code == 0 and "release" in stdout and "Traceback" not in stderr
     assert UNCHANGED not in build(campus, out)  # compiled in full, then recorded

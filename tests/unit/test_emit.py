@@ -15,13 +15,14 @@ import pytest
 import mipc.release.store as store_mod
 import mipc.render.pool as pool_mod
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
+from mipc.diagnostics import Diagnostic
 from mipc.model import EffectivePhone, Plan
 from mipc.network.plan import network_files
 from mipc.pipeline import validate
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.staging import UnsafePath, safe_relpath
 from mipc.release.store import EmitError, LockHeld, Out, WarningsAsErrors, rollback
-from mipc.render.base import _REGISTRY
+from mipc.render.base import _REGISTRY, renderers
 from mipc.render.pool import PhonePool
 from mipc.render.stage import render_all, render_phones
 from mipc.resources import package_digest
@@ -130,6 +131,28 @@ def test_parallel_and_serial_builds_are_identical(
     parallel = build(plan, tmp_path / "parallel", workers=2)
     assert serial.release == parallel.release
     assert tree(tmp_path / "serial" / "current") == tree(tmp_path / "parallel" / "current")
+
+
+def test_chunks_report_warnings_of_every_family(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk's new warnings are its own, even when a family that sorts first raises one
+    after another family has: none is lost, none repeated."""
+    text = (lab / "mipc.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "      one_touch_voicemail: true\n",
+        "      one_touch_voicemail: true\n      syslog: {server: 10.0.0.9, port: 600}\n",
+        1,
+    )
+    text = text.replace("    model: 420HD\n", '    model: 420HD\n    config_files: ["gone.cfg"]\n')
+    text = text.replace("name: Agent420HD-Lab", "name: Z420HD-Lab")  # after the Polycom phones
+    (lab / "mipc.yaml").write_text(text, encoding="utf-8")
+    plan = plan_of(lab)
+    whole = build(plan, tmp_path / "whole", workers=1).warnings
+    monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 1)
+    chunked = build(plan, tmp_path / "chunked", workers=1).warnings
+    assert any("custom file gone.cfg not found" in w.message for w in whole)
+    assert sorted(chunked, key=Diagnostic.sort_key) == sorted(whole, key=Diagnostic.sort_key)
 
 
 def test_one_change_links_unchanged_files(lab: Path, tmp_path: Path) -> None:
@@ -297,3 +320,36 @@ def test_a_damaged_current_release_fails_an_incremental_build(
     result = build(plan_of(lab), out, force=True)
     assert result.changed and (out / "current" / victim).is_file()
     assert not (out / "current" / victim).is_symlink()
+
+
+class Warner:
+    """A renderer that warns once for each phone it renders, and once for the shared files."""
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
+        self.warnings.append(f"{phone.name}: warned")
+        return {}
+
+    def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
+        self.warnings.append(f"{phones[0].family}: shared")
+        return {}
+
+
+def test_render_warnings_name_the_phone_and_its_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = plan_of(REPO / "examples" / "campus")
+    renderers()  # registers the real ones first
+    for family in {p.family for p in plan.phones}:
+        monkeypatch.setitem(_REGISTRY, family, Warner)
+    _, warnings = render_all(plan)
+    specs = {s.name: s for s in plan.inventory.phones}
+    own = [w for w in warnings if w.subject]
+    assert len(own) == len(plan.phones) and all(w.code == "render" for w in warnings)
+    for w in own:
+        assert w.message == f"{w.subject}: warned" and w.position == specs[w.subject].position
+    assert {s.origin for s in specs.values()} == {"yaml", "csv"}  # both kinds of entry
+    row = next(w.position for w in own if specs[w.subject].origin == "csv")
+    assert row is not None and row.file.endswith(".csv") and row.line > 1
+    shared = [w for w in warnings if not w.subject]
+    assert shared and all(w.position is None for w in shared)

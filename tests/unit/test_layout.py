@@ -17,8 +17,6 @@ MAX_PARAMETERS = 6
 #: "path" (module over MAX_MODULE_LINES) or "path:function" (too long or too many parameters).
 KNOWN: frozenset[str] = frozenset(
     {
-        "mipc/cli/commands/build.py:_record",
-        "mipc/cli/commands/build.py:_run_build",
         "mipc/incremental/state.py:state_of",
         "mipc/inventory/assemble.py:assemble",
         "mipc/inventory/csvlists.py",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from mipc.artifacts import Artifact, Artifacts
+from mipc.diagnostics import Diagnostic, Severity
 from mipc.model import EffectivePhone, Plan
 from mipc.pipeline import validate
 from mipc.release.emit import EmitOptions, emit
@@ -19,19 +20,20 @@ from tests.builders import tree
 
 REPO = Path(__file__).parent.parent.parent
 T = TypeVar("T")
+SHARED = Diagnostic(Severity.WARNING, "render", "a shared warning")
 
 
 @dataclass
 class Made:
     artifacts: Artifacts = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     warned: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Chunk(Generic[T]):
     written: T
-    warnings: list[str]
+    warnings: list[Diagnostic]
     warned: list[str]
     phones: int
 
@@ -45,7 +47,7 @@ class HandRendering:
 
     def shared(self, plan: Plan) -> Made:
         names = tuple(sorted(p.name for p in plan.phones))
-        return Made({"all.cfg": Artifact(b"all", names)}, ["a shared warning"])
+        return Made({"all.cfg": Artifact(b"all", names)}, [SHARED])
 
     def reused_warnings(self, plan: Plan, rendered: Sequence[EffectivePhone]) -> Made:
         return Made()
@@ -83,7 +85,7 @@ def test_emit_renders_through_the_rendering_it_is_given(tmp_path: Path) -> None:
     files = tree(out / "current")
     assert files["www/all.cfg"] == b"all" and files["network/hosts"] == b"h\n"
     assert all(files[f"www/{name}.cfg"] == name.encode() for name in names)
-    assert first.warnings == ["a shared warning"]
+    assert first.warnings == [SHARED]
     assert first.own == {name: (f"www/{name}.cfg",) for name in names}
     again = HandRendering()
     second = emit(plan, out, {"hosts": b"h\n"}, again, EmitOptions())

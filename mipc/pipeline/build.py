@@ -1,0 +1,340 @@
+"""The build, composed: the stages from an inventory to a release of OUT.
+
+:func:`build` takes the inventory's path and :class:`BuildSettings` and takes one of three
+paths: nothing the current release was built from changed (no-op); only some phones' entries
+changed (those phones compiled and rendered alone, their files patched into a copy of the
+current release); or the full build: validate → render in the worker pool → emit with the
+network files, then the record of the inputs and the incremental state for the next build. It
+gives a :class:`BuildOutcome`: the path taken, what was written, the diagnostics, and any
+failure with its exit code: 1 the input is invalid, a renderer refused it, or warnings under
+``strict``; 2 I/O trouble or another build holding OUT. In every failing case
+``OUT/current`` is left as it was. Prints nothing; never imports the CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+
+from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError
+from mipc.incremental.delta import Delta
+from mipc.incremental.delta import candidate as incremental_candidate
+from mipc.incremental.inputs import (
+    Inputs,
+    Record,
+    record_inputs,
+    release_options,
+    saved_diagnostics,
+    secret_key,
+    settled,
+)
+from mipc.incremental.state import PlanFacts, plan_facts, save_state, state_of
+from mipc.incremental.unchanged import save_record, unchanged_release
+from mipc.model import Plan
+from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.pipeline.compile import Result, delta, paused_gc, validate
+from mipc.release.delta import Patch, Prelink, emit_delta
+from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.rendering import Progress
+from mipc.release.staging import UnsafePath, safe_relpath
+from mipc.release.store import (
+    EmitError,
+    LockHeld,
+    Out,
+    WarningsAsErrors,
+    describe_os_error,
+)
+from mipc.render.polycom import varied_groups
+from mipc.render.pool import PhonePool
+from mipc.render.stage import CODE as RENDER
+from mipc.render.stage import render_chunk
+from mipc.render.templating import TemplateError
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """How to build: into ``out``, keeping ``keep`` releases; ``force``: a new release even
+    if nothing changed (no reuse, no shortcut); ``strict``: warnings fail; ``workers``:
+    render processes (None: one per CPU); ``server_root``: where OUT lives on the web server;
+    ``progress``: reports of the emit's stages."""
+
+    out: Path
+    keep: int = 5
+    force: bool = False
+    strict: bool = False
+    workers: int | None = None
+    server_root: str = DEFAULT_SERVER_ROOT
+    progress: Progress | None = None
+
+
+class BuildPath(StrEnum):
+    """Which way a build went."""
+
+    NO_OP = "no-op"  # nothing the current release was built from changed
+    CHANGED = "changed phones only"  # the incremental shortcut
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What a build did, for the command to print.
+
+    ``diagnostics`` is None when the build stopped before it had any to report;
+    ``emitted`` is None on a no-op (then ``record`` says what the current release was built
+    from) and on failure (then ``error`` says what went wrong, ``code`` the exit code)."""
+
+    path: BuildPath
+    code: int
+    diagnostics: Diagnostics | None = None
+    emitted: EmitResult | None = None
+    record: Record | None = None
+    error: str = ""
+
+
+def build(target: Path, settings: BuildSettings) -> BuildOutcome:
+    """Build ``target`` into ``settings.out`` (see the module's docstring)."""
+    with paused_gc():  # the whole build: see paused_gc (workers inherit it)
+        return _build(target, settings)
+
+
+def _build(target: Path, settings: BuildSettings) -> BuildOutcome:
+    if not settings.force:
+        try:
+            options = release_options(settings.server_root)
+            same = unchanged_release(settings.out, target, options)
+        except LockHeld as exc:
+            return _failed(BuildPath.NO_OP, None, str(exc), 2)
+        if same is not None:
+            return _unchanged(same, settings)
+        outcome = _incremental(target, settings, time.time_ns())
+        if outcome is not None:
+            return outcome
+    return _full(target, settings, time.time_ns())
+
+
+def _failed(path: BuildPath, diags: Diagnostics | None, error: str, code: int) -> BuildOutcome:
+    return BuildOutcome(path, code, diags, error=error)
+
+
+def _unchanged(record: Record, settings: BuildSettings) -> BuildOutcome:
+    """Nothing the current release was built from has changed: what its build reported."""
+    diags = Diagnostics()
+    diags.extend(record.diagnostics)
+    code = 1 if diags.has_errors(settings.strict) else 0
+    return BuildOutcome(BuildPath.NO_OP, code, diags, record=record)
+
+
+# --- the full build -----------------------------------------------------------------------
+
+
+class NetworkFilesError(InvalidInputError):
+    """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
+
+
+def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
+    try:
+        return network_files(plan, server_root)
+    except ValueError as exc:
+        raise NetworkFilesError(str(exc)) from exc
+
+
+def _emit_failure(exc: Exception, out: Path) -> tuple[str, int]:
+    """The message and exit code of an emit that raised ``exc``."""
+    untouched = f"{out}/current untouched"
+    if isinstance(exc, LockHeld):
+        return str(exc), 2
+    if isinstance(exc, WarningsAsErrors):
+        return f"warnings under --strict; {untouched}", 1
+    if isinstance(exc, NetworkFilesError):
+        return f"cannot write the network files: {exc}; {untouched}", 1
+    if isinstance(exc, UnsafePath | TemplateError | ValueError):
+        return f"cannot render: {exc}; {untouched}", 1
+    if isinstance(exc, EmitError):
+        return f"{exc}; {untouched}", 2
+    assert isinstance(exc, OSError)
+    return f"cannot write {out}: {describe_os_error(exc)}", 2
+
+
+#: What an emit may raise (see :func:`_emit_failure`).
+_EMIT_ERRORS = (WarningsAsErrors, NetworkFilesError, TemplateError, ValueError, EmitError, OSError)
+
+
+def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
+    """Validate, render and emit the whole inventory; record what it was built from."""
+    result = validate(target)
+    diags, out = result.diagnostics, settings.out
+    if result.plan is None or diags.has_errors(settings.strict):
+        if diags.trouble:
+            return _failed(BuildPath.FULL, diags, f"cannot read {target}; {_nothing(out)}", 2)
+        return _failed(BuildPath.FULL, diags, f"{target} is invalid; {_nothing(out)}", 1)
+    plan = result.plan
+    facts: list[PlanFacts] = []  # for the incremental state, made while workers render
+    options = EmitOptions(
+        keep=settings.keep,
+        force=settings.force,
+        progress=settings.progress,
+        strict=settings.strict,
+        meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(plan.phones))),
+    )
+    network = partial(_network, plan, settings.server_root)
+    try:
+        emitted = emit(plan, out, network, PhonePool(settings.workers), options)
+    except _EMIT_ERRORS as exc:
+        if isinstance(exc, WarningsAsErrors):
+            diags.extend(exc.warnings)
+        return _failed(BuildPath.FULL, diags, *_emit_failure(exc, out))
+    diags.extend(emitted.warnings)
+    # Without a record the next build compiles in full, which is always correct.
+    with contextlib.suppress(OSError):
+        if _record(target, settings, _Built(result, emitted, started)):
+            assert emitted.index is not None
+            state = state_of(
+                facts[0] if facts else plan_facts(plan, varied_groups(plan.phones)),
+                diags,
+                emitted.release,
+                result.context,
+                emitted.index,
+                emitted.own,
+                emitted.warned,
+            )
+            save_state(out, state)
+    code = 1 if diags.has_errors(settings.strict) else 0
+    return BuildOutcome(BuildPath.FULL, code, diags, emitted)
+
+
+def _nothing(out: Path) -> str:
+    return f"nothing written, {out} untouched"
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A full build that made a release: what it validated, what it emitted, and when it
+    started (ns since the epoch)."""
+
+    result: Result
+    emitted: EmitResult
+    started: int
+
+
+def _record(target: Path, settings: BuildSettings, built: _Built) -> bool:
+    """Record what the current release was built from (see :mod:`mipc.incremental.inputs`);
+    False if an input changed while the build ran (nothing is recorded)."""
+    result = built.result
+    assert result.inventory is not None
+    inputs = record_inputs(
+        target,
+        result.inventory,
+        result.sources,
+        release_options(settings.server_root),
+        secret_key(settings.out),
+    )
+    if not settled(inputs, built.started):
+        # Only inputs untouched since before validation: an edit made during the build
+        # must not be mistaken for what this release was built from.
+        return False
+    diagnostics = saved_diagnostics(result.diagnostics)
+    _save_record(target, settings.out, built.emitted, inputs, diagnostics)
+    return True
+
+
+def _save_record(
+    target: Path,
+    out: Path,
+    emitted: EmitResult,
+    inputs: Inputs,
+    diagnostics: tuple[Diagnostic, ...],
+) -> None:
+    record = Record(
+        target=os.path.abspath(target),
+        release=emitted.release,
+        phones=emitted.phones,
+        files=emitted.files,
+        inputs=inputs,
+        diagnostics=diagnostics,
+    )
+    save_record(out, record)
+
+
+# --- the incremental shortcut -------------------------------------------------------------
+
+
+def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOutcome | None:
+    """Build only the phones whose entries changed (:mod:`mipc.incremental.delta`); None when
+    that does not apply and the full build must run."""
+    out = settings.out
+    options = release_options(settings.server_root)
+    known = incremental_candidate(target, out, Out(out).current_id(), options)
+    if known is None:
+        return None
+    diags = Diagnostics()
+    try:
+        with Prelink(out, known.release) as pre:
+            found = delta(target, out, pre.current, options, known)
+            if found is None:
+                return None
+            diags.extend(found.diagnostics)
+            if diags.has_errors(settings.strict):
+                return None  # the full build reports it, as it always has
+            patch = _patch(found, pre)
+            emitted = None if patch is None else emit_delta(patch, pre, keep=settings.keep)
+    except (UnsafePath, TemplateError, ValueError):
+        return None  # the full build explains it
+    except (EmitError, OSError) as exc:
+        return _failed(BuildPath.CHANGED, None, *_emit_failure(exc, out))
+    if emitted is None:
+        return None
+    with contextlib.suppress(OSError):
+        inputs = found.next_inputs(secret_key(out))
+        if settled(inputs, started):
+            assert emitted.index is not None
+            save_state(out, found.next_state(emitted.release, emitted.index, emitted.own))
+            _save_record(target, out, emitted, inputs, found.diagnostics)
+    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted)
+
+
+def _patch(found: Delta, pre: Prelink) -> Patch | None:
+    """The release's part of an incremental compile: the changed phones rendered and what
+    the current release has of them; None when the shortcut does not apply after all."""
+    if pre.current is None or pre.current != found.state.release:
+        return None
+    own = render_delta(found)
+    if own is None:
+        return None
+    previous = found.previous(pre.out.releases / pre.current)
+    if previous is None:
+        return None
+    return Patch(
+        release=pre.current,
+        plan=found.plan,
+        own=own,
+        manifest=previous[0],
+        index=found.state.index,
+        before=previous[1],
+        phones=len(found.state.phones),
+        warnings=tuple(d for d in found.diagnostics if d.code == RENDER),
+    )
+
+
+def render_delta(found: Delta) -> dict[str, dict[str, bytes]] | None:
+    """The changed phones' own files (``www/...`` paths), or None when rendering them warns
+    in a new way or makes a file that another phone or the shared files have."""
+    phones = sorted(found.plan.phones, key=lambda p: p.name)
+    rendered = render_chunk(found.plan, phones)
+    if not found.render_warnings_known(d.message for d in rendered.warnings):
+        return None
+    own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
+    for path, art in rendered.artifacts.items():
+        rel = "www/" + safe_relpath(path)
+        if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
+            return None
+        name = art.phones[0]
+        if rel not in found.state.phones[name][5] and rel in found.state.index.files:
+            return None
+        own[name][rel] = art.data
+    return own
