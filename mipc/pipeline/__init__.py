@@ -2,8 +2,9 @@
 
 :mod:`mipc.pipeline.compile` composes load → validate → assemble → check → resolve → check the
 effective phones (and the incremental compile through the same function);
-:mod:`mipc.pipeline.compare` what ``mipc diff`` compares an inventory with. The commands call
-these and decide what to print. Never imports the CLI.
+:mod:`mipc.pipeline.compare` what ``mipc diff`` compares an inventory with;
+:mod:`mipc.pipeline.build` a build's three paths (no-op, changed phones only, full) into a
+release. The commands call these and decide what to print. Never imports the CLI.
 """
 
 from mipc.pipeline.compile import (
