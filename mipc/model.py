@@ -326,7 +326,8 @@ class InventoryFiles:
     resolved path a release links. Empty when an inventory is built by hand.
     """
 
-    contents: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}))
+    #: Not in the repr: ``certs/`` may hold a private key.
+    contents: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     problems: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     firmware_files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 

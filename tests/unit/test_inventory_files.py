@@ -31,6 +31,7 @@ def test_custom_files_and_certs_are_read_whole(tmp_path: Path) -> None:
     assert not files.exists("other/x.cfg") and files.read("other/x.cfg") is None
     assert not files.exists("custom_files/Genesys")  # a folder is not a file
     assert files.firmware_files == {}
+    assert "PEM" not in repr(files)  # certs/ may hold a private key
 
 
 def test_a_bom_is_dropped_by_utf8_sig(tmp_path: Path) -> None:
