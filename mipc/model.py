@@ -196,6 +196,7 @@ class Inventory:
         default_factory=lambda: MappingProxyType({})
     )
     secrets: Secrets = field(default_factory=Secrets)  # values read by the load step
+    files: InventoryFiles = field(default_factory=lambda: InventoryFiles())  # read at load
 
 
 # --- what the renderers receive ---------------------------------------------------------
@@ -311,3 +312,45 @@ def chain(start: str | None, parent_of: Mapping[str, str | None]) -> list[str]:
         out.append(node)
         node = parent_of[node]
     return out
+
+
+@dataclass(frozen=True)
+class InventoryFiles:
+    """The files next to an inventory that the renderers use, read once by the load step
+    (:func:`mipc.inventory.files.gather_files`); resolve and render read only through this.
+
+    ``contents`` holds the bytes of every file under ``custom_files/`` and ``certs/``, by POSIX
+    path relative to the inventory (``custom_files/Genesys/tones.cfg``); ``problems`` why a
+    file there could not be read; ``firmware_files`` every file of the firmware store, by POSIX
+    path relative to the store (``audiocodes/2.2.16.643/420hd.img``), mapped to the absolute,
+    resolved path a release links. Empty when an inventory is built by hand.
+    """
+
+    #: Not in the repr: ``certs/`` may hold a private key.
+    contents: Mapping[str, bytes] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    problems: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    firmware_files: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def exists(self, rel: str) -> bool:
+        """Whether the inventory has the file ``rel`` (readable or not)."""
+        return rel in self.contents or rel in self.problems
+
+    def read(self, rel: str) -> bytes | None:
+        """The bytes of ``rel``; None when there is no such file; OSError (saying why) when it
+        could not be read."""
+        problem = self.problems.get(rel)
+        if problem is not None:
+            raise OSError(problem)
+        return self.contents.get(rel)
+
+    def read_text(self, rel: str, encoding: str = "utf-8") -> str | None:
+        """The text of ``rel`` as :meth:`pathlib.Path.read_text` gives it (line ends made LF);
+        None when there is no such file."""
+        data = self.read(rel)
+        if data is None:
+            return None
+        return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+
+    def firmware(self, rel: str) -> str | None:
+        """The absolute path of the firmware store's file ``rel``, to link; None if absent."""
+        return self.firmware_files.get(rel)

@@ -20,6 +20,7 @@ from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.delta import Changes, Delta, Known, changes
 from mipc.incremental.fingerprints import context_key, projection, render_epoch
 from mipc.inventory.assemble import assemble
+from mipc.inventory.files import with_files
 from mipc.inventory.load import Document, load_inventory
 from mipc.inventory.phone_lists import read_lists
 from mipc.inventory.schema import load_schema, validate_document
@@ -72,7 +73,7 @@ def load_model(
     lists = read_lists(doc, diags)
     if diags.errors:
         return None, diags
-    return assemble(doc, lists, diags), diags
+    return with_files(assemble(doc, lists, diags)), diags
 
 
 @contextmanager
@@ -155,8 +156,8 @@ def _compile_changed(found: Changes) -> Plan | None:
         files=doc.files,
         root=doc.root,
     )
-    inventory = with_secrets(
-        replace(assemble(context, [], diags), phones=tuple(found.specs.values()))
+    inventory = with_files(
+        with_secrets(replace(assemble(context, [], diags), phones=tuple(found.specs.values())))
     )
     plan = compile_inventory(inventory, diags)
     if plan is None or diags.errors or len(plan.phones) != len(found.specs):

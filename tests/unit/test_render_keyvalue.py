@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,10 +18,12 @@ import pytest
 from mipc.artifacts import Artifact
 from mipc.catalog.models import load_catalog
 from mipc.catalog.timezones import lookup
+from mipc.inventory.files import with_files
 from mipc.model import (
     Appearance,
     EffectivePhone,
     Inventory,
+    InventoryFiles,
     Plan,
     Qos,
     Registration,
@@ -68,8 +71,9 @@ def parse_kv(data: bytes) -> dict[str, str]:
 
 
 def make_inventory(root: Path, store: str | None = None) -> Inventory:
+    """An inventory at ``root`` with the files already there (custom files, the store's)."""
     site = lab_site(provisioning_url="http://provision.lab.voip:8088")
-    return bare_inventory(root, site, store)
+    return with_files(bare_inventory(root, site, store))
 
 
 def reg(
@@ -535,6 +539,35 @@ def test_malformed_custom_file_is_an_error(tmp_path: Path) -> None:
     plan = Plan(inventory=make_inventory(tmp_path), phones=())
     phone = make_phone("AC420HD", "P", "00908f000001", config_files=("bad.cfg",))
     with pytest.raises(RenderError, match=r"bad.cfg:1: not a key=value line"):
+        AudioCodesRenderer().render_phone(phone, plan)
+
+
+def test_custom_files_come_from_the_inventory_files_only(tmp_path: Path) -> None:
+    rel = "custom_files/AudioCodes/tones.cfg"
+    files = InventoryFiles(contents={rel: b"\xef\xbb\xbfvoip/tones/country=UK\r\n"})
+    plan = Plan(inventory=replace(make_inventory(tmp_path), files=files), phones=())
+    phone = make_phone("AC420HD", "P", "00908f000001", config_files=("tones.cfg",))
+    renderer = AudioCodesRenderer()
+    text, _ = render(renderer, phone, plan)
+    assert text.splitlines()[1] == "voip/tones/country=UK"  # no BOM, no CR
+    shared = renderer.render_shared(plan, (phone,))
+    assert shared["AudioCodes/tones.cfg"].data == files.contents[rel]  # published as read
+
+
+@pytest.mark.parametrize(
+    ("files", "cause"),
+    [
+        (InventoryFiles(problems={"custom_files/AudioCodes/t.cfg": "[Errno 13] no"}), "no"),
+        (InventoryFiles(contents={"custom_files/AudioCodes/t.cfg": b"k=\xff\n"}), "'utf-8'"),
+    ],
+)
+def test_an_unreadable_custom_file_is_an_error(
+    tmp_path: Path, files: InventoryFiles, cause: str
+) -> None:
+    plan = Plan(inventory=replace(make_inventory(tmp_path), files=files), phones=())
+    phone = make_phone("AC420HD", "P", "00908f000001", config_files=("t.cfg",))
+    where = re.escape(str(tmp_path / "custom_files" / "AudioCodes" / "t.cfg"))
+    with pytest.raises(RenderError, match=rf"custom file {where}: cannot be read \(.*{cause}"):
         AudioCodesRenderer().render_phone(phone, plan)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mipc.catalog.defaults import builtin_defaults
 from mipc.catalog.models import load_catalog
 from mipc.catalog.timezones import lookup
 from mipc.model import (
@@ -23,7 +24,8 @@ from mipc.model import (
     TimeSettings,
 )
 from mipc.render.base import RenderError, renderers
-from mipc.render.softphone import SoftPhoneRenderer
+from mipc.render.keyvalue.profile import ProfileError
+from mipc.render.softphone import SoftPhoneRenderer, load_softphone
 from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"
@@ -232,3 +234,70 @@ def test_lab_soft_phone() -> None:
         assert path == f"{phone.computer_name}.i3sipcfg"
         root = ET.fromstring(art.data)
         assert len(root.findall("./Registrations/Registration")) == len(phone.registrations)
+
+
+# --- the soft phone's data file --------------------------------------------------------------
+
+SHIPPED = Path(__file__).resolve().parents[2] / "vendor_templates" / "softphone" / "defaults.yaml"
+
+
+def test_shipped_data_file_holds_the_defaults() -> None:
+    data = load_softphone()
+    assert data.template == "phone.i3sipcfg.j2" and data.suffix == ".i3sipcfg"
+    assert data.options["sip_port"] == 5060 and data.options["registration_expires"] == 3600
+    assert data.options["qos_enabled"] is True and data.options["ring_always"] is False
+    assert data.emergency == ("description", "location", "calling_party_number", "customer_name")
+    assert data.local_adapter == ("network_id", "subnet_mask")
+    assert data.source.endswith("softphone/defaults.yaml")
+
+
+def test_the_data_agrees_with_the_catalog_defaults() -> None:
+    """The renderer's fallbacks are the catalog's soft-phone defaults (resolve gives these)."""
+    catalog = builtin_defaults()["families"]["softphone"]["options"]
+    assert dict(load_softphone().options) == catalog
+
+
+def override_data(root: Path, text: str) -> Plan:
+    folder = root / "vendor_templates" / "softphone"
+    folder.mkdir(parents=True)
+    (folder / "defaults.yaml").write_text(text)
+    return make_plan(root)
+
+
+def test_inventory_data_file_overrides_the_shipped_one(tmp_path: Path) -> None:
+    text = SHIPPED.read_text().replace("sip_port: 5060", "sip_port: 5070")
+    text = text.replace("suffix: .i3sipcfg", "suffix: .xml")
+    text = text.replace("[network_id, subnet_mask]", "[network_id]")
+    plan = override_data(tmp_path, text)
+    phone = make_phone(options={"local_adapter": {"network_id": "10.0.0.0"}})
+    with pytest.raises(RenderError, match="subnet_mask"):  # the template still names it
+        SoftPhoneRenderer().render_phone(phone, plan)
+    path, _, root = render_xml(make_phone(), plan)
+    assert path == "AgentPC1.lab.local.xml"
+    general = root.find("General")
+    assert general is not None and general.get("sipReceivePort") == "5070"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("template: phone.i3sipcfg.j2\n", ""), r"missing entries \['template'\]"),
+        (("suffix:", "colour: red\nsuffix:"), r"unknown entries \['colour'\]"),
+        (("suffix: .i3sipcfg", "suffix: ../x"), "suffix must be a file name"),
+        (("  sip_port: 5060\n", ""), "options must give a value for each of"),
+        (("ring_always: false", "ring_always: 0"), "options.ring_always must be true or false"),
+        (("sip_port: 5060", "sip_port: '5060'"), "options.sip_port must be a whole number"),
+        (("sip_port: 5060", "sip_port: 70000"), "options.sip_port must be a whole number"),
+        (("[network_id, subnet_mask]", "[network_id, network_id]"), "local_adapter must list"),
+        (("[description, location,", "[Description, location,"), "emergency must list"),
+    ],
+)
+def test_a_bad_data_file_is_an_error_naming_it(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = SHIPPED.read_text()
+    assert change[0] in text
+    plan = override_data(tmp_path, text.replace(*change))
+    with pytest.raises(ProfileError, match=message) as info:
+        SoftPhoneRenderer().render_phone(make_phone(), plan)
+    assert str(tmp_path / "vendor_templates" / "softphone" / "defaults.yaml") in str(info.value)

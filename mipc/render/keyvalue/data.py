@@ -32,7 +32,7 @@ from mipc.render.keyvalue.sections import (
 )
 from mipc.render.templating import environment
 
-__all__ = ["DATA_FILE", "load_profile"]
+__all__ = ["DATA_FILE", "load_profile", "read_data"]
 
 #: The data file's name in a family's template folder.
 DATA_FILE = "keys.yaml"
@@ -48,7 +48,7 @@ _MAX_EXTENDS = 8
 @functools.cache
 def load_profile(family: str, override_dir: str | None = None) -> Profile:
     """The family's profile, read from its data file (once per process and folder)."""
-    doc, where = _read(f"{family}/{DATA_FILE}", override_dir, 0)
+    doc, where = read_data(f"{family}/{DATA_FILE}", override_dir)
     unknown = sorted(set(doc) - _FIELDS)
     if unknown:
         raise ProfileError(f"{where}: unknown entries {unknown} (known: {sorted(_FIELDS)})")
@@ -71,8 +71,9 @@ def load_profile(family: str, override_dir: str | None = None) -> Profile:
     return profile
 
 
-def _read(name: str, override_dir: str | None, depth: int) -> tuple[dict[str, Any], str]:
-    """The data file ``name`` merged over the files it extends, and where it was read."""
+def read_data(name: str, override_dir: str | None, depth: int = 0) -> tuple[dict[str, Any], str]:
+    """The data file ``name`` (found like a template) merged over the files it extends, and
+    where it was read; a :class:`ProfileError` when it is missing or not a YAML mapping."""
     env = environment(override_dir)
     assert env.loader is not None  # environment() always sets its loader
     try:
@@ -91,7 +92,7 @@ def _read(name: str, override_dir: str | None, depth: int) -> tuple[dict[str, An
         return doc, where
     if not isinstance(base, str) or depth >= _MAX_EXTENDS:
         raise ProfileError(f"{where}: extends must name one data file (and not loop)")
-    merged, base_where = _read(base, override_dir, depth + 1)
+    merged, base_where = read_data(base, override_dir, depth + 1)
     for field, value in doc.items():
         old = merged.get(field)
         both_maps = isinstance(old, dict) and isinstance(value, dict)

@@ -3,13 +3,12 @@
 Takes keys and values (or a file's text); gives the checked text of a value, a
 :class:`KeyValueFile` that refuses a second write of a key, and the pairs of a rendered file
 (:func:`parse_strict`) or of an administrator's custom file (:func:`parse_custom`). Knows no
-family; never imports release.
+family and reads no file; never imports release.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, ClassVar
 
 from mipc.render.base import KeyedFile, RenderError
@@ -108,13 +107,10 @@ def parse_strict(text: str, where: str) -> dict[str, str]:
     return result
 
 
-def parse_custom(path: Path) -> dict[str, str]:
-    """An administrator's custom file, read leniently (``;``/``#`` comments, blank lines,
-    spaces around ``=``); every key and value is checked as mipc's own are."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RenderError(f"custom file {path}: cannot be read ({exc})") from exc
+def parse_custom(text: str, where: str) -> dict[str, str]:
+    """The text of an administrator's custom file (read from ``where``), parsed leniently
+    (``;``/``#`` comments, blank lines, spaces around ``=``); every key and value is checked
+    as mipc's own are."""
     pairs: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -123,6 +119,6 @@ def parse_custom(path: Path) -> dict[str, str]:
         key, sep, value = line.partition("=")
         key, value = key.strip(), value.strip()
         if not sep or not KEY.fullmatch(key):
-            raise RenderError(f"{path}:{number}: not a key=value line: {raw!r}")
-        pairs[key] = check_value(value, phone=f"(custom file {path}:{number})", key=key)
+            raise RenderError(f"{where}:{number}: not a key=value line: {raw!r}")
+        pairs[key] = check_value(value, phone=f"(custom file {where}:{number})", key=key)
     return pairs

@@ -4,8 +4,8 @@ Takes an effective phone and its plan; gives the phone's file (``system/type`` f
 keys of its custom files, mipc's keys section by section as the family's data lists them, then
 ``extra:``), laid out by ``vendor_templates/<family>/<template>`` and parsed back strictly
 before it is accepted, and the family's shared files (:mod:`mipc.render.keyvalue.shared`). The
-family's facts come from :func:`mipc.render.keyvalue.data.load_profile`. Never imports
-release.
+family's facts come from :func:`mipc.render.keyvalue.data.load_profile`; custom files from the
+plan's :class:`mipc.model.InventoryFiles` (no I/O here). Never imports release.
 """
 
 from __future__ import annotations
@@ -135,21 +135,27 @@ class KeyValueRenderer:
                 once=f"option:{option}",
             )
 
-    def _read_custom(self, path: Path) -> dict[str, str] | None:
-        key = str(path)
-        if key not in self._custom_cache:
-            self._custom_cache[key] = parse_custom(path) if path.is_file() else None
-        return self._custom_cache[key]
+    def _read_custom(self, plan: Plan, rel: str) -> dict[str, str] | None:
+        """The pairs of the inventory's custom file ``rel``; None if it has no such file."""
+        where = str(Path(plan.inventory.root) / rel)
+        if where not in self._custom_cache:
+            try:
+                text = plan.inventory.files.read_text(rel, encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise RenderError(f"custom file {where}: cannot be read ({exc})") from exc
+            self._custom_cache[where] = None if text is None else parse_custom(text, where)
+        return self._custom_cache[where]
 
     def _custom_pairs(self, phone: EffectivePhone, plan: Plan) -> dict[str, tuple[str, str]]:
         """key -> (value, published file) of the phone's custom files, in order."""
         profile = self.profile(plan)
         custom: dict[str, tuple[str, str]] = {}
         for name in custom_names(profile, phone):
-            published, path = custom_source(profile, phone, plan, name)
-            pairs = self._read_custom(path)
+            published, rel = custom_source(profile, phone, name)
+            pairs = self._read_custom(plan, rel)
             if pairs is None:
-                self._warn(f"phone {phone.name}: custom file {name} not found at {path}")
+                where = Path(plan.inventory.root) / rel
+                self._warn(f"phone {phone.name}: custom file {name} not found at {where}")
                 continue
             for key, value in pairs.items():
                 custom[key] = (value, published)

@@ -3,18 +3,19 @@
 Takes a family's :class:`Profile`, the plan and its phones; gives the custom files named by
 ``config_files`` (published at ``<Manufacturer>/<name>``) and links to the firmware images
 phones use (``firmware/<family>/<version>/<image>``, and the latest image of every model in
-use at the web root under the guide's DHCP option 67 names). A missing file or image is a
-warning, passed to ``warn``. Never imports release.
+use at the web root under the guide's DHCP option 67 names). Files are read only through the
+plan's :class:`mipc.model.InventoryFiles` (gathered when the inventory was loaded): no I/O
+here. A missing file or image is a warning, passed to ``warn``. Never imports release.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mipc.artifacts import Artifact, Artifacts
 from mipc.catalog.models import load_catalog
+from mipc.inventory.files import store_folder
 from mipc.model import EffectivePhone, Plan
 from mipc.render.base import RenderError
 from mipc.render.keyvalue.profile import Profile
@@ -61,12 +62,10 @@ def custom_names(profile: Profile, phone: EffectivePhone) -> list[str]:
     return names
 
 
-def custom_source(
-    profile: Profile, phone: EffectivePhone, plan: Plan, name: str
-) -> tuple[str, Path]:
-    """Where a custom file is published in the release, and where it is read."""
+def custom_source(profile: Profile, phone: EffectivePhone, name: str) -> tuple[str, str]:
+    """Where a custom file is published in the release, and its path in the inventory."""
     folder = profile.custom_dirs.get(phone.model.manufacturer, phone.model.manufacturer)
-    return f"{folder}/{name}", Path(plan.inventory.root) / "custom_files" / folder / name
+    return f"{folder}/{name}", f"custom_files/{folder}/{name}"
 
 
 def shared_custom(
@@ -74,28 +73,16 @@ def shared_custom(
 ) -> None:
     """Add the custom files the phones name (and that exist) to ``out``."""
     users: dict[str, list[str]] = {}
-    sources: dict[str, Path] = {}
+    sources: dict[str, str] = {}
     for phone in phones:
         for name in custom_names(profile, phone):
-            published, path = custom_source(profile, phone, plan, name)
+            published, rel = custom_source(profile, phone, name)
             users.setdefault(published, []).append(phone.name)
-            sources[published] = path
+            sources[published] = rel
     for published in sorted(users):
-        path = sources[published]
-        if path.is_file():
-            out[published] = Artifact(
-                data=path.read_bytes(), phones=tuple(sorted(set(users[published])))
-            )
-
-
-def _store_dir(plan: Plan) -> Path | None:
-    store = plan.inventory.firmware_store
-    if not store:
-        return None
-    path = Path(store)
-    if not path.is_absolute():
-        path = Path(plan.inventory.root) / path
-    return Path(os.path.abspath(path))
+        data = plan.inventory.files.read(sources[published])
+        if data is not None:
+            out[published] = Artifact(data=data, phones=tuple(sorted(set(users[published]))))
 
 
 def _names(phones: Iterable[str]) -> str:
@@ -136,19 +123,17 @@ def shared_firmware(
     family: str, plan: Plan, phones: tuple[EffectivePhone, ...], out: Artifacts, warn: Warn
 ) -> None:
     """Add links to the firmware images the phones use (from the store) to ``out``."""
-    store = _store_dir(plan)
+    store = store_folder(plan.inventory.root, plan.inventory.firmware_store)
     if store is None:
         return
     wanted, sources = _wanted_firmware(family, phones, warn)
     for path in sorted(wanted):
-        source = store / sources[path]
-        if source.is_file():
-            out[path] = Artifact(
-                data=b"", phones=tuple(sorted(set(wanted[path]))), link=str(source)
-            )
+        link = plan.inventory.files.firmware(sources[path])
+        if link is not None:
+            out[path] = Artifact(data=b"", phones=tuple(sorted(set(wanted[path]))), link=link)
         else:
             warn(
                 f"firmware image {sources[path]} not found in the firmware store "
-                f"(expected {source}); not in the release, needed by "
+                f"(expected {Path(store) / sources[path]}); not in the release, needed by "
                 f"{_names(wanted[path])}"
             )
