@@ -28,7 +28,7 @@ def _tree(base: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.mark.parametrize("example", ["lab", "campus"])
+@pytest.mark.parametrize("example", ["lab", "campus", "polycom-generations"])
 def test_example_builds_to_its_golden_tree(example: str, tmp_path: Path) -> None:
     inventory = tmp_path / example
     shutil.copytree(ROOT / "examples" / example, inventory)

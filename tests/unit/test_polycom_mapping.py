@@ -19,7 +19,8 @@ def write(tmp_path: Path, text: str) -> str:
 def test_the_shipped_mapping_loads_once() -> None:
     data = load_mapping()
     assert data is load_mapping(None)
-    assert data.max_servers == 3 and data.stock_files == ("phone1.cfg", "sip.cfg")
+    assert data.max_servers == 3 and data.default_generation == data.generations[-1]
+    assert data.generations[0].stock_files == ("phone1.cfg", "sip.cfg")
     assert [r.option for r in data.options][:2] == [("dial_plan",), ("one_touch_voicemail",)]
 
 
@@ -48,6 +49,9 @@ def test_an_entry_replaces_every_shipped_entry_of_its_path_in_place(tmp_path: Pa
     ("text", "message"),
     [
         ("max_servers: 2\n", "max_servers cannot be overridden"),
+        ("generations: []\n", "generations cannot be overridden"),
+        ("by_firmware:\n  - {param: a.b, from: '3.1'}\n", "must each be a generation"),
+        ("by_firmware:\n  - {param: a.b, from: 3.2}\n", "not a firmware version"),
         ("options:\n  - {option: no_such_option, params: [a.b]}\n", "not an option"),
         ("options:\n  - {option: dial_plan, params: ['bad key']}\n", "not a Polycom parameter"),
         ("options:\n  - {option: dial_plan, params: [a], transform: table}\n", "needs `table`"),

@@ -34,11 +34,15 @@ from mipc.render.polycom import (
     phone_guid,
     safe_segment,
 )
-from mipc.render.polycom.mapping import load_mapping
 from mipc.render.templating import TemplateError
 from tests.builders import bare_inventory, lab_site
 
-STOCK_FILES = load_mapping().stock_files
+
+def linked(name: str) -> bool:
+    """Firmware images and Polycom's stock files: linked from the store, not written."""
+    return name.startswith("firmware/")
+
+
 HOSTILE = 'R&D "Lab" <1>'
 SECRET = "s3cr&t<pw>"
 EXT_SECRET = "partner-pw"
@@ -233,8 +237,8 @@ def play(artifacts: Artifacts, mac: str) -> tuple[dict[str, str], list[str]]:
     files = [f.strip() for f in master.attrib["CONFIG_FILES"].split(",")]
     effective: dict[str, str] = {}
     for name in files:
-        if name in STOCK_FILES or name not in artifacts:
-            continue  # Polycom's stock files (linked, not ours); a missing custom file
+        if linked(name):
+            continue  # Polycom's stock files (linked from the store, not ours)
         for key, value in iter_params(artifacts[name].data):
             effective.setdefault(key, value)
     return effective, files
@@ -307,7 +311,7 @@ def test_file_set(plan: Plan) -> None:
             "40",
             "26",
         ),
-        ("0004f2001003", "7003", [("lab.voip", "0", "DNSnaptr")], "-21600", "46", "24"),
+        ("0004f2001003", "7003", [("lab.voip", "0", "TCPOnly")], "-21600", "46", "24"),
         (
             "0004f2001004",
             "7004",
@@ -333,7 +337,7 @@ def test_plays_the_phone(
 ) -> None:
     artifacts, _ = render(plan)
     effective, files = play(artifacts, mac)
-    assert files[-2:] == list(STOCK_FILES)
+    assert not [f for f in files if linked(f)]  # UC Software 4+ has no stock files
     assert effective["reg.1.address"] == reg1
     for m, (address, port, transport) in enumerate(servers, start=1):
         assert server(effective, 1, m, "address") == address
@@ -356,11 +360,7 @@ def test_plays_the_secure_phone(plan: Plan) -> None:
         "proxy/_3CDefault-Secure-Registration-Group_3E.cfg",
         "server/xic.cfg",
     ]
-    assert files[4:7] == [
-        "custom/0004f2001002-config.cfg",
-        "custom/VVX411-model.cfg",
-        "custom/missing.cfg",
-    ]
+    assert files[4:] == ["custom/0004f2001002-config.cfg", "custom/VVX411-model.cfg"]
     # the custom file's reg.1.address loses: the per-phone file came first
     assert effective["reg.1.address"] == "7002"
     assert effective["mb.idleDisplay.home"] == "http://intranet/"
@@ -419,10 +419,11 @@ def test_every_listed_file_exists(plan: Plan) -> None:
         if phone.mac is None:
             continue
         _, files = play(artifacts, phone.mac)
-        missing = [f for f in files if f not in artifacts and f not in STOCK_FILES]
-        # only the custom file the inventory does not hold, and that one is a warning
-        assert missing == (["custom/missing.cfg"] if phone.name == "R&D Phone" else [])
-    assert any("missing.cfg" in w and "not found" in w for w in renderer.warnings)
+        assert [f for f in files if f not in artifacts and not linked(f)] == []
+    # the custom file the inventory does not hold is left out, with a warning
+    assert any(
+        "R&D Phone" in w and "missing.cfg" in w and "left out" in w for w in renderer.warnings
+    )
 
 
 def test_hostile_label_round_trips(plan: Plan) -> None:
@@ -498,13 +499,12 @@ def test_firmware_paths_and_links(plan: Plan, root: Path) -> None:
     assert image.data == b""
     assert image.link == str(root / "store/polycom/6.4.5.1251/3111-48840-001.sip.ld")
     assert image.phones == ("PolycomLobby",)  # the phone without MAC fetches nothing
-    assert artifacts["sip.cfg"].link == str(root / "store/polycom/sip.cfg")
+    assert "sip.cfg" not in artifacts  # UC Software 4+ has no stock files
     assert "firmware/polycom/5.9.7.4477/3111-48450-001.sip.ld" not in artifacts
     assert any(
-        "firmware image missing" in w and "5.9.7.4477/3111-48450-001.sip.ld" in w
+        "firmware file missing" in w and "5.9.7.4477/3111-48450-001.sip.ld" in w
         for w in renderer.warnings
     )
-    assert any("phone1.cfg" in w for w in renderer.warnings)
 
 
 def test_no_store_no_links(root: Path) -> None:
@@ -631,7 +631,7 @@ def test_campus_example() -> None:
     for phone in polycom:
         assert phone.mac is not None
         effective, files = play(artifacts, phone.mac)
-        assert all(f in artifacts or f in STOCK_FILES for f in files), phone.name
+        assert all(f in artifacts or linked(f) for f in files), phone.name
         assert effective["reg.1.address"] == phone.appearances[0].user
         first = phone.registrations[0]
         assert server(effective, 1, 1, "address") == first.address
@@ -651,7 +651,7 @@ def test_lab_example() -> None:
     agent = next(p for p in plan.phones if p.name == "PolycomAgent")
     assert agent.mac is not None
     effective, files = play(artifacts, agent.mac)
-    assert all(f in artifacts or f in STOCK_FILES for f in files)
+    assert all(f in artifacts or linked(f) for f in files)
     assert effective["reg.1.address"] == "7002"
     assert effective["reg.2.type"] == "shared"
     assert server(effective, 1, 1, "address") == "10.250.1.151"

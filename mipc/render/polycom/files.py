@@ -30,12 +30,12 @@ def server_list(
 ) -> None:
     """``<prefix>.M.address/port/transport`` (and ``expires``) for each server, in order."""
     for m, reg in enumerate(regs, start=1):
-        if reg.kind == "dns_srv":
-            transport, port = data.dns_srv_transport, 0
-        else:
-            if reg.transport not in data.transports:
-                raise PolycomError(f"{prefix}: unknown transport {reg.transport!r}")
-            transport, port = data.transports[reg.transport], reg.port or 0
+        if reg.transport not in data.transports:
+            raise PolycomError(f"{prefix}: unknown transport {reg.transport!r}")
+        # A DNS SRV entry keeps its transport, with port 0: the phone looks up the SRV
+        # records of that transport for the domain.
+        transport = data.transports[reg.transport]
+        port = 0 if reg.kind == "dns_srv" else reg.port or 0
         params.set(f"{prefix}.{m}.address", reg.address)
         params.set(f"{prefix}.{m}.port", port)
         params.set(f"{prefix}.{m}.transport", transport)

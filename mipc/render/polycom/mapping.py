@@ -23,8 +23,10 @@ from typing import Any
 
 import yaml
 
+from mipc.catalog.models import version_key
 from mipc.model import EffectivePhone
 from mipc.render.base import registrar, set_explicitly
+from mipc.render.polycom.generations import Generation, VersionRule, rule_pattern
 from mipc.render.polycom.params import PolycomError, valid_key
 from mipc.resources import schemas_dir, templates_dir
 
@@ -83,10 +85,15 @@ class PolycomData:
     source: str
     max_servers: int
     transports: Mapping[str, str]
-    dns_srv_transport: str
     upload_dirs: Mapping[str, str]
-    stock_files: tuple[str, ...]
+    config_files_limits: tuple[int, int]
+    """(characters per ``CONFIG_FILES`` item, characters in all)"""
+    generations: tuple[Generation, ...]
+    default_generation: Generation
+    by_firmware: tuple[VersionRule, ...]
     unmapped: tuple[str, ...]
+    accessories: Mapping[str, str]
+    """catalog model id -> why a phone of that model gets no files of its own"""
     device_prefix: str
     device_enable: str
     device_suffix: str
@@ -235,14 +242,19 @@ def _merge_options(base: list[Any], over: list[Any], where: str) -> list[Any]:
     return out
 
 
+_FIXED = ("max_servers", "generations", "default_generation")
+
+
 def extend(shipped: dict[str, Any], override: dict[str, Any], where: str) -> dict[str, Any]:
     """The shipped mapping extended by an inventory's (see the module docstring).
 
-    ``max_servers`` stays the shipped one: which group files exist is also decided where no
-    inventory mapping is read (the incremental build), so an inventory cannot change it.
+    ``max_servers`` and the firmware ``generations`` stay the shipped ones: which group files
+    exist is also decided where no inventory mapping is read (the incremental build), so an
+    inventory cannot change them.
     """
-    if "max_servers" in override:
-        raise MappingError(f"{where}: max_servers cannot be overridden")
+    for fixed in _FIXED:
+        if fixed in override:
+            raise MappingError(f"{where}: {fixed} cannot be overridden")
     merged: dict[str, Any] = _merge(shipped, {k: v for k, v in override.items() if k != "options"})
     if "options" in override:
         if not isinstance(override["options"], list):
@@ -383,8 +395,58 @@ def _soft_keys(r: _Reader, keys: Iterable[Any]) -> tuple[SoftKey, ...]:
     )
 
 
+def _version(r: _Reader, entry: Mapping[str, Any], key: str) -> tuple[int, ...] | None:
+    if key not in entry:
+        return None
+    text = entry[key]
+    if not isinstance(text, str) or not version_key(text):
+        raise r.fail(f'{key} {text!r} is not a firmware version (write it quoted: "3.2")')
+    return version_key(text)
+
+
+def _generations(r: _Reader) -> tuple[Generation, ...]:
+    out: list[Generation] = []
+    for entry in r.get("generations", list):
+        name = r.get("name", str, entry)
+        start = _version(r, entry, "from")
+        if start is None or (out and out[-1].end != start):
+            raise r.fail(f"generation {name}: `from` must be where the previous one ends")
+        folder = r.get("folder", str, entry)
+        stock = r.strings(r.get("stock_files", list, entry), f"generation {name}: stock_files")
+        out.append(Generation(name, start, _version(r, entry, "until"), folder, stock))
+    if not out or out[-1].end is not None:
+        raise r.fail("generations: the last generation has no `until`")
+    return tuple(out)
+
+
+def _default_generation(r: _Reader, generations: tuple[Generation, ...]) -> Generation:
+    name = r.get("default_generation", str)
+    found = next((g for g in generations if g.name == name), None)
+    if found is None:
+        raise r.fail(f"default_generation {name!r} is not one of the generations")
+    return found
+
+
+def _version_rules(r: _Reader, generations: tuple[Generation, ...]) -> tuple[VersionRule, ...]:
+    starts = {g.start for g in generations}
+    rules: list[VersionRule] = []
+    for entry in r.get("by_firmware", list):
+        param = r.get("param", str, entry)
+        if not valid_key(param.rstrip(".").replace("*", "0")):
+            raise r.fail(f"by_firmware: {param!r} is not a Polycom parameter name or prefix")
+        start, end = _version(r, entry, "from"), _version(r, entry, "until")
+        if {start, end} - {None} - starts:
+            raise r.fail(f"by_firmware {param}: from/until must each be a generation's `from`")
+        instead = entry.get("instead")
+        if instead is not None and ("*" in param or not valid_key(str(instead).rstrip("."))):
+            raise r.fail(f"by_firmware {param}: `instead` must be a name, and `param` no pattern")
+        rules.append(VersionRule(param, rule_pattern(param), start, end, instead))
+    return tuple(rules)
+
+
 def _build(raw: Mapping[str, Any], where: str) -> PolycomData:
     r = _Reader(raw, where)
+    generations = _generations(r)
     tables = r.get("tables", dict)
     device = r.get("device", dict)
     phone = r.get("phone", dict)
@@ -393,9 +455,14 @@ def _build(raw: Mapping[str, Any], where: str) -> PolycomData:
         source=where,
         max_servers=r.get("max_servers", int),
         transports=MappingProxyType(dict(r.get("transports", dict))),
-        dns_srv_transport=r.get("dns_srv_transport", str),
         upload_dirs=MappingProxyType(dict(r.get("upload_dirs", dict))),
-        stock_files=r.strings(r.get("stock_files", list), "stock_files"),
+        config_files_limits=(
+            r.get("item", int, r.get("config_files_limits", dict)),
+            r.get("total", int, r.get("config_files_limits", dict)),
+        ),
+        generations=generations,
+        default_generation=_default_generation(r, generations),
+        by_firmware=_version_rules(r, generations),
         unmapped=tuple(
             n for n in r.strings(r.get("unmapped", list), "unmapped") if _path(r, n, "unmapped")
         ),
@@ -403,6 +470,7 @@ def _build(raw: Mapping[str, Any], where: str) -> PolycomData:
         device_enable=r.param(r.get("enable", str, device)),
         device_suffix=r.get("suffix", str, device),
         admin_password=r.param(r.get("admin_password", str)),
+        accessories=MappingProxyType(dict(r.get("accessories", dict))),
         options=tuple(_rule(r, e, tables) for e in r.get("options", list)),
         sntp_resync_period=r.get("sntp_resync_period", int, phone),
         srtp=r.pairs(r.get("srtp", list, phone), "phone.srtp"),

@@ -24,6 +24,7 @@ __all__ = [
     "phone_file_name",
     "phone_guid",
     "safe_segment",
+    "stock_path",
     "variant_tag",
 ]
 
@@ -92,3 +93,9 @@ def firmware_path(version: str, part_number: str | None) -> str:
     """
     image = f"{part_number}.sip.ld" if part_number else "sip.ld"
     return f"{FIRMWARE_DIR}/{safe_segment(version)}/{image}"
+
+
+def stock_path(version: str, name: str) -> str:
+    """Web path of one of Polycom's stock files of a firmware version
+    (``firmware/polycom/<version>/sip.cfg``): they are bound to their version."""
+    return f"{FIRMWARE_DIR}/{safe_segment(version)}/{name}"

@@ -9,6 +9,7 @@ Never imports release or another stage.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from mipc.catalog.models import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render.base import ProfileMemo, register
 from mipc.render.polycom import files, shared
+from mipc.render.polycom.generations import Generation, adapt
 from mipc.render.polycom.mapping import PolycomData, load_mapping, option_params
 from mipc.render.polycom.names import (
     CA_FILE,
@@ -34,6 +36,9 @@ from mipc.render.polycom.params import Params, PolycomError, comment
 from mipc.render.syntax import render_checked
 
 __all__ = ["PolycomRenderer"]
+
+#: The CA certificate parameter of ``server/cert/ca.cfg``.
+CA_PARAM = "sec.TLS.customCaCert.1"
 
 
 def _uses_tls(phone: EffectivePhone) -> bool:
@@ -82,8 +87,13 @@ class PolycomRenderer:
         """The master ``<mac>.cfg`` and the per-phone file; nothing for a phone without MAC."""
         if phone.mac is None:
             return {}
-        params = self.phone_params(phone, plan)
+        data = self.data(plan)
+        if phone.model.id in data.accessories:
+            raise PolycomError(f"phone {phone.name}: {data.accessories[phone.model.id]}")
+        gen = shared.generation(phone)
+        params = self.for_firmware(phone, gen, self.phone_params(phone, plan), plan)
         self._apply_extra(phone, params)
+        self._warn_left_out_servers(phone, data)
         owner = (phone.name,)
         master = self.master_context(phone, self.config_files(phone, plan), plan)
         per_phone = {
@@ -97,50 +107,147 @@ class PolycomRenderer:
             phone_file_name(phone.name): _render(plan, "phone.cfg.j2", per_phone, owner),
         }
 
+    def for_firmware(
+        self, phone: EffectivePhone, gen: Generation, params: Params, plan: Plan
+    ) -> Params:
+        """``params`` as the phone's firmware reads them; what it cannot read is warned."""
+        data = self.data(plan)
+        kept, dropped = adapt(data.by_firmware, gen, params.items())
+        out = Params(params.owner)
+        for key, text in kept:
+            out.set_text(key, text)
+        shown = [k for k in dropped if k != data.device_enable and not k.endswith(".set")]
+        if shown:
+            version = phone.firmware.version if phone.firmware else "unknown"
+            self._warn(
+                f"{phone.name}: {', '.join(shown)} not written: {phone.model.display} on "
+                f"firmware {version} ({gen.name}) reads no such parameter; set it on the "
+                "phone or choose newer firmware"
+            )
+        return out
+
+    def _warn_left_out_servers(self, phone: EffectivePhone, data: PolycomData) -> None:
+        """A registration group with more servers than Polycom's slots loses the rest."""
+        groups = [(phone.registration_group, phone.registrations)] + [
+            (f"of line {app.label}", app.registrations)
+            for app in phone.appearances
+            if app.kind == "external"
+        ]
+        for group, regs in groups:
+            rest = regs[data.max_servers :]
+            if rest:
+                left = ", ".join(f"{r.address}:{r.port or 0}/{r.transport}" for r in rest)
+                self._warn(
+                    f"{phone.name}: registration group {group} gives {len(regs)} servers; "
+                    f"a Polycom phone has {data.max_servers} server slots, so {left} "
+                    "is left out"
+                )
+
     def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
         """Group, server, CA, provisional, custom, stock and firmware files."""
         served = tuple(sorted((p for p in phones if p.mac is not None), key=lambda p: p.name))
         out: Artifacts = {}
         wanted = {p.name for p in served}
-        for path, (group, servers, names) in sorted(self._group_files(plan).files.items()):
-            users = tuple(n for n in names if n in wanted)
+        for path, group in sorted(self._group_files(plan).files.items()):
+            users = tuple(n for n in group.phones if n in wanted)
             if users:
+                params = self.group_params(group.group, group.servers, plan)
                 context = {
-                    "group_comment": comment(group),
-                    "elements": self.group_params(group, servers, plan).elements(),
+                    "group_comment": comment(group.group),
+                    "elements": self._adapted(plan, group.generation, params).elements(),
                 }
                 out[path] = _render(plan, "group.cfg.j2", context, users)
-        names = tuple(p.name for p in served)
-        site = {"elements": self.server_params(plan).elements()}
-        out[SERVER_FILE] = _render(plan, "server.cfg.j2", site, names)
-        tls_users = tuple(p.name for p in served if _uses_tls(p))
-        if tls_users:
-            ca = {"elements": self.ca_params(plan).elements()}
-            out[CA_FILE] = _render(plan, "ca.cfg.j2", ca, tls_users)
+        by_gen: dict[Generation, list[EffectivePhone]] = {}
+        for phone in served:
+            by_gen.setdefault(shared.generation(phone), []).append(phone)
+        for gen, gen_phones in by_gen.items():
+            out.update(self._generation_files(plan, gen, gen_phones))
         default_master = self.default_master_context(plan)
         out[DEFAULT_MASTER] = _render(plan, "default-master.cfg.j2", default_master)
         setup = {"elements": self.setup_params(plan).elements()}
         out[SETUP_FILE] = _render(plan, "setup.cfg.j2", setup)
         out.update(shared.custom_files(plan, served, self._warn))
-        out.update(shared.store_links(plan, served, self.data(plan), self._warn))
+        out.update(shared.store_links(plan, served, self._warn))
+        return out
+
+    def _adapted(self, plan: Plan, gen: Generation, params: Params) -> Params:
+        """A shared file's parameters as ``gen`` reads them; the rest is warned about."""
+        rules = self.data(plan).by_firmware
+        kept, dropped = adapt(rules, gen, params.items())
+        out = Params(params.owner)
+        for key, text in kept:
+            out.set_text(key, text)
+        if dropped:
+            stems = dict.fromkeys(re.sub(r"\.\d+(?=\.|$)", ".N", k) for k in dropped)
+            self._warn(
+                f"{params.owner} for {gen.name} phones: {', '.join(stems)} not written "
+                "(that firmware reads no such parameter)"
+            )
+        return out
+
+    def _reads_ca(self, plan: Plan, gen: Generation) -> bool:
+        return bool(adapt(self.data(plan).by_firmware, gen, [(CA_PARAM, "")])[0])
+
+    def _generation_files(
+        self, plan: Plan, gen: Generation, phones: list[EffectivePhone]
+    ) -> Artifacts:
+        """``server/xic.cfg`` and ``server/cert/ca.cfg`` of one firmware generation."""
+        out: Artifacts = {}
+        names = tuple(p.name for p in phones)
+        site = self._adapted(plan, gen, self.server_params(plan))
+        out[gen.path(SERVER_FILE)] = _render(
+            plan, "server.cfg.j2", {"elements": site.elements()}, names
+        )
+        tls_users = tuple(p.name for p in phones if _uses_tls(p))
+        if tls_users and self._reads_ca(plan, gen):
+            ca = {"elements": self.ca_params(plan).elements()}
+            out[gen.path(CA_FILE)] = _render(plan, "ca.cfg.j2", ca, tls_users)
         return out
 
     # --- master files ----------------------------------------------------------------------
 
     def config_files(self, phone: EffectivePhone, plan: Plan) -> list[str]:
-        """``CONFIG_FILES`` of a phone's master, in the guide's order (first file wins)."""
+        """``CONFIG_FILES`` of a phone's master, in the guide's order (first file wins): the
+        files of its firmware generation, the custom files that exist, its stock files."""
+        gen = shared.generation(phone)
         names: list[str] = []
         if _uses_tls(phone):
-            names.append(CA_FILE)
+            if self._reads_ca(plan, gen):
+                names.append(gen.path(CA_FILE))
+            else:
+                self._warn(
+                    f"{phone.name}: registers over TLS, but firmware of {gen.name} reads no "
+                    "custom CA certificate; install CIC's certificate authority on the phone"
+                )
         names.append(phone_file_name(phone.name))
         group_file = self._group_files(plan).by_phone.get(phone.name)
-        names.append(group_file or group_file_name(phone.registration_group))
-        names.append(SERVER_FILE)
+        names.append(group_file or gen.path(group_file_name(phone.registration_group)))
+        names.append(gen.path(SERVER_FILE))
         for name in shared.custom_names(phone, self._warn):
-            if f"{CUSTOM_DIR}/{name}" not in names:
+            if shared.custom_source(plan, name) is None:
+                self._warn(
+                    f"{phone.name}: custom config file {name} not found in "
+                    f"{Path(plan.inventory.root) / 'custom_files' / 'polycom'}; left out of "
+                    "its CONFIG_FILES"
+                )
+            elif f"{CUSTOM_DIR}/{name}" not in names:
                 names.append(f"{CUSTOM_DIR}/{name}")
-        names.extend(self.data(plan).stock_files)
+        if phone.firmware is not None:
+            names.extend(shared.stock_paths(phone.firmware.version, gen))
+        self._check_length(phone.name, names, plan)
         return names
+
+    def _check_length(self, who: str, names: list[str], plan: Plan) -> None:
+        """Polycom's limits on ``CONFIG_FILES``: per item and in all."""
+        item, total = self.data(plan).config_files_limits
+        long = [n for n in names if len(n) > item]
+        text = ", ".join(names)
+        if long or len(text) > total:
+            what = f"{long[0]!r} is over {item}" if long else f"the list is over {total}"
+            raise PolycomError(
+                f"phone {who}: CONFIG_FILES cannot be written, {what} characters "
+                "(Polycom's limit); use fewer or shorter custom config files"
+            )
 
     def master_context(
         self, phone: EffectivePhone, config_files: list[str], plan: Plan
@@ -164,7 +271,12 @@ class PolycomRenderer:
     def default_master_context(self, plan: Plan) -> dict[str, Any]:
         """``000000000000.cfg``: latest firmware per model, the ``Setup`` file, nothing else."""
         children = [
-            {"token": token, "app_file_path": path} for token, path in shared.provisional_firmware()
+            {
+                "token": token,
+                "app_file_path": path,
+                "config_files": ", ".join((SETUP_FILE, *stock)) if stock else None,
+            }
+            for token, path, stock in shared.provisional_firmware()
         ]
         return {
             "app_file_path": "sip.ld",
@@ -284,7 +396,7 @@ class PolycomRenderer:
         pem = Path(plan.inventory.root) / "certs" / "ca.pem"
         if pem.is_file():
             text = pem.read_text(encoding="utf-8").replace("\r\n", "\n").strip()
-            params.set("sec.TLS.customCaCert.1", text)
+            params.set(CA_PARAM, text)
         else:
             self._warn(
                 f"{CA_FILE}: no CA certificate at {pem}; phones on TLS trust only their "

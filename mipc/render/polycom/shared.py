@@ -1,9 +1,10 @@
 """Polycom files shared by many phones: group files, custom files, firmware and stock links.
 
 Takes the plan's Polycom phones, the inventory's ``custom_files/polycom/`` and firmware store
-and the catalog's firmware; gives which group file each phone loads, the custom files to copy
-and the store files to link (as artifacts). Problems that do not stop a build go to the
-``warn`` callback. Never imports release or another stage.
+and the catalog's firmware; gives each phone's firmware generation, which group file it loads
+(one per group, servers and generation), the custom files to copy and the store files to link
+(as artifacts). Problems that do not stop a build go to the ``warn`` callback. Never imports
+release or another stage.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from pathlib import Path
 from mipc.artifacts import Artifact, Artifacts
 from mipc.catalog.models import load_catalog
 from mipc.model import EffectivePhone, Plan, Registration
-from mipc.render.polycom.mapping import PolycomData, load_mapping
+from mipc.render.polycom.generations import Generation, generation_of
+from mipc.render.polycom.mapping import load_mapping
 from mipc.render.polycom.names import (
     CUSTOM_DIR,
     FAMILY,
     firmware_path,
     group_file_name,
+    stock_path,
     variant_tag,
 )
 
@@ -30,6 +33,8 @@ __all__ = [
     "GroupFiles",
     "custom_files",
     "custom_names",
+    "custom_source",
+    "generation",
     "group_files",
     "provisional_firmware",
     "store_links",
@@ -41,34 +46,51 @@ Warn = Callable[[str], None]
 _MACRO = re.compile(r"\[(MACADDRESS|MODEL)\]", re.IGNORECASE)
 
 
-def provisional_firmware() -> list[tuple[str, str]]:
-    """(model token, firmware path) of the latest firmware of every Polycom model."""
+def generation(phone: EffectivePhone) -> Generation:
+    """The firmware generation of a phone (from the shipped generations, which an inventory
+    cannot change: they decide which shared files exist)."""
+    data = load_mapping()
+    version = phone.firmware.version if phone.firmware is not None else None
+    return generation_of(data.generations, version, data.default_generation)
+
+
+def stock_paths(version: str, gen: Generation) -> list[str]:
+    """Web paths of the stock files of firmware ``version`` (none from UC Software 4 on)."""
+    return [stock_path(version, name) for name in gen.stock_files]
+
+
+def provisional_firmware() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(model token, firmware path, stock file paths) of the latest firmware of every Polycom
+    model that boots from a master of its own (not an accessory)."""
     catalog = load_catalog()
-    out: list[tuple[str, str]] = []
+    data = load_mapping()
+    out: list[tuple[str, str, tuple[str, ...]]] = []
     for model in sorted(catalog.models.values(), key=lambda m: m.polycom_token or ""):
-        if model.family != FAMILY or not model.polycom_token:
+        if model.family != FAMILY or not model.polycom_token or model.id in data.accessories:
             continue
         latest = catalog.latest_firmware(model.id)
         if latest is not None:
-            out.append((model.polycom_token, firmware_path(latest.version, model.part_number)))
+            gen = generation_of(data.generations, latest.version, data.default_generation)
+            path = firmware_path(latest.version, model.part_number)
+            out.append((model.polycom_token, path, tuple(stock_paths(latest.version, gen))))
     return out
 
 
 def _variants(
     phones: Iterable[EffectivePhone],
-) -> dict[str, dict[tuple[Registration, ...], list[str]]]:
-    """Polycom phones by registration group, then by the servers they see (names sorted).
+) -> dict[str, dict[tuple[Registration, ...], list[EffectivePhone]]]:
+    """Polycom phones by registration group, then by the servers they see (sorted by name).
 
     How many servers a phone uses is the shipped ``max_servers``: which group files exist is
     also decided where no inventory mapping is read (the incremental build).
     """
     max_servers = load_mapping().max_servers
-    variants: dict[str, dict[tuple[Registration, ...], list[str]]] = {}
+    variants: dict[str, dict[tuple[Registration, ...], list[EffectivePhone]]] = {}
     for phone in sorted(phones, key=lambda p: p.name):
         if phone.family != FAMILY:
             continue
         servers = phone.registrations[:max_servers]
-        variants.setdefault(phone.registration_group, {}).setdefault(servers, []).append(phone.name)
+        variants.setdefault(phone.registration_group, {}).setdefault(servers, []).append(phone)
     return variants
 
 
@@ -84,27 +106,41 @@ class GroupFiles:
 
     plan: Plan
     by_phone: Mapping[str, str]  # phone name -> group file path
-    files: Mapping[str, tuple[str, tuple[Registration, ...], tuple[str, ...]]]
-    """group file path -> (group name, servers, phones)"""
+    files: Mapping[str, GroupFile]
+    """group file path -> what it holds"""
+
+
+@dataclass(frozen=True)
+class GroupFile:
+    """One group file: its group, servers, the generation it is written for, its phones."""
+
+    group: str
+    servers: tuple[Registration, ...]
+    generation: Generation
+    phones: tuple[str, ...]
 
 
 def group_files(plan: Plan) -> GroupFiles:
     """Which group file each phone loads. A group whose phones all see the same servers
     is ``proxy/<group>.cfg``; if they differ (managed proxies per location), each variant
-    gets a short digest suffix so no phone loads another's servers."""
+    gets a short digest suffix so no phone loads another's servers. Phones of an older
+    firmware generation load the file of their generation's folder."""
     variants = _variants(plan.phones)
     varied = plan.varied_groups or frozenset()
     by_phone: dict[str, str] = {}
-    files: dict[str, tuple[str, tuple[Registration, ...], tuple[str, ...]]] = {}
+    files: dict[str, GroupFile] = {}
     for group, seen in variants.items():
-        for servers, names in seen.items():
+        for servers, phones in seen.items():
             variant = None
             if len(seen) > 1 or group in varied:
                 variant = variant_tag(servers)
-            path = group_file_name(group, variant)
-            files[path] = (group, servers, tuple(names))
-            for name in names:
-                by_phone[name] = path
+            for phone in phones:
+                gen = generation(phone)
+                path = gen.path(group_file_name(group, variant))
+                known = files.get(path)
+                names = (*known.phones, phone.name) if known else (phone.name,)
+                files[path] = GroupFile(group, servers, gen, names)
+                by_phone[phone.name] = path
     return GroupFiles(plan, by_phone, files)
 
 
@@ -127,25 +163,26 @@ def custom_names(phone: EffectivePhone, warn: Warn) -> list[str]:
     return names
 
 
+def custom_source(plan: Plan, name: str) -> Path | None:
+    """Where custom file ``name`` is read from (``custom_files/polycom/`` or ``Polycom/``),
+    or None when neither holds it."""
+    root = Path(plan.inventory.root) / "custom_files"
+    return next(
+        (root / d / name for d in ("polycom", "Polycom") if (root / d / name).is_file()), None
+    )
+
+
 def custom_files(plan: Plan, phones: Iterable[EffectivePhone], warn: Warn) -> Artifacts:
-    """``custom/<file>`` copied from ``custom_files/polycom/`` for the phones that name it."""
+    """``custom/<file>`` copied from ``custom_files/polycom/`` for the phones that name it;
+    a missing one is left out (each phone's master warns and leaves it out too)."""
     users: dict[str, list[str]] = {}
     for phone in phones:
         for name in dict.fromkeys(custom_names(phone, warn)):
             users.setdefault(name, []).append(phone.name)
-    root = Path(plan.inventory.root) / "custom_files"
     out: Artifacts = {}
     for name in sorted(users):
-        source = next(
-            (root / d / name for d in ("polycom", "Polycom") if (root / d / name).is_file()),
-            None,
-        )
-        who = ", ".join(sorted(users[name]))
+        source = custom_source(plan, name)
         if source is None:
-            warn(
-                f"custom config file {name} (for {who}) not found in {root / 'polycom'}; "
-                "the phones skip it"
-            )
             continue
         data = source.read_bytes()
         try:
@@ -166,43 +203,37 @@ def _store(plan: Plan) -> Path | None:
     return store if store.is_absolute() else Path(plan.inventory.root) / store
 
 
-def store_links(
-    plan: Plan, phones: Iterable[EffectivePhone], data: PolycomData, warn: Warn
-) -> Artifacts:
-    """Firmware images and stock files, linked from the inventory's firmware store."""
-    images: dict[str, list[str]] = {}
-    phones = list(phones)
+def store_links(plan: Plan, phones: Iterable[EffectivePhone], warn: Warn) -> Artifacts:
+    """Firmware images and the stock files of their version, linked from the inventory's
+    firmware store (``<store>/polycom/<version>/``)."""
+    needed: dict[str, list[str]] = {}
     for phone in phones:
         if phone.firmware is not None:
-            path = firmware_path(phone.firmware.version, phone.model.part_number)
-            images.setdefault(path, []).append(phone.name)
+            version = phone.firmware.version
+            paths = [firmware_path(version, phone.model.part_number)]
+            for path in paths + stock_paths(version, generation(phone)):
+                needed.setdefault(path, []).append(phone.name)
     store = _store(plan)
     if store is None:
-        if images:
+        if needed:
             warn(
-                "no firmware store named: Polycom firmware images and stock files "
-                f"({', '.join(data.stock_files)}) are not linked into the release"
+                "no firmware store named: Polycom firmware images (and the stock files of "
+                "SIP firmware) are not linked into the release"
             )
         return {}
     out: Artifacts = {}
-    names = tuple(sorted(p.name for p in phones))
-    for stock in data.stock_files:
-        source = store / "polycom" / stock
-        if source.is_file():
-            out[stock] = Artifact(b"", names, str(source.resolve()))
-        else:
-            warn(f"Polycom stock file {stock} not found at {source}")
-    for path in sorted(images):
+    for path in sorted(needed):
         source = store / path.removeprefix("firmware/")
-        who = ", ".join(sorted(images[path]))
+        who = ", ".join(sorted(needed[path]))
         if source.is_file():
-            out[path] = Artifact(b"", tuple(sorted(images[path])), str(source.resolve()))
+            out[path] = Artifact(b"", tuple(sorted(needed[path])), str(source.resolve()))
         else:
-            warn(f"firmware image missing: {source} (needed at {path} by {who})")
-    # The provisional master names the latest image of every model; link those the store
+            warn(f"firmware file missing: {source} (needed at {path} by {who})")
+    # The provisional master names the latest files of every model; link those the store
     # holds. A missing one is not a warning: no inventory phone needs it.
-    for _token, path in provisional_firmware():
-        source = store / path.removeprefix("firmware/")
-        if path not in out and source.is_file():
-            out[path] = Artifact(b"", (), str(source.resolve()))
+    for _token, image, stock in provisional_firmware():
+        for path in (image, *stock):
+            source = store / path.removeprefix("firmware/")
+            if path not in out and source.is_file():
+                out[path] = Artifact(b"", (), str(source.resolve()))
     return out

@@ -1,0 +1,108 @@
+"""Polycom firmware generations: which parameter names a phone's firmware reads.
+
+Takes the ``generations`` and ``by_firmware`` sections of the Polycom mapping (checked by
+:mod:`.mapping`) and a firmware version; gives the phone's :class:`Generation` and, from the
+parameters of a file, those that generation reads (renamed where it reads another name for
+the same setting) and the names it cannot read. Knows no phone and no option; imports only
+the catalog's version order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mipc.catalog.models import version_key
+
+__all__ = ["Generation", "VersionRule", "adapt", "generation_of", "rule_pattern"]
+
+Version = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A range of firmware versions that reads one set of parameter names."""
+
+    name: str
+    start: Version
+    end: Version | None
+    folder: str
+    """Where this generation's shared files live ("" for the web root)."""
+    stock_files: tuple[str, ...]
+    """Polycom's own files of this firmware, served from the version's firmware folder."""
+
+    def holds(self, version: Version) -> bool:
+        """Whether ``version`` is in this generation's range."""
+        return self.start <= version and (self.end is None or version < self.end)
+
+    def path(self, name: str) -> str:
+        """``name`` (a shared file's path) inside this generation's folder."""
+        return f"{self.folder}/{name}" if self.folder else name
+
+
+@dataclass(frozen=True)
+class VersionRule:
+    """One ``by_firmware`` entry: a parameter (or prefix) and the versions that read it."""
+
+    param: str
+    pattern: re.Pattern[str]
+    start: Version | None
+    end: Version | None
+    instead: str | None
+
+    def reads(self, generation: Generation) -> bool:
+        """Whether firmware of ``generation`` reads the names this rule matches."""
+        version = generation.start
+        return (self.start is None or self.start <= version) and (
+            self.end is None or version < self.end
+        )
+
+
+def rule_pattern(param: str) -> re.Pattern[str]:
+    """The names a ``by_firmware`` ``param`` matches: a prefix when it ends in ``.``, ``*``
+    standing for one number."""
+    body = re.escape(param).replace(r"\*", r"\d+")
+    return re.compile(body if param.endswith(".") else body + "$")
+
+
+def generation_of(
+    generations: Iterable[Generation], version: str | None, default: Generation
+) -> Generation:
+    """The generation of firmware ``version`` (``default`` when unknown or in no range)."""
+    if version is None:
+        return default
+    key = version_key(version)
+    return next((g for g in generations if g.holds(key)), default)
+
+
+def _name_for(
+    rules: tuple[VersionRule, ...], generation: Generation, key: str, depth: int = 0
+) -> str | None:
+    """The name ``generation`` reads for parameter ``key``, or None if it reads none."""
+    for rule in rules:
+        match = rule.pattern.match(key)
+        if match is None:
+            continue
+        if rule.reads(generation):
+            return key
+        if rule.instead is None or depth > len(rules):
+            return None
+        renamed = rule.instead + key[match.end() :]
+        return _name_for(rules, generation, renamed, depth + 1)
+    return key
+
+
+def adapt(
+    rules: tuple[VersionRule, ...], generation: Generation, items: Iterable[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """``items`` as ``generation`` reads them: (kept or renamed items, names left out)."""
+    kept: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    for key, value in items:
+        name = _name_for(rules, generation, key)
+        if name is None:
+            dropped.append(key)
+        else:
+            kept.append((name, value))
+    return kept, dropped
