@@ -18,8 +18,11 @@ Conventions:
 * offsets are seconds *east* of UTC (New York: ``-18000``), the opposite sign of POSIX;
 * :class:`Transition` keeps POSIX semantics: ``seconds`` is the local wall-clock time of the
   change in the time in force just before it (standard time for the start of DST, daylight
-  time for its end). It may be negative or 24 hours or more (``Asia/Gaza`` changes at "50:00"
-  of a Thursday, i.e. 02:00 on the Saturday after it);
+  time for its end). POSIX lets it be negative or 24 hours or more (``Asia/Gaza`` changes at
+  "50:00" of a Thursday, i.e. 02:00 on the Saturday after it); :func:`parse_posix_tz` keeps
+  that, while :func:`lookup` moves the weekday instead (Gaza: 02:00 of the fourth Saturday),
+  since phones take a time of day. That is the right day in most years, not all:
+  :mod:`mipc.catalog.phone_clock` checks the coming year and says when the phone is wrong;
 * zones whose "standard" time is the summer one (``Europe/Dublin``: ``IST-1GMT0,...``) are
   turned round, so that ``dst_save`` is never negative, as phones and Windows expect;
 * Julian-day rules (``Jn``, ``n``) cannot be said as "n-th weekday of month" and raise
@@ -28,6 +31,7 @@ Conventions:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
@@ -294,12 +298,25 @@ def zone_names() -> tuple[str, ...]:
     return tuple(sorted({line.strip() for line in listing.splitlines() if line.strip()}))
 
 
+def _within_a_day(rule: Transition) -> Transition:
+    """``rule`` with a time of day 00:00-23:59: "50:00" of a Thursday becomes 02:00 of the
+    Saturday, "-1:00" of a Sunday 23:00 of the Saturday, in the same week of the month."""
+    days, seconds = divmod(rule.seconds, 86400)
+    if not days:
+        return rule
+    return Transition(rule.month, rule.week, (rule.weekday + days) % 7, seconds)
+
+
 @cache
 def _load_iana(name: str) -> TimeZone:
     footer = _tzif_footer(_read_zone_file(name), name)
     if not footer:
         raise TimeZoneDataError(f"{name}: the TZif footer is empty (no rule for the future)")
-    return parse_posix_tz(footer, name)
+    zone = parse_posix_tz(footer, name)
+    if zone.dst_start is None or zone.dst_end is None:
+        return zone
+    start, end = _within_a_day(zone.dst_start), _within_a_day(zone.dst_end)
+    return dataclasses.replace(zone, dst_start=start, dst_end=end)
 
 
 # ------------------------------------------------------------------------------- name lookup

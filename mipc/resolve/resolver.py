@@ -26,6 +26,7 @@ from typing import Any
 from mipc.catalog.addresses import normalize_mac
 from mipc.catalog.defaults import builtin_defaults
 from mipc.catalog.models import Catalog, Firmware, Model
+from mipc.catalog.phone_clock import fidelity_warning
 from mipc.catalog.timezones import TimeZone, UnknownTimeZone, lookup
 from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.assemble import flatten_settings, unflatten
@@ -124,6 +125,7 @@ class Resolver:
         self._models = {}
         self._secrets: dict[SecretRef, Secret | None] = {}
         self._zones: dict[str, TimeZone | None] = {}
+        self._zone_checks: set[tuple[str, str]] = set()  # (zone, family) checked for fidelity
         self._stations: dict[str, tuple[PhoneSpec, Any]] | None = None  # made when needed
         self._first: dict[str, PhoneSpec] = {}  # the first phone of each name
         for spec in inventory.phones:
@@ -209,10 +211,16 @@ class Resolver:
         self._secrets[ref] = secret
         return secret
 
-    def zone(self, name: str, position: Position | None) -> TimeZone | None:
-        """The time zone ``name``; reports an unknown one (once)."""
+    def zone(self, name: str, position: Position | None, family: str = "") -> TimeZone | None:
+        """The time zone ``name``; reports an unknown one, and what a ``family`` phone will
+        show wrong in the coming year (each once)."""
         if name in self._zones:
-            return self._zones[name]
+            found = self._zones[name]
+            if found is not None and (found.name, family) not in self._zone_checks:
+                self._zone_checks.add((found.name, family))
+                if (warning := fidelity_warning(found, family)) is not None:
+                    self.diags.warning("time-zone-approximate", warning, position)
+            return found
         try:
             zone: TimeZone | None = lookup(name)
         except UnknownTimeZone as exc:
@@ -222,7 +230,7 @@ class Resolver:
             )
             zone = None
         self._zones[name] = zone
-        return zone
+        return self.zone(name, position, family)
 
     # --- phones --------------------------------------------------------------------------
 
@@ -301,7 +309,7 @@ class Resolver:
         registrations = self.group_registrations(group)
         firmware = self._firmware(model, value("firmware"), pos("firmware"), owner)
         language = self.catalog.language_id(str(value("language"))) or "English_United_States"
-        zone = self.zone(str(value("time_zone")), pos("time_zone"))
+        zone = self.zone(str(value("time_zone")), pos("time_zone"), model.family)
         sntp = str(value("sntp_server"))
         servers = (
             tuple(s.address for s in self.inv.site.servers) if sntp == "ic-server" else (sntp,)

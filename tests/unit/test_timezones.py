@@ -90,12 +90,22 @@ def test_dublin_negative_dst_is_turned_round() -> None:
     assert tz.dst_end == Transition(10, 5, 0, 7200)
 
 
-def test_rule_times_beyond_a_day_and_negative() -> None:
+def test_rule_times_beyond_a_day_and_negative_become_times_of_day() -> None:
+    # Gaza: "50:00" of the fourth Thursday -> 02:00 of the fourth Saturday.
     gaza = lookup("Asia/Gaza")
-    assert gaza.dst_start is not None and gaza.dst_start.seconds == 50 * 3600
+    assert gaza.posix == "EET-2EEST,M3.4.4/50,M10.4.4/50"
+    assert gaza.dst_start == Transition(3, 4, 6, 2 * 3600)
+    assert gaza.dst_end == Transition(10, 4, 6, 2 * 3600)
+    # Nuuk: "-1:00" of the last Sunday -> 23:00 of the last Saturday.
     nuuk = lookup("America/Nuuk")
-    assert nuuk.dst_start is not None and nuuk.dst_start.seconds == -3600
-    assert nuuk.dst_end is not None and nuuk.dst_end.seconds == 0
+    assert nuuk.dst_start == Transition(3, 5, 6, 23 * 3600)
+    assert nuuk.dst_end == Transition(10, 5, 0, 0)
+    # Cairo: "24:00" of the last Thursday -> 00:00 of the last Friday.
+    assert lookup("Africa/Cairo").dst_end == Transition(10, 5, 5, 0)
+    for name in zone_names():
+        zone = lookup(name)
+        for rule in (zone.dst_start, zone.dst_end):
+            assert rule is None or 0 <= rule.seconds < 86400, name
 
 
 # -------------------------------------------------------------------------- POSIX parsing
@@ -226,7 +236,7 @@ def test_rules_agree_with_zoneinfo_from_the_same_tzdata(year: int) -> None:
     """Our parsed rules put each change where the standard library puts it."""
     checked = 0
     for name in zone_names():
-        tz = lookup(name)
+        tz = parse_posix_tz(lookup(name).posix, name)  # the rule as POSIX says it
         if tz.dst_offset is None or tz.dst_start is None or tz.dst_end is None:
             continue
         data = timezones._read_zone_file(name)
