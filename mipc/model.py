@@ -8,7 +8,7 @@ layers; renderers only ever see ``EffectivePhone`` and ``Plan``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -289,7 +289,19 @@ class EffectivePhone:
 
     @property
     def address(self) -> str | None:
+        """The MAC, or the SIP Soft Phone's computer name; None while the phone waits."""
         return self.mac or self.computer_name
+
+    @property
+    def waiting(self) -> bool:
+        """A managed phone without an address yet: checked and explained, but given no
+        files until it has one (as CIC keeps a managed IP phone whose MAC is not known)."""
+        return self.address is None
+
+
+def waiting_phones(phones: Iterable[EffectivePhone]) -> int:
+    """How many of ``phones`` wait for an address."""
+    return sum(1 for p in phones if p.waiting)
 
 
 @dataclass(frozen=True)

@@ -333,6 +333,7 @@ class Record:
     files: int
     inputs: Inputs
     diagnostics: tuple[Diagnostic, ...]
+    waiting: int = 0  # phones that wait for an address
 
     def to_bytes(self) -> bytes:
         doc = {
@@ -344,6 +345,7 @@ class Record:
             "files": self.files,
             "inputs": self.inputs.as_json(),
             "diagnostics": [_diagnostic_json(d) for d in self.diagnostics],
+            "waiting": self.waiting,
         }
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
@@ -361,6 +363,7 @@ class Record:
                 files=int(doc["files"]),
                 inputs=Inputs.from_json(doc["inputs"]),
                 diagnostics=tuple(_diagnostic(d) for d in doc["diagnostics"]),
+                waiting=int(doc.get("waiting", 0)),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

@@ -36,7 +36,7 @@ from mipc.incremental.inputs import (
 )
 from mipc.incremental.state import PlanFacts, plan_facts, save_state, state_of
 from mipc.incremental.unchanged import save_record, unchanged_release
-from mipc.model import Plan
+from mipc.model import Plan, waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
 from mipc.pipeline.compile import Result, delta, paused_gc, validate
 from mipc.release.delta import Patch, Prelink, emit_delta
@@ -53,7 +53,7 @@ from mipc.release.store import (
 from mipc.render.polycom import varied_groups
 from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
-from mipc.render.stage import render_chunk
+from mipc.render.stage import provisioned, render_chunk
 from mipc.render.templating import TemplateError
 
 
@@ -95,6 +95,7 @@ class BuildOutcome:
     emitted: EmitResult | None = None
     record: Record | None = None
     error: str = ""
+    waiting: int = 0  # phones that wait for an address (they get no files)
 
 
 def build(target: Path, settings: BuildSettings) -> BuildOutcome:
@@ -127,7 +128,7 @@ def _unchanged(record: Record, settings: BuildSettings) -> BuildOutcome:
     diags = Diagnostics()
     diags.extend(record.diagnostics)
     code = 1 if diags.has_errors(settings.strict) else 0
-    return BuildOutcome(BuildPath.NO_OP, code, diags, record=record)
+    return BuildOutcome(BuildPath.NO_OP, code, diags, record=record, waiting=record.waiting)
 
 
 # --- the full build -----------------------------------------------------------------------
@@ -180,7 +181,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         force=settings.force,
         progress=settings.progress,
         strict=settings.strict,
-        meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(plan.phones))),
+        meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(provisioned(plan).phones))),
     )
     network = partial(_network, plan, settings.server_root)
     try:
@@ -195,7 +196,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         if _record(target, settings, _Built(result, emitted, started)):
             assert emitted.index is not None
             state = state_of(
-                facts[0] if facts else plan_facts(plan, varied_groups(plan.phones)),
+                facts[0] if facts else plan_facts(plan, varied_groups(provisioned(plan).phones)),
                 diags,
                 emitted.release,
                 result.context,
@@ -205,7 +206,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
             )
             save_state(out, state)
     code = 1 if diags.has_errors(settings.strict) else 0
-    return BuildOutcome(BuildPath.FULL, code, diags, emitted)
+    return BuildOutcome(BuildPath.FULL, code, diags, emitted, waiting=waiting_phones(plan.phones))
 
 
 def _nothing(out: Path) -> str:
@@ -239,7 +240,9 @@ def _record(target: Path, settings: BuildSettings, built: _Built) -> bool:
         # must not be mistaken for what this release was built from.
         return False
     diagnostics = saved_diagnostics(result.diagnostics)
-    _save_record(target, settings.out, built.emitted, inputs, diagnostics)
+    assert result.plan is not None
+    waiting = waiting_phones(result.plan.phones)
+    _save_record(target, settings.out, built.emitted, inputs, (diagnostics, waiting))
     return True
 
 
@@ -248,8 +251,11 @@ def _save_record(
     out: Path,
     emitted: EmitResult,
     inputs: Inputs,
-    diagnostics: tuple[Diagnostic, ...],
+    said: tuple[tuple[Diagnostic, ...], int],
 ) -> None:
+    """Write ``OUT/inputs.json``; ``said``: the build's diagnostics, and how many phones
+    wait for an address."""
+    diagnostics, waiting = said
     record = Record(
         target=os.path.abspath(target),
         release=emitted.release,
@@ -257,6 +263,7 @@ def _save_record(
         files=emitted.files,
         inputs=inputs,
         diagnostics=diagnostics,
+        waiting=waiting,
     )
     save_record(out, record)
 
@@ -294,8 +301,9 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
         if settled(inputs, started):
             assert emitted.index is not None
             save_state(out, found.next_state(emitted.release, emitted.index, emitted.own))
-            _save_record(target, out, emitted, inputs, found.diagnostics)
-    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted)
+            _save_record(target, out, emitted, inputs, (found.diagnostics, found.record.waiting))
+    waiting = found.record.waiting  # an address that comes or goes is compiled in full
+    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted, waiting=waiting)
 
 
 def _patch(found: Delta, pre: Prelink) -> Patch | None:

@@ -18,7 +18,7 @@ renderer bug: :class:`RenderConflict`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
 from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity
@@ -74,6 +74,15 @@ def dedupe(warnings: Iterable[Diagnostic]) -> list[Diagnostic]:
     return list(first.values())
 
 
+def provisioned(plan: Plan) -> Plan:
+    """The plan as the renderers see it: without the phones that wait for an address, so
+    they neither get files nor shape the shared ones (group file variants, the master's
+    list of models)."""
+    if not any(p.waiting for p in plan.phones):
+        return plan
+    return replace(plan, phones=tuple(p for p in plan.phones if not p.waiting))
+
+
 def sorted_phones(plan: Plan) -> tuple[EffectivePhone, ...]:
     """The plan's phones in name order."""
     return tuple(sorted(plan.phones, key=lambda p: p.name))
@@ -101,7 +110,7 @@ class ChunkRenderer:
     tail of :meth:`warnings`, whatever the families of the phones)."""
 
     def __init__(self, plan: Plan) -> None:
-        self.plan = plan
+        self.plan = provisioned(plan)
         self._renderers: dict[str, Renderer] = {}
         self._seen: dict[str, int] = {}  # per family: the renderer's warnings gathered
         self._raised: list[Diagnostic] = []
@@ -132,7 +141,9 @@ class ChunkRenderer:
         return self._positions.get(phone)
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
-        """One phone's own files."""
+        """One phone's own files (none while it waits for an address)."""
+        if phone.waiting:
+            return {}
         artifacts = self.renderer(phone.family).render_phone(phone, self.plan)
         self._gather(phone.family, phone.name)
         return artifacts
@@ -173,7 +184,7 @@ def render_shared(plan: Plan) -> Rendered:
     """Every family's shared files (group files, server files, defaults, firmware links)."""
     chunk = ChunkRenderer(plan)
     out = Rendered()
-    for family, phones in by_family(sorted_phones(plan)).items():
+    for family, phones in by_family(sorted_phones(chunk.plan)).items():
         out.merge(chunk.shared(family, phones))
     out.warnings = chunk.warnings()
     return out

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mipc.cli.commands.validate import inventory_root
+from mipc.cli.commands.validate import inventory_root, phones_text
 from mipc.cli.report import report
 from mipc.incremental.inputs import Record
 from mipc.network.plan import DEFAULT_SERVER_ROOT
@@ -47,7 +47,7 @@ class BuildOptions:
     quiet: bool = False  # diagnostics and errors only, no summary
 
 
-def summary(out: Path, result: EmitResult) -> str:
+def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
     """The one line a build ends with."""
     c = result.counts
     if not result.changed:
@@ -59,7 +59,7 @@ def summary(out: Path, result: EmitResult) -> str:
     if result.incremental:
         head += " (changed phones only)"
     return (
-        f"{head}: {result.phones} phones, {result.files} files: {c.written} written,"
+        f"{head}: {phones_text(result.phones, waiting)}, {result.files} files: {c.written} written,"
         f" {c.linked} linked, {c.unchanged} unchanged, {len(result.warnings)} warnings"
     )
 
@@ -68,7 +68,8 @@ def unchanged_summary(out: Path, record: Record, warnings: int) -> str:
     """The line a build ends with when nothing the current release was built from changed."""
     return (
         f"{out}: no changes (release {record.release} is current; its inputs are"
-        f" unchanged): {record.phones} phones, {record.files} files: 0 written, 0 linked,"
+        f" unchanged): {phones_text(record.phones, record.waiting)}, {record.files} files:"
+        " 0 written, 0 linked,"
         f" {record.files} unchanged, {warnings} warnings"
     )
 
@@ -138,7 +139,7 @@ def _print(outcome: BuildOutcome, opts: BuildOptions, base: Path) -> None:
     elif opts.fmt != "text" or opts.quiet:
         return
     elif outcome.emitted is not None:
-        click.echo(summary(opts.out, outcome.emitted))
+        click.echo(summary(opts.out, outcome.emitted, outcome.waiting))
     elif outcome.record is not None:
         warnings = len(outcome.diagnostics.warnings) if outcome.diagnostics else 0
         click.echo(unchanged_summary(opts.out, outcome.record, warnings))

@@ -61,13 +61,17 @@ def _secret(secret: Secret | None, show: bool) -> str | None:
     return secret.value if show else "<redacted>"
 
 
+#: What explain says of a phone without an address.
+WAITING = "no address yet: waits for one, and gets no files until then"
+
+
 def computed(phone: EffectivePhone, show_secrets: bool) -> dict[str, Any]:
     """Values the resolve stage derived from the settings."""
     zone = phone.time.zone
     return {
         "model": f"{phone.model.display} ({phone.model.id}, {phone.model.manufacturer})",
         "family": phone.family,
-        "address": phone.address,
+        "address": phone.address or WAITING,
         "registration_group": phone.registration_group,
         "registrations": [
             f"{r.entry}: {r.kind} {r.address}"
@@ -157,7 +161,7 @@ def as_text(phone: EffectivePhone, doc: Mapping[str, Any]) -> str:
     """The explanation for a person: a header, one row per setting, the computed values."""
     rows, extra = doc["settings"], doc["computed"]
     width = max((len(r["key"]) for r in rows), default=10)
-    lines = [f"{phone.name}  {phone.model.display}  {phone.address or '(not provisioned)'}", ""]
+    lines = [f"{phone.name}  {phone.model.display}  {phone.address or f'({WAITING})'}", ""]
     for r in rows:
         value = json.dumps(r["value"], ensure_ascii=False, sort_keys=True)
         note = f"  ({r['note']})" if "note" in r else ""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mipc.cli.report import reporter
+from mipc.model import waiting_phones
 from mipc.pipeline import default_inventory, validate
 
 
@@ -29,6 +30,14 @@ def inventory_root(target: Path) -> Path:
     return target if target.is_dir() else target.parent
 
 
+def phones_text(phones: int, waiting: int) -> str:
+    """``N phones``, and how many of them wait for an address (they get no files)."""
+    if not waiting:
+        return f"{phones} phones"
+    them = "it" if waiting == 1 else "them"
+    return f"{phones} phones ({waiting} waiting for an address, no files for {them})"
+
+
 def run_validate(opts: ValidateOptions) -> int:
     """Validate, report, return the exit code."""
     target = opts.inventory if opts.inventory is not None else default_inventory()
@@ -37,10 +46,11 @@ def run_validate(opts: ValidateOptions) -> int:
         diags = result.diagnostics
         out.diagnostics(diags, inventory_root(target))
         out.code = diags.exit_code(opts.strict)
-        phones = len(result.plan.phones) if result.plan else 0
+        phones = result.plan.phones if result.plan else ()
         status = "invalid" if out.code else "valid"
         out.summary(
-            f"{target}: {status}: {phones} phones, {len(diags.errors)} errors,"
+            f"{target}: {status}: {phones_text(len(phones), waiting_phones(phones))},"
+            f" {len(diags.errors)} errors,"
             f" {len(diags.warnings)} warnings",
             err=bool(out.code),
         )
