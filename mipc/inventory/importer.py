@@ -37,14 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from mipc.catalog.addresses import normalize_mac
 from mipc.diagnostics import Diagnostics, InputError, Position, render
-from mipc.inventory.csvlists import _fast_mac as fast_mac
+from mipc.inventory.csv_write import phone_row, write_phone_list
 from mipc.inventory.csvlists import (
+    ReadOptions,
     parse_phone_list,
-    phone_row,
     read_phone_list,
     template_facts,
-    write_phone_list,
 )
 from mipc.inventory.load import display_name, inventory_files, load_inventory, parse_yaml
 from mipc.model import PhoneSpec
@@ -128,7 +128,7 @@ def _keys(phone: PhoneSpec) -> tuple[tuple[str, str], ...]:
     private extensions."""
     out = [("name", phone.name.casefold())]
     if phone.address:
-        mac = fast_mac(phone.address)
+        mac = normalize_mac(phone.address)
         out.append(("address", mac if mac is not None else phone.address.casefold()))
     for app in phone.appearances:
         if app.kind == "private" and app.extension:
@@ -143,7 +143,7 @@ def _shown(phone: PhoneSpec, kind: str, key: str) -> str:
     if kind == "extension":
         return f"extension {key!r}"
     address = phone.address or key
-    return f"MAC {address}" if fast_mac(address) is not None else f"computer name {address!r}"
+    return f"MAC {address}" if normalize_mac(address) is not None else f"computer name {address!r}"
 
 
 @dataclass
@@ -435,7 +435,10 @@ def import_lists(
     read: list[tuple[Path, list[PhoneSpec]]] = []
     for csv_path in csv_paths:
         result = parse_phone_list(
-            csv_path, csv_path.as_posix(), diags, templates=facts, groups=groups, doubts=True
+            csv_path,
+            csv_path.as_posix(),
+            diags,
+            ReadOptions(templates=facts, groups=groups, doubts=True),
         )
         if result.severe:
             report.severe = True
@@ -550,7 +553,7 @@ def _same(a: PhoneSpec, b: PhoneSpec) -> bool:
     rows = []
     for phone in (a, b):
         row = phone_row(phone)
-        mac = fast_mac(row["Address"])
+        mac = normalize_mac(row["Address"])
         if mac is not None:
             row["Address"] = mac
         rows.append(row)
