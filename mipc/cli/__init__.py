@@ -197,22 +197,19 @@ def import_csv_command(
     strict: bool,
 ) -> None:
     """Import Managed IP Phone Assistant CSV lists (template or TMM layout)."""
-    from mipc.inventory.importer import run_import
+    from mipc.cli.commands.import_csv import ImportCommand, run_import  # lazy: start-up time
 
-    sys.exit(
-        run_import(
-            list(csv_files),
-            inventory,
-            dry_run=dry_run,
-            on_conflict=on_conflict,  # type: ignore[arg-type]
-            into=into,
-            as_format=as_format,  # type: ignore[arg-type]
-            strict=strict,
-            fmt=fmt,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
+    command = ImportCommand(
+        list(csv_files),
+        inventory,
+        dry_run=dry_run,
+        on_conflict=on_conflict,  # type: ignore[arg-type]
+        into=into,
+        as_format=as_format,  # type: ignore[arg-type]
+        strict=strict,
+        fmt=fmt,
     )
+    sys.exit(run_import(command, out=sys.stdout, err=sys.stderr))
 
 
 @main.command("export-csv")
