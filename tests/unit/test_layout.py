@@ -37,9 +37,6 @@ KNOWN: frozenset[str] = frozenset(
         "mipc/render/polycom.py",
         "mipc/render/polycom.py:_options",
         "mipc/render/softphone.py:_context",
-        "mipc/rules/checks.py:_check_phone",
-        "mipc/rules/checks.py:_check_phones",
-        "mipc/rules/checks.py:_vendor_rules",
     }
 )
 
