@@ -23,8 +23,6 @@ KNOWN: frozenset[str] = frozenset(
         "mipc/cli/commands/build.py:_record",
         "mipc/cli/commands/build.py:_run_build",
         "mipc/incremental/state.py:state_of",
-        "mipc/inventory/load.py:_node",
-        "mipc/inventory/schema.py:_explain",
         "mipc/network/files.py",
         "mipc/network/files.py:_check",
         "mipc/network/files.py:_render_dhcpd",
