@@ -207,7 +207,8 @@ class _Tree:
     ) -> None:
         self.events = events
         self.shown = shown
-        self.doc = doc
+        self.positions = doc.positions
+        self.key_positions = doc.key_positions
         self.diags = diags
 
     def abort(self, code: str, message: str, position: Position, path: str = "") -> NoReturn:
@@ -218,7 +219,7 @@ class _Tree:
     def node(self, event: Any, path: JsonPath) -> Any:
         """The value of the node that starts with ``event``, at ``path``."""
         position = _pos(self.shown, event.start_mark)
-        self.doc.positions[path] = position
+        self.positions[path] = position
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             self.abort(
                 "yaml-anchor",
@@ -236,31 +237,39 @@ class _Tree:
         if tag is not None:
             self.abort("yaml-tag", f"YAML tag {tag} is not supported; remove it", position)
         if isinstance(event, yaml.SequenceStartEvent):
-            return self._sequence(path)
+            items: list[Any] = []
+            for child in self.events:
+                if isinstance(child, yaml.SequenceEndEvent):
+                    return items
+                items.append(self.node(child, (*path, len(items))))
+            raise _YamlAbort  # pragma: no cover - the parser always closes sequences
         if isinstance(event, yaml.MappingStartEvent):
             return self._mapping(path)
         raise _YamlAbort  # pragma: no cover
 
-    def _sequence(self, path: JsonPath) -> list[Any]:
-        items: list[Any] = []
-        for child in self.events:
-            if isinstance(child, yaml.SequenceEndEvent):
-                return items
-            items.append(self.node(child, (*path, len(items))))
-        raise _YamlAbort  # pragma: no cover - the parser always closes sequences
-
     def _mapping(self, path: JsonPath) -> dict[str, Any]:
         mapping: dict[str, Any] = {}
-        for key_event in self.events:
+        events = self.events
+        for key_event in events:
             if isinstance(key_event, yaml.MappingEndEvent):
                 return mapping
-            key = self._key(key_event, path, mapping)
-            mapping[key] = self.node(next(self.events), (*path, key))
+            key_pos = _pos(self.shown, key_event.start_mark)
+            if (
+                not isinstance(key_event, yaml.ScalarEvent)
+                or key_event.anchor
+                or key_event.value == "<<"
+                or key_event.value in mapping
+            ):
+                self._check_key(key_event, key_pos, path)
+            key = str(key_event.value)
+            child_path = (*path, key)
+            self.key_positions[child_path] = key_pos
+            mapping[key] = self.node(next(events), child_path)
         raise _YamlAbort  # pragma: no cover
 
-    def _key(self, key_event: Any, path: JsonPath, mapping: dict[str, Any]) -> str:
-        """The key ``key_event`` gives, checked: plain text, no merge key, not seen before."""
-        key_pos = _pos(self.shown, key_event.start_mark)
+    def _check_key(self, key_event: Any, key_pos: Position, path: JsonPath) -> None:
+        """Stop at a key that is not plain text, a merge key or a key seen before in its
+        mapping (a quoted ``"<<"`` is a plain key)."""
         if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor:
             self.abort(
                 "yaml-key", "a mapping key must be plain text (no lists, maps or anchors)", key_pos
@@ -273,8 +282,8 @@ class _Tree:
                 key_pos,
             )
         child_path = (*path, key)
-        if key in mapping:
-            first = self.doc.key_positions[child_path]
+        first = self.key_positions.get(child_path)
+        if first is not None:
             self.abort(
                 "duplicate-key",
                 f"key {key!r} appears twice in one mapping (first at line {first.line});"
@@ -282,8 +291,6 @@ class _Tree:
                 key_pos,
                 json_path(child_path),
             )
-        self.doc.key_positions[child_path] = key_pos
-        return key
 
 
 def inventory_files(target: Path) -> tuple[Path, list[Path]]:
