@@ -56,10 +56,14 @@ def _make_parents(path: Path, made: list[Path]) -> None:
 def _stage(path: Path, text: str) -> Path:
     """A temporary file beside ``path`` holding ``text``, flushed to the disk."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)  # not staged yet: nobody else removes it
+        raise
     return Path(tmp_name)
 
 

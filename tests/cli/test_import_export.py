@@ -283,3 +283,19 @@ def test_import_lists_plans_without_printing_or_writing(
     assert not report.blocked() and report.exit_code() == 0
     assert len(report.imported) == len(report.files[lab / "lists/guide-tmm.csv"].splitlines()) - 1
     assert {d.code for d in report.diagnostics.warnings} >= {"end-of-life", "mac-vendor"}
+
+
+def test_failed_write_of_a_temporary_file_leaves_no_trace(
+    lab: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(lab)
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, _, err = run([DATA / "guide-template.csv"], lab)
+    assert code == 2
+    assert "nothing changed" in err
+    assert snapshot(lab) == before
+    assert not (lab / "lists").exists()
