@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics
-from mipc.inventory.csvlists import read_phone_list
+from mipc.inventory.csvlists import ReadOptions, read_phone_list
 
 TARGET_SECONDS = 10.0
 MODELS = [
@@ -71,7 +71,7 @@ def main() -> None:
 
         diags = Diagnostics()
         start = time.perf_counter()
-        phones = read_phone_list(path, "bench.csv", diags, doubts=True)
+        phones = read_phone_list(path, "bench.csv", diags, ReadOptions(doubts=True))
         read_seconds = time.perf_counter() - start
         assert len(phones) == rows, (len(phones), diags.sorted()[:5])
         assert not diags.errors, diags.sorted()[:5]

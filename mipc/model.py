@@ -4,6 +4,9 @@ that the resolve stage hands to the renderers.
 Inventory entries keep their inheritable settings as a *layer*: a flat mapping from a dotted
 key (``options.ring_volume``) to the value and the position that set it. Resolution stacks
 layers; renderers only ever see ``EffectivePhone`` and ``Plan``.
+
+Takes the catalog's model, firmware and time zone types; gives the types every stage passes
+on. Never imports a file format (YAML, CSV, JSON, Jinja) nor any stage.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class SecretRef:
     file: str | None = None
 
     def describe(self) -> str:
+        """How messages name it: ``env:NAME`` or ``file:path``."""
         return f"env:{self.env}" if self.env else f"file:{self.file}"
 
 
@@ -69,12 +73,16 @@ class Secrets:
 
 @dataclass(frozen=True)
 class Server:
+    """A CIC server of the site: its name and address."""
+
     name: str
     address: str
 
 
 @dataclass(frozen=True)
 class Site:
+    """The site: its domain, where phones are provisioned from, its CIC servers."""
+
     domain: str
     provisioning_url: str
     servers: tuple[Server, ...]
@@ -85,6 +93,8 @@ class Site:
 
 @dataclass(frozen=True)
 class Line:
+    """A CIC line phones register with: its transport and port."""
+
     name: str
     transport: str
     port: int
@@ -93,6 +103,8 @@ class Line:
 
 @dataclass(frozen=True)
 class ManagedProxy:
+    """A managed proxy: its address, port, transport and the location it serves."""
+
     name: str
     address: str
     port: int
@@ -115,6 +127,8 @@ class GroupEntry:
 
 @dataclass(frozen=True)
 class RegistrationGroup:
+    """A registration group: its entries in order; ``external`` for external registrations."""
+
     name: str
     external: bool
     entries: tuple[GroupEntry, ...]
@@ -123,6 +137,8 @@ class RegistrationGroup:
 
 @dataclass(frozen=True)
 class Location:
+    """A location: its parent and its settings layer."""
+
     name: str
     parent: str | None
     layer: Layer
@@ -131,6 +147,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Template:
+    """A phone template: the template it extends and its settings layer."""
+
     name: str
     extends: str | None
     layer: Layer  # includes type, manufacturer, model
@@ -180,6 +198,8 @@ class PhoneSpec:
 
 @dataclass(frozen=True)
 class Inventory:
+    """The whole validated inventory, assembled: its entries by name and its phones."""
+
     root: str  # folder of the inventory (custom_files/, firmware store, secrets files)
     site: Site
     lines: Mapping[str, Line]
@@ -235,6 +255,8 @@ class Appearance:
 
 @dataclass(frozen=True)
 class TimeSettings:
+    """A phone's time zone rule and time servers; ``overrides_dhcp`` when they win over DHCP's."""
+
     zone: TimeZone
     sntp_servers: tuple[str, ...]
     overrides_dhcp: bool
@@ -242,15 +264,19 @@ class TimeSettings:
 
 @dataclass(frozen=True)
 class Qos:
+    """A phone's DSCP values for media and signalling."""
+
     rtp_dscp: int
     sip_dscp: int
 
     @property
     def rtp_tos(self) -> int:
+        """The media DSCP as a TOS byte."""
         return self.rtp_dscp << 2
 
     @property
     def sip_tos(self) -> int:
+        """The signalling DSCP as a TOS byte."""
         return self.sip_dscp << 2
 
 
@@ -285,6 +311,7 @@ class EffectivePhone:
 
     @property
     def family(self) -> str:
+        """The model's family (polycom, iss, audiocodes, softphone)."""
         return self.model.family
 
     @property

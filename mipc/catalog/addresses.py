@@ -1,4 +1,8 @@
-"""Phone addresses: MACs in any common notation, and SIP Soft Phone computer names."""
+"""Phone addresses: MACs in any common notation, and SIP Soft Phone computer names.
+
+Takes address text; gives it normalised, formatted or judged (with why not). Imports nothing
+of mipc.
+"""
 
 from __future__ import annotations
 

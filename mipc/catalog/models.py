@@ -7,6 +7,9 @@ loads that file into frozen, typed objects and answers look-ups; it holds no ven
 Names are matched exactly, after normalising case and whitespace (and also with all spaces
 removed, so ``VVX 450`` and ``vvx450`` are the same name). Nothing is ever matched fuzzily;
 :meth:`Catalog.suggest_models` offers close names for "did you mean" messages instead.
+
+Takes the catalog's data file; gives the frozen :class:`Catalog`. Imports nothing of mipc but
+:mod:`mipc.resources`.
 """
 
 from __future__ import annotations

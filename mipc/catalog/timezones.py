@@ -27,6 +27,9 @@ Conventions:
   turned round, so that ``dst_save`` is never negative, as phones and Windows expect;
 * Julian-day rules (``Jn``, ``n``) cannot be said as "n-th weekday of month" and raise
   :class:`UnsupportedRule`; no zone in current tzdata uses them.
+
+Takes zone names; gives :class:`TimeZone` rules and their DHCP and phone spellings. Imports
+nothing of mipc but :mod:`mipc.resources`.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ class TimeZone:
 
     @property
     def has_dst(self) -> bool:
+        """Whether the zone has daylight saving time."""
         return self.dst_offset is not None
 
 

@@ -130,9 +130,9 @@ def explain_command(**options: Any) -> None:
 @strict_option
 def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
     """Import Managed IP Phone Assistant CSV lists (template or TMM layout)."""
-    from mipc.inventory.importer import run_import
+    from mipc.cli.commands.import_csv import ImportCommand, run_import  # lazy: start-up time
 
-    sys.exit(run_import(list(csv_files), **options, out=sys.stdout, err=sys.stderr))
+    sys.exit(run_import(ImportCommand(list(csv_files), **options), out=sys.stdout, err=sys.stderr))
 
 
 @main.command("export-csv")

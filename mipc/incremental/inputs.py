@@ -56,6 +56,7 @@ class Inputs:
     options: str  # the build options that shape the release
 
     def as_json(self) -> dict[str, Any]:
+        """The digests as ``inputs.json`` keeps them (tables sorted)."""
         return {
             "files": dict(sorted(self.files.items())),
             "secret_files": dict(sorted(self.secret_files.items())),
@@ -69,6 +70,8 @@ class Inputs:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Inputs:
+        """The digests read back; ``ValueError`` when a table is not one."""
+
         def table(key: str) -> dict[str, str]:
             value = data.get(key)
             if not isinstance(value, dict):
@@ -91,6 +94,7 @@ class Inputs:
 
 
 def file_digest(path: str) -> str:
+    """The sha256 of a file's bytes, or ABSENT (a folder has a digest of its own)."""
     try:
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -159,11 +163,13 @@ def secret_digest(key: bytes, value: bytes | None) -> str:
 
 
 def env_digest(key: bytes, name: str) -> str:
+    """The keyed digest of an environment variable's value (or of its absence)."""
     value = os.environ.get(name)
     return secret_digest(key, None if value is None else value.encode())
 
 
 def secret_file_digest(key: bytes, path: str) -> str:
+    """The keyed digest of a secret file's bytes (or of its absence)."""
     try:
         with open(path, "rb") as fh:
             return secret_digest(key, fh.read())
@@ -195,6 +201,7 @@ def release_options(server_root: str) -> dict[str, str]:
 
 
 def options_digest(options: Mapping[str, str]) -> str:
+    """The digest of the build options that shape a release."""
     return hashlib.sha256(json.dumps(dict(options), sort_keys=True).encode()).hexdigest()
 
 
@@ -336,6 +343,7 @@ class Record:
     waiting: int = 0  # phones that wait for an address
 
     def to_bytes(self) -> bytes:
+        """The record as ``inputs.json`` holds it."""
         doc = {
             "format": FORMAT,
             "mipc_version": __version__,
@@ -423,4 +431,5 @@ def up_to_date(
 
 
 def saved_diagnostics(diags: Diagnostics) -> tuple[Diagnostic, ...]:
+    """The diagnostics a record keeps, in their order of report."""
     return tuple(diags.sorted())

@@ -4,6 +4,10 @@ Inheritable settings become *layers*: flat mappings from a dotted key to a ``Set
 remembers the layer name and source position. Mappings are flattened key by key; scalars,
 lists, secrets and ``extra`` entries are leaves, so resolution can stack layers with plain
 dictionary updates.
+
+Takes the validated document and the phones of its CSV lists; gives the frozen
+:class:`mipc.model.Inventory` (with the secrets it names read). Never imports the rules,
+resolve, render or the pipeline.
 """
 
 from __future__ import annotations
@@ -66,10 +70,7 @@ def flatten_settings(
 ) -> dict[str, Setting]:
     """The inheritable settings of one entry as a flat layer."""
     out: dict[str, Setting] = {}
-
-    def pos(path: JsonPath) -> Position | None:
-        return doc.positions.get(path) if doc is not None else None
-
+    positions: Mapping[JsonPath, Position] = doc.positions if doc is not None else {}
     for key in sorted(data):
         if key not in SETTING_KEYS:
             continue
@@ -77,25 +78,35 @@ def flatten_settings(
         path = (*base, key)
         if value is None:
             continue  # explicit null: this layer does not set it
-        if key == "extra" and isinstance(value, Mapping):
-            for name in sorted(value):
-                if value[name] is not None:
-                    out[f"extra.{name}"] = Setting(value[name], layer, pos((*path, name)))
-        elif key in MERGED and isinstance(value, Mapping):
-            for name in sorted(value):
-                sub = value[name]
-                if sub is None:
-                    continue
-                if key == "options" and name in OPTION_GROUPS and isinstance(sub, Mapping):
-                    for leaf in sorted(sub):
-                        if sub[leaf] is not None:
-                            out[f"{key}.{name}.{leaf}"] = Setting(
-                                sub[leaf], layer, pos((*path, name, leaf))
-                            )
-                else:
-                    out[f"{key}.{name}"] = Setting(sub, layer, pos((*path, name)))
+        if (key == "extra" or key in MERGED) and isinstance(value, Mapping):
+            out.update(_flatten_mapping(key, value, layer, path, positions))
         else:
-            out[key] = Setting(_freeze(value), layer, pos(path))
+            out[key] = Setting(_freeze(value), layer, positions.get(path))
+    return out
+
+
+def _flatten_mapping(
+    key: str,
+    value: Mapping[str, Any],
+    layer: str,
+    path: JsonPath,
+    positions: Mapping[JsonPath, Position],
+) -> dict[str, Setting]:
+    """The leaves of a setting merged key by key (``extra``, ``qos``, ``options`` and the
+    option groups inside it), each under its dotted key."""
+    out: dict[str, Setting] = {}
+    for name in sorted(value):
+        sub = value[name]
+        if sub is None:
+            continue
+        if key == "options" and name in OPTION_GROUPS and isinstance(sub, Mapping):
+            for leaf in sorted(sub):
+                if sub[leaf] is not None:
+                    out[f"{key}.{name}.{leaf}"] = Setting(
+                        sub[leaf], layer, positions.get((*path, name, leaf))
+                    )
+        else:
+            out[f"{key}.{name}"] = Setting(sub, layer, positions.get((*path, name)))
     return out
 
 
@@ -165,6 +176,7 @@ def _appearance(data: Mapping[str, Any], path: JsonPath, doc: Document | None) -
 
 
 def phone_from_yaml(index: int, data: Mapping[str, Any], doc: Document) -> PhoneSpec:
+    """The phone entry of the ``index``-th item of ``phones``."""
     base: JsonPath = ("phones", index)
     appearances = tuple(
         _appearance(a, (*base, "appearances", i), doc)
@@ -211,81 +223,18 @@ def _entry(data: Mapping[str, Any], position: Position | None) -> GroupEntry:
 def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) -> Inventory:
     """The frozen Inventory of a validated document and the phones read from its lists."""
     d = doc.data
-    s = d["site"]
-    servers = tuple(Server(str(x["name"]), str(x["address"])) for x in s["servers"])
-    site = Site(
-        domain=str(s["domain"]),
-        provisioning_url=str(s["provisioning_url"]),
-        servers=servers,
-        provisioning_address=str(s.get("provisioning_address") or servers[0].address),
-        tftp_server=str(s.get("tftp_server") or servers[0].address),
-        voicemail_number=s.get("voicemail_number"),
-    )
-    lines = {
-        name: Line(name, str(v["transport"]), int(v["port"]), doc.positions.get(("lines", name)))
-        for name, v in sorted((d.get("lines") or {}).items())
-    }
-    proxies = {
-        name: ManagedProxy(
-            name,
-            str(v["address"]),
-            int(v.get("port", DEFAULT_PORTS[str(v.get("transport", "udp"))])),
-            str(v.get("transport", "udp")),
-            v.get("location"),
-            doc.positions.get(("managed_proxies", name)),
-        )
-        for name, v in sorted((d.get("managed_proxies") or {}).items())
-    }
-    groups = {
-        name: RegistrationGroup(
-            name,
-            v.get("type") == "external",
-            tuple(
-                _entry(e, doc.positions.get(("registration_groups", name, "registrations", i)))
-                for i, e in enumerate(v["registrations"])
-            ),
-            doc.positions.get(("registration_groups", name)),
-        )
-        for name, v in sorted((d.get("registration_groups") or {}).items())
-    }
-    locations = {
-        name: Location(
-            name,
-            v.get("parent"),
-            MappingProxyType(flatten_settings(v, f"location {name}", doc, ("locations", name))),
-            doc.positions.get(("locations", name)),
-        )
-        for name, v in sorted((d.get("locations") or {}).items())
-        if isinstance(v, Mapping) or v is None
-        for v in [v or {}]
-    }
-    templates = {
-        name: Template(
-            name,
-            v.get("extends"),
-            MappingProxyType(flatten_settings(v, f"template {name}", doc, ("templates", name))),
-            doc.positions.get(("templates", name)),
-        )
-        for name, v in sorted((d.get("templates") or {}).items())
-        for v in [v or {}]
-    }
-    defaults: dict[str, Setting] = {}
-    site_qos = s.get("qos")
-    if site_qos:
-        defaults.update(flatten_settings({"qos": site_qos}, "site", doc, ("site",)))
-    defaults.update(flatten_settings(d.get("defaults") or {}, "defaults", doc, ("defaults",)))
     phones = [phone_from_yaml(i, p, doc) for i, p in enumerate(d.get("phones") or ())]
     phones.extend(phone_lists)
     firmware = d.get("firmware") or {}
     inventory = Inventory(
         root=str(doc.root),
-        site=site,
-        lines=MappingProxyType(lines),
-        managed_proxies=MappingProxyType(proxies),
-        registration_groups=MappingProxyType(groups),
-        locations=MappingProxyType(locations),
-        templates=MappingProxyType(templates),
-        defaults=MappingProxyType(defaults),
+        site=_site(d["site"]),
+        lines=MappingProxyType(_lines(doc)),
+        managed_proxies=MappingProxyType(_proxies(doc)),
+        registration_groups=MappingProxyType(_groups(doc)),
+        locations=MappingProxyType(_locations(doc)),
+        templates=MappingProxyType(_templates(doc)),
+        defaults=MappingProxyType(_defaults(doc)),
         phones=tuple(phones),
         firmware_store=firmware.get("store"),
         firmware_pins=MappingProxyType(dict(firmware.get("pins") or {})),
@@ -298,6 +247,99 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
         ),
     )
     return with_secrets(inventory)
+
+
+def _site(s: Mapping[str, Any]) -> Site:
+    """The site; provisioning and TFTP default to the first server's address."""
+    servers = tuple(Server(str(x["name"]), str(x["address"])) for x in s["servers"])
+    return Site(
+        domain=str(s["domain"]),
+        provisioning_url=str(s["provisioning_url"]),
+        servers=servers,
+        provisioning_address=str(s.get("provisioning_address") or servers[0].address),
+        tftp_server=str(s.get("tftp_server") or servers[0].address),
+        voicemail_number=s.get("voicemail_number"),
+    )
+
+
+def _lines(doc: Document) -> dict[str, Line]:
+    """The CIC lines by name."""
+    return {
+        name: Line(name, str(v["transport"]), int(v["port"]), doc.positions.get(("lines", name)))
+        for name, v in sorted((doc.data.get("lines") or {}).items())
+    }
+
+
+def _proxies(doc: Document) -> dict[str, ManagedProxy]:
+    """The managed proxies by name; the port defaults to the transport's."""
+    return {
+        name: ManagedProxy(
+            name,
+            str(v["address"]),
+            int(v.get("port", DEFAULT_PORTS[str(v.get("transport", "udp"))])),
+            str(v.get("transport", "udp")),
+            v.get("location"),
+            doc.positions.get(("managed_proxies", name)),
+        )
+        for name, v in sorted((doc.data.get("managed_proxies") or {}).items())
+    }
+
+
+def _groups(doc: Document) -> dict[str, RegistrationGroup]:
+    """The registration groups by name, with their entries in order."""
+    return {
+        name: RegistrationGroup(
+            name,
+            v.get("type") == "external",
+            tuple(
+                _entry(e, doc.positions.get(("registration_groups", name, "registrations", i)))
+                for i, e in enumerate(v["registrations"])
+            ),
+            doc.positions.get(("registration_groups", name)),
+        )
+        for name, v in sorted((doc.data.get("registration_groups") or {}).items())
+    }
+
+
+def _locations(doc: Document) -> dict[str, Location]:
+    """The locations by name, each with its settings layer."""
+    return {
+        name: Location(
+            name,
+            v.get("parent"),
+            MappingProxyType(flatten_settings(v, f"location {name}", doc, ("locations", name))),
+            doc.positions.get(("locations", name)),
+        )
+        for name, v in sorted((doc.data.get("locations") or {}).items())
+        if isinstance(v, Mapping) or v is None
+        for v in [v or {}]
+    }
+
+
+def _templates(doc: Document) -> dict[str, Template]:
+    """The templates by name, each with its settings layer."""
+    return {
+        name: Template(
+            name,
+            v.get("extends"),
+            MappingProxyType(flatten_settings(v, f"template {name}", doc, ("templates", name))),
+            doc.positions.get(("templates", name)),
+        )
+        for name, v in sorted((doc.data.get("templates") or {}).items())
+        for v in [v or {}]
+    }
+
+
+def _defaults(doc: Document) -> dict[str, Setting]:
+    """The inventory's defaults layer: the site's QoS, then ``defaults:``."""
+    defaults: dict[str, Setting] = {}
+    site_qos = doc.data["site"].get("qos")
+    if site_qos:
+        defaults.update(flatten_settings({"qos": site_qos}, "site", doc, ("site",)))
+    defaults.update(
+        flatten_settings(doc.data.get("defaults") or {}, "defaults", doc, ("defaults",))
+    )
+    return defaults
 
 
 def source_digest(doc: Document) -> str:

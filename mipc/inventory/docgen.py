@@ -1,6 +1,9 @@
 """Generate docs/inventory.md from the inventory schema (``python -m mipc.inventory.docgen``).
 
 The schema is the authority; the page is derived, and a test fails when it is out of date.
+
+Takes the inventory schema; gives the Markdown page. Never imports the model, the loader or
+the other stages.
 """
 
 from __future__ import annotations
@@ -72,49 +75,59 @@ def _rows(node: Schema, root: Schema, prefix: str, out: list[str]) -> None:
             _rows(child, root, f"{prefix}{key}.", out)
 
 
+_TABLE_HEAD = "\n| key | type | description |\n|---|---|---|\n"
+_SHARED = ("options", "appearance", "registration", "secret", "dscp", "auth", "emergency")
+
+
+def _table(node: Schema, root: Schema) -> str:
+    """The key table of an object node ("" when it has no keys)."""
+    rows: list[str] = []
+    _rows(node, root, "", rows)
+    return _TABLE_HEAD + "\n".join(rows) + "\n" if rows else ""
+
+
+def _section(section: str, node: Schema, root: Schema) -> str:
+    """The part of the page on one top-level key: its description and its entries' keys."""
+    node_d, _ = _deref(node, root)
+    parts = [f"\n## `{section}`\n\n{node_d.get('description', '')}\n"]
+    entry = node_d
+    if node_d.get("type") == "object" and isinstance(node_d.get("additionalProperties"), dict):
+        entry, _ = _deref(node_d["additionalProperties"], root)
+        parts.append(f"Each entry, by name: {entry.get('description', '')}\n")
+    elif node_d.get("type") == "array" and isinstance(node_d.get("items"), dict):
+        entry, _ = _deref(node_d["items"], root)
+        parts.append(f"Each item: {entry.get('description', '')}\n")
+    parts.append(_table(entry, root))
+    return "".join(parts)
+
+
+def _definition(name: str, root: Schema) -> str:
+    """The part of the page on a shared definition (each of its forms, if it has several)."""
+    node = root["$defs"][name]
+    parts = [f"\n## `{name}` (shared definition)\n\n{node.get('description', '')}\n"]
+    if "oneOf" in node:
+        for branch in node["oneOf"]:
+            b, _ = _deref(branch, root)
+            parts.append(f"\n{b.get('description', '')}\n")
+            parts.append(_table(b, root))
+    else:
+        parts.append(_table(node, root))
+    return "".join(parts)
+
+
 def generate() -> str:
+    """The text of docs/inventory.md."""
     root = load_schema()
     parts = [HEADER]
     for section, node in root["properties"].items():
-        if section == "$schema":
-            continue
-        node_d, _ = _deref(node, root)
-        parts.append(f"\n## `{section}`\n\n{node_d.get('description', '')}\n")
-        entry = node_d
-        if node_d.get("type") == "object" and isinstance(node_d.get("additionalProperties"), dict):
-            entry, _ = _deref(node_d["additionalProperties"], root)
-            parts.append(f"Each entry, by name: {entry.get('description', '')}\n")
-        elif node_d.get("type") == "array" and isinstance(node_d.get("items"), dict):
-            entry, _ = _deref(node_d["items"], root)
-            parts.append(f"Each item: {entry.get('description', '')}\n")
-        rows: list[str] = []
-        _rows(entry, root, "", rows)
-        if rows:
-            parts.append("\n| key | type | description |\n|---|---|---|\n" + "\n".join(rows) + "\n")
-    for name in ("options", "appearance", "registration", "secret", "dscp", "auth", "emergency"):
-        node = root["$defs"][name]
-        parts.append(f"\n## `{name}` (shared definition)\n\n{node.get('description', '')}\n")
-        if "oneOf" in node:
-            for branch in node["oneOf"]:
-                b, _ = _deref(branch, root)
-                rows = []
-                _rows(b, root, "", rows)
-                parts.append(f"\n{b.get('description', '')}\n")
-                if rows:
-                    parts.append(
-                        "\n| key | type | description |\n|---|---|---|\n" + "\n".join(rows) + "\n"
-                    )
-        else:
-            rows = []
-            _rows(node, root, "", rows)
-            if rows:
-                parts.append(
-                    "\n| key | type | description |\n|---|---|---|\n" + "\n".join(rows) + "\n"
-                )
+        if section != "$schema":
+            parts.append(_section(section, node, root))
+    parts.extend(_definition(name, root) for name in _SHARED)
     return "".join(parts)
 
 
 def main() -> None:
+    """Write the page (to the path given, else docs/inventory.md)."""
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/inventory.md")
     target.write_text(generate(), encoding="utf-8")
 

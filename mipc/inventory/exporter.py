@@ -16,7 +16,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from mipc.diagnostics import Diagnostics
-from mipc.inventory.csvlists import Layout
+from mipc.inventory.csv_columns import Layout
 from mipc.model import Inventory, PhoneSpec, Setting
 
 __all__ = ["export_phones"]

@@ -8,6 +8,10 @@ YAML is read from parser events, not with a constructor, so that:
 - duplicate keys are errors, and anchors/aliases are refused before anything is expanded, so an
   alias bomb costs nothing;
 - no tag can construct an object.
+
+Takes an inventory file or folder; gives a :class:`Document` (data with the position of every
+value and key), or raises :class:`mipc.diagnostics.InputError` with every problem found. Never
+imports the model, the catalog or the later stages.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -63,6 +67,7 @@ class Document:
 
 
 def json_path(path: JsonPath) -> str:
+    """A path as diagnostics show it: ``$.phones[3].name``."""
     out = "$"
     for part in path:
         if isinstance(part, int):
@@ -75,6 +80,7 @@ def json_path(path: JsonPath) -> str:
 
 
 def display_name(path: Path, root: Path) -> str:
+    """How diagnostics name a file of the inventory: relative to its folder."""
     try:
         return path.relative_to(root).as_posix() if root != path else path.name
     except ValueError:
@@ -174,96 +180,117 @@ def parse_yaml(text: str, shown: str, diags: Diagnostics) -> Document | None:
 
 
 def _build(events: Iterator[Any], shown: str, doc: Document, diags: Diagnostics) -> Any:
+    """The value of the one document of a YAML stream (more than one is an error)."""
+    tree = _Tree(events, shown, doc, diags)
     result: Any = None
     documents = 0
     for event in events:
         if isinstance(event, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:
-                diags.error(
+                tree.abort(
                     "multiple-documents",
                     "one inventory file holds one YAML document; remove the '---' separator"
                     " or split the file",
                     _pos(shown, event.start_mark),
                 )
-                raise _YamlAbort
         elif isinstance(event, yaml.NodeEvent):
-            result = _node(event, events, (), shown, doc, diags)
+            result = tree.node(event, ())
     return result
 
 
-def _node(
-    event: Any,
-    events: Iterator[Any],
-    path: JsonPath,
-    shown: str,
-    doc: Document,
-    diags: Diagnostics,
-) -> Any:
-    position = _pos(shown, event.start_mark)
-    doc.positions[path] = position
-    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-        diags.error(
-            "yaml-anchor",
-            "YAML anchors and aliases (&name / *name) are not supported; share settings"
-            " with templates (extends:), locations (parent:) or defaults:",
-            position,
-        )
+class _Tree:
+    """Builds values from parser events, recording the position of each value and key."""
+
+    def __init__(
+        self, events: Iterator[Any], shown: str, doc: Document, diags: Diagnostics
+    ) -> None:
+        self.events = events
+        self.shown = shown
+        self.positions = doc.positions
+        self.key_positions = doc.key_positions
+        self.diags = diags
+
+    def abort(self, code: str, message: str, position: Position, path: str = "") -> NoReturn:
+        """Report an error that stops reading the file."""
+        self.diags.error(code, message, position, path)
         raise _YamlAbort
-    tag = getattr(event, "tag", None)
-    if isinstance(event, yaml.ScalarEvent):
-        if tag is not None and tag not in STR_TAGS and tag != "!":
-            diags.error("yaml-tag", f"YAML tag {tag} is not supported; remove it", position)
-            raise _YamlAbort
-        if event.implicit[0] and tag is None:
-            return None if event.value in NULLS else PlainStr(event.value)
-        return str(event.value)
-    if tag is not None:
-        diags.error("yaml-tag", f"YAML tag {tag} is not supported; remove it", position)
-        raise _YamlAbort
-    if isinstance(event, yaml.SequenceStartEvent):
-        items: list[Any] = []
-        for child in events:
-            if isinstance(child, yaml.SequenceEndEvent):
-                return items
-            items.append(_node(child, events, (*path, len(items)), shown, doc, diags))
-        raise _YamlAbort  # pragma: no cover - the parser always closes sequences
-    if isinstance(event, yaml.MappingStartEvent):
+
+    def node(self, event: Any, path: JsonPath) -> Any:
+        """The value of the node that starts with ``event``, at ``path``."""
+        position = _pos(self.shown, event.start_mark)
+        self.positions[path] = position
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            self.abort(
+                "yaml-anchor",
+                "YAML anchors and aliases (&name / *name) are not supported; share settings"
+                " with templates (extends:), locations (parent:) or defaults:",
+                position,
+            )
+        tag = getattr(event, "tag", None)
+        if isinstance(event, yaml.ScalarEvent):
+            if tag is not None and tag not in STR_TAGS and tag != "!":
+                self.abort("yaml-tag", f"YAML tag {tag} is not supported; remove it", position)
+            if event.implicit[0] and tag is None:
+                return None if event.value in NULLS else PlainStr(event.value)
+            return str(event.value)
+        if tag is not None:
+            self.abort("yaml-tag", f"YAML tag {tag} is not supported; remove it", position)
+        if isinstance(event, yaml.SequenceStartEvent):
+            items: list[Any] = []
+            for child in self.events:
+                if isinstance(child, yaml.SequenceEndEvent):
+                    return items
+                items.append(self.node(child, (*path, len(items))))
+            raise _YamlAbort  # pragma: no cover - the parser always closes sequences
+        if isinstance(event, yaml.MappingStartEvent):
+            return self._mapping(path)
+        raise _YamlAbort  # pragma: no cover
+
+    def _mapping(self, path: JsonPath) -> dict[str, Any]:
         mapping: dict[str, Any] = {}
+        events = self.events
         for key_event in events:
             if isinstance(key_event, yaml.MappingEndEvent):
                 return mapping
-            key_pos = _pos(shown, key_event.start_mark)
-            if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor:
-                diags.error(
-                    "yaml-key",
-                    "a mapping key must be plain text (no lists, maps or anchors)",
-                    key_pos,
-                )
-                raise _YamlAbort
+            key_pos = _pos(self.shown, key_event.start_mark)
+            if (
+                not isinstance(key_event, yaml.ScalarEvent)
+                or key_event.anchor
+                or key_event.value == "<<"
+                or key_event.value in mapping
+            ):
+                self._check_key(key_event, key_pos, path)
             key = str(key_event.value)
-            if key == "<<" and key_event.implicit[0]:
-                diags.error(
-                    "yaml-anchor",
-                    "YAML merge keys (<<) are not supported; use extends:, parent: or defaults:",
-                    key_pos,
-                )
-                raise _YamlAbort
             child_path = (*path, key)
-            if key in mapping:
-                first = doc.key_positions[child_path]
-                diags.error(
-                    "duplicate-key",
-                    f"key {key!r} appears twice in one mapping (first at line {first.line});"
-                    " remove one",
-                    key_pos,
-                    json_path(child_path),
-                )
-                raise _YamlAbort
-            doc.key_positions[child_path] = key_pos
-            mapping[key] = _node(next(events), events, child_path, shown, doc, diags)
+            self.key_positions[child_path] = key_pos
+            mapping[key] = self.node(next(events), child_path)
         raise _YamlAbort  # pragma: no cover
-    raise _YamlAbort  # pragma: no cover
+
+    def _check_key(self, key_event: Any, key_pos: Position, path: JsonPath) -> None:
+        """Stop at a key that is not plain text, a merge key or a key seen before in its
+        mapping (a quoted ``"<<"`` is a plain key)."""
+        if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor:
+            self.abort(
+                "yaml-key", "a mapping key must be plain text (no lists, maps or anchors)", key_pos
+            )
+        key = str(key_event.value)
+        if key == "<<" and key_event.implicit[0]:
+            self.abort(
+                "yaml-anchor",
+                "YAML merge keys (<<) are not supported; use extends:, parent: or defaults:",
+                key_pos,
+            )
+        child_path = (*path, key)
+        first = self.key_positions.get(child_path)
+        if first is not None:
+            self.abort(
+                "duplicate-key",
+                f"key {key!r} appears twice in one mapping (first at line {first.line});"
+                " remove one",
+                key_pos,
+                json_path(child_path),
+            )
 
 
 def inventory_files(target: Path) -> tuple[Path, list[Path]]:

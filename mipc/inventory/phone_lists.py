@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, Position
-from mipc.inventory.csvlists import read_phone_list
+from mipc.inventory.csvlists import ReadOptions, read_phone_list
 from mipc.inventory.load import Document, display_name
 from mipc.model import PhoneSpec, chain
 
@@ -46,7 +46,9 @@ def read_list(
             doc.positions.get(("phone_lists", index), Position(shown)),
         )
         return []
-    return read_phone_list(path, shown, diags, catalog=load_catalog(), templates=templates)
+    return read_phone_list(
+        path, shown, diags, ReadOptions(catalog=load_catalog(), templates=templates)
+    )
 
 
 def read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:

@@ -5,6 +5,9 @@ plain text into an integer or a boolean only where the schema wants one, so that
 ``"0123"`` in an extension and ``port: 5060`` becomes 5060. Then jsonschema-rs decides quickly
 whether the document is valid; only when it is not does the reference ``jsonschema`` validator
 run, to explain every failure with its source position and JSON path.
+
+Takes a loaded :class:`mipc.inventory.load.Document`; gives it coerced in place, and the
+diagnostics of every failure. Never imports the model, the catalog or the later stages.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -32,6 +36,7 @@ _FALSE = frozenset({"false", "no", "off"})
 
 @cache
 def load_schema(name: str = "inventory") -> Schema:
+    """The named schema of ``mipc/schemas`` (read once)."""
     with (schemas_dir() / f"{name}.schema.json").open(encoding="utf-8") as fh:
         schema: Schema = json.load(fh)
     return schema
@@ -144,6 +149,7 @@ def drop_nulls(value: Any) -> Any:
 
 
 def coerce_document(doc: Document, name: str = "inventory") -> None:
+    """Drop the nulls of a document and type its plain scalars as the schema wants."""
     root = load_schema(name)
     drop_nulls(doc.data)
     coerce(doc.data, root, root)
@@ -208,117 +214,179 @@ def _size_message(kind: str, limit: Any, instance: Any) -> str:
     return f"{instance!r} is {size} characters; at most {limit} are allowed here"
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """One validation error, with where it is and what its schema node says."""
+
+    error: jsonschema.ValidationError
+    doc: Document
+    diags: Diagnostics
+    root: Schema
+
+    @property
+    def path(self) -> JsonPath:
+        """The JSON path of the failing value."""
+        return tuple(self.error.absolute_path)
+
+    @property
+    def where(self) -> str:
+        """The JSON path as diagnostics show it."""
+        return json_path(self.path)
+
+    @property
+    def pos(self) -> Position | None:
+        """The source position of the failing value."""
+        return self.doc.position(self.path)
+
+    @property
+    def schema(self) -> Schema:
+        """The schema node that failed."""
+        return self.error.schema if isinstance(self.error.schema, dict) else {}
+
+    def report(self, code: str, message: str) -> None:
+        """An error at the failing value."""
+        self.diags.error(code, message, self.pos, self.where)
+
+    def explain(self, sub: jsonschema.ValidationError) -> None:
+        """Explain an error under this one."""
+        _explain(sub, self.doc, self.diags, self.root)
+
+
 def _explain(
     error: jsonschema.ValidationError, doc: Document, diags: Diagnostics, root: Schema
 ) -> None:
-    path: JsonPath = tuple(error.absolute_path)
-    where = json_path(path)
-    pos = doc.position(path)
-    kind = error.validator
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    if kind == "oneOf":
-        branches = schema.get("oneOf", ())
-        chosen = _branch_for(error.instance, branches, root)
-        if chosen is not None and isinstance(error.instance, dict):
-            index = next(i for i, b in enumerate(branches) if _resolve(b, root) == chosen)
-            for sub in error.context or ():
-                if sub.relative_schema_path and sub.relative_schema_path[0] == index:
-                    _explain(sub, doc, diags, root)
-            return
-        if not isinstance(error.instance, dict):
-            # A scalar under oneOf: explain against the branch of the value's own type.
-            own_type = "integer" if isinstance(error.instance, int) else "string"
-            for i, raw in enumerate(branches):
-                if own_type in _types(_resolve(raw, root)):
-                    subs = [
-                        e
-                        for e in error.context or ()
-                        if e.relative_schema_path and e.relative_schema_path[0] == i
-                    ]
-                    for sub in subs:
-                        _explain(sub, doc, diags, root)
-                    if subs:
-                        return
-        keys = sorted(
-            {k for b in schema.get("oneOf", ()) for k in _resolve(b, root).get("required", ())}
-        )
-        diags.error(
-            "schema-shape",
-            f"expected a mapping with one of the keys {', '.join(keys)}",
-            pos,
-            where,
-        )
+    """One validation error as diagnostics saying what to do."""
+    failure = _Failure(error, doc, diags, root)
+    explainer = _EXPLAINERS.get(str(error.validator))
+    if explainer is not None:
+        explainer(failure)
+    else:
+        failure.report("schema", error.message)
+
+
+def _one_of(f: _Failure) -> None:
+    """A value that matches no branch: explained against the branch it is meant for."""
+    error, root = f.error, f.root
+    branches = f.schema.get("oneOf", ())
+    chosen = _branch_for(error.instance, branches, root)
+    if chosen is not None and isinstance(error.instance, dict):
+        index = next(i for i, b in enumerate(branches) if _resolve(b, root) == chosen)
+        for sub in error.context or ():
+            if sub.relative_schema_path and sub.relative_schema_path[0] == index:
+                f.explain(sub)
         return
-    if kind == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(schema.get("properties", {}))
-        for key in sorted(error.instance):
-            if key in allowed:
-                continue
-            hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            if hint:
-                suggestion = f"; did you mean {hint[0]!r}?"
-            elif len(allowed) <= 12:
-                suggestion = f"; allowed here: {', '.join(allowed)}"
-            else:
-                section = f"#{path[0]}" if path and isinstance(path[0], str) else ""
-                suggestion = (
-                    f"; allowed here: {', '.join(allowed[:10])} and {len(allowed) - 10} more"
-                    f" (every key: docs/inventory.md{section})"
-                )
-            diags.error(
-                "unknown-key",
-                f"unknown key {key!r}{suggestion}",
-                doc.key_positions.get((*path, key), pos),
-                json_path((*path, key)),
+    if not isinstance(error.instance, dict) and _scalar_branch(f, branches):
+        return
+    keys = sorted({k for b in branches for k in _resolve(b, root).get("required", ())})
+    f.report("schema-shape", f"expected a mapping with one of the keys {', '.join(keys)}")
+
+
+def _scalar_branch(f: _Failure, branches: Iterable[Schema]) -> bool:
+    """Explain a scalar under oneOf against the branch of the value's own type; whether
+    there was such a branch with errors."""
+    own_type = "integer" if isinstance(f.error.instance, int) else "string"
+    for i, raw in enumerate(branches):
+        if own_type in _types(_resolve(raw, f.root)):
+            subs = [
+                e
+                for e in f.error.context or ()
+                if e.relative_schema_path and e.relative_schema_path[0] == i
+            ]
+            for sub in subs:
+                f.explain(sub)
+            if subs:
+                return True
+    return False
+
+
+def _additional(f: _Failure) -> None:
+    """Each unknown key, with the closest allowed one or the allowed ones."""
+    instance = f.error.instance
+    if not isinstance(instance, dict):
+        f.report("schema", f.error.message)
+        return
+    path = f.path
+    allowed = sorted(f.schema.get("properties", {}))
+    for key in sorted(instance):
+        if key in allowed:
+            continue
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if hint:
+            suggestion = f"; did you mean {hint[0]!r}?"
+        elif len(allowed) <= 12:
+            suggestion = f"; allowed here: {', '.join(allowed)}"
+        else:
+            section = f"#{path[0]}" if path and isinstance(path[0], str) else ""
+            suggestion = (
+                f"; allowed here: {', '.join(allowed[:10])} and {len(allowed) - 10} more"
+                f" (every key: docs/inventory.md{section})"
             )
-        return
-    if kind == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        name = missing[0] if missing else error.message
-        diags.error("missing-key", f"required key {name!r} is missing", pos, where)
-        return
-    if kind == "type":
-        wanted: Any = error.validator_value
-        wanted_list = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
-        words = " or ".join(_WANTS.get(w, w) for w in wanted_list)
-        diags.error("wrong-type", f"expected {words}, got {_type_name(error.instance)}", pos, where)
-        return
-    if kind == "enum":
-        values: Any = error.validator_value
-        allowed = [str(v) for v in values]
-        options = ", ".join(allowed)
-        hint = difflib.get_close_matches(str(error.instance), allowed, n=1)
-        more = f"; did you mean {hint[0]!r}?" if hint else ""
-        diags.error(
-            "not-allowed",
-            f"{error.instance!r} is not one of: {options}{more}",
-            pos,
-            where,
+        f.diags.error(
+            "unknown-key",
+            f"unknown key {key!r}{suggestion}",
+            f.doc.key_positions.get((*path, key), f.pos),
+            json_path((*path, key)),
         )
-        return
-    if kind in ("minimum", "maximum"):
-        lo = schema.get("minimum")
-        hi = schema.get("maximum")
-        rng = (
-            f"{lo} to {hi}"
-            if lo is not None and hi is not None
-            else f"{kind} {error.validator_value}"
-        )
-        diags.error("out-of-range", f"{error.instance} is out of range ({rng})", pos, where)
-        return
-    if kind == "pattern":
-        desc = schema.get("description", "")
-        diags.error(
-            "bad-format",
-            f"{error.instance!r} is not in the expected form"
-            + (f": {desc}" if desc else f" (pattern {error.validator_value})"),
-            pos,
-            where,
-        )
-        return
-    if kind in ("minLength", "maxLength", "minItems", "maxItems"):
-        diags.error(
-            "bad-size", _size_message(kind, error.validator_value, error.instance), pos, where
-        )
-        return
-    diags.error("schema", error.message, pos, where)
+
+
+def _required(f: _Failure) -> None:
+    missing = re.findall(r"'([^']+)' is a required property", f.error.message)
+    name = missing[0] if missing else f.error.message
+    f.report("missing-key", f"required key {name!r} is missing")
+
+
+def _type(f: _Failure) -> None:
+    wanted: Any = f.error.validator_value
+    wanted_list = [str(w) for w in (wanted if isinstance(wanted, list) else [wanted])]
+    words = " or ".join(_WANTS.get(w, w) for w in wanted_list)
+    f.report("wrong-type", f"expected {words}, got {_type_name(f.error.instance)}")
+
+
+def _enum(f: _Failure) -> None:
+    values: Any = f.error.validator_value
+    allowed = [str(v) for v in values]
+    options = ", ".join(allowed)
+    hint = difflib.get_close_matches(str(f.error.instance), allowed, n=1)
+    more = f"; did you mean {hint[0]!r}?" if hint else ""
+    f.report("not-allowed", f"{f.error.instance!r} is not one of: {options}{more}")
+
+
+def _range(f: _Failure) -> None:
+    lo = f.schema.get("minimum")
+    hi = f.schema.get("maximum")
+    rng = (
+        f"{lo} to {hi}"
+        if lo is not None and hi is not None
+        else f"{f.error.validator} {f.error.validator_value}"
+    )
+    f.report("out-of-range", f"{f.error.instance} is out of range ({rng})")
+
+
+def _pattern(f: _Failure) -> None:
+    desc = f.schema.get("description", "")
+    f.report(
+        "bad-format",
+        f"{f.error.instance!r} is not in the expected form"
+        + (f": {desc}" if desc else f" (pattern {f.error.validator_value})"),
+    )
+
+
+def _size(f: _Failure) -> None:
+    kind = str(f.error.validator)
+    f.report("bad-size", _size_message(kind, f.error.validator_value, f.error.instance))
+
+
+_EXPLAINERS: dict[str, Callable[[_Failure], None]] = {
+    "oneOf": _one_of,
+    "additionalProperties": _additional,
+    "required": _required,
+    "type": _type,
+    "enum": _enum,
+    "minimum": _range,
+    "maximum": _range,
+    "pattern": _pattern,
+    "minLength": _size,
+    "maxLength": _size,
+    "minItems": _size,
+    "maxItems": _size,
+}

@@ -16,13 +16,14 @@ from click.testing import CliRunner
 from mipc.cli import main
 from mipc.cli.commands import build, diff, explain, init, rollback, validate
 from mipc.cli.commands import export_csv as exporter
+from mipc.cli.commands import import_csv as importer
 from mipc.cli.commands.build import BuildOptions
 from mipc.cli.commands.diff import DiffOptions
 from mipc.cli.commands.explain import ExplainOptions
+from mipc.cli.commands.import_csv import ImportCommand
 from mipc.cli.commands.init import InitOptions
 from mipc.cli.commands.rollback import RollbackOptions
 from mipc.cli.commands.validate import ValidateOptions
-from mipc.inventory import importer
 
 Call = tuple[tuple[Any, ...], dict[str, Any]]
 
@@ -221,14 +222,12 @@ IMPORT_DEFAULTS: dict[str, Any] = {
 def test_import_csv(
     monkeypatch: pytest.MonkeyPatch, args: list[str], changed: dict[str, Any]
 ) -> None:
-    (files,), kwargs = received(
+    (command,), kwargs = received(
         monkeypatch, importer, "run_import", ["import-csv", "a.csv", "b.csv", *args]
     )
-    assert files == [Path("a.csv"), Path("b.csv")]
-    assert {k: v for k, v in kwargs.items() if k not in ("out", "err")} == {
-        **IMPORT_DEFAULTS,
-        **changed,
-    }
+    assert set(kwargs) == {"out", "err"}
+    expected = {**IMPORT_DEFAULTS, **changed}
+    assert command == ImportCommand([Path("a.csv"), Path("b.csv")], **expected)
 
 
 @pytest.mark.parametrize(

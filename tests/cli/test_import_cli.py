@@ -35,7 +35,7 @@ def lab(tmp_path: Path) -> Path:
 
 def phones_of(inventory: Path) -> dict[str, tuple[object, ...]]:
     """Every phone of an inventory, as a CSV row sees it, by name."""
-    from mipc.inventory.csvlists import phone_row
+    from mipc.inventory.csv_write import phone_row
 
     inv, diags = load_model(inventory)
     assert inv is not None, diags.sorted()

@@ -12,15 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mipc.cli.commands.export_csv import run_export
+from mipc.cli.commands.import_csv import ImportCommand, run_import
 from mipc.diagnostics import Diagnostics
-from mipc.inventory.importer import (
-    add_list_entry,
-    entry_lines,
-    render_entries,
-    run_import,
-    yaml_quote,
-)
 from mipc.inventory.load import parse_yaml
+from mipc.inventory.yaml_edits import add_list_entry, entry_lines, render_entries, yaml_quote
 
 REPO = Path(__file__).parent.parent.parent
 DATA = REPO / "tests" / "data" / "csv"
@@ -43,7 +38,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def run(csvs: list[Path], inventory: Path, **kwargs: object) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = run_import(csvs, inventory, out=out, err=err, **kwargs)  # type: ignore[arg-type]
+    code = run_import(ImportCommand(csvs, inventory, **kwargs), out=out, err=err)  # type: ignore[arg-type]
     return code, out.getvalue(), err.getvalue()
 
 
@@ -266,3 +261,41 @@ def test_replace_of_every_yaml_phone_leaves_an_empty_list(tmp_path: Path) -> Non
         head + "phones: []   # by hand\nphone_lists:\n  - lists/clash.csv\n"
     )
     assert validate(inventory).diagnostics.errors == []
+
+
+def test_import_lists_plans_without_printing_or_writing(
+    lab: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mipc.inventory.importer import ImportOptions, import_lists
+    from mipc.pipeline import load_model
+
+    before = snapshot(lab)
+    inv, diags = load_model(lab)
+    assert inv is not None
+    report = import_lists([DATA / "guide-tmm.csv"], lab, inv, ImportOptions(), diags)
+    assert capsys.readouterr() == ("", "")
+    assert snapshot(lab) == before
+    assert sorted(p.relative_to(lab).as_posix() for p in report.files) == [
+        "lists/guide-tmm.csv",
+        "phone-lists.yaml",
+    ]
+    assert report.old[lab / "phone-lists.yaml"] is None
+    assert not report.blocked() and report.exit_code() == 0
+    assert len(report.imported) == len(report.files[lab / "lists/guide-tmm.csv"].splitlines()) - 1
+    assert {d.code for d in report.diagnostics.warnings} >= {"end-of-life", "mac-vendor"}
+
+
+def test_failed_write_of_a_temporary_file_leaves_no_trace(
+    lab: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(lab)
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, _, err = run([DATA / "guide-template.csv"], lab)
+    assert code == 2
+    assert "nothing changed" in err
+    assert snapshot(lab) == before
+    assert not (lab / "lists").exists()

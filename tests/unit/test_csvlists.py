@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mipc.diagnostics import Diagnostics
+from mipc.inventory.csv_text import sniff_delimiter
+from mipc.inventory.csv_write import write_phone_list
 from mipc.inventory.csvlists import (
+    ReadOptions,
     TemplateFacts,
     parse_phone_list,
     parse_phone_list_bytes,
     read_phone_list,
-    sniff_delimiter,
-    write_phone_list,
 )
 from mipc.model import AppearanceSpec, PhoneSpec, Setting
 
@@ -43,7 +44,7 @@ def texts(diags: Diagnostics) -> list[str]:
 
 def read_bytes(raw: bytes, **kwargs: object) -> tuple[list[PhoneSpec], Diagnostics]:
     diags = Diagnostics()
-    result = parse_phone_list_bytes(raw, "list.csv", diags, doubts=True, **kwargs)  # type: ignore[arg-type]
+    result = parse_phone_list_bytes(raw, "list.csv", diags, ReadOptions(doubts=True, **kwargs))  # type: ignore[arg-type]
     return result.phones, diags
 
 
@@ -69,8 +70,7 @@ def test_guide_template_list() -> None:
         DATA / "guide-template.csv",
         "guide-template.csv",
         diags,
-        templates=LAB_TEMPLATES,
-        doubts=True,
+        ReadOptions(templates=LAB_TEMPLATES, doubts=True),
     )
     assert texts(diags) == [
         "guide-template.csv:7:Address: warning[mac-vendor]: MAC 00:90:8f:56:35:bb has the"
@@ -93,7 +93,9 @@ def test_guide_template_list() -> None:
 
 def test_guide_tmm_list() -> None:
     diags = Diagnostics()
-    result = parse_phone_list(DATA / "guide-tmm.csv", "guide-tmm.csv", diags, doubts=True)
+    result = parse_phone_list(
+        DATA / "guide-tmm.csv", "guide-tmm.csv", diags, ReadOptions(doubts=True)
+    )
     assert result.layout == "tmm"
     assert texts(diags) == [
         "guide-tmm.csv:2:Model: warning[end-of-life]: SoundPoint IP 330 is end of life:"
@@ -230,7 +232,7 @@ def test_bom_semicolons_crlf_cp1252_quotes_reordered_trailing_blanks() -> None:
 def test_comma_list_with_quoted_commas_and_lf() -> None:
     raw = b'Template,Name,Address\n"My Polycom SA Template","Lobby, ""East""",00-04-f2-00-00-01\n\n'
     diags = Diagnostics()
-    result = parse_phone_list_bytes(raw, "x.csv", diags, templates=LAB_TEMPLATES)
+    result = parse_phone_list_bytes(raw, "x.csv", diags, ReadOptions(templates=LAB_TEMPLATES))
     assert result.layout == "template"
     assert [p.name for p in result.phones] == ['Lobby, "East"']
     assert result.phones[0].address == "00:04:f2:00:00:01"
@@ -301,7 +303,7 @@ def test_unknown_template_and_group_with_suggestions() -> None:
     )
     diags = Diagnostics()
     parse_phone_list_bytes(
-        raw, "t.csv", diags, templates=LAB_TEMPLATES, groups=["Remote Agent ISS - TCP"]
+        raw, "t.csv", diags, ReadOptions(templates=LAB_TEMPLATES, groups=["Remote Agent ISS - TCP"])
     )
     assert texts(diags) == [
         "t.csv:2:Template: error[unknown-template]: template 'My Polycom SA Templat' is not"
@@ -486,7 +488,6 @@ def test_normalize_mac_accepts_exactly_the_notations(text: str) -> None:
     import re
 
     from mipc.catalog.addresses import normalize_mac
-    from mipc.inventory.csvlists import _fast_mac
 
     stripped = text.strip()
     if any(re.match(pattern, stripped) for pattern in _MAC_NOTATIONS):
@@ -494,4 +495,3 @@ def test_normalize_mac_accepts_exactly_the_notations(text: str) -> None:
     else:
         expected = None
     assert normalize_mac(text) == expected
-    assert _fast_mac(text) == expected

@@ -18,23 +18,6 @@ MAX_PARAMETERS = 6
 KNOWN: frozenset[str] = frozenset(
     {
         "mipc/incremental/state.py:state_of",
-        "mipc/inventory/assemble.py:assemble",
-        "mipc/inventory/csvlists.py",
-        "mipc/inventory/csvlists.py:__init__",
-        "mipc/inventory/csvlists.py:parse_phone_list",
-        "mipc/inventory/csvlists.py:parse_phone_list_bytes",
-        "mipc/inventory/csvlists.py:read_phone_list",
-        "mipc/inventory/csvlists.py:read_row",
-        "mipc/inventory/csvlists.py:read_tmm",
-        "mipc/inventory/importer.py",
-        "mipc/inventory/importer.py:_edit_yaml",
-        "mipc/inventory/importer.py:import_lists",
-        "mipc/inventory/importer.py:run_import",
-        "mipc/inventory/load.py:_node",
-        "mipc/inventory/schema.py:_explain",
-        "mipc/rules/checks.py:_check_phone",
-        "mipc/rules/checks.py:_check_phones",
-        "mipc/rules/checks.py:_vendor_rules",
     }
 )
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TextIO
 
 from mipc.diagnostics import render
-from mipc.inventory.csvlists import LAYOUTS, write_phone_list
+from mipc.inventory.atomic import write_files
+from mipc.inventory.csv_columns import LAYOUTS
+from mipc.inventory.csv_write import write_phone_list
 from mipc.inventory.exporter import export_phones
-from mipc.inventory.importer import write_files
 from mipc.pipeline import load_model
 
 

@@ -1,0 +1,70 @@
+"""Writing a CSV phone list: phone entries as the rows of a layout, canonical and stable.
+
+One phone per line, sorted by name, canonical header, minimal quoting, LF: a re-import of
+the same list changes nothing and every later change is a one-line diff.
+
+Takes phone entries and a layout; gives the text of the list. Never imports the loader, the
+catalog or the other stages.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from mipc.inventory.csv_columns import (
+    ADDRESS,
+    COLUMNS,
+    EXTENSION,
+    IDENT,
+    LABEL,
+    MANUFACTURER,
+    MODEL,
+    NAME,
+    PROXY_GROUP,
+    TEMPLATE,
+    TYPE,
+    TYPE_SPELLING,
+    Layout,
+)
+from mipc.model import PhoneSpec
+
+__all__ = ["phone_row", "write_phone_list"]
+
+
+def _setting(phone: PhoneSpec, key: str) -> str:
+    setting = phone.layer.get(key)
+    return "" if setting is None or setting.value is None else str(setting.value)
+
+
+def phone_row(phone: PhoneSpec) -> dict[str, str]:
+    """The normalised-layout cells of a phone (its first private appearance only)."""
+    appearance = next((a for a in phone.appearances if a.kind == "private"), None)
+    kind = _setting(phone, "type")
+    return {
+        NAME: phone.name,
+        TEMPLATE: phone.template or "",
+        TYPE: TYPE_SPELLING.get(kind, kind),
+        MANUFACTURER: _setting(phone, "manufacturer"),
+        MODEL: _setting(phone, "model"),
+        PROXY_GROUP: _setting(phone, "registration_group"),
+        EXTENSION: (appearance.extension or "") if appearance else "",
+        IDENT: (appearance.identification_address or "") if appearance else "",
+        LABEL: (appearance.label or "") if appearance else "",
+        ADDRESS: phone.address or "",
+    }
+
+
+def write_phone_list(phones: Iterable[PhoneSpec], layout: Layout) -> str:
+    """A CSV list in ``layout``: canonical header, rows sorted by name, minimal quoting, LF.
+
+    Writing the phones read from a list and reading the text again gives the same phones.
+    """
+    columns = COLUMNS[layout]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    rows = sorted((phone_row(p) for p in phones), key=lambda r: (r[NAME], r[ADDRESS]))
+    writer.writerows([row[c] for c in columns] for row in rows)
+    return out.getvalue()
