@@ -23,6 +23,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: venv system-deps
 	$(BIN)/python -m pytest -q -n auto
