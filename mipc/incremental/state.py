@@ -133,25 +133,31 @@ def plan_facts(plan: Plan, varied: frozenset[str]) -> PlanFacts:
     return PlanFacts(phones, frozenset(links), frozenset(refs), varied)
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a full build wrote: the release, its manifest's index, each phone's own files,
+    and the phones that first raised a render warning."""
+
+    release: str
+    index: ManifestIndex
+    own: Mapping[str, tuple[str, ...]]
+    warned: Iterable[str] = ()
+
+
 def state_of(
-    facts: PlanFacts,
-    diagnostics: Iterable[Diagnostic],
-    release: str,
-    context: str,
-    index: ManifestIndex,
-    own: Mapping[str, tuple[str, ...]],
-    warned: Iterable[str],
+    facts: PlanFacts, diagnostics: Iterable[Diagnostic], context: str, written: Written
 ) -> State:
-    """The state after a full build (``facts``: :func:`plan_facts` of its plan) into
-    ``release``."""
+    """The state after a full build (``facts``: :func:`plan_facts` of its plan; ``context``:
+    the inventory's context key) that wrote ``written``."""
     flagged = {d.subject for d in diagnostics if d.subject}
+    own = written.own
     return State(
-        release=release,
+        release=written.release,
         context=context,
         phones={n: (*s[:5], own.get(n, ()), s[6]) for n, s in facts.phones.items()},
         linking=facts.linking,
         shared_refs=facts.shared_refs,
-        flagged=frozenset(flagged | set(warned)),
+        flagged=frozenset(flagged | set(written.warned)),
         varied=facts.varied,
-        index=index,
+        index=written.index,
     )

@@ -34,7 +34,7 @@ from mipc.incremental.inputs import (
     secret_key,
     settled,
 )
-from mipc.incremental.state import PlanFacts, plan_facts, save_state, state_of
+from mipc.incremental.state import PlanFacts, Written, plan_facts, save_state, state_of
 from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import Plan, waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
@@ -198,11 +198,8 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
             state = state_of(
                 facts[0] if facts else plan_facts(plan, varied_groups(provisioned(plan).phones)),
                 diags,
-                emitted.release,
                 result.context,
-                emitted.index,
-                emitted.own,
-                emitted.warned,
+                Written(emitted.release, emitted.index, emitted.own, emitted.warned),
             )
             save_state(out, state)
     code = 1 if diags.has_errors(settings.strict) else 0

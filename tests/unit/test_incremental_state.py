@@ -6,7 +6,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from mipc.incremental.fingerprints import APPEARANCE_FIELDS, projection, spec_digest
-from mipc.incremental.state import State, plan_facts, save_state, state_of
+from mipc.incremental.state import State, Written, plan_facts, save_state, state_of
 from mipc.model import AppearanceSpec, PhoneSpec
 from mipc.pipeline import validate
 from mipc.release.manifest import ManifestIndex
@@ -63,11 +63,8 @@ def test_state_round_trip(tmp_path: Path) -> None:
     state = state_of(
         plan_facts(plan, varied_groups(plan.phones)),
         [],
-        "r1",
         "ctx",
-        index,
-        {plan.phones[0].name: ("www/a",)},
-        ["P"],
+        Written("r1", index, {plan.phones[0].name: ("www/a",)}, ["P"]),
     )
     save_state(tmp_path, state)
     assert State.read(tmp_path) == state
