@@ -594,6 +594,7 @@ def test_missing_template_variable_names_the_template(plan: Plan, root: Path) ->
     folder = root / "vendor_templates" / "polycom"
     folder.mkdir(parents=True)
     (folder / "master.cfg.j2").write_text('<APPLICATION x="{{ no_such_value }}"/>\n')
+    plan = dataclasses.replace(plan, inventory=with_files(plan.inventory))
     with pytest.raises(TemplateError, match=r"polycom/master\.cfg\.j2.*no_such_value"):
         PolycomRenderer().render_phone(plan.phones[0], plan)
 

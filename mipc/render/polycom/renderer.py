@@ -34,6 +34,7 @@ from mipc.render.polycom.names import (
 )
 from mipc.render.polycom.params import Params, PolycomError, comment
 from mipc.render.syntax import render_checked
+from mipc.render.templating import Overrides, overrides
 
 __all__ = ["PolycomRenderer"]
 
@@ -47,8 +48,8 @@ def _uses_tls(phone: EffectivePhone) -> bool:
     )
 
 
-def _override_dir(plan: Plan) -> str:
-    return str(Path(plan.inventory.root) / "vendor_templates")
+def _override_dir(plan: Plan) -> Overrides | None:
+    return overrides(plan.inventory.root, plan.inventory.files)
 
 
 def _render(
