@@ -1,12 +1,12 @@
 """The files next to an inventory that the renderers use, gathered once when it is loaded.
 
 Takes an assembled inventory (its root and its firmware store); gives a frozen
-:class:`mipc.model.InventoryFiles`: the bytes of every file under ``custom_files/`` and
-``certs/`` (and, for each one that cannot be read, why), and the listing of the firmware
-store (each file's path relative to the store and its absolute, resolved path; images are
-linked by the release, never read). Symbolic links are followed, a folder that links back to
-one it is in is listed once. Nothing is reported here: the renderers say what is missing where
-a phone needs it. Never imports the rules, resolve, render or release stages.
+:class:`mipc.model.InventoryFiles`: the bytes of every file under ``custom_files/``, ``certs/``
+and ``vendor_templates/`` (and, for each one that cannot be read, why), and the listing of the
+firmware store (each file's path relative to the store and its absolute, resolved path; images
+are linked by the release, never read). Symbolic links are followed, a folder that links back
+to one it is in is listed once. Nothing is reported here: the renderers say what is missing
+where a phone needs it. Never imports the rules, resolve, render or release stages.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from mipc.model import Inventory, InventoryFiles
 
 __all__ = ["FOLDERS", "gather_files", "store_folder", "walk", "with_files"]
 
-#: The inventory's folders whose files are read whole.
-FOLDERS = ("custom_files", "certs")
+#: The inventory's folders whose files are read whole: custom files, certificates and the
+#: overrides of templates and vendor data.
+FOLDERS = ("custom_files", "certs", "vendor_templates")
 
 
 def store_folder(root: str, store: str | None) -> str | None:

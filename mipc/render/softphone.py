@@ -16,7 +16,7 @@ component (no ``/``, ``\\``, ``..``). Soft phones get no firmware, and share no 
 The soft phone's facts are data, not code: ``vendor_templates/softphone/defaults.yaml`` names
 the template and the file suffix, the value of each option the phone has none for, and the
 entries of ``options.emergency`` and ``options.local_adapter`` the template receives. It is
-found like the template (an inventory's folder first), read and checked once per folder
+found like the template (an inventory's folder first), read and checked once per overrides
 (:func:`load_softphone`); a bad file is a :class:`ProfileError` naming the file and the entry.
 
 Takes an effective phone and its plan; gives its file. Reads no inventory file. Never imports
@@ -29,7 +29,6 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -39,7 +38,7 @@ from mipc.render.base import RenderError, register
 from mipc.render.keyvalue.data import read_data
 from mipc.render.keyvalue.profile import ProfileError
 from mipc.render.syntax import check_rendered
-from mipc.render.templating import TemplateError, render_template
+from mipc.render.templating import Overrides, TemplateError, overrides, render_template
 
 __all__ = ["DATA_FILE", "SoftPhoneData", "SoftPhoneRenderer", "config_file_name", "load_softphone"]
 
@@ -65,9 +64,9 @@ class SoftPhoneData:
 
 
 @functools.cache
-def load_softphone(override_dir: str | None = None) -> SoftPhoneData:
-    """The soft phone's data, read from its data file (once per process and folder)."""
-    doc, where = read_data(DATA_FILE, override_dir)
+def load_softphone(override: Overrides | None = None) -> SoftPhoneData:
+    """The soft phone's data, read from its data file (once per process and overrides)."""
+    doc, where = read_data(DATA_FILE, override)
     if set(doc) != _FIELDS:
         missing, unknown = sorted(_FIELDS - set(doc)), sorted(set(doc) - _FIELDS)
         raise ProfileError(f"{where}: missing entries {missing}, unknown entries {unknown}")
@@ -112,8 +111,8 @@ def _names(doc: Mapping[str, Any], field: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _override_dir(plan: Plan) -> str:
-    return str(Path(plan.inventory.root) / "vendor_templates")
+def _override_dir(plan: Plan) -> Overrides | None:
+    return overrides(plan.inventory.root, plan.inventory.files)
 
 
 def config_file_name(phone: EffectivePhone, suffix: str) -> str:

@@ -1,6 +1,6 @@
 """The syntax of a vendor file, and the parse-back check that follows it.
 
-Takes a template name, the inventory's override folder and the rendered text; gives nothing
+Takes a template name, the inventory's overrides and the rendered text; gives nothing
 but a :class:`~mipc.render.base.RenderError` when the text does not parse as the syntax its
 template declares. A template declares its syntax in a Jinja comment at its very top::
 
@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mipc.render.base import RenderError, registrar
-from mipc.render.templating import render_template, template_source
+from mipc.render.templating import Overrides, render_template, template_source
 
 __all__ = ["SYNTAXES", "check_rendered", "declared_syntax", "render_checked", "syntax"]
 
@@ -61,19 +61,19 @@ def _other(text: str, where: str) -> None:
     return None
 
 
-def declared_syntax(name: str, override_dir: str | None) -> str | None:
+def declared_syntax(name: str, override: Overrides | None) -> str | None:
     """The syntax the template ``name`` resolves to declares, or None."""
-    source, _ = template_source(name, override_dir)
+    source, _ = template_source(name, override)
     match = _DECLARED.match(source)
     return match.group(1) if match else None
 
 
 def check_rendered(
-    name: str, override_dir: str | None, default: str, text: str, where: str
+    name: str, override: Overrides | None, default: str, text: str, where: str
 ) -> None:
     """Parse ``text``, rendered from ``name``, back as the syntax the template declares
     (``default`` when it declares none)."""
-    kind = declared_syntax(name, override_dir) or default
+    kind = declared_syntax(name, override) or default
     checker = SYNTAXES.get(kind)
     if checker is None:
         raise RenderError(
@@ -83,9 +83,9 @@ def check_rendered(
 
 
 def render_checked(
-    name: str, context: Mapping[str, Any], override_dir: str | None, default: str
+    name: str, context: Mapping[str, Any], override: Overrides | None, default: str
 ) -> str:
     """Render ``name`` and parse the text back (see :func:`check_rendered`)."""
-    text = render_template(name, context, override_dir)
-    check_rendered(name, override_dir, default, text, f"template {name}")
+    text = render_template(name, context, override)
+    check_rendered(name, override, default, text, f"template {name}")
     return text

@@ -1,8 +1,11 @@
 """Jinja2 for vendor files: sandboxed, StrictUndefined, and overridable per inventory.
 
-Takes a template name (``<family>/<file>.j2``), its context and the inventory's
-``vendor_templates/`` folder; gives the rendered text, or a :class:`TemplateError` naming the
-template and the cause. Imports no other part of mipc than :mod:`mipc.resources`.
+Takes a template name (``<family>/<file>.j2``), its context and the inventory's overrides (its
+``vendor_templates/`` files, gathered at load into ``Inventory.files``: :func:`overrides`);
+gives the rendered text, or a :class:`TemplateError` naming the template and the cause. The
+shipped templates (and the family data beside them) are the package's data, read once per
+process (:func:`shipped_sources`); rendering reads nothing else. Imports no other part of
+mipc than :mod:`mipc.model` and :mod:`mipc.resources`.
 
 Look-up: a name under ``mipc/`` (``mipc/polycom/phone.cfg.j2``) is always the template
 shipped with mipc; any other name is looked up first in the inventory's ``vendor_templates/``
@@ -16,17 +19,41 @@ internals; a missing variable is an error naming the template and the variable.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mipc.diagnostics import InvalidInputError
+from mipc.model import InventoryFiles
 from mipc.resources import templates_dir
+
+__all__ = [
+    "FOLDER",
+    "SHIPPED",
+    "Overrides",
+    "TemplateError",
+    "environment",
+    "kv_value",
+    "overrides",
+    "render_template",
+    "shipped_sources",
+    "template_source",
+    "xml_attr",
+]
+
+#: The inventory's folder of overrides (templates and data), relative to its root.
+FOLDER = "vendor_templates"
 
 
 class TemplateError(InvalidInputError):
@@ -92,13 +119,103 @@ class _Environment(ImmutableSandboxedEnvironment):
         return SHIPPED + template if template == parent else template
 
 
+def _text(data: bytes) -> str:
+    """A template's text as Jinja2's file loader reads it (UTF-8, line ends made LF)."""
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """An inventory's ``vendor_templates/`` as the load step gathered it: each file's bytes by
+    POSIX path relative to the folder, why a file could not be read, and the folder itself
+    (only to name a file in messages). Equal when the folder and the bytes are."""
+
+    folder: str
+    digest: str
+    files: Mapping[str, bytes] = field(compare=False, repr=False)
+    problems: Mapping[str, str] = field(compare=False)
+
+    def has(self, name: str) -> bool:
+        """Whether the folder holds the file ``name`` (readable or not)."""
+        return name in self.files or name in self.problems
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of ``name``; None when there is none; OSError when it could not be read."""
+        problem = self.problems.get(name)
+        if problem is not None:
+            raise OSError(problem)
+        return self.files.get(name)
+
+    def path(self, name: str) -> str:
+        """Where ``name`` is, for messages: the path Jinja2's file loader gives."""
+        return os.path.normpath(posixpath.join(self.folder, name))
+
+
+def _gathered(folder: str, files: Mapping[str, bytes], problems: Mapping[str, str]) -> Overrides:
+    h = hashlib.sha256(folder.encode() + b"\0")
+    for name in sorted({*files, *problems}):
+        h.update(name.encode() + b"\0")
+        if name in files:
+            h.update(b"F" + hashlib.sha256(files[name]).digest())
+        else:
+            h.update(b"P" + problems[name].encode() + b"\0")
+    return Overrides(folder, h.hexdigest(), MappingProxyType(files), MappingProxyType(problems))
+
+
+_LAST: list[tuple[InventoryFiles, str, Overrides | None]] = []
+
+
+def overrides(root: str, files: InventoryFiles) -> Overrides | None:
+    """The overrides of the inventory at ``root`` among its gathered ``files``; None when its
+    ``vendor_templates/`` holds nothing. Made once per inventory (the last one is kept)."""
+    if _LAST and _LAST[0][0] is files and _LAST[0][1] == root:
+        return _LAST[0][2]
+    prefix = FOLDER + "/"
+    found = {k.removeprefix(prefix): v for k, v in files.contents.items() if k.startswith(prefix)}
+    bad = {k.removeprefix(prefix): v for k, v in files.problems.items() if k.startswith(prefix)}
+    made = _gathered(str(Path(root) / FOLDER), found, bad) if found or bad else None
+    _LAST[:] = [(files, root, made)]
+    return made
+
+
 @cache
-def environment(override_dir: str | None) -> ImmutableSandboxedEnvironment:
-    """The sandboxed environment for one inventory's override folder (or none)."""
-    shipped = jinja2.FileSystemLoader(str(templates_dir()))
+def shipped_sources() -> Overrides:
+    """The templates and data shipped with mipc: the package's data, read once per process."""
+    folder = str(templates_dir())
+    files: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as stream:
+                files[os.path.relpath(path, folder).replace(os.sep, "/")] = stream.read()
+    return _gathered(folder, files, {})
+
+
+class _Loader(jinja2.BaseLoader):
+    """Templates from gathered files; nothing is read when one is loaded."""
+
+    def __init__(self, sources: Overrides) -> None:
+        self.sources = sources
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """The text of ``template``, where it is (for messages), and that it never changes."""
+        name = "/".join(split_template_path(template))
+        data = self.sources.read(name)
+        if data is None:
+            raise jinja2.TemplateNotFound(template)
+        return _text(data), self.sources.path(name), lambda: True
+
+
+@cache
+def environment(override: Overrides | None) -> ImmutableSandboxedEnvironment:
+    """The sandboxed environment for one inventory's overrides (or none)."""
+    shipped = _Loader(shipped_sources())
     loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({SHIPPED[:-1]: shipped})]
-    if override_dir and Path(override_dir).is_dir():
-        loaders.append(jinja2.FileSystemLoader(override_dir))
+    if override is not None:
+        loaders.append(_Loader(override))
     loaders.append(shipped)
     env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
@@ -108,7 +225,7 @@ def environment(override_dir: str | None) -> ImmutableSandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_finalize,
-        auto_reload=False,  # one build, one set of templates: no stat() per render
+        auto_reload=False,  # one build, one set of templates
     )
     env.filters["xml"] = xml_attr
     env.filters["kv"] = kv_value
@@ -116,28 +233,30 @@ def environment(override_dir: str | None) -> ImmutableSandboxedEnvironment:
 
 
 @cache
-def _template(override_dir: str | None, name: str) -> jinja2.Template:
-    return environment(override_dir).get_template(name)
+def _template(override: Overrides | None, name: str) -> jinja2.Template:
+    return environment(override).get_template(name)
 
 
 @cache
-def template_source(name: str, override_dir: str | None = None) -> tuple[str, bool]:
+def template_source(name: str, override: Overrides | None = None) -> tuple[str, bool]:
     """The source of the template ``name`` resolves to, and whether it is an override."""
-    env = environment(override_dir)
+    env = environment(override)
     assert env.loader is not None
     try:
         source, filename, _ = env.loader.get_source(env, name)
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name} not found") from exc
-    shipped = Path(str(templates_dir())).resolve()
-    overridden = filename is not None and not Path(filename).resolve().is_relative_to(shipped)
+    shipped = shipped_sources()
+    overridden = not (name.startswith(SHIPPED) or filename == shipped.path(name))
     return source, overridden
 
 
-def render_template(name: str, context: Mapping[str, Any], override_dir: str | None = None) -> str:
+def render_template(
+    name: str, context: Mapping[str, Any], override: Overrides | None = None
+) -> str:
     """Render one template; every failure becomes a TemplateError naming the template."""
     try:
-        template = _template(override_dir, name)
+        template = _template(override, name)
         text = template.render(**context)
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"template {name}: undefined variable ({exc.message})") from exc

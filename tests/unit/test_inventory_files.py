@@ -12,19 +12,26 @@ import pytest
 from mipc.inventory.files import gather_files, store_folder, walk
 from mipc.model import InventoryFiles
 from mipc.pipeline.compile import load_model
+from mipc.render.templating import overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def test_custom_files_and_certs_are_read_whole(tmp_path: Path) -> None:
+def test_custom_files_certs_and_templates_are_read_whole(tmp_path: Path) -> None:
     (tmp_path / "custom_files" / "Genesys").mkdir(parents=True)
     (tmp_path / "custom_files" / "Genesys" / "tones.cfg").write_bytes(b"a=1\r\nb=2\r")
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "ca.pem").write_bytes(b"PEM")
+    (tmp_path / "vendor_templates" / "polycom").mkdir(parents=True)
+    (tmp_path / "vendor_templates" / "polycom" / "mapping.yaml").write_bytes(b"setup: []\n")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x.cfg").write_bytes(b"not gathered")
     files = gather_files(str(tmp_path), None)
-    assert sorted(files.contents) == ["certs/ca.pem", "custom_files/Genesys/tones.cfg"]
+    assert sorted(files.contents) == [
+        "certs/ca.pem",
+        "custom_files/Genesys/tones.cfg",
+        "vendor_templates/polycom/mapping.yaml",
+    ]
     assert files.read("custom_files/Genesys/tones.cfg") == b"a=1\r\nb=2\r"
     assert files.read_text("custom_files/Genesys/tones.cfg") == "a=1\nb=2\n"  # as read_text
     assert files.exists("certs/ca.pem")
@@ -109,9 +116,25 @@ def test_load_model_gathers_the_files() -> None:
     root = Path(inventory.root)
     on_disk = sorted(
         p.relative_to(root).as_posix()
-        for folder in ("custom_files", "certs")
+        for folder in ("custom_files", "certs", "vendor_templates")
         for p in (root / folder).rglob("*")
         if p.is_file()
     )
     assert on_disk and sorted(inventory.files.contents) == on_disk
     assert all(inventory.files.read(rel) == (root / rel).read_bytes() for rel in on_disk)
+
+
+def test_the_overrides_are_the_gathered_vendor_templates(tmp_path: Path) -> None:
+    folder = tmp_path / "vendor_templates" / "polycom"
+    folder.mkdir(parents=True)
+    (folder / "phone.cfg.j2").write_bytes(b"<a/>\r\n")
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_bytes(b"PEM")
+    found = overrides(str(tmp_path), gather_files(str(tmp_path), None))
+    assert found is not None and dict(found.files) == {"polycom/phone.cfg.j2": b"<a/>\r\n"}
+    assert found.path("polycom/phone.cfg.j2") == str(folder / "phone.cfg.j2")
+    again = overrides(str(tmp_path), gather_files(str(tmp_path), None))
+    assert again == found and hash(again) == hash(found)  # one environment for both
+    (folder / "phone.cfg.j2").write_bytes(b"<b/>\n")
+    assert overrides(str(tmp_path), gather_files(str(tmp_path), None)) != found
+    assert overrides(str(tmp_path), InventoryFiles()) is None

@@ -6,14 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from mipc.inventory.files import gather_files
 from mipc.render.polycom.mapping import MappingError, load_mapping
+from mipc.render.templating import Overrides, overrides
 
 
-def write(tmp_path: Path, text: str) -> str:
+def write(tmp_path: Path, text: str) -> Overrides | None:
+    """The overrides of an inventory whose ``vendor_templates/polycom/mapping.yaml`` is
+    ``text``, as the load step gathers them."""
     folder = tmp_path / "vendor_templates" / "polycom"
     folder.mkdir(parents=True)
     (folder / "mapping.yaml").write_text(text, encoding="utf-8")
-    return str(tmp_path / "vendor_templates")
+    return overrides(str(tmp_path), gather_files(str(tmp_path), None))
 
 
 def test_the_shipped_mapping_loads_once() -> None:

@@ -650,9 +650,9 @@ def test_override_template_is_used_and_checked(tmp_path: Path) -> None:
         "{% for key, value in settings %}{{ key }}={{ value | kv }}\n{% endfor %}"
         "system/type=broken\n"
     )
-    other = Plan(inventory=make_inventory(tmp_path / "x"), phones=())
     (tmp_path / "x" / "vendor_templates").mkdir(parents=True)
     (tmp_path / "x" / "vendor_templates" / "audiocodes").symlink_to(folder)
+    other = Plan(inventory=make_inventory(tmp_path / "x"), phones=())
     with pytest.raises(RenderError, match="system/type appears twice"):
         AudioCodesRenderer().render_phone(make_phone("AC420HD", "P", "00908f000001"), other)
 

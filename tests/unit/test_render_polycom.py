@@ -14,6 +14,7 @@ import pytest
 from mipc.artifacts import Artifacts
 from mipc.catalog.models import Firmware, load_catalog
 from mipc.catalog.timezones import lookup
+from mipc.inventory.files import with_files
 from mipc.model import (
     Appearance,
     EffectivePhone,
@@ -192,7 +193,7 @@ def _phones() -> tuple[EffectivePhone, ...]:
 
 
 def _inventory(root: Path, store: str | None = "store") -> Inventory:
-    return bare_inventory(root, lab_site(provisioning_address="10.250.1.151"), store)
+    return with_files(bare_inventory(root, lab_site(provisioning_address="10.250.1.151"), store))
 
 
 @pytest.fixture()
@@ -531,7 +532,7 @@ def test_ca_file_only_for_tls(plan: Plan, root: Path) -> None:
     pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
     (root / "certs").mkdir()
     (root / "certs" / "ca.pem").write_text(pem + "\n", encoding="utf-8")
-    artifacts, _ = render(plan)
+    artifacts, _ = render(dataclasses.replace(plan, inventory=with_files(plan.inventory)))
     assert dict(iter_params(artifacts[CA_FILE].data))["sec.TLS.customCaCert.1"] == pem
 
 
@@ -593,6 +594,7 @@ def test_missing_template_variable_names_the_template(plan: Plan, root: Path) ->
     folder = root / "vendor_templates" / "polycom"
     folder.mkdir(parents=True)
     (folder / "master.cfg.j2").write_text('<APPLICATION x="{{ no_such_value }}"/>\n')
+    plan = dataclasses.replace(plan, inventory=with_files(plan.inventory))
     with pytest.raises(TemplateError, match=r"polycom/master\.cfg\.j2.*no_such_value"):
         PolycomRenderer().render_phone(plan.phones[0], plan)
 

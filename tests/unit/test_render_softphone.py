@@ -13,6 +13,7 @@ import pytest
 from mipc.catalog.defaults import builtin_defaults
 from mipc.catalog.models import load_catalog
 from mipc.catalog.timezones import lookup
+from mipc.inventory.files import with_files
 from mipc.model import (
     Appearance,
     EffectivePhone,
@@ -37,7 +38,7 @@ def make_plan(root: Path) -> Plan:
         servers=(Server("vm40ic1", "10.250.1.151"),),
         voicemail_number=None,
     )
-    inventory = bare_inventory(root, site)
+    inventory = with_files(bare_inventory(root, site))  # with its vendor_templates/
     return Plan(inventory=inventory, phones=())
 
 

@@ -1,13 +1,13 @@
 """A key=value family's data: ``vendor_templates/<family>/keys.yaml``, loaded and checked once.
 
-Takes a family name and the inventory's ``vendor_templates/`` folder; gives the family's
-:class:`Profile`. The file is found like a template (the inventory's folder first, then the
-templates shipped with mipc: :func:`mipc.render.templating.environment`), so an administrator
-overrides it the same way. ``extends: <file>`` reads another data file first; the family's
-mappings add to (or replace entries of) the ones it extends, other entries replace. Every
-entry is checked against what the transforms (:mod:`mipc.render.keyvalue.sections`) and the
-catalog know; a bad file is a :class:`ProfileError` naming the file and the entry. Never
-imports release.
+Takes a family name and the inventory's overrides (its ``vendor_templates/``, gathered at
+load); gives the family's :class:`Profile`. The file is found like a template (the inventory's
+folder first, then the data shipped with mipc: :func:`mipc.render.templating.environment`), so
+an administrator overrides it the same way. ``extends: <file>`` reads another data file first;
+the family's mappings add to (or replace entries of) the ones it extends, other entries
+replace. Every entry is checked against what the transforms
+(:mod:`mipc.render.keyvalue.sections`) and the catalog know; a bad file is a
+:class:`ProfileError` naming the file and the entry. Never imports release.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from mipc.render.keyvalue.sections import (
     SECTIONS,
     VALUE_NAMES,
 )
-from mipc.render.templating import environment
+from mipc.render.templating import Overrides, environment
 
 __all__ = ["DATA_FILE", "load_profile", "read_data"]
 
@@ -46,9 +46,9 @@ _MAX_EXTENDS = 8
 
 
 @functools.cache
-def load_profile(family: str, override_dir: str | None = None) -> Profile:
-    """The family's profile, read from its data file (once per process and folder)."""
-    doc, where = read_data(f"{family}/{DATA_FILE}", override_dir)
+def load_profile(family: str, override: Overrides | None = None) -> Profile:
+    """The family's profile, read from its data file (once per process and overrides)."""
+    doc, where = read_data(f"{family}/{DATA_FILE}", override)
     unknown = sorted(set(doc) - _FIELDS)
     if unknown:
         raise ProfileError(f"{where}: unknown entries {unknown} (known: {sorted(_FIELDS)})")
@@ -71,10 +71,10 @@ def load_profile(family: str, override_dir: str | None = None) -> Profile:
     return profile
 
 
-def read_data(name: str, override_dir: str | None, depth: int = 0) -> tuple[dict[str, Any], str]:
+def read_data(name: str, override: Overrides | None, depth: int = 0) -> tuple[dict[str, Any], str]:
     """The data file ``name`` (found like a template) merged over the files it extends, and
     where it was read; a :class:`ProfileError` when it is missing or not a YAML mapping."""
-    env = environment(override_dir)
+    env = environment(override)
     assert env.loader is not None  # environment() always sets its loader
     try:
         source, filename, _uptodate = env.loader.get_source(env, name)
@@ -92,7 +92,7 @@ def read_data(name: str, override_dir: str | None, depth: int = 0) -> tuple[dict
         return doc, where
     if not isinstance(base, str) or depth >= _MAX_EXTENDS:
         raise ProfileError(f"{where}: extends must name one data file (and not loop)")
-    merged, base_where = read_data(base, override_dir, depth + 1)
+    merged, base_where = read_data(base, override, depth + 1)
     for field, value in doc.items():
         old = merged.get(field)
         both_maps = isinstance(old, dict) and isinstance(value, dict)

@@ -28,7 +28,7 @@ from mipc.render.keyvalue.shared import (
     system_type,
 )
 from mipc.render.syntax import check_rendered
-from mipc.render.templating import TemplateError, render_template
+from mipc.render.templating import Overrides, TemplateError, overrides, render_template
 
 __all__ = ["KeyValueRenderer"]
 
@@ -39,8 +39,8 @@ _MAC = re.compile(r"[0-9a-f]{12}")
 _Part = tuple[list[tuple[str, str]], frozenset[str], frozenset[str]]
 
 
-def _override_dir(plan: Plan) -> str:
-    return str(Path(plan.inventory.root) / "vendor_templates")
+def _override_dir(plan: Plan) -> Overrides | None:
+    return overrides(plan.inventory.root, plan.inventory.files)
 
 
 class KeyValueRenderer:

@@ -1,19 +1,19 @@
 """The Polycom mapping: vendor knowledge as data, loaded and checked once.
 
 Takes ``vendor_templates/polycom/mapping.yaml`` shipped with mipc and, when an inventory has
-one, its own ``vendor_templates/polycom/mapping.yaml`` (or ``.yml`` / ``.json``), which
-*extends* the shipped file: mappings merge key by key (recursively), lists and values
-replace, and the ``options`` entries of an option path the inventory names replace every
-shipped entry of that path, in the place of the first (new paths go last; ``params: []``
-writes nothing). Gives a frozen :class:`PolycomData`, and :func:`option_params`, the
-parameters an effective phone's options write. Python keeps the value transforms, registered
-by name (:data:`TRANSFORMS`); the data names them. Never imports release or another stage.
+one, its own ``vendor_templates/polycom/mapping.yaml`` (or ``.yml`` / ``.json``; gathered at
+load: :func:`mipc.render.templating.overrides`), which *extends* the shipped file: mappings
+merge key by key (recursively), lists and values replace, and the ``options`` entries of an
+option path the inventory names replace every shipped entry of that path, in the place of the
+first (new paths go last; ``params: []`` writes nothing). Gives a frozen :class:`PolycomData`,
+and :func:`option_params`, the parameters an effective phone's options write. Python keeps the
+value transforms, registered by name (:data:`TRANSFORMS`); the data names them. Never imports
+release or another stage.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,11 +24,12 @@ from typing import Any
 import yaml
 
 from mipc.catalog.models import version_key
+from mipc.inventory.schema import load_schema
 from mipc.model import EffectivePhone
 from mipc.render.base import registrar, set_explicitly
 from mipc.render.polycom.generations import Generation, VersionRule, rule_pattern
 from mipc.render.polycom.params import PolycomError, valid_key
-from mipc.resources import schemas_dir, templates_dir
+from mipc.render.templating import Overrides, shipped_sources
 
 __all__ = [
     "MAPPING_NAMES",
@@ -202,14 +203,14 @@ def option_params(
 # --------------------------------------------------------------------------- loading
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(data: bytes, where: str) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise MappingError(f"{path}: cannot be read ({exc})") from exc
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        raw = json.loads(text) if where.endswith(".json") else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise MappingError(f"{where}: cannot be read ({exc})") from exc
     if not isinstance(raw, dict):
-        raise MappingError(f"{path}: is not a mapping of settings")
+        raise MappingError(f"{where}: is not a mapping of settings")
     return raw
 
 
@@ -263,30 +264,39 @@ def extend(shipped: dict[str, Any], override: dict[str, Any], where: str) -> dic
     return merged
 
 
-def _override_file(override_dir: str | None) -> Path | None:
-    if not override_dir:
+def _override_file(override: Overrides | None) -> tuple[str, bytes] | None:
+    """Where the inventory's mapping is and its bytes, or None when it has none."""
+    if override is None:
         return None
-    found = [p for n in MAPPING_NAMES if (p := Path(override_dir) / "polycom" / n).is_file()]
+    found = [n for n in MAPPING_NAMES if override.has(f"polycom/{n}")]
     if len(found) > 1:
-        raise MappingError(f"{found[0].parent}: more than one mapping file ({found[0].name} …)")
-    return found[0] if found else None
+        folder = Path(override.folder) / "polycom"
+        raise MappingError(f"{folder}: more than one mapping file ({found[0]} …)")
+    if not found:
+        return None
+    where = str(Path(override.folder) / "polycom" / found[0])
+    try:
+        data = override.read(f"polycom/{found[0]}")
+    except OSError as exc:
+        raise MappingError(f"{where}: cannot be read ({exc})") from exc
+    return (where, data) if data is not None else None
 
 
-def load_mapping(override_dir: str | None = None) -> PolycomData:
-    """The shipped mapping, extended by ``<override_dir>/polycom/mapping.*`` if present."""
-    path = _override_file(override_dir)
-    if path is None:
-        return _load(None, 0)
-    return _load(str(path), os.stat(path).st_mtime_ns)
+def load_mapping(override: Overrides | None = None) -> PolycomData:
+    """The shipped mapping, extended by the inventory's ``polycom/mapping.*`` if present."""
+    return _load(_override_file(override))
 
 
 @cache
-def _load(path: str | None, stamp: int) -> PolycomData:
-    shipped_path = templates_dir() / "polycom" / "mapping.yaml"
-    raw = _read(shipped_path)
-    if path is None:
-        return _build(raw, str(shipped_path))
-    return _build(extend(raw, _read(Path(path)), path), path)
+def _load(override: tuple[str, bytes] | None) -> PolycomData:
+    shipped = shipped_sources()
+    where = shipped.path("polycom/mapping.yaml")
+    data = shipped.read("polycom/mapping.yaml")
+    raw = _read(b"" if data is None else data, where)
+    if override is None:
+        return _build(raw, where)
+    path, text = override
+    return _build(extend(raw, _read(text, path), path), path)
 
 
 # --------------------------------------------------------------------------- checking
@@ -336,8 +346,7 @@ class _Reader:
 
 @cache
 def _schema_options() -> frozenset[str]:
-    schema = json.loads((schemas_dir() / "inventory.schema.json").read_text(encoding="utf-8"))
-    return frozenset(schema["$defs"]["options"]["properties"])
+    return frozenset(load_schema()["$defs"]["options"]["properties"])
 
 
 def _path(r: _Reader, text: Any, what: str) -> tuple[str, ...]:

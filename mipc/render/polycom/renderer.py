@@ -34,6 +34,7 @@ from mipc.render.polycom.names import (
 )
 from mipc.render.polycom.params import Params, PolycomError, comment
 from mipc.render.syntax import render_checked
+from mipc.render.templating import Overrides, overrides
 
 __all__ = ["PolycomRenderer"]
 
@@ -47,8 +48,8 @@ def _uses_tls(phone: EffectivePhone) -> bool:
     )
 
 
-def _override_dir(plan: Plan) -> str:
-    return str(Path(plan.inventory.root) / "vendor_templates")
+def _override_dir(plan: Plan) -> Overrides | None:
+    return overrides(plan.inventory.root, plan.inventory.files)
 
 
 def _render(
@@ -393,10 +394,10 @@ class PolycomRenderer:
     def ca_params(self, plan: Plan) -> Params:
         """``server/cert/ca.cfg``: the CA certificate from ``<inventory>/certs/ca.pem``."""
         params = Params(CA_FILE)
-        pem = Path(plan.inventory.root) / "certs" / "ca.pem"
-        if pem.is_file():
-            text = pem.read_text(encoding="utf-8").replace("\r\n", "\n").strip()
-            params.set(CA_PARAM, text)
+        pem = Path(plan.inventory.root) / "certs" / "ca.pem"  # for the warning only
+        text = plan.inventory.files.read_text("certs/ca.pem")
+        if text is not None:
+            params.set(CA_PARAM, text.strip())
         else:
             self._warn(
                 f"{CA_FILE}: no CA certificate at {pem}; phones on TLS trust only their "

@@ -163,12 +163,13 @@ def custom_names(phone: EffectivePhone, warn: Warn) -> list[str]:
     return names
 
 
-def custom_source(plan: Plan, name: str) -> Path | None:
-    """Where custom file ``name`` is read from (``custom_files/polycom/`` or ``Polycom/``),
-    or None when neither holds it."""
-    root = Path(plan.inventory.root) / "custom_files"
+def custom_source(plan: Plan, name: str) -> str | None:
+    """The gathered file custom file ``name`` is read from (``custom_files/polycom/<name>`` or
+    ``custom_files/Polycom/<name>``), or None when neither holds it."""
+    files = plan.inventory.files
     return next(
-        (root / d / name for d in ("polycom", "Polycom") if (root / d / name).is_file()), None
+        (rel for d in ("polycom", "Polycom") if files.exists(rel := f"custom_files/{d}/{name}")),
+        None,
     )
 
 
@@ -181,10 +182,11 @@ def custom_files(plan: Plan, phones: Iterable[EffectivePhone], warn: Warn) -> Ar
             users.setdefault(name, []).append(phone.name)
     out: Artifacts = {}
     for name in sorted(users):
-        source = custom_source(plan, name)
-        if source is None:
+        rel = custom_source(plan, name)
+        data = None if rel is None else plan.inventory.files.read(rel)
+        if rel is None or data is None:
             continue
-        data = source.read_bytes()
+        source = Path(plan.inventory.root) / rel  # for the warning only
         try:
             ET.fromstring(data)
         except ET.ParseError as exc:
@@ -221,19 +223,21 @@ def store_links(plan: Plan, phones: Iterable[EffectivePhone], warn: Warn) -> Art
                 "SIP firmware) are not linked into the release"
             )
         return {}
+    files = plan.inventory.files
     out: Artifacts = {}
     for path in sorted(needed):
-        source = store / path.removeprefix("firmware/")
-        who = ", ".join(sorted(needed[path]))
-        if source.is_file():
-            out[path] = Artifact(b"", tuple(sorted(needed[path])), str(source.resolve()))
+        link = files.firmware(path.removeprefix("firmware/"))
+        if link is not None:
+            out[path] = Artifact(b"", tuple(sorted(needed[path])), link)
         else:
+            source = store / path.removeprefix("firmware/")
+            who = ", ".join(sorted(needed[path]))
             warn(f"firmware file missing: {source} (needed at {path} by {who})")
     # The provisional master names the latest files of every model; link those the store
     # holds. A missing one is not a warning: no inventory phone needs it.
     for _token, image, stock in provisional_firmware():
         for path in (image, *stock):
-            source = store / path.removeprefix("firmware/")
-            if path not in out and source.is_file():
-                out[path] = Artifact(b"", (), str(source.resolve()))
+            link = files.firmware(path.removeprefix("firmware/"))
+            if path not in out and link is not None:
+                out[path] = Artifact(b"", (), link)
     return out
