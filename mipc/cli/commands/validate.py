@@ -13,6 +13,7 @@ from pathlib import Path
 from mipc.cli.report import reporter
 from mipc.model import waiting_phones
 from mipc.pipeline import default_inventory, validate
+from mipc.pipeline.check import check_renders
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ def run_validate(opts: ValidateOptions) -> int:
     with reporter("validate", opts.fmt, quiet=opts.quiet) as out:
         result = validate(target)
         diags = result.diagnostics
+        if result.plan is not None and not diags.errors:
+            check_renders(result.plan, diags)
         out.diagnostics(diags, inventory_root(target))
         out.code = diags.exit_code(opts.strict)
         phones = result.plan.phones if result.plan else ()

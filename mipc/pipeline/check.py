@@ -1,0 +1,52 @@
+"""What only rendering finds, found by ``mipc validate`` too: a build's render and network
+problems as diagnostics.
+
+Takes a resolved :class:`mipc.model.Plan`; renders every phone and every family's shared files
+in memory, as a build would, and the network files; gives, into the diagnostics, an error for
+each phone, family or file a build would refuse (code ``render`` or ``network``, naming the phone
+and its entry's position). The renderers' warnings stay the build's (every build says them, and
+``--strict`` fails on them there). Writes nothing. Never imports release.
+"""
+
+from __future__ import annotations
+
+from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError, Position, Severity
+from mipc.model import Plan
+from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.render.stage import CODE as RENDER
+from mipc.render.stage import ChunkRenderer, by_family, sorted_phones
+
+#: What a renderer or a network writer raises for input it cannot write.
+REFUSALS = (InvalidInputError, ValueError)
+
+NETWORK = "network"
+
+
+def check_renders(plan: Plan, diags: Diagnostics, server_root: str = DEFAULT_SERVER_ROOT) -> None:
+    """Render ``plan`` as a build would and report, into ``diags``, what it would refuse;
+    every phone is tried, so every problem is said at once."""
+    positions = {s.name: s.position for s in plan.inventory.phones}
+    chunk = ChunkRenderer(plan)
+    for phone in sorted_phones(chunk.plan):
+        try:
+            chunk.phone(phone)
+        except REFUSALS as exc:
+            said = (
+                str(exc)
+                if str(exc).startswith(f"phone {phone.name}")
+                else f"phone {phone.name}: {exc}"
+            )
+            diags.extend([_error(RENDER, said, positions.get(phone.name), phone.name)])
+    for family, phones in by_family(sorted_phones(chunk.plan)).items():
+        try:
+            chunk.shared(family, phones)
+        except REFUSALS as exc:
+            diags.extend([_error(RENDER, f"the {family} phones' shared files: {exc}", None, "")])
+    try:
+        network_files(plan, server_root)
+    except ValueError as exc:
+        diags.extend([_error(NETWORK, f"the DHCP, DNS or nginx files: {exc}", None, "")])
+
+
+def _error(code: str, message: str, where: Position | None, phone: str) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, where, "", phone)
