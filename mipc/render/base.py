@@ -178,8 +178,7 @@ def registrar(table: dict[str, T]) -> Callable[[str], Callable[[T], T]]:
 register = registrar(_REGISTRY)
 
 
-def renderers() -> Mapping[str, RendererFactory]:
-    """Every family's renderer factory, by family name."""
-    from mipc.render import load_all  # noqa: F401  (imports register the families)
-
+def registered() -> Mapping[str, RendererFactory]:
+    """The renderer factories registered so far, by family name (:func:`mipc.render.stage.
+    renderers` imports every family first)."""
     return _REGISTRY

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
 from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity
 from mipc.model import EffectivePhone, Plan
-from mipc.render.base import Renderer, renderers
+from mipc.render import load_all
+from mipc.render.base import Renderer, RendererFactory, registered
 
 
 class UnknownFamily(InvalidInputError, ValueError):
@@ -94,6 +95,12 @@ def by_family(phones: Iterable[EffectivePhone]) -> dict[str, tuple[EffectivePhon
     for phone in phones:
         groups.setdefault(phone.family, []).append(phone)
     return {family: tuple(groups[family]) for family in sorted(groups)}
+
+
+def renderers() -> Mapping[str, RendererFactory]:
+    """Every family's renderer factory, by family name."""
+    assert load_all.RENDERER_MODULES  # imported for their registrations
+    return registered()
 
 
 def _factory(family: str) -> Renderer:

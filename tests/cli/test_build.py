@@ -139,7 +139,7 @@ def test_uploads_survive_ten_builds(lab: Path, tmp_path: Path) -> None:
 _SLOW_BUILD = """
 import sys, time
 from pathlib import Path
-from mipc.render.base import renderers
+from mipc.render.stage import renderers
 import mipc.render.base as render
 
 real = renderers()["polycom"]

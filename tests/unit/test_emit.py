@@ -22,9 +22,9 @@ from mipc.pipeline import validate
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.staging import UnsafePath, safe_relpath
 from mipc.release.store import EmitError, LockHeld, Out, WarningsAsErrors, rollback
-from mipc.render.base import _REGISTRY, renderers
+from mipc.render.base import _REGISTRY
 from mipc.render.pool import PhonePool
-from mipc.render.stage import render_all, render_phones
+from mipc.render.stage import render_all, render_phones, renderers
 from mipc.resources import package_digest
 from tests.builders import tree
 

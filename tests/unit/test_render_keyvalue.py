@@ -31,7 +31,6 @@ from mipc.model import (
     Setting,
     TimeSettings,
 )
-from mipc.render.base import renderers
 from mipc.render.keyvalue import (
     AudioCodesRenderer,
     IssRenderer,
@@ -40,6 +39,7 @@ from mipc.render.keyvalue import (
     RenderError,
     load_profile,
 )
+from mipc.render.stage import renderers
 from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"

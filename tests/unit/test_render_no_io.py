@@ -27,10 +27,10 @@ from mipc.catalog.models import load_catalog
 from mipc.inventory.files import with_files
 from mipc.model import Plan
 from mipc.pipeline.compile import validate
-from mipc.render.base import renderers
 from mipc.render.keyvalue import firmware_path
 from mipc.render.polycom import names as polycom_names
 from mipc.render.polycom import shared as polycom_shared
+from mipc.render.stage import renderers
 from mipc.render.templating import shipped_sources
 
 ROOT = Path(__file__).resolve().parents[2]

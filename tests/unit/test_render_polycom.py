@@ -25,7 +25,6 @@ from mipc.model import (
     Secret,
     TimeSettings,
 )
-from mipc.render.base import renderers
 from mipc.render.polycom import (
     CA_FILE,
     DEFAULT_MASTER,
@@ -35,6 +34,7 @@ from mipc.render.polycom import (
     phone_guid,
     safe_segment,
 )
+from mipc.render.stage import renderers
 from mipc.render.templating import TemplateError
 from tests.builders import bare_inventory, lab_site
 

@@ -24,9 +24,10 @@ from mipc.model import (
     Server,
     TimeSettings,
 )
-from mipc.render.base import RenderError, renderers
+from mipc.render.base import RenderError
 from mipc.render.keyvalue.profile import ProfileError
 from mipc.render.softphone import SoftPhoneRenderer, load_softphone
+from mipc.render.stage import renderers
 from tests.builders import bare_inventory, lab_site
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"
