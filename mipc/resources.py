@@ -14,7 +14,10 @@ import os
 import sys
 from functools import cache
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from mipc import __version__
 
 
 @cache
@@ -50,10 +53,6 @@ def lab_dir() -> Path:
 def package_digest() -> str:
     """What this mipc is: its package (code, data, schemas, templates), tzdata's version and
     Python's. A release made by another mipc shares no files by phone digest with a new one."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from mipc import __version__
-
     h = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
     try:
         h.update(version("tzdata").encode())
