@@ -78,6 +78,12 @@ class Model:
         """The id, the display name and every alias, in that order, without repeats."""
         return tuple(dict.fromkeys((self.id, self.display, *self.aliases)))
 
+    @property
+    def full_name(self) -> str:
+        """The fullest of its names (the longest; the first of equals): ``Interaction SIP
+        Station I`` for ISS1, whose display, CIC's list label, is ``Interaction SIP Station``."""
+        return max(self.names, key=len)
+
 
 @dataclass(frozen=True)
 class Firmware:

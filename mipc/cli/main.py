@@ -126,7 +126,7 @@ def explain_command(**options: Any) -> None:
     choices=("csv", "yaml"),
     help_text="Write a normalised CSV list (default) or YAML phone entries.",
 )
-@format_option
+@output_options
 @strict_option
 def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
     """Import Managed IP Phone Assistant CSV lists (template or TMM layout)."""
@@ -145,21 +145,12 @@ def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
 )
-@format_option
-def export_csv_command(inventory: Path | None, layout: str, output: Path | None, fmt: str) -> None:
+@output_options
+def export_csv_command(**options: Any) -> None:
     """Write the inventory's phones as a CSV phone list."""
-    from mipc.cli.commands.export_csv import run_export  # lazy: start-up time
+    from mipc.cli.commands.export_csv import ExportCommand, run_export  # lazy: start-up time
 
-    sys.exit(
-        run_export(
-            _inventory(inventory),
-            layout,
-            output,
-            fmt=fmt,
-            out=sys.stdout,
-            err=sys.stderr,
-        )
-    )
+    sys.exit(run_export(ExportCommand(**options), out=sys.stdout, err=sys.stderr))
 
 
 @main.command("build")

@@ -1,6 +1,8 @@
 """Generate docs/inventory.md from the inventory schema (``python -m mipc.inventory.docgen``).
 
 The schema is the authority; the page is derived, and a test fails when it is out of date.
+Which families or models take an option is said from its ``x-families`` and ``x-models``
+keywords (:mod:`mipc.inventory.options`), not copied from the schema's prose.
 
 Takes the inventory schema; gives the Markdown page. Never imports the model, the loader or
 the other stages.
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mipc.inventory.options import with_sentences
 from mipc.inventory.schema import Schema, load_schema
 
 HEADER = """# Inventory reference
@@ -116,8 +119,8 @@ def _definition(name: str, root: Schema) -> str:
 
 
 def generate() -> str:
-    """The text of docs/inventory.md."""
-    root = load_schema()
+    """The text of docs/inventory.md (each option's closing sentence from its keywords)."""
+    root = with_sentences(load_schema())
     parts = [HEADER]
     for section, node in root["properties"].items():
         if section != "$schema":

@@ -22,12 +22,13 @@ from mipc.incremental.fingerprints import context_key, projection, render_epoch
 from mipc.inventory.assemble import assemble
 from mipc.inventory.files import with_files
 from mipc.inventory.load import Document, load_inventory
+from mipc.inventory.options import option_families
 from mipc.inventory.phone_lists import read_lists
 from mipc.inventory.schema import load_schema, validate_document
 from mipc.inventory.sources import with_secrets
 from mipc.model import Inventory, Plan
 from mipc.resolve.resolver import resolve_plan
-from mipc.rules.checks import check, check_phones, option_families
+from mipc.rules.checks import check, check_phones
 
 
 @dataclass

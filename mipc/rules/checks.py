@@ -12,7 +12,6 @@ resolve, render or release stages.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from mipc.catalog.models import Catalog
 from mipc.diagnostics import Diagnostics
@@ -61,22 +60,6 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
 
 
 # --- rules on effective phones ------------------------------------------------------------
-
-FAMILY_NAMES = {
-    "polycom": "Polycom phones",
-    "iss": "Interaction SIP Stations",
-    "audiocodes": "AudioCodes and Genesys phones",
-    "softphone": "the SIP Soft Phone",
-}
-
-
-def option_families(options_schema: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    """Which families use each option: the schema's ``x-families`` keyword on each option."""
-    return {
-        name: frozenset(node["x-families"])
-        for name, node in options_schema.get("properties", {}).items()
-        if "x-families" in node
-    }
 
 
 def check_phones(

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from mipc.catalog.models import Catalog, version_key
 from mipc.diagnostics import Diagnostics, Position
+from mipc.inventory.options import model_names, option_models
 from mipc.model import EffectivePhone, Inventory
 
 __all__ = ["check_phone", "phone_pos"]
@@ -169,10 +170,11 @@ def _option_rules(
                 f"{what}: option {option!r} does not apply to the {model.display}; it is ignored",
                 _where(phone, key),
             )
-        if option.startswith("speed_dial") and model.id != "ISS1" and phone.family == "iss":
+        only = option_models().get(option)  # the speed dials: x-models in the schema
+        if only is not None and model.id not in only and phone.family in (allowed or ()):
             diags.warning(
                 "option-unused",
-                f"{what}: speed dials exist on the Interaction SIP Station I only",
+                f"{what}: speed dials exist on the {model_names(only)} only",
                 _where(phone, key),
             )
 

@@ -20,6 +20,7 @@ from mipc.cli.commands import import_csv as importer
 from mipc.cli.commands.build import BuildOptions
 from mipc.cli.commands.diff import DiffOptions
 from mipc.cli.commands.explain import ExplainOptions
+from mipc.cli.commands.export_csv import ExportCommand
 from mipc.cli.commands.import_csv import ImportCommand
 from mipc.cli.commands.init import InitOptions
 from mipc.cli.commands.rollback import RollbackOptions
@@ -200,6 +201,7 @@ IMPORT_DEFAULTS: dict[str, Any] = {
     "as_format": "csv",
     "strict": False,
     "fmt": "text",
+    "quiet": False,
 }
 
 
@@ -217,6 +219,8 @@ IMPORT_DEFAULTS: dict[str, Any] = {
         (["--format", "json"], {"fmt": "json"}),
         (["--format", "github"], {"fmt": "github"}),
         (["--strict"], {"strict": True}),
+        (["-q"], {"quiet": True}),
+        (["--quiet"], {"quiet": True}),
     ],
 )
 def test_import_csv(
@@ -233,22 +237,21 @@ def test_import_csv(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], ("", "tmm", None, "text")),
-        (["inv"], ("inv", "tmm", None, "text")),
-        (["--layout", "template"], ("", "template", None, "text")),
-        (["--layout", "normalised"], ("", "normalised", None, "text")),
-        (["-o", "x.csv"], ("", "tmm", Path("x.csv"), "text")),
-        (["--output", "x.csv"], ("", "tmm", Path("x.csv"), "text")),
-        (["--format", "json"], ("", "tmm", None, "json")),
-        (["--format", "github"], ("", "tmm", None, "github")),
+        ([], ExportCommand()),
+        (["inv"], ExportCommand(Path("inv"))),
+        (["--layout", "template"], ExportCommand(layout="template")),
+        (["--layout", "normalised"], ExportCommand(layout="normalised")),
+        (["-o", "x.csv"], ExportCommand(output=Path("x.csv"))),
+        (["--output", "x.csv"], ExportCommand(output=Path("x.csv"))),
+        (["--format", "json"], ExportCommand(fmt="json")),
+        (["--format", "github"], ExportCommand(fmt="github")),
+        (["-q"], ExportCommand(quiet=True)),
+        (["--quiet"], ExportCommand(quiet=True)),
     ],
 )
 def test_export_csv(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], expected: tuple[Any, ...]
+    monkeypatch: pytest.MonkeyPatch, args: list[str], expected: ExportCommand
 ) -> None:
-    (target, layout, output), kwargs = received(
-        monkeypatch, exporter, "run_export", ["export-csv", *args]
-    )
-    inventory, *rest = expected
-    assert target == (Path(inventory) if inventory else tmp_path)
-    assert [layout, output, kwargs["fmt"]] == rest
+    (command,), kwargs = received(monkeypatch, exporter, "run_export", ["export-csv", *args])
+    assert set(kwargs) == {"out", "err"}
+    assert command == expected

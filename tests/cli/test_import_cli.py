@@ -244,6 +244,49 @@ def test_excel_style_file_imports(lab: Path, encoding: str) -> None:
     assert run("validate", lab).exit_code == 0
 
 
+def test_quiet_import_prints_no_summary_but_every_diagnostic(lab: Path) -> None:
+    result = run("import-csv", "-q", "-i", lab, TEMPLATE_LIST)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "phone-lists.yaml" in {p.name for p in lab.iterdir()}
+
+    before = tree(lab)
+    result = run("import-csv", "--quiet", "-i", lab, TMM_LIST)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.count("error[conflict]") == 3
+    assert result.stderr.splitlines()[-1] == "mipc import-csv: nothing written"
+    assert tree(lab) == before
+
+
+def test_quiet_dry_run_still_prints_the_diff(lab: Path) -> None:
+    before = tree(lab)
+    result = run("import-csv", "-q", "-i", lab, "--dry-run", TEMPLATE_LIST)
+    assert result.exit_code == 0, result.output
+    assert "+++ b/lists/guide-template.csv" in result.stdout
+    assert "files to write:" not in result.stdout
+    assert tree(lab) == before
+
+
+def test_quiet_export(lab: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "export.csv"
+    result = run("export-csv", lab, "-o", exported)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("6 phone(s) exported (tmm layout); file written: ")
+    assert "warning[not-exported]" in result.stderr
+
+    result = run("export-csv", lab, "-q", "-o", exported)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # no summary ...
+    assert "warning[not-exported]" in result.stderr  # ... but every diagnostic
+    written = exported.read_text()
+
+    result = run("export-csv", lab, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == written  # on stdout the list is the output, quiet or not
+    assert "warning[not-exported]" in result.stderr
+
+
 def test_export_then_reimport_gives_the_same_inventory(lab: Path, tmp_path: Path) -> None:
     awkward = tmp_path / "awkward.csv"
     awkward.write_text(

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mipc.cli.commands.export_csv import run_export
+from mipc.cli.commands.export_csv import ExportCommand, run_export
 from mipc.cli.commands.import_csv import ImportCommand, run_import
 from mipc.diagnostics import Diagnostics
 from mipc.inventory.load import parse_yaml
@@ -149,7 +149,8 @@ def test_export_round_trip_with_commas_and_quotes(lab: Path, tmp_path: Path) -> 
     assert run([awkward], lab)[0] == 0
     exported = tmp_path / "export.csv"
     out, err = io.StringIO(), io.StringIO()
-    assert run_export(lab, "template", exported, out=out, err=err) == 0
+    assert run_export(ExportCommand(lab, "template", exported), out=out, err=err) == 0
+    assert out.getvalue() == f"8 phone(s) exported (template layout); file written: {exported}\n"
     text = exported.read_text()
     assert '"Lobby, ""East""",My Polycom SA Template,,8101,,"Desk, 1",00:04:f2:ab:cd:ef' in text
     before = snapshot(lab)
@@ -162,7 +163,7 @@ def test_export_round_trip_with_commas_and_quotes(lab: Path, tmp_path: Path) -> 
 
 def test_export_tmm_to_stdout(lab: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
-    assert run_export(lab, "tmm", None, out=out, err=err) == 0
+    assert run_export(ExportCommand(lab, "tmm"), out=out, err=err) == 0
     lines = out.getvalue().splitlines()
     assert lines[0] == (
         "Name,Type,Manufacturer,Model,Proxy Group,Extension,Identification Address,Label,Address"

@@ -665,7 +665,6 @@ def test_shipped_data_files_hold_the_family_facts() -> None:
     assert audiocodes.system_types["AC405"] == "405" and iss.system_types["ISS2"] == "SIP200"
     assert audiocodes.keys["sip.proxy_address"] == iss.keys["sip.proxy_address"]
     assert "language" in audiocodes.keys and "language" not in iss.keys
-    assert iss.speed_dial_models == frozenset({"ISS1"}) and not audiocodes.speed_dial_models
     assert audiocodes.minimums["sip.keepalive_timeout"] == 40
     assert audiocodes.defaults["sip_port"] == 5060 and iss.syslog_modes["tls"] == "TLS"
     assert "extending" in audiocodes.source and audiocodes.source.endswith("common.yaml)")

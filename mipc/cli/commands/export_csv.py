@@ -1,13 +1,15 @@
 """``mipc export-csv``: write an inventory's phones as a CSV phone list, and say what was lost.
 
-Takes the inventory path, the layout and the output file; loads the model through the
-pipeline, hands it to :func:`mipc.inventory.exporter.export_phones`, writes the list and
-prints the diagnostics. Gives the exit code.
+Takes the command's options (:class:`ExportCommand`); loads the model through the pipeline,
+hands it to :func:`mipc.inventory.exporter.export_phones`, writes the list and prints the
+diagnostics and, when the list went to a file, the summary (not with ``quiet``: a list on
+stdout is the output, never chatter). Gives the exit code.
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -16,39 +18,49 @@ from mipc.inventory.atomic import write_files
 from mipc.inventory.csv_columns import LAYOUTS
 from mipc.inventory.csv_write import write_phone_list
 from mipc.inventory.exporter import export_phones
-from mipc.pipeline import load_model
+from mipc.pipeline import default_inventory, load_model
+
+__all__ = ["ExportCommand", "run_export"]
 
 
-def run_export(
-    inventory: Path,
-    layout: str,
-    output: Path | None,
-    *,
-    fmt: str = "text",
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
+@dataclass(frozen=True)
+class ExportCommand:
+    """What ``mipc export-csv`` was asked: the inventory (None: the default one), the layout,
+    the file to write (None: stdout) and how to report."""
+
+    inventory: Path | None = None
+    layout: str = "tmm"
+    output: Path | None = None
+    fmt: str = "text"
+    quiet: bool = False
+
+
+def run_export(command: ExportCommand, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``mipc export-csv``: 0 ok, 1 invalid inventory or phones the layout cannot hold,
-    2 I/O trouble. The list goes to ``output`` (atomically) or to ``out``."""
+    2 I/O trouble. The list goes to ``command.output`` (atomically) or to ``out``."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
+    layout, output = command.layout, command.output
     if layout not in LAYOUTS:
         err.write(f"mipc export-csv: layout {layout!r} is not one of {', '.join(LAYOUTS)}\n")
         return 2
-    inv, diags = load_model(inventory)
+    target = command.inventory if command.inventory is not None else default_inventory()
+    inv, diags = load_model(target)
     if inv is None:
-        err.write(render(diags, fmt) + "\n")
+        err.write(render(diags, command.fmt) + "\n")
         return 2 if diags.trouble else 1
     phones = export_phones(inv, layout, diags)
     text = write_phone_list(phones, layout)
     if diags.items:
-        err.write(render(diags, fmt) + "\n")
+        err.write(render(diags, command.fmt) + "\n")
     if output is None:
         out.write(text)
-    else:
-        try:
-            write_files({output: text})
-        except OSError as exc:
-            err.write(f"mipc export-csv: cannot write {output}: {exc}\n")
-            return 2
+        return 1 if diags.errors else 0
+    try:
+        write_files({output: text})
+    except OSError as exc:
+        err.write(f"mipc export-csv: cannot write {output}: {exc}\n")
+        return 2
+    if command.fmt == "text" and not command.quiet:
+        out.write(f"{len(phones)} phone(s) exported ({layout} layout); file written: {output}\n")
     return 1 if diags.errors else 0

@@ -2,7 +2,8 @@
 
 Takes the lists, the inventory path and the command's options; loads the model through the
 pipeline, hands it to :func:`mipc.inventory.importer.import_lists`, then writes the files it
-planned (with ``--dry-run``, prints their diff instead), the diagnostics and the summary.
+planned (with ``--dry-run``, prints their diff instead), the diagnostics and, unless quiet,
+the summary.
 Gives the exit code: 0 ok, 1 rejected rows or conflicts (or warnings with ``--strict``),
 2 I/O trouble.
 """
@@ -46,6 +47,7 @@ class ImportCommand:
     as_format: Format = "csv"
     strict: bool = False
     fmt: str = "text"
+    quiet: bool = False  # diagnostics and errors only: no summary (a --dry-run diff still)
 
     @property
     def options(self) -> ImportOptions:
@@ -55,7 +57,8 @@ class ImportCommand:
 
 def run_import(command: ImportCommand, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``mipc import-csv``: diagnostics go to ``err``, the summary and, with ``dry_run``, a
-    diff of every file that would change to ``out``; gives the exit code."""
+    diff of every file that would change to ``out`` (the summary not with ``quiet``); gives the
+    exit code."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     target = command.inventory if command.inventory is not None else default_inventory()
@@ -84,7 +87,8 @@ def run_import(command: ImportCommand, out: TextIO | None = None, err: TextIO | 
         report.imported.clear()
         report.replaced.clear()
         err.write("mipc import-csv: nothing written\n")
-    out.write(report.summary(root) + "\n")
+    if not command.quiet:
+        out.write(report.summary(root) + "\n")
     return report.exit_code(command.strict)
 
 

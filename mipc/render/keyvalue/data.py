@@ -39,7 +39,7 @@ DATA_FILE = "keys.yaml"
 
 _MAPS = ("system_types", "custom_dirs", "transports", "line_modes", "languages", "port_modes")
 _FIELDS = frozenset(
-    {"display", "template", "sections", "keys", "speed_dial_models", "syslog_modes", "values"}
+    {"display", "template", "sections", "keys", "syslog_modes", "values"}
     | {"limits", "minimums", "defaults", *_MAPS}
 )
 _MAX_EXTENDS = 8
@@ -58,7 +58,6 @@ def load_profile(family: str, override: Overrides | None = None) -> Profile:
         template=_text(doc, "template", where),
         sections=_sections(doc, where),
         keys=_keys(doc, where),
-        speed_dial_models=frozenset(_models(_list(doc, "speed_dial_models", where), where)),
         syslog_modes=_strings(doc, "syslog_modes", where),
         values=_named(_strings(doc, "values", where), VALUE_NAMES, "values", where),
         limits=_numbers(doc, "limits", where),

@@ -32,7 +32,6 @@ class Profile:
     keys: Mapping[str, str]  # concept -> key path ({n}: the line index)
     system_types: Mapping[str, str]  # catalog model id -> system/type value
     custom_dirs: Mapping[str, str]  # manufacturer -> folder under custom_files/
-    speed_dial_models: frozenset[str]
     transports: Mapping[str, str]
     line_modes: Mapping[str, str]
     languages: Mapping[str, str]

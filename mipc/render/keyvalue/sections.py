@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mipc.catalog.timezones import Transition, format_hhmm
+from mipc.inventory.options import option_models
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render.base import RenderError
 from mipc.render.keyvalue.kvfile import KeyValueFile
@@ -337,7 +338,7 @@ def _features(w: Writer, plan: Plan) -> None:
     w.put_option("inband_call_waiting_tone", "inband_call_waiting_tone", bool)
     w.put_option("pickup", "enable_pickup", bool)
     w.put_option("ring_volume", "ring_volume")
-    if phone.model.id in w.profile.speed_dial_models:
+    if phone.model.id in option_models()["speed_dial_1"]:  # the same x-models on all three
         w.put("speed_dial.1", str(w.option("speed_dial_1")))
         w.put("speed_dial.2", str(w.option("speed_dial_2")))
         w.put("speed_dial.hold_ms", w.option("speed_dial_hold_ms"))
