@@ -8,6 +8,7 @@ nothing stops at the first. Never imports the resolve, render or release stages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -70,12 +71,8 @@ def check_layer_refs(
             )
     for key in ("qos.rtp_dscp", "qos.sip_dscp"):
         setting = layer.get(key)
-        if setting is not None and dscp_value(setting.value) is None:
-            diags.error(
-                "bad-dscp",
-                f"{setting.value!r} is not a DSCP value 0-63 nor a TOS byte 0x00-0xFC",
-                setting.position,
-            )
+        if setting is not None:
+            check_dscp(setting, diags)
     language = layer.get("language")
     if language is not None and catalog.language_id(str(language.value)) is None:
         diags.error(
@@ -120,22 +117,58 @@ def check_pins(inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
             )
 
 
+#: The DSCP code points with a name (RFC 2474 class selectors, RFC 2597 assured forwarding,
+#: RFC 3246 expedited forwarding, RFC 5865 voice admit).
+NAMED_DSCP = frozenset(
+    (0, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 44, 46, 48, 56)
+)
+_HEX_TOS = re.compile(r"(?:0[xX])?([0-9A-Fa-f]{1,2})[hH]?")
+
+
 def dscp_value(value: Any) -> int | None:
-    """DSCP from a DSCP integer or a TOS byte written as hex ("0xB8", "B8h")."""
+    """DSCP from a DSCP integer, or from a TOS byte written in hex as the guide writes it
+    ("B8", the Interaction Administrator form) or as "0xB8" or "B8h"; None if neither."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if 0 <= value <= 63 else None
-    text = str(value).strip()
-    if text.lower().startswith("0x"):
-        tos = int(text[2:], 16)
-    elif text.lower().endswith("h"):
-        tos = int(text[:-1], 16)
-    else:
+    match = _HEX_TOS.fullmatch(str(value).strip())
+    if match is None:
         return None
+    tos = int(match.group(1), 16)
     if tos & 0b11:
         return None
     return tos >> 2
+
+
+def check_dscp(setting: Setting, diags: Diagnostics) -> None:
+    """A DSCP or TOS value: one mipc can read, and an integer that is not what the guide's
+    hex TOS byte of the same digits would say (``60`` for the guide's "60 (hex)")."""
+    value = setting.value
+    dscp = dscp_value(value)
+    if dscp is None:
+        hint = ""
+        if isinstance(value, str) and value.strip().isdigit():
+            hint = (
+                f"; a quoted value is the TOS byte in hex, as the guide writes it: for DSCP"
+                f" {value.strip()} write it without quotes"
+            )
+        diags.error(
+            "bad-dscp",
+            f"{value!r} is not a DSCP value 0-63 nor a TOS byte in hex 00-FC (B8, 0xB8 or"
+            f" B8h) whose two low bits are 0{hint}",
+            setting.position,
+        )
+        return
+    if isinstance(value, int) and not isinstance(value, bool) and dscp not in NAMED_DSCP:
+        as_tos = dscp_value(f"{value:d}") if value >= 10 else None
+        if as_tos is not None:
+            diags.warning(
+                "dscp-not-hex",
+                f"{value} is read as DSCP {value}, which has no name; if it is the guide's"
+                f' TOS byte in hex, write "{value}" (quoted: DSCP {as_tos})',
+                setting.position,
+            )
 
 
 def check_groups(inv: Inventory, diags: Diagnostics) -> None:
