@@ -8,8 +8,9 @@ Names are matched exactly, after normalising case and whitespace (and also with 
 removed, so ``VVX 450`` and ``vvx450`` are the same name). Nothing is ever matched fuzzily;
 :meth:`Catalog.suggest_models` offers close names for "did you mean" messages instead.
 
-Takes the catalog's data file; gives the frozen :class:`Catalog`. Imports nothing of mipc but
-:mod:`mipc.resources`.
+Takes the catalog's data file; gives the frozen :class:`Catalog` (its advisories read by
+:mod:`mipc.catalog.advisories`). Imports nothing of mipc but :mod:`mipc.resources`,
+:mod:`mipc.diagnostics` and the advisories reader.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from mipc.catalog.advisories import Advisories, read_advisories
 from mipc.diagnostics import MipcError
 from mipc.resources import catalog_data_dir
 
@@ -188,6 +190,8 @@ class Catalog:
     manufacturers: tuple[str, ...]
     mac_prefixes: Mapping[str, tuple[str, ...]]
     """Manufacturer -> its MAC prefixes (6 lower-case hex digits)."""
+    advisories: Advisories
+    """Security notices, known firmware issues, factory-default admin passwords."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._found: dict[tuple[str, str | None], Model | None] = {}
@@ -221,6 +225,7 @@ class Catalog:
         self.firmware = tuple(
             self._read_firmware(i, _obj(item, f"firmware[{i}]")) for i, item in enumerate(raw_fw)
         )
+        self.advisories = read_advisories(_get(data, "advisories", "catalog"), set(self.models))
         self._index_names()
         self._index_languages()
         self._check_firmware()

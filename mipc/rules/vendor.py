@@ -18,6 +18,7 @@ from mipc.catalog.models import Catalog, version_key
 from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.options import model_names, option_models
 from mipc.model import EffectivePhone, Inventory
+from mipc.rules.advisories import check_advisories
 
 __all__ = ["check_phone", "phone_pos"]
 
@@ -58,6 +59,7 @@ def check_phone(
         _secure_media(phone, inv, diags)
         _support_rules(phone, inv, diags)
         _option_rules(phone, families, diags)
+        check_advisories(phone, catalog, _what(phone), diags)
     if phone.mac is not None:
         _mac_rules(phone, inv, catalog, diags)
     _appearance_kinds(phone, inv, diags)

@@ -166,12 +166,12 @@ def test_a_firmware_pin_is_shown_where_the_setting_says_latest() -> None:
     )
     assert result.exit_code == 0
     line = next(x for x in result.stdout.splitlines() if x.strip().startswith("firmware "))
-    assert '"latest"' in line and "pinned to 4.0.14.1580 by firmware.pins (site.yaml:32" in line
+    assert '"latest"' in line and "pinned to 4.0.15.1009 by firmware.pins (site.yaml:32" in line
     data = json.loads(
         CliRunner().invoke(main, ["explain", "Lobby SoundPoint", campus, "--format", "json"]).stdout
     )
     row = next(r for r in data["settings"] if r["key"] == "firmware")
-    assert row["note"].startswith("pinned to 4.0.14.1580")
+    assert row["note"].startswith("pinned to 4.0.15.1009")
     # a model without a pin has no note
     other = CliRunner().invoke(main, ["explain", "PolycomAgent", str(LAB)]).stdout
     line = next(x for x in other.splitlines() if x.strip().startswith("firmware "))
