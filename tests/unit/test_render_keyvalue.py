@@ -544,12 +544,14 @@ def test_malformed_custom_file_is_an_error(tmp_path: Path) -> None:
 
 def test_custom_files_come_from_the_inventory_files_only(tmp_path: Path) -> None:
     rel = "custom_files/AudioCodes/tones.cfg"
-    files = InventoryFiles(contents={rel: b"\xef\xbb\xbfvoip/tones/country=UK\r\n"})
+    files = InventoryFiles(
+        contents={rel: b"\xef\xbb\xbfvoip/regional_settings/selected_country=UK\r\n"}
+    )
     plan = Plan(inventory=replace(make_inventory(tmp_path), files=files), phones=())
     phone = make_phone("AC420HD", "P", "00908f000001", config_files=("tones.cfg",))
     renderer = AudioCodesRenderer()
     text, _ = render(renderer, phone, plan)
-    assert text.splitlines()[1] == "voip/tones/country=UK"  # no BOM, no CR
+    assert text.splitlines()[1] == "voip/regional_settings/selected_country=UK"  # no BOM, no CR
     shared = renderer.render_shared(plan, (phone,))
     assert shared["AudioCodes/tones.cfg"].data == files.contents[rel]  # published as read
 
