@@ -54,6 +54,7 @@ CONCEPTS: frozenset[str] = frozenset(
         ),
         "media.port",
         "media.tos",
+        "media.srtp",
         *(f"ntp.{n}" for n in ("enabled", "primary", "secondary", "gmt_offset")),
         "ntp.dhcp_servers",
         "ntp.dhcp_offset",
@@ -229,6 +230,20 @@ def _sip(w: Writer, plan: Plan) -> None:
     w.put("sip.tos", phone.qos.sip_tos)
     w.put_option("media.port", "media_port_start")
     w.put("media.tos", phone.qos.rtp_tos)
+    if phone.audio_protocol == "srtp":
+        _srtp(w)
+
+
+def _srtp(w: Writer) -> None:
+    """SRTP: the family's key for it, or an error; never plain RTP in silence."""
+    if "media.srtp" not in w.profile.keys:
+        raise RenderError(
+            f"phone {w.phone.name}: audio_protocol srtp, but mipc knows no verified "
+            f"{w.profile.display} key for SRTP and the phone would keep sending plain RTP; "
+            "set audio_protocol: rtp (and write the vendor's SRTP key through extra:), "
+            "or map media.srtp in the family's keys.yaml"
+        )
+    w.put("media.srtp", True)
 
 
 def _transport(w: Writer, reg: Registration) -> str:

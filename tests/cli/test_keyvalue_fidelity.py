@@ -1,0 +1,63 @@
+"""What AudioCodes/Genesys and ISS phones receive for SRTP, languages and firmware names.
+
+Real inventories (the lab example, edited) built through ``mipc.cli.main``; the files the
+phones download are parsed back.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from mipc.cli import main
+from tests.builders import edit
+
+REPO = Path(__file__).parent.parent.parent
+AC_TEMPLATE = "  My Agent 420HD Template:\n    manufacturer: AudioCodes\n    model: 420HD\n"
+ISS_TEMPLATE = (
+    "    model: Interaction SIP Station\n    registration_group: Remote Agent ISS - TCP\n"
+)
+
+
+def built(tmp_path: Path, *pairs: str) -> tuple[int, str, Path]:
+    """The lab example with each (old, new) text pair replaced in its inventory, built into
+    ``tmp_path/out``: the exit code, everything printed, and the output folder."""
+    lab = tmp_path / "lab"
+    shutil.copytree(REPO / "examples" / "lab", lab)
+    edit(lab / "mipc.yaml", *pairs)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(lab), "-o", str(out)])
+    return result.exit_code, result.output, out
+
+
+def keyvalue(path: Path) -> dict[str, str]:
+    """A phone's ``<mac>.cfg`` as the phone reads it."""
+    pairs = [line.split("=", 1) for line in path.read_text(encoding="ascii").splitlines()]
+    return dict((key, value) for key, value in pairs)
+
+
+SECURE = "    registration_group: <Default Secure Registration Group>\n"
+
+
+def test_srtp_on_an_audiocodes_phone_is_an_error_naming_the_phone(tmp_path: Path) -> None:
+    srtp = AC_TEMPLATE + SECURE + "    audio_protocol: srtp\n"
+    code, output, out = built(tmp_path, AC_TEMPLATE, srtp)
+    assert code == 1
+    assert "Agent420HD-Lab" in output and "srtp" in output
+    assert "audio_protocol: rtp" in output and "Traceback" not in output
+    assert not (out / "current").exists()
+
+
+def test_the_same_phone_with_rtp_over_tls_builds(tmp_path: Path) -> None:
+    code, output, out = built(tmp_path, AC_TEMPLATE, AC_TEMPLATE + SECURE)
+    assert code == 0, output
+    kv = keyvalue(out / "current" / "www" / "00908f001006.cfg")
+    assert kv["voip/signalling/sip/transport_protocol"] == "TLS"
+
+
+def test_srtp_on_an_iss_is_refused_by_the_rules(tmp_path: Path) -> None:
+    srtp = "    model: Interaction SIP Station\n" + SECURE + "    audio_protocol: srtp\n"
+    code, output, _ = built(tmp_path, ISS_TEMPLATE, srtp)
+    assert code == 1 and "does not support SRTP" in output
