@@ -20,13 +20,19 @@ ISS_TEMPLATE = (
     "    model: Interaction SIP Station\n    registration_group: Remote Agent ISS - TCP\n"
 )
 
+Built = tuple[int, str, Path]
 
-def built(tmp_path: Path, *pairs: str) -> tuple[int, str, Path]:
-    """The lab example with each (old, new) text pair replaced in its inventory, built into
-    ``tmp_path/out``: the exit code, everything printed, and the output folder."""
+
+def built(tmp_path: Path, *pairs: str, store: dict[str, bytes] | None = None) -> Built:
+    """The lab example with each (old, new) text pair replaced in its inventory (and the
+    ``store`` files, by path under the inventory, written), built into ``tmp_path/out``: the
+    exit code, everything printed, and the output folder."""
     lab = tmp_path / "lab"
     shutil.copytree(REPO / "examples" / "lab", lab)
     edit(lab / "mipc.yaml", *pairs)
+    for rel, data in (store or {}).items():
+        (lab / rel).parent.mkdir(parents=True, exist_ok=True)
+        (lab / rel).write_bytes(data)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", str(lab), "-o", str(out)])
     return result.exit_code, result.output, out
@@ -61,3 +67,17 @@ def test_srtp_on_an_iss_is_refused_by_the_rules(tmp_path: Path) -> None:
     srtp = "    model: Interaction SIP Station\n" + SECURE + "    audio_protocol: srtp\n"
     code, output, _ = built(tmp_path, ISS_TEMPLATE, srtp)
     assert code == 1 and "does not support SRTP" in output
+
+
+def test_a_factory_420hd_finds_its_firmware_under_its_own_upper_case_name(
+    tmp_path: Path,
+) -> None:
+    site = 'voicemail_number: "*86"\n'
+    image = {"fw/audiocodes/2.2.16.643/420hd.img": b"420HD image"}
+    code, output, out = built(tmp_path, site, site + "firmware: {store: fw}\n", store=image)
+    assert code == 0, output
+    www = out / "current" / "www"
+    assert (www / "420HD.img").read_bytes() == b"420HD image"  # the phone's default request
+    assert (www / "420hd.img").read_bytes() == b"420HD image"  # the guide's option 67 name
+    kv = keyvalue(www / "00908f001006.cfg")
+    assert kv["provisioning/firmware/url"].endswith("/firmware/audiocodes/2.2.16.643/420hd.img")

@@ -596,6 +596,7 @@ def test_firmware_links_and_missing_images_warn(tmp_path: Path) -> None:
     )
     shared = renderer.render_shared(plan, phones)
     assert sorted(shared) == [
+        "420HD.img",  # what the phone asks for with factory settings
         "420hd.img",
         "firmware/audiocodes/2.2.16.408/430hd.img",
         "firmware/audiocodes/2.2.16.643/420hd.img",
@@ -604,6 +605,7 @@ def test_firmware_links_and_missing_images_warn(tmp_path: Path) -> None:
     assert root == Artifact(
         data=b"", phones=("A", "B"), link=str(store / "audiocodes" / "2.2.16.643" / "420hd.img")
     )
+    assert shared["420HD.img"] == root
     assert shared["firmware/audiocodes/2.2.16.408/430hd.img"].phones == ("C",)
     # the latest 430HD image (root 430hd.img) is not in the store
     assert any("audiocodes/2.2.16.643/430hd.img not found" in w for w in renderer.warnings)
