@@ -81,3 +81,30 @@ def test_a_factory_420hd_finds_its_firmware_under_its_own_upper_case_name(
     assert (www / "420hd.img").read_bytes() == b"420HD image"  # the guide's option 67 name
     kv = keyvalue(www / "00908f001006.cfg")
     assert kv["provisioning/firmware/url"].endswith("/firmware/audiocodes/2.2.16.643/420hd.img")
+
+
+def test_a_spanish_audiocodes_phone_gets_the_vendors_value(tmp_path: Path) -> None:
+    spanish = AC_TEMPLATE + "    language: Spanish_Spain\n"
+    code, output, out = built(tmp_path, AC_TEMPLATE, spanish)
+    assert code == 0, output
+    kv = keyvalue(out / "current" / "www" / "00908f001006.cfg")
+    assert kv["personal_settings/language"] == "SPANISH"
+
+
+def test_a_language_the_audiocodes_cannot_show_names_the_phone_and_its_languages(
+    tmp_path: Path,
+) -> None:
+    french = AC_TEMPLATE + "    language: French_France\n"
+    code, output, _ = built(tmp_path, AC_TEMPLATE, french)
+    assert code == 1 and "Traceback" not in output
+    line = next(line for line in output.splitlines() if "language-unsupported" in line)
+    assert "mipc.yaml:76:" in line and "My Agent 420HD Template" in line
+    assert "AudioCodes 420HD does not support French_France" in line
+    assert "English_United_States" in line and "Spanish_Spain" in line
+
+
+def test_an_iss_in_spanish_is_refused_with_its_languages(tmp_path: Path) -> None:
+    spanish = ISS_TEMPLATE + "    language: Spanish_Spain\n"
+    code, output, _ = built(tmp_path, ISS_TEMPLATE, spanish)
+    assert code == 1
+    assert "does not support Spanish_Spain; its languages: English_United_States" in output

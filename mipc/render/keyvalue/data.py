@@ -229,6 +229,11 @@ def _check_facts(p: Profile, where: str) -> None:
     unknown = sorted(set(p.languages) - set(catalog.languages))
     if unknown:
         raise ProfileError(f"{where}: languages: unknown catalog languages {unknown}")
+    if "language" in p.keys:
+        models = [m for m in catalog.models.values() if m.family == p.family]
+        unmapped = sorted({lang for m in models for lang in m.languages} - set(p.languages))
+        if unmapped:
+            raise ProfileError(f"{where}: languages: no value for catalog languages {unmapped}")
     for name, table in (("line.kind", p.line_modes), ("syslog.transport", p.syslog_modes)):
         if p.defaults[name] not in table:
             raise ProfileError(f"{where}: defaults.{name} {p.defaults[name]!r} is not in its table")

@@ -347,7 +347,8 @@ def _syslog(w: Writer, syslog: Mapping[str, Any]) -> None:
 
 def _features(w: Writer, plan: Plan) -> None:
     phone = w.phone
-    w.put("language", w.profile.languages.get(phone.language))
+    if "language" in w.profile.keys:
+        w.put("language", _language(w))
     w.put_option("ring_always", "ring_always", bool)
     w.put_option("inband_call_waiting_tone", "inband_call_waiting_tone", bool)
     w.put_option("pickup", "enable_pickup", bool)
@@ -361,6 +362,17 @@ def _features(w: Writer, plan: Plan) -> None:
         option = "voicemail_number" if "voicemail_number" in phone.options else ""
         w.put("voicemail.enabled", True, option=option)
         w.put("voicemail.number", str(voicemail))
+
+
+def _language(w: Writer) -> str:
+    """The family's value for the phone's language; an error naming the ones it has."""
+    value = w.profile.languages.get(w.phone.language)
+    if value is None:
+        raise RenderError(
+            f"phone {w.phone.name}: language {w.phone.language} has no {w.profile.display} "
+            f"value; use one of {', '.join(sorted(w.profile.languages))}"
+        )
+    return value
 
 
 def _provisioning(w: Writer, plan: Plan) -> None:
