@@ -130,7 +130,8 @@ def _support_rules(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) ->
     if phone.language not in model.languages:
         diags.error(
             "language-unsupported",
-            f"{what}: the {model.display} does not support {phone.language}",
+            f"{what}: the {model.display} does not support {phone.language}; its languages:"
+            f" {', '.join(sorted(model.languages))}",
             _at(inv, phone, "language"),
         )
     if phone.family != "polycom" and phone.registrations:

@@ -266,7 +266,9 @@ def test_an_incremental_build_repeats_warnings_about_a_reused_phones_own_files(
     (lab / "mipc.yaml").write_text(text, encoding="utf-8")
     custom = lab / "custom_files" / "AudioCodes"
     custom.mkdir(parents=True)
-    (custom / "00908f001006-local.cfg").write_text("voip/codec/ptime=20\n", encoding="utf-8")
+    (custom / "00908f001006-local.cfg").write_text(
+        "voip/codec/codec_info/0/ptime=20\n", encoding="utf-8"
+    )
     out = tmp_path / "out"
     code, _, first = run("build", str(lab), "-o", str(out))
     assert code == 0 and "phone Agent420HD-Two: custom file 00908f001007-local.cfg" in first

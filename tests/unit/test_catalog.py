@@ -223,7 +223,12 @@ def test_languages(cat: Catalog) -> None:
         assert len(m[mid].languages) == GUIDE_LANGUAGES
     for mid in ("IP335", "IP321", "IP5000", "IP330"):
         assert not cjk & set(m[mid].languages), mid
-    assert m["AC420HD"].languages == ("English_United_States",)
+    assert m["AC420HD"].languages == (
+        "English_Canada",
+        "English_United_Kingdom",
+        "English_United_States",
+        "Spanish_Spain",
+    )
     assert cat.language_id("English_United_States") == "English_United_States"
     assert cat.language_id("English, United States") == "English_United_States"
     assert cat.language_id("english, united kingdom") == "English_United_Kingdom"

@@ -544,12 +544,14 @@ def test_malformed_custom_file_is_an_error(tmp_path: Path) -> None:
 
 def test_custom_files_come_from_the_inventory_files_only(tmp_path: Path) -> None:
     rel = "custom_files/AudioCodes/tones.cfg"
-    files = InventoryFiles(contents={rel: b"\xef\xbb\xbfvoip/tones/country=UK\r\n"})
+    files = InventoryFiles(
+        contents={rel: b"\xef\xbb\xbfvoip/regional_settings/selected_country=UK\r\n"}
+    )
     plan = Plan(inventory=replace(make_inventory(tmp_path), files=files), phones=())
     phone = make_phone("AC420HD", "P", "00908f000001", config_files=("tones.cfg",))
     renderer = AudioCodesRenderer()
     text, _ = render(renderer, phone, plan)
-    assert text.splitlines()[1] == "voip/tones/country=UK"  # no BOM, no CR
+    assert text.splitlines()[1] == "voip/regional_settings/selected_country=UK"  # no BOM, no CR
     shared = renderer.render_shared(plan, (phone,))
     assert shared["AudioCodes/tones.cfg"].data == files.contents[rel]  # published as read
 
@@ -594,6 +596,7 @@ def test_firmware_links_and_missing_images_warn(tmp_path: Path) -> None:
     )
     shared = renderer.render_shared(plan, phones)
     assert sorted(shared) == [
+        "420HD.img",  # what the phone asks for with factory settings
         "420hd.img",
         "firmware/audiocodes/2.2.16.408/430hd.img",
         "firmware/audiocodes/2.2.16.643/420hd.img",
@@ -602,6 +605,7 @@ def test_firmware_links_and_missing_images_warn(tmp_path: Path) -> None:
     assert root == Artifact(
         data=b"", phones=("A", "B"), link=str(store / "audiocodes" / "2.2.16.643" / "420hd.img")
     )
+    assert shared["420HD.img"] == root
     assert shared["firmware/audiocodes/2.2.16.408/430hd.img"].phones == ("C",)
     # the latest 430HD image (root 430hd.img) is not in the store
     assert any("audiocodes/2.2.16.643/430hd.img not found" in w for w in renderer.warnings)

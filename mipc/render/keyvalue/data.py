@@ -13,6 +13,7 @@ replace. Every entry is checked against what the transforms
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -40,9 +41,10 @@ DATA_FILE = "keys.yaml"
 _MAPS = ("system_types", "custom_dirs", "transports", "line_modes", "languages", "port_modes")
 _FIELDS = frozenset(
     {"display", "template", "sections", "keys", "syslog_modes", "values"}
-    | {"limits", "minimums", "defaults", *_MAPS}
+    | {"limits", "minimums", "defaults", "firmware_aliases", *_MAPS}
 )
 _MAX_EXTENDS = 8
+_ALIAS = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 @functools.cache
@@ -63,6 +65,7 @@ def load_profile(family: str, override: Overrides | None = None) -> Profile:
         limits=_numbers(doc, "limits", where),
         minimums=_numbers(doc, "minimums", where),
         defaults=_defaults(doc, where),
+        firmware_aliases=_aliases(doc, where),
         source=where,
         **{name: _strings(doc, name, where) for name in _MAPS},
     )
@@ -189,6 +192,21 @@ def _defaults(doc: Mapping[str, Any], where: str) -> Mapping[str, Scalar]:
     return MappingProxyType(dict(value))
 
 
+def _aliases(doc: Mapping[str, Any], where: str) -> Mapping[str, tuple[str, ...]]:
+    """Model id -> the other names its latest image is linked under at the web root."""
+    value = _mapping(doc, "firmware_aliases", where)
+    _models(tuple(value), where)
+    aliases: dict[str, tuple[str, ...]] = {}
+    for model, names in value.items():
+        if not isinstance(names, list) or not all(_ALIAS.fullmatch(str(n)) for n in names):
+            raise ProfileError(
+                f"{where}: firmware_aliases.{model} must be a list of file names "
+                "(letters, digits, '.', '_', '-')"
+            )
+        aliases[model] = tuple(str(n) for n in names)
+    return MappingProxyType(aliases)
+
+
 def _models(ids: tuple[str, ...], where: str) -> tuple[str, ...]:
     unknown = sorted(set(ids) - set(load_catalog().models))
     if unknown:
@@ -204,9 +222,17 @@ def _check_facts(p: Profile, where: str) -> None:
     missing = [mid for mid in missing if mid not in p.system_types]
     if missing:
         raise ProfileError(f"{where}: system_types has no value for models {missing}")
+    foreign = sorted(m for m in p.firmware_aliases if catalog.models[m].family != p.family)
+    if foreign:
+        raise ProfileError(f"{where}: firmware_aliases: models {foreign} are not {p.family}")
     unknown = sorted(set(p.languages) - set(catalog.languages))
     if unknown:
         raise ProfileError(f"{where}: languages: unknown catalog languages {unknown}")
+    if "language" in p.keys:
+        models = [m for m in catalog.models.values() if m.family == p.family]
+        unmapped = sorted({lang for m in models for lang in m.languages} - set(p.languages))
+        if unmapped:
+            raise ProfileError(f"{where}: languages: no value for catalog languages {unmapped}")
     for name, table in (("line.kind", p.line_modes), ("syslog.transport", p.syslog_modes)):
         if p.defaults[name] not in table:
             raise ProfileError(f"{where}: defaults.{name} {p.defaults[name]!r} is not in its table")

@@ -41,4 +41,5 @@ class Profile:
     limits: Mapping[str, int]  # concept -> most characters
     minimums: Mapping[str, int]  # concept -> lowest number written
     defaults: Mapping[str, Scalar]  # option (or option.field) -> value when not set
+    firmware_aliases: Mapping[str, tuple[str, ...]]  # model id -> more web-root image names
     source: str = ""  # the data files read, for messages

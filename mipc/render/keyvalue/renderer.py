@@ -191,5 +191,5 @@ class KeyValueRenderer:
         mine = tuple(p for p in phones if p.family == self.family)
         artifacts: Artifacts = {}
         shared_custom(profile, plan, mine, artifacts)
-        shared_firmware(self.family, plan, mine, artifacts, self._warn)
+        shared_firmware(profile, plan, mine, artifacts, self._warn)
         return dict(sorted(artifacts.items()))

@@ -55,6 +55,7 @@ CONCEPTS: frozenset[str] = frozenset(
         ),
         "media.port",
         "media.tos",
+        "media.srtp",
         *(f"ntp.{n}" for n in ("enabled", "primary", "secondary", "gmt_offset")),
         "ntp.dhcp_servers",
         "ntp.dhcp_offset",
@@ -230,6 +231,20 @@ def _sip(w: Writer, plan: Plan) -> None:
     w.put("sip.tos", phone.qos.sip_tos)
     w.put_option("media.port", "media_port_start")
     w.put("media.tos", phone.qos.rtp_tos)
+    if phone.audio_protocol == "srtp":
+        _srtp(w)
+
+
+def _srtp(w: Writer) -> None:
+    """SRTP: the family's key for it, or an error; never plain RTP in silence."""
+    if "media.srtp" not in w.profile.keys:
+        raise RenderError(
+            f"phone {w.phone.name}: audio_protocol srtp, but mipc knows no verified "
+            f"{w.profile.display} key for SRTP and the phone would keep sending plain RTP; "
+            "set audio_protocol: rtp (and write the vendor's SRTP key through extra:), "
+            "or map media.srtp in the family's keys.yaml"
+        )
+    w.put("media.srtp", True)
 
 
 def _transport(w: Writer, reg: Registration) -> str:
@@ -333,7 +348,8 @@ def _syslog(w: Writer, syslog: Mapping[str, Any]) -> None:
 
 def _features(w: Writer, plan: Plan) -> None:
     phone = w.phone
-    w.put("language", w.profile.languages.get(phone.language))
+    if "language" in w.profile.keys:
+        w.put("language", _language(w))
     w.put_option("ring_always", "ring_always", bool)
     w.put_option("inband_call_waiting_tone", "inband_call_waiting_tone", bool)
     w.put_option("pickup", "enable_pickup", bool)
@@ -347,6 +363,17 @@ def _features(w: Writer, plan: Plan) -> None:
         option = "voicemail_number" if "voicemail_number" in phone.options else ""
         w.put("voicemail.enabled", True, option=option)
         w.put("voicemail.number", str(voicemail))
+
+
+def _language(w: Writer) -> str:
+    """The family's value for the phone's language; an error naming the ones it has."""
+    value = w.profile.languages.get(w.phone.language)
+    if value is None:
+        raise RenderError(
+            f"phone {w.phone.name}: language {w.phone.language} has no {w.profile.display} "
+            f"value; use one of {', '.join(sorted(w.profile.languages))}"
+        )
+    return value
 
 
 def _provisioning(w: Writer, plan: Plan) -> None:

@@ -3,9 +3,11 @@
 Takes a family's :class:`Profile`, the plan and its phones; gives the custom files named by
 ``config_files`` (published at ``<Manufacturer>/<name>``) and links to the firmware images
 phones use (``firmware/<family>/<version>/<image>``, and the latest image of every model in
-use at the web root under the guide's DHCP option 67 names). Files are read only through the
-plan's :class:`mipc.model.InventoryFiles` (gathered when the inventory was loaded): no I/O
-here. A missing file or image is a warning, passed to ``warn``. Never imports release.
+use at the web root under the guide's DHCP option 67 names and the family's
+``firmware_aliases``, the names the phones ask for with factory settings). Files are read
+only through the plan's :class:`mipc.model.InventoryFiles` (gathered when the inventory was
+loaded): no I/O here. A missing file or image is a warning, passed to ``warn``. Never
+imports release.
 """
 
 from __future__ import annotations
@@ -92,9 +94,10 @@ def _names(phones: Iterable[str]) -> str:
 
 
 def _wanted_firmware(
-    family: str, phones: tuple[EffectivePhone, ...], warn: Warn
+    profile: Profile, phones: tuple[EffectivePhone, ...], warn: Warn
 ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Release path -> phones that use it, and release path -> store-relative path."""
+    family = profile.family
     wanted: dict[str, list[str]] = {}
     sources: dict[str, str] = {}
     catalog = load_catalog()
@@ -107,9 +110,11 @@ def _wanted_firmware(
             wanted.setdefault(path, []).append(phone.name)
             sources[path] = path.removeprefix("firmware/")
         latest = catalog.latest_firmware(phone.model.id)
-        if latest is not None:
-            rel = firmware_path(family, latest.version, image).removeprefix("firmware/")
-            root_name = safe_component(image, "firmware image")
+        if latest is None:
+            continue
+        rel = firmware_path(family, latest.version, image).removeprefix("firmware/")
+        for name in (image, *profile.firmware_aliases.get(phone.model.id, ())):
+            root_name = safe_component(name, "firmware image")
             if sources.setdefault(root_name, rel) != rel:
                 warn(
                     f"{root_name}: models want different latest firmware "
@@ -120,13 +125,13 @@ def _wanted_firmware(
 
 
 def shared_firmware(
-    family: str, plan: Plan, phones: tuple[EffectivePhone, ...], out: Artifacts, warn: Warn
+    profile: Profile, plan: Plan, phones: tuple[EffectivePhone, ...], out: Artifacts, warn: Warn
 ) -> None:
     """Add links to the firmware images the phones use (from the store) to ``out``."""
     store = store_folder(plan.inventory.root, plan.inventory.firmware_store)
     if store is None:
         return
-    wanted, sources = _wanted_firmware(family, phones, warn)
+    wanted, sources = _wanted_firmware(profile, phones, warn)
     for path in sorted(wanted):
         link = plan.inventory.files.firmware(sources[path])
         if link is not None:
