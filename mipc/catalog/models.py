@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mipc.catalog.advisories import Advisories, read_advisories
+from mipc.catalog.families import Family, read_families
 from mipc.diagnostics import MipcError
 from mipc.resources import catalog_data_dir
 
@@ -192,6 +193,8 @@ class Catalog:
     """Manufacturer -> its MAC prefixes (6 lower-case hex digits)."""
     advisories: Advisories
     """Security notices, known firmware issues, factory-default admin passwords."""
+    families: Mapping[str, Family]
+    """Family name -> what the guide says its phones can do."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self._found: dict[tuple[str, str | None], Model | None] = {}
@@ -226,6 +229,9 @@ class Catalog:
             self._read_firmware(i, _obj(item, f"firmware[{i}]")) for i, item in enumerate(raw_fw)
         )
         self.advisories = read_advisories(_get(data, "advisories", "catalog"), set(self.models))
+        self.families = read_families(
+            _get(data, "families", "catalog"), {m.family for m in self.models.values()}
+        )
         self._index_names()
         self._index_languages()
         self._check_firmware()

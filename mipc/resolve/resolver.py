@@ -357,7 +357,7 @@ class Resolver:
     def _firmware(
         self, model: Model, wanted: Any, position: Position | None, owner: str
     ) -> Firmware | None:
-        if model.family == "softphone":
+        if not self.catalog.families[model.family].firmware:
             return None
         version = str(wanted or "latest")
         if version == "latest":

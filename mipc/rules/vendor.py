@@ -57,15 +57,17 @@ def check_phone(
         seen_combos.add(combo)
         _model_rules(phone, inv, diags)
         _secure_media(phone, inv, diags)
-        _support_rules(phone, inv, diags)
+        _support_rules(phone, inv, catalog.families[phone.family].single_registration, diags)
         _option_rules(phone, families, diags)
         check_advisories(phone, catalog, _what(phone), diags)
     if phone.mac is not None:
         _mac_rules(phone, inv, catalog, diags)
-    _appearance_kinds(phone, inv, diags)
+    family = catalog.families[phone.family]
+    if not family.linked_appearances:
+        _appearance_kinds(phone, inv, diags)
     _proxy_locations(phone, inv, diags)
-    _address_kind(phone, inv, diags)
-    if phone.model.family != "polycom":
+    _address_kind(phone, inv, family.by_computer_name, diags)
+    if family.one_appearance_per_line:
         _line_count(phone, inv, diags)
 
 
@@ -116,8 +118,11 @@ def _secure_media(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) -> 
         )
 
 
-def _support_rules(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) -> None:
-    """The model supports the phone's TLS, language and number of registrations."""
+def _support_rules(
+    phone: EffectivePhone, inv: Inventory, single_registration: bool, diags: Diagnostics
+) -> None:
+    """The model supports the phone's TLS, language and number of registrations
+    (``single_registration``: the phone's family takes one)."""
     model = phone.model
     what = _what(phone)
     if phone.secure and not model.tls:
@@ -134,7 +139,7 @@ def _support_rules(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) ->
             f" {', '.join(sorted(model.languages))}",
             _at(inv, phone, "language"),
         )
-    if phone.family != "polycom" and phone.registrations:
+    if single_registration and phone.registrations:
         entries = {r.entry for r in phone.registrations}
         if len(entries) > 1:
             diags.error(
@@ -217,9 +222,8 @@ def _mac_rules(phone: EffectivePhone, inv: Inventory, catalog: Catalog, diags: D
 
 
 def _appearance_kinds(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) -> None:
-    """Shared and external appearances are for Polycom phones only."""
-    if phone.model.family == "polycom":
-        return
+    """Shared and external appearances are for Polycom phones only (a family that takes no
+    linked appearances)."""
     for app in phone.appearances:
         if app.kind != "private":
             diags.error(
@@ -245,17 +249,19 @@ def _proxy_locations(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) 
             )
 
 
-def _address_kind(phone: EffectivePhone, inv: Inventory, diags: Diagnostics) -> None:
-    """The SIP Soft Phone is addressed by computer name, every other model by MAC."""
-    family = phone.model.family
-    if family == "softphone" and phone.mac is not None:
+def _address_kind(
+    phone: EffectivePhone, inv: Inventory, by_computer_name: bool, diags: Diagnostics
+) -> None:
+    """The SIP Soft Phone is addressed by computer name, every other model by MAC
+    (``by_computer_name``: the phone's family is)."""
+    if by_computer_name and phone.mac is not None:
         diags.error(
             "softphone-address",
             f"phone {phone.name!r} is a SIP Soft Phone: its address is the full computer"
             " name (AgentPC1.lab.local), not a MAC",
             phone_pos(inv, phone),
         )
-    if family != "softphone" and phone.computer_name is not None:
+    if not by_computer_name and phone.computer_name is not None:
         diags.error(
             "hardware-address",
             f"phone {phone.name!r} ({phone.model.display}) is addressed by MAC, not by the"

@@ -329,3 +329,31 @@ def test_bad_data_is_rejected() -> None:
     data["firmware"][2]["latest_for"].append("VVX101")  # second latest for VVX101
     with pytest.raises(CatalogError, match="more than one latest"):
         Catalog(data)
+
+
+def test_family_facts_come_from_the_catalog() -> None:
+    from mipc.catalog.families import FamilyDataError, read_families
+
+    families = load_catalog().families
+    assert families["polycom"].linked_appearances and not families["iss"].linked_appearances
+    assert families["softphone"].by_computer_name and not families["softphone"].firmware
+    assert {m.family for m in load_catalog().models.values()} <= set(families)
+    good = {
+        "x": {
+            f: False
+            for f in (
+                "linked_appearances",
+                "single_registration",
+                "one_appearance_per_line",
+                "firmware",
+                "by_computer_name",
+            )
+        }
+    }
+    assert read_families(good, {"x"})["x"].name == "x"
+    with pytest.raises(FamilyDataError, match="miss y"):
+        read_families(good, {"x", "y"})
+    with pytest.raises(FamilyDataError, match="exactly"):
+        read_families({"x": {"firmware": True}}, {"x"})
+    with pytest.raises(FamilyDataError, match="true or false"):
+        read_families({"x": {**good["x"], "firmware": "yes"}}, {"x"})
