@@ -19,6 +19,7 @@ from mipc import __version__
 from mipc.cli.options import (
     JSON_HELP,
     choice_option,
+    confinement_options,
     format_option,
     inventory_argument,
     output_options,
@@ -75,6 +76,7 @@ def init_command(**options: Any) -> None:
 
 @main.command("validate", epilog=f"--format {JSON_HELP}")
 @inventory_argument
+@confinement_options
 @output_options
 @strict_option
 def validate_command(**options: Any) -> None:
@@ -90,6 +92,7 @@ def validate_command(**options: Any) -> None:
 @inventory_argument
 @click.option("--only", metavar="GLOB", help="Only settings whose key matches GLOB.")
 @click.option("--layer", metavar="NAME", help="Only settings set by this layer (glob).")
+@confinement_options
 @output_options
 @show_secrets_option
 def explain_command(**options: Any) -> None:
@@ -169,6 +172,7 @@ def export_csv_command(**options: Any) -> None:
 )
 @server_root_option("Where OUT lives on the web server (for the nginx site in network/).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: terminal).")
+@confinement_options
 @output_options
 @strict_option
 def build_command(inventory: Path | None, **options: Any) -> None:
@@ -212,6 +216,7 @@ def rollback_command(**options: Any) -> None:
     help="Print only the MACs (and computer names) of the phones whose files change.",
 )
 @show_secrets_option
+@confinement_options
 @quiet_option
 @server_root_option("Where OUT lives on the web server (as given to build).")
 @format_option

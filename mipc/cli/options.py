@@ -84,3 +84,20 @@ def server_root_option(help_text: str) -> Callable[[F], F]:
         )(func)
 
     return decorate
+
+
+def confinement_options(func: F) -> F:
+    """``--secrets-dir`` and ``--firmware-store``: the folders outside the inventory it may
+    read (:mod:`mipc.inventory.confine`)."""
+    secrets = click.option(
+        "--secrets-dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="A folder outside the inventory where its {file: ...} secrets may also be.",
+    )
+    store = click.option(
+        "--firmware-store",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="The firmware store: overrides the inventory's firmware.store, and may lie"
+        " outside the inventory.",
+    )
+    return secrets(store(func))

@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from mipc.diagnostics import Diagnostics, Position
+from mipc.inventory.confine import Allowed
 from mipc.inventory.load import Document, JsonPath
 from mipc.inventory.sources import secret_ref, with_secrets
 from mipc.model import (
@@ -220,8 +221,11 @@ def _entry(data: Mapping[str, Any], position: Position | None) -> GroupEntry:
     )
 
 
-def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) -> Inventory:
-    """The frozen Inventory of a validated document and the phones read from its lists."""
+def assemble(
+    doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics, allowed: Allowed | None = None
+) -> Inventory:
+    """The frozen Inventory of a validated document and the phones read from its lists (its
+    secret files read also from ``allowed.secrets_dir``)."""
     d = doc.data
     phones = [phone_from_yaml(i, p, doc) for i, p in enumerate(d.get("phones") or ())]
     phones.extend(phone_lists)
@@ -246,7 +250,7 @@ def assemble(doc: Document, phone_lists: list[PhoneSpec], diags: Diagnostics) ->
             }
         ),
     )
-    return with_secrets(inventory)
+    return with_secrets(inventory, allowed)
 
 
 def _site(s: Mapping[str, Any]) -> Site:

@@ -1,13 +1,16 @@
 """The phone lists an inventory names (``phone_lists:``), read as phone entries.
 
 Takes the parsed inventory document; gives :class:`mipc.model.PhoneSpec` entries and
-diagnostics. Never imports the rules, resolve, render or the pipeline.
+diagnostics. A list that lies (through every link) outside the inventory's folder is refused
+unread (:func:`mipc.inventory.confine.check_list`). Never imports the rules, resolve, render
+or the pipeline.
 """
 
 from __future__ import annotations
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, Position
+from mipc.inventory.confine import check_list
 from mipc.inventory.csvlists import ReadOptions, read_phone_list
 from mipc.inventory.load import Document, display_name
 from mipc.model import PhoneSpec, chain
@@ -39,6 +42,8 @@ def read_list(
     entry = doc.data["phone_lists"][index]
     path = doc.root / str(entry)
     shown = display_name(path, doc.root)
+    if not check_list(doc, index, diags):
+        return []
     if not path.is_file():
         diags.error(
             "missing-list",

@@ -17,7 +17,7 @@ import contextlib
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -38,7 +38,7 @@ from mipc.incremental.state import PlanFacts, Written, plan_facts, save_state, s
 from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import Plan, waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
-from mipc.pipeline.compile import Result, delta, paused_gc, validate
+from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
 from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.rendering import Progress
@@ -62,7 +62,8 @@ class BuildSettings:
     """How to build: into ``out``, keeping ``keep`` releases; ``force``: a new release even
     if nothing changed (no reuse, no shortcut); ``strict``: warnings fail; ``workers``:
     render processes (None: one per CPU); ``server_root``: where OUT lives on the web server;
-    ``progress``: reports of the emit's stages."""
+    ``progress``: reports of the emit's stages; ``allowed``: folders outside the inventory it
+    may read."""
 
     out: Path
     keep: int = 5
@@ -71,6 +72,7 @@ class BuildSettings:
     workers: int | None = None
     server_root: str = DEFAULT_SERVER_ROOT
     progress: Progress | None = None
+    allowed: Allowed = field(default_factory=Allowed)
 
 
 class BuildPath(StrEnum):
@@ -107,7 +109,7 @@ def build(target: Path, settings: BuildSettings) -> BuildOutcome:
 def _build(target: Path, settings: BuildSettings) -> BuildOutcome:
     if not settings.force:
         try:
-            options = release_options(settings.server_root)
+            options = release_options(settings.server_root) | settings.allowed.options()
             same = unchanged_release(settings.out, target, options)
         except LockHeld as exc:
             return _failed(BuildPath.NO_OP, None, str(exc), 2)
@@ -168,7 +170,7 @@ _EMIT_ERRORS = (WarningsAsErrors, NetworkFilesError, TemplateError, ValueError, 
 
 def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
     """Validate, render and emit the whole inventory; record what it was built from."""
-    result = validate(target)
+    result = validate(target, allowed=settings.allowed)
     diags, out = result.diagnostics, settings.out
     if result.plan is None or diags.has_errors(settings.strict):
         if diags.trouble:
@@ -229,7 +231,7 @@ def _record(target: Path, settings: BuildSettings, built: _Built) -> bool:
         target,
         result.inventory,
         result.sources,
-        release_options(settings.server_root),
+        release_options(settings.server_root) | settings.allowed.options(),
         secret_key(settings.out),
     )
     if not settled(inputs, built.started):
@@ -272,14 +274,14 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
     """Build only the phones whose entries changed (:mod:`mipc.incremental.delta`); None when
     that does not apply and the full build must run."""
     out = settings.out
-    options = release_options(settings.server_root)
+    options = release_options(settings.server_root) | settings.allowed.options()
     known = incremental_candidate(target, out, Out(out).current_id(), options)
     if known is None:
         return None
     diags = Diagnostics()
     try:
         with Prelink(out, known.release) as pre:
-            found = delta(target, out, pre.current, options, known)
+            found = delta(target, out, pre.current, options, known, allowed=settings.allowed)
             if found is None:
                 return None
             diags.extend(found.diagnostics)

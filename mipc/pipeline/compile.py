@@ -20,6 +20,8 @@ from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.delta import Changes, Delta, Known, changes
 from mipc.incremental.fingerprints import context_key, projection, render_epoch
 from mipc.inventory.assemble import assemble
+from mipc.inventory.confine import Allowed as Allowed  # the commands' way to it
+from mipc.inventory.confine import check_document
 from mipc.inventory.files import with_files
 from mipc.inventory.load import Document, load_inventory
 from mipc.inventory.options import option_families
@@ -51,13 +53,18 @@ def default_inventory(cwd: Path | None = None) -> Path:
 
 
 def load_model(
-    target: Path, sources: list[Path] | None = None, context: list[str] | None = None
+    target: Path,
+    sources: list[Path] | None = None,
+    context: list[str] | None = None,
+    *,
+    allowed: Allowed | None = None,
 ) -> tuple[Inventory | None, Diagnostics]:
     """Load, validate and assemble; the model is None when the input is invalid.
 
     ``sources``, when given, receives the files the inventory is made of: its YAML files and
     the phone lists they name; ``context`` the digest of all but its phones
-    (:func:`mipc.incremental.fingerprints.context_key`).
+    (:func:`mipc.incremental.fingerprints.context_key`); ``allowed`` the folders outside the
+    inventory the command line lets it read (:mod:`mipc.inventory.confine`).
     """
     diags = Diagnostics()
     try:
@@ -71,10 +78,11 @@ def load_model(
         sources.extend(doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
     if context is not None:
         context.append(context_key(doc))
+    check_document(doc, allowed or Allowed(), diags)
     lists = read_lists(doc, diags)
     if diags.errors:
         return None, diags
-    return with_files(assemble(doc, lists, diags)), diags
+    return with_files(assemble(doc, lists, diags, allowed), diags, allowed), diags
 
 
 @contextmanager
@@ -94,16 +102,17 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def validate(target: Path) -> Result:
-    """Schema, rules and resolution (vendor rules need effective values)."""
+def validate(target: Path, *, allowed: Allowed | None = None) -> Result:
+    """Schema, rules and resolution (vendor rules need effective values); ``allowed``: the
+    folders outside the inventory it may read."""
     with paused_gc():
-        return _validate(target)
+        return _validate(target, allowed)
 
 
-def _validate(target: Path) -> Result:
+def _validate(target: Path, allowed: Allowed | None) -> Result:
     sources: list[Path] = []
     context: list[str] = []
-    inventory, diags = load_model(target, sources, context)
+    inventory, diags = load_model(target, sources, context, allowed=allowed)
     result = Result(
         diagnostics=diags, inventory=inventory, sources=sources, context="".join(context)
     )
@@ -132,19 +141,22 @@ def delta(
     current: str | None,
     options: Mapping[str, str],
     known: Known | None = None,
+    *,
+    allowed: Allowed | None = None,
 ) -> Delta | None:
     """The changed phones of ``target`` since release ``current`` of ``out``, compiled alone
-    (:mod:`mipc.incremental.delta`); None: compile in full."""
+    (:mod:`mipc.incremental.delta`); None: compile in full. ``options`` should hold
+    ``allowed.options()``, so that other folders allowed mean a full compile."""
     found = changes(target, out, current, options, known)
     if found is None:
         return None
-    plan = _compile_changed(found)
+    plan = _compile_changed(found, allowed or Allowed())
     if plan is None:
         return None
     return Delta(found.known.record, found.known.state, plan, found.specs)
 
 
-def _compile_changed(found: Changes) -> Plan | None:
+def _compile_changed(found: Changes, allowed: Allowed) -> Plan | None:
     """The context with only the changed phones, compiled as a full build compiles; None if
     anything is said that the last full compile did not say, or the shared files would
     change."""
@@ -157,8 +169,14 @@ def _compile_changed(found: Changes) -> Plan | None:
         files=doc.files,
         root=doc.root,
     )
+    check_document(context, allowed, diags)
+    if diags.errors:
+        return None
+    phones = tuple(found.specs.values())
     inventory = with_files(
-        with_secrets(replace(assemble(context, [], diags), phones=tuple(found.specs.values())))
+        with_secrets(replace(assemble(context, [], diags, allowed), phones=phones), allowed),
+        diags,
+        allowed,
     )
     plan = compile_inventory(inventory, diags)
     if plan is None or diags.errors or len(plan.phones) != len(found.specs):

@@ -36,6 +36,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mipc.diagnostics import InvalidInputError
 from mipc.model import InventoryFiles
+from mipc.render.limits import Limited, LimitExceeded, limit_environment, render_limited
 from mipc.resources import templates_dir
 
 __all__ = [
@@ -117,6 +118,13 @@ class _Environment(ImmutableSandboxedEnvironment):
     def join_path(self, template: str, parent: str) -> str:
         """``template`` as named from ``parent``: its own name is the shipped one."""
         return SHIPPED + template if template == parent else template
+
+
+class _LimitedEnvironment(Limited, _Environment):
+    """The sandbox of an inventory with overrides: within the limits of
+    :mod:`mipc.render.limits` (size, loops, time)."""
+
+    limited = True
 
 
 def _text(data: bytes) -> str:
@@ -217,7 +225,8 @@ def environment(override: Overrides | None) -> ImmutableSandboxedEnvironment:
     if override is not None:
         loaders.append(_Loader(override))
     loaders.append(shipped)
-    env = _Environment(
+    kind = _Environment if override is None else _LimitedEnvironment
+    env = kind(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -229,6 +238,9 @@ def environment(override: Overrides | None) -> ImmutableSandboxedEnvironment:
     )
     env.filters["xml"] = xml_attr
     env.filters["kv"] = kv_value
+    if isinstance(env, _LimitedEnvironment):
+        assert override is not None
+        limit_environment(env, override.folder + os.sep)
     return env
 
 
@@ -257,7 +269,10 @@ def render_template(
     """Render one template; every failure becomes a TemplateError naming the template."""
     try:
         template = _template(override, name)
-        text = template.render(**context)
+        if isinstance(template.environment, _LimitedEnvironment):
+            text = render_limited(template, context)
+        else:
+            text = template.render(**context)
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"template {name}: undefined variable ({exc.message})") from exc
     except jinja2.TemplateNotFound as exc:
@@ -266,8 +281,12 @@ def render_template(
         raise TemplateError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"template {name}: {exc}") from exc
-    except TemplateError as exc:
+    except (TemplateError, LimitExceeded) as exc:
         raise TemplateError(f"template {name}: {exc}") from exc
+    except RecursionError as exc:
+        raise TemplateError(
+            f"template {name}: calls nested too deep (a macro calling itself?)"
+        ) from exc
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     return text

@@ -655,7 +655,10 @@ def test_override_template_is_used_and_checked(tmp_path: Path) -> None:
         "system/type=broken\n"
     )
     (tmp_path / "x" / "vendor_templates").mkdir(parents=True)
-    (tmp_path / "x" / "vendor_templates" / "audiocodes").symlink_to(folder)
+    (tmp_path / "x" / "vendor_templates" / "audiocodes").mkdir()  # a link out would be refused
+    (tmp_path / "x" / "vendor_templates" / "audiocodes" / "phone.cfg.j2").write_bytes(
+        template.read_bytes()
+    )
     other = Plan(inventory=make_inventory(tmp_path / "x"), phones=())
     with pytest.raises(RenderError, match="system/type appears twice"):
         AudioCodesRenderer().render_phone(make_phone("AC420HD", "P", "00908f000001"), other)

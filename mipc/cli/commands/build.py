@@ -24,6 +24,7 @@ from mipc.cli.report import report
 from mipc.incremental.inputs import Record
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.build import BuildOutcome, BuildSettings, build
+from mipc.pipeline.compile import Allowed
 from mipc.release.emit import EmitResult
 from mipc.release.rendering import Progress
 
@@ -45,6 +46,8 @@ class BuildOptions:
     server_root: str = DEFAULT_SERVER_ROOT
     progress: bool | None = None  # None: a bar only on a terminal
     quiet: bool = False  # diagnostics and errors only, no summary
+    secrets_dir: Path | None = None  # a folder outside the inventory with secret files
+    firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
 
 
 def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
@@ -123,6 +126,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             workers=opts.workers,
             server_root=opts.server_root,
             progress=progress,
+            allowed=Allowed.of(opts.secrets_dir, opts.firmware_store),
         )
         outcome = build(target, settings)
     _print(outcome, opts, inventory_root(target))

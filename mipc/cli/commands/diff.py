@@ -25,7 +25,7 @@ from mipc.diff.format import github_report, json_report, text_report
 from mipc.diff.model import Report, Snapshot
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.compare import incremental_report, inventory_snapshot, unchanged_report
-from mipc.pipeline.compile import default_inventory, paused_gc, validate
+from mipc.pipeline.compile import Allowed, default_inventory, paused_gc, validate
 from mipc.release.reader import SnapshotError, load_release
 
 
@@ -41,6 +41,12 @@ class DiffOptions:
     show_secrets: bool = False
     quiet: bool = False
     server_root: str = DEFAULT_SERVER_ROOT
+    secrets_dir: Path | None = None  # a folder outside the inventory with secret files
+    firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
+
+    def allowed(self) -> Allowed:
+        """The folders outside the inventory it may read."""
+        return Allowed.of(self.secrets_dir, self.firmware_store)
 
 
 def _trouble(err: IO[str], message: str) -> int:
@@ -49,8 +55,8 @@ def _trouble(err: IO[str], message: str) -> int:
 
 
 def _quick_report(target: Path | None, opts: DiffOptions) -> Report | None:
-    if opts.between is not None or opts.against is None:
-        return None
+    if opts.between is not None or opts.against is None or opts.allowed().options():
+        return None  # the shortcuts know only the defaults: the full compare knows the rest
     inventory = target if target is not None else default_inventory()
     return unchanged_report(opts.against, inventory, opts.server_root) or incremental_report(
         opts.against,
@@ -72,7 +78,7 @@ def snapshots(
 
     base = load_release(opts.against)
     inventory = target if target is not None else default_inventory()
-    result = validate(inventory)
+    result = validate(inventory, allowed=opts.allowed())
     if result.plan is None or result.diagnostics.errors:
         fmt = "text" if opts.fmt == "json" else opts.fmt
         print_diagnostics(result.diagnostics, fmt, base=inventory_root(inventory))

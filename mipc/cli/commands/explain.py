@@ -21,6 +21,7 @@ from mipc.cli.report import reporter
 from mipc.diagnostics import InvalidInputError
 from mipc.model import EffectivePhone, Inventory, Plan, Secret
 from mipc.pipeline import default_inventory, validate
+from mipc.pipeline.compile import Allowed
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class ExplainOptions:
     fmt: str = "text"
     quiet: bool = False
     show_secrets: bool = False
+    secrets_dir: Path | None = None  # a folder outside the inventory with secret files
+    firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
 
 
 def find_phone(plan: Plan, ident: str) -> EffectivePhone | None:
@@ -183,7 +186,7 @@ def run_explain(opts: ExplainOptions) -> int:
     """Validate the inventory, find the phone, report; return the exit code."""
     target = opts.inventory if opts.inventory is not None else default_inventory()
     with reporter("explain", opts.fmt, quiet=opts.quiet) as out:
-        result = validate(target)
+        result = validate(target, allowed=Allowed.of(opts.secrets_dir, opts.firmware_store))
         out.diagnostics(result.diagnostics, inventory_root(target))
         if result.plan is None:
             out.code = result.diagnostics.exit_code() or 1

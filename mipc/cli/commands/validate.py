@@ -14,6 +14,7 @@ from mipc.cli.report import reporter
 from mipc.model import waiting_phones
 from mipc.pipeline import default_inventory, validate
 from mipc.pipeline.check import check_renders
+from mipc.pipeline.compile import Allowed
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class ValidateOptions:
     fmt: str = "text"
     quiet: bool = False
     strict: bool = False
+    secrets_dir: Path | None = None  # a folder outside the inventory with secret files
+    firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
 
 
 def inventory_root(target: Path) -> Path:
@@ -43,7 +46,7 @@ def run_validate(opts: ValidateOptions) -> int:
     """Validate, report, return the exit code."""
     target = opts.inventory if opts.inventory is not None else default_inventory()
     with reporter("validate", opts.fmt, quiet=opts.quiet) as out:
-        result = validate(target)
+        result = validate(target, allowed=Allowed.of(opts.secrets_dir, opts.firmware_store))
         diags = result.diagnostics
         if result.plan is not None and not diags.errors:
             check_renders(result.plan, diags)
