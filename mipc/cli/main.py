@@ -235,3 +235,43 @@ def diff_command(inventory: Path | None, **options: Any) -> None:
         sys.exit(2)
     opts = diff.DiffOptions(**{**options, "between": options["between"] or None})
     sys.exit(diff.run_diff(inventory, opts))
+
+
+@main.command(
+    "simulate", epilog=f"--format {JSON_HELP} Result: phone, family, requests, settings, uploads."
+)
+@click.argument("phone")
+@click.option(
+    "--tree",
+    type=click.Path(path_type=Path),
+    help="OUT (its current release), a release folder, or a manifest.json beside its www/.",
+)
+@click.option("--url", metavar="URL", help="The provisioning server's base URL instead.")
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    help="With --url: the release's OUT or manifest.json, to find PHONE by name.",
+)
+@click.option("--user", metavar="U", help="With --url: HTTP basic user.")
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    help="With --user: the environment variable holding the password.",
+)
+@click.option(
+    "--cacert",
+    type=click.Path(path_type=Path),
+    help="With an https:// URL: CA certificates (PEM) to trust instead of the system store.",
+)
+@show_secrets_option
+@output_options
+def simulate_command(**options: Any) -> None:
+    """Play PHONE's boot and provision sequence against a release, as the phone would.
+
+    PHONE is a name, a MAC address in any notation, or a soft phone's computer name. Exit
+    codes: 0 the phone would boot, 1 a file it asks for is missing or does not parse, 2 trouble.
+    """
+    # Command modules are imported when their verb runs, for start-up time.
+    from mipc.cli.commands import simulate
+
+    sys.exit(simulate.run_simulate(simulate.SimulateOptions(**options)))

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from mipc.cli.commands import build, diff, explain, init, rollback, validate
+from mipc.cli.commands import build, diff, explain, init, rollback, simulate, validate
 from mipc.cli.commands import export_csv as exporter
 from mipc.cli.commands import import_csv as importer
 from mipc.cli.commands.build import BuildOptions
@@ -24,6 +24,7 @@ from mipc.cli.commands.export_csv import ExportCommand
 from mipc.cli.commands.import_csv import ImportCommand
 from mipc.cli.commands.init import InitOptions
 from mipc.cli.commands.rollback import RollbackOptions
+from mipc.cli.commands.simulate import SimulateOptions
 from mipc.cli.commands.validate import ValidateOptions
 
 Call = tuple[tuple[Any, ...], dict[str, Any]]
@@ -126,6 +127,46 @@ def test_rollback(
     monkeypatch: pytest.MonkeyPatch, args: list[str], expected: RollbackOptions
 ) -> None:
     call = received(monkeypatch, rollback, "run_rollback", ["rollback", *args])
+    assert only_options(call) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["p", "--tree", "o"], SimulateOptions("p", tree=Path("o"))),
+        (["p", "--url", "http://h/"], SimulateOptions("p", url="http://h/")),
+        (
+            ["p", "--url", "u", "--manifest", "o"],
+            SimulateOptions("p", url="u", manifest=Path("o")),
+        ),
+        (
+            ["p", "--url", "u", "--user", "a", "--password-env", "PW"],
+            SimulateOptions("p", url="u", user="a", password_env="PW"),
+        ),
+        (
+            ["p", "--url", "u", "--cacert", "ca.pem"],
+            SimulateOptions("p", url="u", cacert=Path("ca.pem")),
+        ),
+        (
+            ["p", "--tree", "o", "--show-secrets"],
+            SimulateOptions("p", tree=Path("o"), show_secrets=True),
+        ),
+        (
+            ["p", "--tree", "o", "--format", "json"],
+            SimulateOptions("p", tree=Path("o"), fmt="json"),
+        ),
+        (
+            ["p", "--tree", "o", "--format", "github"],
+            SimulateOptions("p", tree=Path("o"), fmt="github"),
+        ),
+        (["p", "--tree", "o", "-q"], SimulateOptions("p", tree=Path("o"), quiet=True)),
+        (["p", "--tree", "o", "--quiet"], SimulateOptions("p", tree=Path("o"), quiet=True)),
+    ],
+)
+def test_simulate(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], expected: SimulateOptions
+) -> None:
+    call = received(monkeypatch, simulate, "run_simulate", ["simulate", *args])
     assert only_options(call) == expected
 
 

@@ -42,7 +42,7 @@ def _copy(tmp_path: Path) -> Path:
 def test_the_package_keeps_its_layers(tmp_path: Path) -> None:
     result = _lint(_copy(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 kept, 0 broken" in result.stdout
+    assert "4 kept, 0 broken" in result.stdout
 
 
 @pytest.mark.parametrize(
