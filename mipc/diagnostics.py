@@ -13,12 +13,41 @@ a stage, the pipeline or the CLI: everything else may import it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
 from mipc.frozen import quick_init
+
+#: Control characters (C0 but tab, DEL, C1); the second keeps newlines too (whole texts).
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _hex(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def escape_controls(text: str, *, lines: bool = False) -> str:
+    """``text`` with its control characters shown as ``\\xNN`` (C0 but tab, DEL, C1), so an
+    echoed value cannot move the cursor or colour a terminal; ``lines`` keeps newlines."""
+    pattern = _CONTROLS_BUT_NEWLINE if lines else _CONTROLS
+    return pattern.sub(_hex, text) if pattern.search(text) else text
+
+
+def github_data(text: str) -> str:
+    """A workflow command's message: ``%``, CR and LF escaped as GitHub documents, and any
+    other control character as ``\\xNN``."""
+    return escape_controls(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+def github_property(text: str) -> str:
+    """A workflow command's property value (``file``, ``title``): as a message, and ``:`` and
+    ``,`` escaped too."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
 
 #: Exit code for input that is invalid (the user must change it).
 EXIT_INVALID = 1
@@ -92,21 +121,20 @@ class Diagnostic:
         """``file:line:col: severity[code]: message (at path)``."""
         where = f"{self.position}: " if self.position else ""
         at = f" (at {self.path})" if self.path else ""
-        return f"{where}{self.severity.value}[{self.code}]: {self.message}{at}"
+        return escape_controls(f"{where}{self.severity.value}[{self.code}]: {self.message}{at}")
 
     def github(self) -> str:
         """A GitHub Actions workflow command (``::error file=...::message``)."""
         p = self.position
         props = []
         if p is not None:
-            props.append(f"file={p.file}")
+            props.append(f"file={github_property(p.file)}")
             if p.line:
                 props.append(f"line={p.line}")
             if p.col:
                 props.append(f"col={p.col}")
-        props.append(f"title={self.code}")
-        msg = self.message + (f" (at {self.path})" if self.path else "")
-        msg = msg.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        props.append(f"title={github_property(self.code)}")
+        msg = github_data(self.message + (f" (at {self.path})" if self.path else ""))
         return f"::{self.severity.value} {','.join(props)}::{msg}"
 
     def as_json(self) -> dict[str, object]:

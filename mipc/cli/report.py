@@ -36,6 +36,7 @@ from mipc.diagnostics import (
     Diagnostics,
     MipcError,
     Severity,
+    escape_controls,
     json_document,
     render,
 )
@@ -101,16 +102,16 @@ class Reporter:
     def result(self, doc: Mapping[str, object], text: str) -> None:
         """The command's result: ``text`` for a person, ``doc`` for JSON."""
         if text and not self.quiet:
-            click.echo(text)
+            click.echo(escape_controls(text, lines=True))
 
     def summary(self, line: str, *, err: bool = False) -> None:
         """A closing line for a person (text output only)."""
         if not self.quiet:
-            click.echo(line, err=err)
+            click.echo(escape_controls(line, lines=True), err=err)
 
     def fail(self, exc: MipcError) -> None:
         """Report an error that stops the command: ``mipc VERB: message``, and its exit code."""
-        click.echo(f"mipc {self.verb}: {exc}", err=True)
+        click.echo(escape_controls(f"mipc {self.verb}: {exc}"), err=True)
         self.code = exc.exit_code
 
     def finish(self) -> None:

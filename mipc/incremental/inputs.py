@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from mipc import __version__
-from mipc.diagnostics import Diagnostic, Diagnostics, Position, Severity
+from mipc.diagnostics import Diagnostic, Diagnostics, MipcError, Position, Severity
 from mipc.inventory.load import inventory_files
 from mipc.model import Inventory
 from mipc.resources import package_digest
@@ -34,6 +34,9 @@ from mipc.resources import package_digest
 RECORD = "inputs.json"
 KEY = ".inputs.key"
 FORMAT = 1
+#: The bytes of a new key, and the fewest a key read back may hold.
+KEY_BYTES = 32
+MIN_KEY_BYTES = 16
 ABSENT = "-"  # the digest of a file, folder or variable that is not there
 #: Nanoseconds: a record is written only if no input changed since this long before the
 #: build began. The kernel's file clock lags by up to a tick; file systems that keep whole
@@ -177,18 +180,37 @@ def secret_file_digest(key: bytes, path: str) -> str:
         return ABSENT
 
 
-def secret_key(out: Path) -> bytes:
-    """``OUT/.inputs.key`` (made on first use, readable by its owner only)."""
+class BadKey(MipcError):
+    """``OUT/.inputs.key`` is too short to key the secrets' digests (exit code 2)."""
+
+
+def read_key(out: Path) -> bytes | None:
+    """``OUT/.inputs.key``, or None when there is none; :class:`BadKey` when it is shorter
+    than :data:`MIN_KEY_BYTES` (an empty key would leave the secrets' digests unkeyed)."""
     path = out / KEY
     try:
-        return path.read_bytes()
+        key = path.read_bytes()
     except FileNotFoundError:
-        pass
-    key = os.urandom(32)
+        return None
+    if len(key) < MIN_KEY_BYTES:
+        raise BadKey(
+            f"{path} holds {len(key)} bytes, too few to key the secrets' digests"
+            f" (at least {MIN_KEY_BYTES}); delete it and build again (mipc makes a new one)"
+        )
+    return key
+
+
+def secret_key(out: Path) -> bytes:
+    """``OUT/.inputs.key``: made on first use of :data:`KEY_BYTES` random bytes, readable by
+    its owner only; :class:`BadKey` when the one there is too short."""
+    key = read_key(out)
+    if key is not None:
+        return key
+    key = os.urandom(KEY_BYTES)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(out / KEY, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_bytes()
+        return secret_key(out)
     with os.fdopen(fd, "wb") as fh:
         fh.write(key)
     return key
@@ -417,11 +439,12 @@ def up_to_date(
         return None
     record = Record.read(out)
     try:
-        key = (out / KEY).read_bytes()
+        key = read_key(out)
     except OSError:
         return None
     if (
-        record is None
+        key is None
+        or record is None
         or record.release != current
         or record.target != os.path.abspath(target)
         or not unchanged(record.inputs, options, key)

@@ -7,7 +7,12 @@ YAML is read from parser events, not with a constructor, so that:
   stage turns them into numbers or booleans only where the schema wants one;
 - duplicate keys are errors, and anchors/aliases are refused before anything is expanded, so an
   alias bomb costs nothing;
-- no tag can construct an object.
+- no tag can construct an object;
+- a document nested deeper than :data:`MAX_DEPTH` is refused while its events are read,
+  before any later stage recurses into it;
+- a key or a value holding a character XML 1.0 cannot hold (control characters other than tab
+  and newlines, U+FFFE, U+FFFF, lone surrogates) is an error naming its path, so no renderer
+  ever sees one.
 
 Takes an inventory file or folder; gives a :class:`Document` (data with the position of every
 value and key), or raises :class:`mipc.diagnostics.InputError` with every problem found. Never
@@ -16,6 +21,7 @@ imports the model, the catalog or the later stages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +32,10 @@ import yaml
 from mipc.diagnostics import Diagnostics, InputError, Position
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+#: How deep mappings and lists may nest (an inventory needs about eight levels).
+MAX_DEPTH = 64
+#: A character XML 1.0 cannot hold (its ``Char`` production), so no phone file can either.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 STR_TAGS = frozenset({"!!str", "tag:yaml.org,2002:str"})
 # Sections whose entries are named mappings, merged across the files of a directory.
@@ -220,6 +230,13 @@ class _Tree:
         """The value of the node that starts with ``event``, at ``path``."""
         position = _pos(self.shown, event.start_mark)
         self.positions[path] = position
+        if len(path) > MAX_DEPTH:
+            self.abort(
+                "too-deep",
+                f"mappings and lists nest more than {MAX_DEPTH} levels deep here; an inventory"
+                " needs a few levels: flatten this value",
+                position,
+            )
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             self.abort(
                 "yaml-anchor",
@@ -231,6 +248,8 @@ class _Tree:
         if isinstance(event, yaml.ScalarEvent):
             if tag is not None and tag not in STR_TAGS and tag != "!":
                 self.abort("yaml-tag", f"YAML tag {tag} is not supported; remove it", position)
+            if NOT_XML.search(event.value):
+                self.not_xml(event.value, position, path)
             if event.implicit[0] and tag is None:
                 return None if event.value in NULLS else PlainStr(event.value)
             return str(event.value)
@@ -264,8 +283,21 @@ class _Tree:
             key = str(key_event.value)
             child_path = (*path, key)
             self.key_positions[child_path] = key_pos
+            if NOT_XML.search(key):
+                self.not_xml(key, key_pos, child_path)
             mapping[key] = self.node(next(events), child_path)
         raise _YamlAbort  # pragma: no cover
+
+    def not_xml(self, text: str, position: Position, path: JsonPath) -> None:
+        """Report a key or value holding a character no phone file can hold."""
+        bad = NOT_XML.search(text)
+        code = ord(bad.group()) if bad else 0
+        self.diags.error(
+            "bad-character",
+            f"U+{code:04X} is a character phone files cannot hold (XML 1.0 forbids it); remove it",
+            position,
+            json_path(path),
+        )
 
     def _check_key(self, key_event: Any, key_pos: Position, path: JsonPath) -> None:
         """Stop at a key that is not plain text, a merge key or a key seen before in its

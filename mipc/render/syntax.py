@@ -52,6 +52,10 @@ def _ini(text: str, where: str) -> None:
     parser = configparser.ConfigParser(interpolation=None, strict=True)
     try:
         parser.read_string(text, source=where)
+    except configparser.ParsingError as exc:  # its text quotes the line: it may hold a secret
+        numbers = [n for n, _ in getattr(exc, "errors", ())] or [getattr(exc, "lineno", "?")]
+        lines = ", ".join(str(n) for n in numbers)
+        raise RenderError(f"{where}: is not an INI file (line {lines} cannot be read)") from exc
     except configparser.Error as exc:
         raise RenderError(f"{where}: is not an INI file ({exc})") from exc
 

@@ -98,7 +98,9 @@ def kv_value(value: Any) -> str:
 @lru_cache(maxsize=1 << 16)
 def _kv_text(text: str) -> str:
     if "\r" in text or "\n" in text or "\x00" in text or not text.isprintable():
-        raise TemplateError(f"value {text!r} cannot be written on one key=value line")
+        raise TemplateError(
+            "a value with a newline or control character cannot be written on one key=value line"
+        )
     return text
 
 

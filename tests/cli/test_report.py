@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -268,3 +270,60 @@ def test_the_reporter_catches_a_mipc_error_only(capsys: pytest.CaptureFixture[st
     assert json.loads(capsys.readouterr().out)["error"] == "no"
     with pytest.raises(KeyError), Reporter("init"):
         raise KeyError("a bug is not reported as an error")
+
+
+# --- escaping ------------------------------------------------------------------------------
+
+
+def _forged() -> Diagnostic:
+    return Diagnostic(
+        Severity.ERROR,
+        "code",
+        "50% done\r\n::error file=x::forged \x1b[2J\x7f\x85",
+        Position("a,b:c%\n::warning file=y.yaml", 3, 4),
+        "$.site",
+    )
+
+
+def test_github_escapes_messages_and_properties_as_github_documents() -> None:
+    line = _forged().github()
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert line == (
+        "::error file=a%2Cb%3Ac%25%0A%3A%3Awarning file=y.yaml,line=3,col=4,title=code::"
+        "50%25 done%0D%0A::error file=x::forged \\x1b[2J\\x7f\\x85 (at $.site)"
+    )
+
+
+def test_text_shows_control_characters_escaped_and_keeps_tabs() -> None:
+    d = replace(_forged(), message="a\tb\x1b[31mc\x9bd\ne")
+    assert (
+        d.text() == "a,b:c%\\x0a::warning file=y.yaml:3:4: error[code]: "
+        "a\tb\\x1b[31mc\\x9bd\\x0ae (at $.site)"
+    )
+
+
+def test_a_csv_column_name_is_escaped_in_text_and_github(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campus = tmp_path / "campus"
+    shutil.copytree(ROOT / "examples" / "campus", campus)
+    lists = campus / "lists" / "agents.csv"
+    header, rest = lists.read_text(encoding="utf-8").split("\n", 1)
+    lists.write_text(f"{header},bad\x1b[2J,col\x9b1\n{rest}", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for fmt in ("text", "github"):
+        result = run("validate", "campus", "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x9b" not in result.output
+        assert "bad\\x1b[2J" in result.stderr and "col\\x9b1" in result.stderr
+
+
+def test_an_error_that_stops_a_command_is_escaped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def fail(*args: object) -> int:
+        raise EmitError("cannot write \x1b]0;title\x07 here\nnext")
+
+    monkeypatch.setattr(build, "run_build", fail)
+    result = run("build", str(LAB), "-o", str(tmp_path))
+    assert result.stderr == "mipc build: cannot write \\x1b]0;title\\x07 here\\x0anext\n"

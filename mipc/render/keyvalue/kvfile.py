@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from mipc.model import Secret
 from mipc.render.base import KeyedFile, RenderError
 from mipc.render.syntax import syntax
 
@@ -25,28 +26,35 @@ _KV_FILE = re.compile(r"(?:[A-Za-z0-9_]+(?:/[A-Za-z0-9_]+)*=[\x20-\x7e]*\n)*")
 def check_value(value: Any, *, phone: str, key: str) -> str:
     """The text of a value for one ``key=value`` line, or a RenderError.
 
-    Booleans become ``1``/``0``; everything else must be printable ASCII without ``=``.
+    Booleans become ``1``/``0``; everything else must be printable ASCII without ``=``. A
+    :class:`~mipc.model.Secret` is checked as its value, and its messages say ``<redacted>``.
     """
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, Secret):
+        return _checked(value.value, phone, key, secret=True)
     if not isinstance(value, str):
         raise RenderError(f"phone {phone}: value of {key} has unsupported type {type(value)}")
+    return _checked(value, phone, key, secret=False)
+
+
+def _checked(value: str, phone: str, key: str, *, secret: bool) -> str:
     if value.isascii() and value.isprintable() and "=" not in value:
         return value  # the common case, decided in C: printable ASCII is 0x20-0x7e
+    shown = "<redacted>" if secret else repr(value)
     if not _PRINTABLE_ASCII.fullmatch(value):
         bad = next(ch for ch in value if not " " <= ch <= "~")
+        what = "a character that is not printable ASCII" if secret else repr(bad)
         raise RenderError(
-            f"phone {phone}: value of {key} ({value!r}) contains {bad!r}; key=value files "
+            f"phone {phone}: value of {key} ({shown}) contains {what}; key=value files "
             "take printable ASCII only (no newline, control or non-ASCII character)"
         )
-    if "=" in value:
-        raise RenderError(
-            f"phone {phone}: value of {key} ({value!r}) contains '='; the phone's parser "
-            "is not known to accept it, so mipc refuses to write it"
-        )
-    return value
+    raise RenderError(
+        f"phone {phone}: value of {key} ({shown}) contains '='; the phone's parser "
+        "is not known to accept it, so mipc refuses to write it"
+    )
 
 
 class KeyValueFile(KeyedFile):
@@ -98,7 +106,8 @@ def parse_strict(text: str, where: str) -> dict[str, str]:
     for number, line in enumerate(text.split("\n")[:-1], start=1):
         key, sep, value = line.partition("=")
         if not sep or not KEY.fullmatch(key):
-            raise RenderError(f"{where}:{number}: not a key=value line: {line!r}")
+            # The line is not quoted: a template may have split a secret across it.
+            raise RenderError(f"{where}:{number}: not a key=value line")
         if key in result:
             raise RenderError(f"{where}:{number}: key {key} appears twice")
         if not _PRINTABLE_ASCII.fullmatch(value):

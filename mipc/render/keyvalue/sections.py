@@ -16,7 +16,7 @@ from typing import Any
 
 from mipc.catalog.timezones import Transition, format_hhmm
 from mipc.inventory.options import option_models
-from mipc.model import Appearance, EffectivePhone, Plan, Registration
+from mipc.model import Appearance, EffectivePhone, Plan, Registration, Secret
 from mipc.render.base import RenderError
 from mipc.render.keyvalue.kvfile import KeyValueFile
 from mipc.render.keyvalue.profile import Profile
@@ -139,9 +139,11 @@ class Writer:
             return
         key = template.format(n=n) if n is not None else template
         limit = self.profile.limits.get(concept)
-        if limit is not None and isinstance(value, str) and len(value) > limit:
+        text = value.value if isinstance(value, Secret) else value
+        if limit is not None and isinstance(text, str) and len(text) > limit:
+            shown = "<redacted>" if isinstance(value, Secret) else repr(text)
             raise RenderError(
-                f"phone {self.phone.name}: {key} is {len(value)} characters ({value!r}); "
+                f"phone {self.phone.name}: {key} is {len(text)} characters ({shown}); "
                 f"{self.profile.display} phones take at most {limit}"
             )
         minimum = self.profile.minimums.get(concept)
@@ -195,8 +197,7 @@ def _line(w: Writer, n: int, app: Appearance) -> None:
     w.put("line.id", app.user, n=n)
     w.put("line.description", app.display_name, n=n)
     w.put("line.auth_name", app.auth_user or app.user, n=n)
-    password = app.auth_password.value if app.auth_password is not None else ""
-    w.put("line.auth_password", password, n=n)
+    w.put("line.auth_password", app.auth_password or "", n=n)
     w.put("line.extension_display", app.label or app.extension, n=n)
     modes = w.profile.line_modes
     w.put("line.line_mode", modes.get(app.kind, modes[str(w.profile.defaults["line.kind"])]), n=n)
