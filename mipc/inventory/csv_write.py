@@ -1,7 +1,9 @@
 """Writing a CSV phone list: phone entries as the rows of a layout, canonical and stable.
 
 One phone per line, sorted by name, canonical header, minimal quoting, LF: a re-import of
-the same list changes nothing and every later change is a one-line diff.
+the same list changes nothing and every later change is a one-line diff. A cell a spreadsheet
+would run as a formula is written with a ``'`` before it
+(:func:`mipc.inventory.csv_text.neutralise`); the reader takes it off again.
 
 Takes phone entries and a layout; gives the text of the list. Never imports the loader, the
 catalog or the other stages.
@@ -28,6 +30,7 @@ from mipc.inventory.csv_columns import (
     TYPE_SPELLING,
     Layout,
 )
+from mipc.inventory.csv_text import neutralise
 from mipc.model import PhoneSpec
 
 __all__ = ["phone_row", "write_phone_list"]
@@ -66,5 +69,5 @@ def write_phone_list(phones: Iterable[PhoneSpec], layout: Layout) -> str:
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(columns)
     rows = sorted((phone_row(p) for p in phones), key=lambda r: (r[NAME], r[ADDRESS]))
-    writer.writerows([row[c] for c in columns] for row in rows)
+    writer.writerows([neutralise(row[c]) for c in columns] for row in rows)
     return out.getvalue()

@@ -2,7 +2,9 @@
 phone entries.
 
 Rows are numbered as a spreadsheet shows them (the header is row 1), and every diagnostic is
-placed at ``file:row:column-name``; blank lines and trailing separators are ignored. The
+placed at ``file:row:column-name``; blank lines and trailing separators are ignored. A cell
+written ``'=...`` (a formula neutralised, as :mod:`mipc.inventory.csv_write` writes it) reads
+as ``=...`` (:func:`mipc.inventory.csv_text.restore`). The
 columns are in :mod:`mipc.inventory.csv_columns`, the decoding in
 :mod:`mipc.inventory.csv_text`, the header in :mod:`mipc.inventory.csv_header`, the cells in
 :mod:`mipc.inventory.csv_cells`.
@@ -43,7 +45,7 @@ from mipc.inventory.csv_columns import (
     Layout,
 )
 from mipc.inventory.csv_header import Header, read_header
-from mipc.inventory.csv_text import list_bytes, records
+from mipc.inventory.csv_text import list_bytes, records, restore
 from mipc.model import EMPTY, AppearanceSpec, PhoneSpec, Setting, Template
 
 __all__ = [
@@ -234,7 +236,7 @@ class _Rows:
             if index < size:
                 value = record[index].strip()
                 if value:
-                    values[column] = value
+                    values[column] = restore(value) if value[0] == "'" else value
         return values
 
     def _name(self, name: str | None, row: int) -> str | None:
