@@ -126,6 +126,11 @@ def explain_command(**options: Any) -> None:
     choices=("csv", "yaml"),
     help_text="Write a normalised CSV list (default) or YAML phone entries.",
 )
+@click.option(
+    "--skip-errors",
+    is_flag=True,
+    help="Write the rows accepted even if others are rejected (exit code 1 still).",
+)
 @output_options
 @strict_option
 def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
