@@ -150,6 +150,11 @@ def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
 )
+@click.option(
+    "--lossy",
+    is_flag=True,
+    help="Leave out, with a warning, what no column holds (default: an error, nothing written).",
+)
 @output_options
 def export_csv_command(**options: Any) -> None:
     """Write the inventory's phones as a CSV phone list."""

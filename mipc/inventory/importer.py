@@ -208,6 +208,7 @@ class _Plan:
             templates=template_facts(inv.templates),
             groups=list(inv.registration_groups),
             doubts=True,
+            locations=list(inv.locations),
         )
         read: list[tuple[Path, list[PhoneSpec]]] = []
         for csv_path in csv_paths:
