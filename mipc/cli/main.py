@@ -129,6 +129,11 @@ def explain_command(**options: Any) -> None:
     choices=("csv", "yaml"),
     help_text="Write a normalised CSV list (default) or YAML phone entries.",
 )
+@click.option(
+    "--skip-errors",
+    is_flag=True,
+    help="Write the rows accepted even if others are rejected (exit code 1 still).",
+)
 @output_options
 @strict_option
 def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
@@ -147,6 +152,11 @@ def import_csv_command(csv_files: tuple[Path, ...], **options: Any) -> None:
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@click.option(
+    "--lossy",
+    is_flag=True,
+    help="Leave out, with a warning, what no column holds (default: an error, nothing written).",
 )
 @output_options
 def export_csv_command(**options: Any) -> None:

@@ -31,14 +31,12 @@ from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.csv_columns import (
     ADDRESS,
     CSV_LAYER,
-    EXTENSION,
-    IDENT,
-    LABEL,
     MANUFACTURER,
     MODEL,
     TMM,
     TYPE,
     TYPES,
+    appearance_columns,
     fold,
 )
 from mipc.model import AppearanceSpec, Setting
@@ -265,21 +263,23 @@ class Cells:
     # --- appearance -----------------------------------------------------------------------
 
     def read_appearance(
-        self, values: Mapping[str, str], row: int, manufacturer: str | None
+        self, values: Mapping[str, str], row: int, manufacturer: str | None, number: int = 1
     ) -> AppearanceSpec | None:
         """The private appearance of the Extension, Identification Address and Label cells
-        (None without an Extension: the other two are then dropped with a warning)."""
-        extension = values.get(EXTENSION)
-        ident = self._ident(values.get(IDENT), row)
-        label = self._label(values.get(LABEL), row, manufacturer)
+        (``Extension 2`` ... for ``number`` 2 ...; None without an Extension: the other two
+        are then dropped with a warning)."""
+        ext_column, ident_column, label_column = appearance_columns(number)
+        extension = values.get(ext_column)
+        ident = self._ident(values.get(ident_column), row, ident_column)
+        label = self._label(values.get(label_column), row, manufacturer, label_column)
         if extension is None:
-            for column, value in ((LABEL, label), (IDENT, ident)):
+            for column, value in ((label_column, label), (ident_column, ident)):
                 if value is not None:
                     self.sink.warn(
                         row,
                         column,
                         "no-extension",
-                        f"{column} {value!r} is not imported: the row has no Extension",
+                        f"{column} {value!r} is not imported: the row has no {ext_column}",
                     )
             return None
         return AppearanceSpec(
@@ -287,10 +287,12 @@ class Cells:
             extension=extension,
             label=label,
             identification_address=ident,
-            position=Position(self.sink.shown, row, 0, self.sink.written.get(EXTENSION, EXTENSION)),
+            position=Position(
+                self.sink.shown, row, 0, self.sink.written.get(ext_column, ext_column)
+            ),
         )
 
-    def _ident(self, text: str | None, row: int) -> str | None:
+    def _ident(self, text: str | None, row: int, column: str) -> str | None:
         """The user part of the Identification Address cell (dropped when malformed)."""
         if text is None:
             return None
@@ -298,18 +300,20 @@ class Cells:
         if ident is None:
             self.sink.warn(
                 row,
-                IDENT,
+                column,
                 "bad-identification-address",
                 f"{text!r} is neither sip:user@host:port nor a bare user part; not imported",
             )
         return ident
 
-    def _label(self, label: str | None, row: int, manufacturer: str | None) -> str | None:
+    def _label(
+        self, label: str | None, row: int, manufacturer: str | None, column: str
+    ) -> str | None:
         """The Label cell, dropped for a phone that is not a Polycom."""
         if label is not None and manufacturer is not None and manufacturer != "Polycom":
             self.sink.warn(
                 row,
-                LABEL,
+                column,
                 "label-not-polycom",
                 f"label {label!r} is not imported: labels are for Polycom phones only, and"
                 f" this phone is {manufacturer}",

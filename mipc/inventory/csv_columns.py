@@ -11,6 +11,11 @@ mipc adds a **normalised** layout, the union of both (``Name, Template, Type, Ma
 Model, Proxy Group, Extension, Identification Address, Label, Address``), which
 ``mipc import-csv`` writes into an inventory.
 
+mipc extends every layout with columns for what else an inventory holds for a phone (a
+spreadsheet or the Managed IP Phone Assistant ignores them; they are written only when a phone
+needs them): ``Location``, and for the second and later private appearances ``Extension 2``,
+``Identification Address 2``, ``Label 2``, ``Extension 3``, ...
+
 Takes nothing; gives the column names, the layouts, the header spellings accepted and the
 phone types' spellings. Imports nothing of mipc.
 """
@@ -31,6 +36,7 @@ __all__ = [
     "IDENT",
     "LABEL",
     "LAYOUTS",
+    "LOCATION",
     "MANUFACTURER",
     "MODEL",
     "NAME",
@@ -41,7 +47,10 @@ __all__ = [
     "TYPES",
     "TYPE_SPELLING",
     "Layout",
+    "appearance_columns",
+    "canonical",
     "fold",
+    "number_of",
 ]
 
 Layout = Literal["template", "tmm", "normalised"]
@@ -57,6 +66,9 @@ EXTENSION = "Extension"
 IDENT = "Identification Address"
 LABEL = "Label"
 ADDRESS = "Address"
+LOCATION = "Location"
+#: The most appearances a row holds (``Extension 64`` is the last numbered column).
+MAX_APPEARANCES = 64
 
 COLUMNS: Mapping[Layout, tuple[str, ...]] = MappingProxyType(
     {
@@ -107,5 +119,32 @@ def fold(text: str) -> str:
 #: Every accepted header spelling (folded) by its canonical column name; "Registration Group"
 #: is accepted for "Proxy Group".
 BY_FOLDED = MappingProxyType(
-    {fold(c): c for c in COLUMNS["normalised"]} | {"registration group": PROXY_GROUP}
+    {fold(c): c for c in (*COLUMNS["normalised"], LOCATION)} | {"registration group": PROXY_GROUP}
 )
+_NUMBERED = re.compile(r"\A(extension|identification address|label) ([1-9][0-9]?)\Z")
+_BASES = MappingProxyType({fold(c): c for c in (EXTENSION, IDENT, LABEL)})
+
+
+def appearance_columns(number: int) -> tuple[str, str, str]:
+    """The Extension, Identification Address and Label columns of appearance ``number``
+    (1: the guide's own columns)."""
+    if number == 1:
+        return (EXTENSION, IDENT, LABEL)
+    return (f"{EXTENSION} {number}", f"{IDENT} {number}", f"{LABEL} {number}")
+
+
+def canonical(folded: str) -> str | None:
+    """The canonical column of a folded header spelling (numbered ones included), or None."""
+    known = BY_FOLDED.get(folded)
+    if known is not None:
+        return known
+    match = _NUMBERED.match(folded)
+    if match is None or not 2 <= int(match.group(2)) <= MAX_APPEARANCES:
+        return None
+    return f"{_BASES[match.group(1)]} {int(match.group(2))}"
+
+
+def number_of(column: str) -> int | None:
+    """The appearance number of a numbered column (``Label 3``: 3), else None."""
+    match = _NUMBERED.match(fold(column))
+    return int(match.group(2)) if match else None

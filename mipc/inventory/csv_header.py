@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mipc.diagnostics import Diagnostics, Position
-from mipc.inventory.csv_columns import BY_FOLDED, NAME, TEMPLATE, TMM, Layout, fold
+from mipc.inventory.csv_columns import BY_FOLDED, NAME, TEMPLATE, TMM, Layout, canonical, fold
 
 __all__ = ["Header", "read_header"]
 
@@ -59,8 +59,8 @@ def _columns(
         written = cell.strip()
         if not written:
             continue
-        canonical = BY_FOLDED.get(fold(written))
-        if canonical is None:
+        column = canonical(fold(written))
+        if column is None:
             close = difflib.get_close_matches(fold(written), list(BY_FOLDED), n=1)
             hint = f"; did you mean {BY_FOLDED[close[0]]!r}?" if close else ""
             diags.warning(
@@ -69,14 +69,14 @@ def _columns(
                 Position(shown, row, column_name=written),
             )
             continue
-        if canonical in found:
+        if column in found:
             diags.error(
                 "duplicate-column",
-                f"column {canonical!r} appears twice (also as {found[canonical][1]!r}); keep one",
+                f"column {column!r} appears twice (also as {found[column][1]!r}); keep one",
                 Position(shown, row, column_name=written),
             )
             return None
-        found[canonical] = (index, written)
+        found[column] = (index, written)
     return found
 
 

@@ -5,6 +5,12 @@ cp1252; ``,`` or ``;`` (or tab) delimiter, sniffed from the header line; CRLF or
 fields. A file that cannot be read, is too large, binary, not text or not CSV is a *severe*
 error: the list gives no phone.
 
+A cell a spreadsheet would execute (one starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return: OWASP's "CSV Injection") is written with a ``'`` before it
+(:func:`neutralise`), and one leading ``'`` is taken off again when read only when what
+follows it, after any further ``'``, starts with one of those characters (:func:`restore`), so
+every value reads back as written and ``+4930...`` or ``-x`` in a hand-made list reads as is.
+
 Takes a path or the bytes of a list and the name diagnostics give it; gives the records and
 the dialect found, adding the severe errors to the diagnostics. Never imports the model, the
 catalog or the other stages.
@@ -14,14 +20,38 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from mipc.diagnostics import Diagnostics, Position
 
-__all__ = ["MAX_LIST_BYTES", "Records", "decode", "list_bytes", "records", "sniff_delimiter"]
+__all__ = [
+    "MAX_LIST_BYTES",
+    "Records",
+    "decode",
+    "list_bytes",
+    "neutralise",
+    "records",
+    "restore",
+    "sniff_delimiter",
+]
 
 MAX_LIST_BYTES = 200 * 1024 * 1024
+#: A cell a spreadsheet would run as a formula, after any ``'`` already before it.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")  # used with match(): anchored at its start
+
+
+def neutralise(value: str) -> str:
+    """``value`` as a cell a spreadsheet shows as text: ``'`` before a formula trigger (``=``,
+    ``+``, ``-``, ``@``, tab, CR), also when ``'`` already precede it (so it reads back)."""
+    return f"'{value}" if _FORMULA.match(value) else value
+
+
+def restore(cell: str) -> str:
+    """The value of a cell :func:`neutralise` wrote: one ``'`` taken off when what follows
+    starts (after any further ``'``) with a formula trigger; any other cell as it is."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 phone entries.
 
 Rows are numbered as a spreadsheet shows them (the header is row 1), and every diagnostic is
-placed at ``file:row:column-name``; blank lines and trailing separators are ignored. The
+placed at ``file:row:column-name``; blank lines and trailing separators are ignored. A cell
+written ``'=...`` (a formula neutralised, as :mod:`mipc.inventory.csv_write` writes it) reads
+as ``=...`` (:func:`mipc.inventory.csv_text.restore`). The
 columns are in :mod:`mipc.inventory.csv_columns`, the decoding in
 :mod:`mipc.inventory.csv_text`, the header in :mod:`mipc.inventory.csv_header`, the cells in
 :mod:`mipc.inventory.csv_cells`.
@@ -23,7 +25,7 @@ import difflib
 import gc
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -33,7 +35,7 @@ from mipc.inventory.csv_cells import Cells, RowSink
 from mipc.inventory.csv_columns import (
     ADDRESS,
     CSV_LAYER,
-    EXTENSION,
+    LOCATION,
     MANUFACTURER,
     MODEL,
     NAME,
@@ -41,9 +43,11 @@ from mipc.inventory.csv_columns import (
     TEMPLATE,
     TYPE,
     Layout,
+    appearance_columns,
+    number_of,
 )
 from mipc.inventory.csv_header import Header, read_header
-from mipc.inventory.csv_text import list_bytes, records
+from mipc.inventory.csv_text import list_bytes, records, restore
 from mipc.model import EMPTY, AppearanceSpec, PhoneSpec, Setting, Template
 
 __all__ = [
@@ -74,15 +78,17 @@ class ReadOptions:
     ``templates`` maps template names to their manufacturer (or :class:`TemplateFacts`); with
     it, unknown templates are row errors and labels on non-Polycom templates are dropped.
     ``groups`` (registration group names), when given, makes an unknown Proxy Group a row
-    error. The keep-the-value warnings (vendor prefix against the manufacturer, end-of-life
-    model) are given only with ``doubts=True`` (``import-csv``); at build time the rules stage
-    gives them for every phone. ``catalog`` defaults to the built-in one.
+    error; so do ``locations`` (location names) an unknown Location. The keep-the-value
+    warnings (vendor prefix against the manufacturer, end-of-life model) are given only with
+    ``doubts=True`` (``import-csv``); at build time the rules stage gives them for every
+    phone. ``catalog`` defaults to the built-in one.
     """
 
     catalog: Catalog | None = None
     templates: Mapping[str, str | TemplateFacts] | None = None
     groups: Collection[str] | None = None
     doubts: bool = False
+    locations: Collection[str] | None = None
 
 
 @dataclass
@@ -177,6 +183,10 @@ class _Rows:
                 for name, facts in options.templates.items()
             }
         self.groups = set(options.groups) if options.groups is not None else None
+        self.locations = set(options.locations) if options.locations is not None else None
+        numbered = (number_of(column) for column, _ in header.columns)
+        self.numbers = (1, *sorted({n for n in numbered if n is not None}))
+        self.numbered = appearance_columns(1)
         self.phones: list[PhoneSpec] = []
         self.names: dict[str, int] = {}
         self.macs: dict[str, int] = {}
@@ -212,10 +222,18 @@ class _Rows:
             model = tmm.model or model
         if not self._group(values.get(PROXY_GROUP), row, layer):
             return
+        location = values.get(LOCATION)
+        if not self._location(location, row):
+            return
         address = self.cells.read_address(values.get(ADDRESS), row, manufacturer, model)
-        appearance = self.cells.read_appearance(values, row, manufacturer)
-        if self._unique(name, address, appearance, row):
-            self.phones.append(self._phone(name, template, layer, address, appearance, row))
+        appearances = tuple(
+            a
+            for n in self.numbers
+            if (a := self.cells.read_appearance(values, row, manufacturer, n)) is not None
+        )
+        if self._unique(name, address, appearances, row):
+            phone = self._phone(name, template, layer, address, appearances, row)
+            self.phones.append(replace(phone, location=location) if location else phone)
 
     def _values(self, record: list[str], row: int) -> dict[str, str]:
         """The non-blank values of a row by canonical column (values past the header warned
@@ -234,7 +252,7 @@ class _Rows:
             if index < size:
                 value = record[index].strip()
                 if value:
-                    values[column] = value
+                    values[column] = restore(value) if value[0] == "'" else value
         return values
 
     def _name(self, name: str | None, row: int) -> str | None:
@@ -284,8 +302,19 @@ class _Rows:
         layer["registration_group"] = Setting(group, CSV_LAYER, self.sink.pos(row, PROXY_GROUP))
         return True
 
+    def _location(self, location: str | None, row: int) -> bool:
+        """Whether the Location cell names a known location (or is empty)."""
+        if location is None or self.locations is None or location in self.locations:
+            return True
+        close = difflib.get_close_matches(location, list(self.locations), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        self.sink.reject(
+            row, LOCATION, "unknown-location", f"location {location!r} is not defined{hint}"
+        )
+        return False
+
     def _unique(
-        self, name: str, address: str | None, appearance: AppearanceSpec | None, row: int
+        self, name: str, address: str | None, appearances: tuple[AppearanceSpec, ...], row: int
     ) -> bool:
         """Whether name, address and extension are new in the list (then they are taken)."""
         folded = name.casefold()
@@ -304,16 +333,25 @@ class _Rows:
                 what = f"MAC {address}" if mac else f"computer name {address!r}"
                 self._duplicate(row, ADDRESS, code, what, first)
                 return False
-        ext = appearance.extension if appearance is not None else None
-        if ext is not None:
-            first = self.extensions.get(ext)
-            if first is not None:
-                self._duplicate(row, EXTENSION, "duplicate-extension", f"extension {ext!r}", first)
-                return False
-            self.extensions[ext] = row
+        if not self._new_extensions(appearances, row):
+            return False
         self.names[folded] = row
         if address is not None:
             taken[key] = row
+        return True
+
+    def _new_extensions(self, appearances: tuple[AppearanceSpec, ...], row: int) -> bool:
+        """Whether the row's extensions are new in the list (then they are taken)."""
+        mine: dict[str, int] = {}
+        for app in appearances:
+            ext = app.extension or ""
+            first = self.extensions.get(ext, row if ext in mine else None)
+            if first is not None:
+                column = app.position.column_name if app.position else self.numbered[0]
+                self._duplicate(row, column, "duplicate-extension", f"extension {ext!r}", first)
+                return False
+            mine[ext] = row
+        self.extensions.update(mine)
         return True
 
     def _duplicate(self, row: int, column: str, code: str, what: str, first: int) -> None:
@@ -325,7 +363,7 @@ class _Rows:
         template: str | None,
         layer: dict[str, Setting],
         address: str | None,
-        appearance: AppearanceSpec | None,
+        appearances: tuple[AppearanceSpec, ...],
         row: int,
     ) -> PhoneSpec:
         """The phone entry of an accepted row."""
@@ -334,7 +372,7 @@ class _Rows:
             template=template,
             location=None,
             address=address,
-            appearances=(appearance,) if appearance is not None else (),
+            appearances=appearances,
             layer=MappingProxyType(layer) if layer else EMPTY,
             position=Position(self.sink.shown, row, 0, self.name_column),
             origin="csv",

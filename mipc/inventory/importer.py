@@ -12,6 +12,11 @@ a file of their own in a directory inventory (default ``phones-<csv stem>.yaml``
 names another ``.yaml`` file of the folder), appended under ``phones:`` in a single-file
 inventory (the text edits are in :mod:`mipc.inventory.yaml_edits`).
 
+A row the lists reject (an unknown template, a missing name, ...) stops the import: nothing is
+written and every rejected row is listed; with ``--skip-errors`` the other rows are written and
+the summary counts the rows left out (the exit code is 1 all the same: the lists were not
+imported whole).
+
 Conflicts (same name, MAC, computer name or extension) against the inventory's phones and within
 the import follow ``--on-conflict``: ``fail`` (nothing written, every conflict listed), ``skip``
 (the new row is left out) or ``replace`` (the new row replaces the phone it clashes with: a phone
@@ -54,12 +59,14 @@ class ImportTrouble(MipcError):
 @dataclass(frozen=True)
 class ImportOptions:
     """How to import: what to do on conflicts, where to, as what; ``strict`` makes the
-    warnings stop it too."""
+    warnings stop it too; ``skip_errors`` lets rejected rows not stop it."""
 
     on_conflict: OnConflict = "fail"
     into: Path | None = None
     as_format: Format = "csv"
     strict: bool = False
+    skip_errors: bool = False
+    """Write the rows accepted even when others were rejected (otherwise nothing is)."""
 
 
 @dataclass
@@ -70,7 +77,8 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
-    rejected_rows: int = 0
+    rejected: list[tuple[str, int]] = field(default_factory=list)
+    """Each rejected row: (list as shown, row number)."""
     conflicts: int = 0
     files: dict[Path, str] = field(default_factory=dict)
     """Every file to write, with its new text (only files whose text changes)."""
@@ -79,6 +87,21 @@ class ImportReport:
     severe: bool = False
     trouble: bool = False
     written: bool = False
+
+    @property
+    def rejected_rows(self) -> int:
+        """How many rows the lists rejected."""
+        return len(self.rejected)
+
+    def rejected_text(self) -> str:
+        """The rejected rows, by list: ``a.csv rows 3, 5; b.csv row 2``."""
+        by_list: dict[str, list[int]] = {}
+        for shown, row in self.rejected:
+            by_list.setdefault(shown, []).append(row)
+        return "; ".join(
+            f"{shown} row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}"
+            for shown, rows in by_list.items()
+        )
 
     @property
     def warnings(self) -> int:
@@ -98,10 +121,11 @@ class ImportReport:
 
         verb = "written" if self.written else "to write"
         files = ", ".join(show(p) for p in sorted(self.files)) or "none"
+        left_out = " left out" if self.written and self.rejected else ""
         return (
             f"{len(self.imported)} imported, {len(self.unchanged)} unchanged,"
             f" {len(self.replaced)} replaced, {len(self.skipped)} skipped,"
-            f" {self.rejected_rows} rejected row(s), {self.conflicts} conflict(s),"
+            f" {self.rejected_rows} rejected row(s){left_out}, {self.conflicts} conflict(s),"
             f" {self.warnings} warning(s), {self.errors} error(s); files {verb}: {files}"
         )
 
@@ -113,9 +137,16 @@ class ImportReport:
             return 1
         return 0
 
-    def blocked(self, strict: bool = False) -> bool:
-        """Whether nothing may be written."""
-        return bool(self.severe or self.trouble or self.conflicts or (strict and self.warnings))
+    def blocked(self, strict: bool = False, skip_errors: bool = False) -> bool:
+        """Whether nothing may be written: a severe list, trouble, conflicts, rejected rows
+        (unless ``skip_errors``), warnings (with ``strict``)."""
+        return bool(
+            self.severe
+            or self.trouble
+            or self.conflicts
+            or (self.rejected and not skip_errors)
+            or (strict and self.warnings)
+        )
 
 
 def unloaded(diags: Diagnostics) -> ImportReport:
@@ -177,6 +208,7 @@ class _Plan:
             templates=template_facts(inv.templates),
             groups=list(inv.registration_groups),
             doubts=True,
+            locations=list(inv.locations),
         )
         read: list[tuple[Path, list[PhoneSpec]]] = []
         for csv_path in csv_paths:
@@ -185,7 +217,8 @@ class _Plan:
                 self.report.severe = True
                 self.report.trouble = self.report.trouble or result.unreadable
                 continue
-            self.report.rejected_rows += len(result.rejected_rows)
+            shown = csv_path.as_posix()
+            self.report.rejected.extend((shown, row) for row in result.rejected_rows)
             if self.options.as_format == "yaml":
                 target = _yaml_target(self.inventory, self.root, self.options.into, csv_path)
                 self.yaml_new.setdefault(target, [])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from mipc.diagnostics import render
+from mipc.diagnostics import Diagnostics, render
 from mipc.inventory.atomic import write_files
 from mipc.inventory.csv_columns import LAYOUTS
 from mipc.inventory.csv_write import write_phone_list
@@ -33,11 +33,13 @@ class ExportCommand:
     output: Path | None = None
     fmt: str = "text"
     quiet: bool = False
+    lossy: bool = False
 
 
 def run_export(command: ExportCommand, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """``mipc export-csv``: 0 ok, 1 invalid inventory or phones the layout cannot hold,
-    2 I/O trouble. The list goes to ``command.output`` (atomically) or to ``out``."""
+    """``mipc export-csv``: 0 ok, 1 invalid inventory or phones the layout cannot hold
+    (nothing written), 2 I/O trouble. The list goes to ``command.output`` (atomically) or to
+    ``out``."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     layout, output = command.layout, command.output
@@ -49,10 +51,13 @@ def run_export(command: ExportCommand, out: TextIO | None = None, err: TextIO | 
     if inv is None:
         err.write(render(diags, command.fmt) + "\n")
         return 2 if diags.trouble else 1
-    phones = export_phones(inv, layout, diags)
+    phones = export_phones(inv, layout, diags, command.lossy)
     text = write_phone_list(phones, layout)
     if diags.items:
         err.write(render(diags, command.fmt) + "\n")
+    if diags.errors:
+        err.write(f"mipc export-csv: nothing written: {_failed(diags)}\n")
+        return 1
     if output is None:
         out.write(text)
         return 1 if diags.errors else 0
@@ -63,4 +68,12 @@ def run_export(command: ExportCommand, out: TextIO | None = None, err: TextIO | 
         return 2
     if command.fmt == "text" and not command.quiet:
         out.write(f"{len(phones)} phone(s) exported ({layout} layout); file written: {output}\n")
-    return 1 if diags.errors else 0
+    return 0
+
+
+def _failed(diags: Diagnostics) -> str:
+    """The phones the layout cannot express, named once each, or what else went wrong."""
+    names = sorted({d.subject for d in diags.errors if d.subject})
+    if not names:
+        return "the inventory has errors"
+    return f"{len(names)} phone(s) cannot be expressed in the list: {', '.join(names)}"

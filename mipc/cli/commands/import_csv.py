@@ -5,7 +5,7 @@ pipeline, hands it to :func:`mipc.inventory.importer.import_lists`, then writes 
 planned (with ``--dry-run``, prints their diff instead), the diagnostics and, unless quiet,
 the summary.
 Gives the exit code: 0 ok, 1 rejected rows or conflicts (or warnings with ``--strict``),
-2 I/O trouble.
+2 I/O trouble. A rejected row writes nothing unless ``--skip-errors`` (exit 1 still).
 """
 
 from __future__ import annotations
@@ -46,13 +46,16 @@ class ImportCommand:
     into: Path | None = None
     as_format: Format = "csv"
     strict: bool = False
+    skip_errors: bool = False
     fmt: str = "text"
     quiet: bool = False  # diagnostics and errors only: no summary (a --dry-run diff still)
 
     @property
     def options(self) -> ImportOptions:
         """The options of the import itself."""
-        return ImportOptions(self.on_conflict, self.into, self.as_format, self.strict)
+        return ImportOptions(
+            self.on_conflict, self.into, self.as_format, self.strict, self.skip_errors
+        )
 
 
 def run_import(command: ImportCommand, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -71,7 +74,7 @@ def run_import(command: ImportCommand, out: TextIO | None = None, err: TextIO | 
     if report.diagnostics.items:
         err.write(render(report.diagnostics, command.fmt) + "\n")
     root = target if target.is_dir() else target.parent
-    blocked = report.blocked(command.strict)
+    blocked = report.blocked(command.strict, command.skip_errors)
     if command.dry_run and not blocked:
         for path in sorted(report.files):
             out.write(_diff(path, root, report.old.get(path), report.files[path]))
@@ -86,10 +89,20 @@ def run_import(command: ImportCommand, out: TextIO | None = None, err: TextIO | 
         report.files.clear()
         report.imported.clear()
         report.replaced.clear()
-        err.write("mipc import-csv: nothing written\n")
+        err.write(f"mipc import-csv: nothing written{_why(report, command.skip_errors)}\n")
     if not command.quiet:
         out.write(report.summary(root) + "\n")
     return report.exit_code(command.strict)
+
+
+def _why(report: ImportReport, skip_errors: bool) -> str:
+    """Why nothing was written, when rows were rejected (they are listed)."""
+    if not report.rejected or skip_errors or report.severe:
+        return ""
+    return (
+        f": {report.rejected_rows} rejected row(s) ({report.rejected_text()}); fix them, or"
+        " import the other rows with --skip-errors"
+    )
 
 
 def _plan(command: ImportCommand, target: Path) -> ImportReport:
