@@ -257,8 +257,17 @@ class Resolver:
             return None, None  # reported by the check stage (no template, no model)
         maker = layered.get("manufacturer")
         found = self.catalog.find_model(str(model.value), str(maker.value) if maker else None)
-        if found is not None and maker is not None and found.manufacturer != maker.value:
-            message = f"model {model.value!r} is made by {found.manufacturer}, not {maker.value}"
+        if maker is not None and (found is None or found.manufacturer != maker.value):
+            # A manufacturer that contradicts the model (a phone's own over its template's):
+            # said here, or the phone would drop out of the plan without a word.
+            makers = [
+                m
+                for m in self.catalog.manufacturers
+                if self.catalog.find_model(str(model.value), m)
+            ]
+            if not makers:
+                return None, None  # an unknown model: reported by the check stage
+            message = f"model {model.value!r} is made by {' and '.join(makers)}, not {maker.value}"
             return None, (message, maker.position)
         return found, None
 

@@ -190,9 +190,25 @@ def _option_rules(
 # --- every phone --------------------------------------------------------------------------
 
 
+#: MACs no phone has: the all-zero one names the provisioning server's default master file
+#: (``000000000000.cfg``, which every unknown phone fetches), the all-ones one is broadcast.
+RESERVED_MACS = {
+    "000000000000": "the name of the default configuration every new phone fetches",
+    "ffffffffffff": "the broadcast address",
+}
+
+
 def _mac_rules(phone: EffectivePhone, inv: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
     """The MAC's vendor range, and the firmware that MAC range needs."""
     assert phone.mac is not None
+    if phone.mac in RESERVED_MACS:
+        diags.error(
+            "reserved-mac",
+            f"phone {phone.name!r}: {phone.mac} is not a phone's MAC ({RESERVED_MACS[phone.mac]});"
+            " write the MAC on the phone's label, or leave the address out until it is known",
+            _at(inv, phone, "address"),
+        )
+        return
     model = phone.model
     prefix = phone.mac[:6]
     if model.mac_prefixes and prefix not in model.mac_prefixes:
