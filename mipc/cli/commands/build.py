@@ -3,8 +3,9 @@
 Takes the command's options; turns them into :class:`~mipc.pipeline.build.BuildSettings`,
 shows a progress bar on a terminal, and prints what the build gives: the diagnostics, the
 failure, the summary line. Gives the exit code: 0 built (or nothing changed); 1 the input is
-invalid, a renderer refused it, or warnings under ``--strict``; 2 I/O trouble or another build
-holding OUT. Composes no stage itself, and never imports render.
+invalid, a renderer refused it, or warnings under ``--strict``; 2 I/O trouble, an interruption,
+or another build holding OUT (``--wait SECONDS`` waits for it). Composes no stage itself, and
+never imports render.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class BuildOptions:
     server_root: str = DEFAULT_SERVER_ROOT
     progress: bool | None = None  # None: a bar only on a terminal
     quiet: bool = False  # diagnostics and errors only, no summary
+    wait: float = 0  # seconds to wait for another build's lock on OUT
 
 
 def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
@@ -123,6 +125,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             workers=opts.workers,
             server_root=opts.server_root,
             progress=progress,
+            wait=opts.wait,
         )
         outcome = build(target, settings)
     _print(outcome, opts, inventory_root(target))
