@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO   := demo-out
 
-.PHONY: venv system-deps lint test demo bench clean
+.PHONY: venv system-deps lint test fuzz demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: venv
 
 test: venv system-deps
 	$(BIN)/python -m pytest -q -n auto
+
+# SIGKILL at 200 random points of cold, full and incremental builds (tests/fuzz/test_kills.py).
+fuzz: venv
+	MIPC_FUZZ_KILLS=$${MIPC_FUZZ_KILLS:-200} $(BIN)/python -m pytest -q -s tests/fuzz
 
 demo: venv
 	$(BIN)/mipc validate examples/lab

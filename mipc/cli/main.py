@@ -183,6 +183,13 @@ def export_csv_command(**options: Any) -> None:
 @server_root_option("Where OUT lives on the web server (for the nginx site in network/).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: terminal).")
 @confinement_options
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another build's lock on OUT (default: refuse at once).",
+)
 @output_options
 @strict_option
 def build_command(inventory: Path | None, **options: Any) -> None:
@@ -203,6 +210,20 @@ def rollback_command(**options: Any) -> None:
     from mipc.cli.commands import rollback
 
     sys.exit(rollback.run_rollback(rollback.RollbackOptions(**options)))
+
+
+@main.command("unlock", epilog=f"--format {JSON_HELP} Result: out, held, cleared, holder.")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Clear the lock even if its holder still runs (you decide)."
+)
+@output_options
+def unlock_command(**options: Any) -> None:
+    """Clear OUT's lock when the build that took it is gone."""
+    # Command modules are imported when their verb runs, for start-up time.
+    from mipc.cli.commands import unlock
+
+    sys.exit(unlock.run_unlock(unlock.UnlockOptions(**options)))
 
 
 @main.command("diff")

@@ -7,8 +7,11 @@ current release); or the full build: validate → render in the worker pool → 
 network files, then the record of the inputs and the incremental state for the next build. It
 gives a :class:`BuildOutcome`: the path taken, what was written, the diagnostics, and any
 failure with its exit code: 1 the input is invalid, a renderer refused it, or warnings under
-``strict``; 2 I/O trouble or another build holding OUT. In every failing case
-``OUT/current`` is left as it was. Prints nothing; never imports the CLI.
+``strict``; 2 I/O trouble (a read-only OUT, a full disk), an interruption (SIGINT), or another
+build holding OUT. OUT's lock is held from the first look at OUT to the last write (waiting
+``wait`` seconds for another build). In every failing case ``OUT/current`` is a complete
+release: the one it was, or (interrupted once it was switched) the new one. Prints nothing;
+never imports the CLI.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ class BuildSettings:
     if nothing changed (no reuse, no shortcut); ``strict``: warnings fail; ``workers``:
     render processes (None: one per CPU); ``server_root``: where OUT lives on the web server;
     ``progress``: reports of the emit's stages; ``allowed``: folders outside the inventory it
-    may read."""
+    may read; ``wait``: seconds to wait for OUT's lock."""
 
     out: Path
     keep: int = 5
@@ -73,6 +76,7 @@ class BuildSettings:
     server_root: str = DEFAULT_SERVER_ROOT
     progress: Progress | None = None
     allowed: Allowed = field(default_factory=Allowed)
+    wait: float = 0
 
 
 class BuildPath(StrEnum):
@@ -102,17 +106,43 @@ class BuildOutcome:
 
 def build(target: Path, settings: BuildSettings) -> BuildOutcome:
     """Build ``target`` into ``settings.out`` (see the module's docstring)."""
+    out = settings.out
     with paused_gc():  # the whole build: see paused_gc (workers inherit it)
-        return _build(target, settings)
+        try:
+            with _locked(settings):
+                return _build(target, settings)
+        except LockHeld as exc:
+            return _failed(BuildPath.NO_OP, None, str(exc), 2)
+        except EmitError as exc:
+            return _failed(BuildPath.NO_OP, None, f"{exc}; {out}/current untouched", 2)
+        except OSError as exc:
+            return _failed(
+                BuildPath.NO_OP, None, f"cannot write {out}: {describe_os_error(exc)}", 2
+            )
+        except KeyboardInterrupt:
+            return _failed(BuildPath.NO_OP, None, f"interrupted; {_serving(out)}", 2)
+
+
+def _locked(settings: BuildSettings) -> contextlib.AbstractContextManager[None]:
+    """OUT's lock for the whole build when OUT exists (else the emit takes it, once it has
+    made OUT)."""
+    if not settings.out.is_dir():
+        return contextlib.nullcontext()
+    return Out(settings.out).locked(wait=settings.wait)
+
+
+def _serving(out: Path) -> str:
+    """What ``OUT/current`` is after an interrupted build."""
+    current = Out(out).current_id()
+    if current is None:
+        return f"{out}/current is not made"
+    return f"{out}/current is release {current}, complete"
 
 
 def _build(target: Path, settings: BuildSettings) -> BuildOutcome:
     if not settings.force:
-        try:
-            options = release_options(settings.server_root) | settings.allowed.options()
-            same = unchanged_release(settings.out, target, options)
-        except LockHeld as exc:
-            return _failed(BuildPath.NO_OP, None, str(exc), 2)
+        options = release_options(settings.server_root) | settings.allowed.options()
+        same = unchanged_release(settings.out, target, options)
         if same is not None:
             return _unchanged(same, settings)
         outcome = _incremental(target, settings, time.time_ns())
@@ -183,6 +213,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         force=settings.force,
         progress=settings.progress,
         strict=settings.strict,
+        wait=settings.wait,
         meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(provisioned(plan).phones))),
     )
     network = partial(_network, plan, settings.server_root)

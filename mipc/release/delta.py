@@ -10,12 +10,15 @@ Never imports render or incremental.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -27,10 +30,20 @@ from mipc.release.staging import Counts
 from mipc.release.store import EmitError, Out, release_id_of
 
 
+def _end_with(build: int) -> None:
+    """In a ``cp`` about to run: be SIGKILLed when the build ends (Linux's parent-death
+    signal), so a killed build leaves no copy writing into OUT."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != build:
+        os._exit(1)
+
+
 class Prelink:
     """OUT locked, a staging folder, and the current release's files being hard-linked into
     it by ``cp -al`` in other processes (the kernel's work, hundreds of thousands of links, on
-    the other core while this one compiles the changed phones). Leaving the ``with`` block
+    the other core while this one compiles the changed phones; they die with the build,
+    and never hold OUT's lock). Leaving the ``with`` block
     stops the copies and removes the staging folder, unless a release was made of it."""
 
     def __init__(self, out_dir: Path, release: str) -> None:
@@ -65,7 +78,12 @@ class Prelink:
             for part in ("www", "network"):
                 command = ["cp", "-al", "-T", "--", str(old / part), str(self.staging / part)]
                 self._copies.append(
-                    subprocess.Popen(command, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    subprocess.Popen(
+                        command,
+                        stdin=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        preexec_fn=partial(_end_with, os.getpid()),
+                    )
                 )
 
     def wait(self) -> bool:

@@ -39,13 +39,15 @@ Network = Mapping[str, bytes] | Callable[[], Mapping[str, bytes]]
 @dataclass(frozen=True)
 class EmitOptions:
     """How to emit: releases to keep, ``force`` (no reuse, always a new release), ``strict``
-    (warnings fail), progress reports, and work to do while the workers render."""
+    (warnings fail), progress reports, work to do while the workers render, and how long
+    to wait for OUT's lock (seconds)."""
 
     keep: int = 5
     force: bool = False
     strict: bool = False
     progress: Progress | None = None
     meanwhile: Callable[[], None] | None = None
+    wait: float = 0
 
 
 @dataclass
@@ -90,7 +92,7 @@ def emit(
         out.prepare()
     except OSError as exc:
         raise EmitError(f"cannot create {out.root}: {exc.strerror or exc}") from exc
-    with out.locked():
+    with out.locked(wait=options.wait):
         out.clean_staging()
         current = out.current_id()
         # Files are reused by phone digest, which covers the inventory's inputs; what mipc
@@ -182,13 +184,20 @@ class _Emission:
         chunks = self.render.phones(
             self.plan, tuple(to_render), self.stager.write_www, meanwhile, self.options.progress
         )
-        for chunk in chunks:
-            for entry in chunk.written.entries:
-                merge_entry(self.files, entry)
-            self.counts.add(chunk.written.counts)
-            self.warnings.extend(chunk.warnings)
-            self.warned.extend(chunk.warned)
-            self.unchanged.extend(chunk.written.unchanged)
+        try:
+            for chunk in chunks:
+                for entry in chunk.written.entries:
+                    merge_entry(self.files, entry)
+                self.counts.add(chunk.written.counts)
+                self.warnings.extend(chunk.warnings)
+                self.warned.extend(chunk.warned)
+                self.unchanged.extend(chunk.written.unchanged)
+        finally:
+            # Stop the workers now, not when the traceback lets go of the generator: the
+            # staging folder is removed next, and no worker may write into it after.
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
         for name, data in sorted(made["files"].items()):
             self.write_shared("network/" + safe_relpath(name), Artifact(data))
 

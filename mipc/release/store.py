@@ -7,7 +7,8 @@ Layout of OUT::
     OUT/releases.json                the order releases were made current (rollback), and
                                      which mipc (package digest) made each release
     OUT/uploads/{logs,overrides,contacts}   created once, never written by a build
-    OUT/.lock                        flock: one build (or rollback) at a time
+    OUT/.lock                        flock: one build (or rollback) at a time, and who
+                                     holds it (see mipc.release.lock)
     OUT/.staging-<pid>/              the release being written; renamed into releases/ whole
 
 Takes an OUT path; gives :class:`Out` (read and switch releases under the lock),
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -29,21 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mipc.diagnostics import Diagnostic, InvalidInputError, MipcError
+from mipc.diagnostics import Diagnostic, InvalidInputError
 from mipc.release.durable import file_sha, fsync_dir, write_atomic
+from mipc.release.errors import EmitError as EmitError
+from mipc.release.errors import LockHeld as LockHeld
+from mipc.release.lock import hold
 from mipc.release.manifest import MANIFEST
 from mipc.resources import package_digest
 
 HISTORY = "releases.json"
 UPLOAD_DIRS = ("contacts", "logs", "overrides")
-
-
-class EmitError(MipcError):
-    """An I/O problem with OUT (exit code 2)."""
-
-
-class LockHeld(EmitError):
-    """Another build or rollback holds OUT's lock."""
 
 
 class WarningsAsErrors(InvalidInputError):
@@ -111,20 +106,16 @@ class Out:
             (self.root / "uploads" / name).mkdir(parents=True, exist_ok=True)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold OUT's lock for the ``with`` block; :class:`LockHeld` if another holds it."""
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
+    def locked(self, command: str = "build", wait: float = 0) -> Iterator[None]:
+        """Hold OUT's lock for the ``with`` block (re-entrant; see :mod:`mipc.release.lock`),
+        waiting up to ``wait`` seconds for another holder: :class:`LockHeld` if it keeps it,
+        :class:`EmitError` if OUT cannot be written."""
+        with contextlib.ExitStack() as stack:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockHeld(
-                    f"another build is running on {self.root} (lock {self.root / '.lock'} is "
-                    "held); wait for it to finish"
-                ) from None
+                stack.enter_context(hold(self.root, command, wait))
+            except OSError as exc:
+                raise EmitError(f"cannot write {self.root}: {describe_os_error(exc)}") from exc
             yield
-        finally:
-            os.close(fd)
 
     def current_id(self) -> str | None:
         """The release ``current`` points to, or None (no link, or not to a release)."""
@@ -138,9 +129,13 @@ class Out:
         return name
 
     def manifest_of(self, name: str) -> dict[str, Any] | None:
-        """Release ``name``'s parsed manifest, or None if it cannot be read."""
+        """Release ``name``'s parsed manifest, or None if it cannot be read or is damaged:
+        its sha256 must begin with the release's id (``<id>`` or ``<id>.<n>``)."""
         try:
-            data = json.loads((self.releases / name / MANIFEST).read_bytes())
+            raw = (self.releases / name / MANIFEST).read_bytes()
+            if release_id(raw) != name.partition(".")[0]:
+                return None
+            data = json.loads(raw)
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
@@ -236,7 +231,7 @@ def rollback(out_dir: Path, to: str | None = None) -> RollbackResult:
     out = Out(out_dir)
     if not out.releases.is_dir():
         raise EmitError(f"{out.root} holds no releases")
-    with out.locked():
+    with out.locked("rollback"):
         current = out.current_id()
         history = out.history()
         if current is None:

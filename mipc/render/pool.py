@@ -6,12 +6,21 @@ artifacts; gives, chunk by chunk, what the writer returned and the warnings. The
 where the chunk was rendered (a forked worker inherits it), so files are written in parallel
 and only small results travel back. :class:`PhonePool` is what the emit is handed (it meets
 :class:`mipc.release.rendering.Rendering` by shape). Never imports release.
+
+The workers die with the build: each asks the kernel for SIGKILL when its parent ends
+(``prctl(PR_SET_PDEATHSIG)``, on Linux) and watches a pipe whose only writer is the build
+(end of file: the build is gone, or gave up), so a killed build leaves no worker behind; they
+stay in the build's process group, and ignore SIGINT (the build answers it, and stops them).
+They hold no lock of OUT's (:mod:`mipc.release.lock` closes it in every forked child).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import signal
+import threading
+from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -78,6 +87,42 @@ def _worker_chunk(names: tuple[str, ...]) -> ChunkResult[Any]:
     return _JOB.chunk(names)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_signal() -> None:
+    """Ask the kernel to SIGKILL this process when its parent ends (Linux; elsewhere the
+    pipe alone tells)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _watch(fd: int) -> None:
+    """Block until the build closes its end of the pipe (or dies), then end this worker."""
+    while True:
+        try:
+            if not os.read(fd, 1):
+                break
+        except InterruptedError:  # pragma: no cover - retried by Python since 3.5
+            continue
+        except OSError:
+            break
+    os._exit(1)
+
+
+def _worker_start(parent: int, watch: int, write_end: int) -> None:
+    """A worker's first act: die with the build (see the module's docstring)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.close(write_end)  # the build's own: it must stay the only writer
+    _parent_death_signal()
+    if os.getppid() != parent:  # the build died before the request was made
+        os._exit(1)
+    threading.Thread(target=_watch, args=(watch,), name="mipc-watch", daemon=True).start()
+
+
 def default_workers() -> int:
     """The processes to render in: the CPUs this process may run on, at most 8."""
     try:
@@ -128,9 +173,10 @@ def _render_phones(
     workers: int,
     progress: Progress | None,
     meanwhile: Callable[[], None],
-) -> Iterator[ChunkResult[T]]:
+) -> Generator[ChunkResult[T], None, None]:
     """Render and write ``phones`` (some of the job's plan's), in chunks, maybe in workers;
-    ``meanwhile`` runs in this process once the workers have their chunks."""
+    ``meanwhile`` runs in this process once the workers have their chunks. Closed early (an
+    error, an interruption), it stops the workers at once, before it returns."""
     global _JOB
     chunks = phone_chunks(phones, CHUNK_SIZE)
     total = len(phones)
@@ -145,17 +191,32 @@ def _render_phones(
             yield result
         return
     _JOB = job
+    watch, alive = os.pipe()
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-            results = pool.map(_worker_chunk, chunks)
-            meanwhile()
-            for result in results:
-                done += result.phones
-                if progress:
-                    progress("render", done, total)
-                yield result
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("fork"),
+            initializer=_worker_start,
+            initargs=(os.getpid(), watch, alive),
+        ) as pool:
+            try:
+                results = pool.map(_worker_chunk, chunks)
+                meanwhile()
+                for result in results:
+                    done += result.phones
+                    if progress:
+                        progress("render", done, total)
+                    yield result
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                os.close(alive)  # the workers see the end of the pipe, and end
+                alive = -1
+                raise
     finally:
         _JOB = None
+        os.close(watch)
+        if alive >= 0:
+            os.close(alive)
 
 
 class PhonePool:
@@ -184,7 +245,7 @@ class PhonePool:
         write: Callable[[Artifacts], T],
         meanwhile: Callable[[], None],
         progress: Progress | None,
-    ) -> Iterator[ChunkResult[T]]:
+    ) -> Generator[ChunkResult[T], None, None]:
         """Render ``phones`` of ``plan`` in chunks (name order); ``write`` gets each chunk's
         files in the process that rendered them; ``meanwhile`` runs here, once, meanwhile."""
         return _render_phones(_Job(plan, write), phones, self.workers, progress, meanwhile)

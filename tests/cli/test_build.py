@@ -7,13 +7,16 @@ import json
 import os
 import shutil
 import signal
+import socket
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
+from mipc.release.lock import Holder
 from tests.builders import kill_at_marker, tree
+from tests.faults import DRIVER
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -108,7 +111,13 @@ def test_concurrent_build_is_refused(lab: Path, tmp_path: Path) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running build holds it
         code, _, stderr = run("build", str(lab), "-o", str(out), "--force")
-        assert code == 2 and "another build is running" in stderr
+        assert code == 2 and f"{out} is locked by a process that did not record" in stderr
+        os.write(fd, Holder.me("build").to_bytes())  # as a running build says who it is
+        code, _, stderr = run("build", str(lab), "-o", str(out), "--force")
+        holder = f"build pid {os.getpid()} on host {socket.gethostname()} since 20"
+        assert code == 2 and f"{out} is locked by {holder}" in stderr
+        assert f"--wait SECONDS), or, if it is gone, mipc unlock {out}" in stderr
+        assert len(stderr.splitlines()) == 1
     finally:
         os.close(fd)
     assert current(out) == first
@@ -134,36 +143,6 @@ def test_uploads_survive_ten_builds(lab: Path, tmp_path: Path) -> None:
     assert len(list((out / "releases").iterdir())) == 2
 
 
-# A build in a child process whose Polycom renderer signals, then sleeps in render_shared:
-# by then every phone's files are in the staging folder.
-_SLOW_BUILD = """
-import sys, time
-from pathlib import Path
-from mipc.render.stage import renderers
-import mipc.render.base as render
-
-real = renderers()["polycom"]
-
-class Slow:
-    def __init__(self):
-        self.inner = real()
-        self.family = self.inner.family
-        self.warnings = self.inner.warnings
-
-    def render_phone(self, phone, plan):
-        Path(sys.argv[3]).write_text("rendering")
-        time.sleep(60)
-        return self.inner.render_phone(phone, plan)
-
-    def render_shared(self, plan, phones):
-        return self.inner.render_shared(plan, phones)
-
-render._REGISTRY["polycom"] = Slow
-from mipc.cli import main
-main(["build", sys.argv[1], "-o", sys.argv[2], "--force"])
-"""
-
-
 def test_sigkill_mid_build_leaves_the_old_release_serving(lab: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run("build", str(lab), "-o", str(out))[0] == 0
@@ -175,7 +154,9 @@ def test_sigkill_mid_build_leaves_the_old_release_serving(lab: Path, tmp_path: P
         staged = list(out.glob(".staging-*"))
         assert staged and any(p.is_file() for p in staged[0].rglob("*"))
 
-    slow = [_SLOW_BUILD, str(lab), str(out), str(marker)]
+    # a build whose Polycom renderer signals, then sleeps: by then every phone's files are
+    # in the staging folder
+    slow = [DRIVER, "0", str(marker), "build", str(lab), "-o", str(out), "--force"]
     child = kill_at_marker(slow, marker, REPO, staged_and_writing)
     assert child.returncode == -signal.SIGKILL
     assert current(out) == first

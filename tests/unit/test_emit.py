@@ -20,6 +20,7 @@ from mipc.model import EffectivePhone, Plan
 from mipc.network.plan import network_files
 from mipc.pipeline import validate
 from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.lock import Holder
 from mipc.release.staging import UnsafePath, safe_relpath
 from mipc.release.store import EmitError, LockHeld, Out, WarningsAsErrors, rollback
 from mipc.render.base import _REGISTRY
@@ -259,7 +260,8 @@ def test_lock_refuses_a_second_build(lab: Path, tmp_path: Path) -> None:
     fd = os.open(out / ".lock", os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(LockHeld, match="another build is running"):
+        os.write(fd, Holder.me("build").to_bytes())  # as a running build says who it is
+        with pytest.raises(LockHeld, match=f"is locked by build pid {os.getpid()} on host"):
             build(plan, out, force=True)
         with pytest.raises(LockHeld):
             rollback(out)

@@ -3,8 +3,9 @@
 Takes the command's options; turns them into :class:`~mipc.pipeline.build.BuildSettings`,
 shows a progress bar on a terminal, and prints what the build gives: the diagnostics, the
 failure, the summary line. Gives the exit code: 0 built (or nothing changed); 1 the input is
-invalid, a renderer refused it, or warnings under ``--strict``; 2 I/O trouble or another build
-holding OUT. Composes no stage itself, and never imports render.
+invalid, a renderer refused it, or warnings under ``--strict``; 2 I/O trouble, an interruption,
+or another build holding OUT (``--wait SECONDS`` waits for it). Composes no stage itself, and
+never imports render.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class BuildOptions:
     quiet: bool = False  # diagnostics and errors only, no summary
     secrets_dir: Path | None = None  # a folder outside the inventory with secret files
     firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
+    wait: float = 0  # seconds to wait for another build's lock on OUT
 
 
 def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
@@ -127,6 +129,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             server_root=opts.server_root,
             progress=progress,
             allowed=Allowed.of(opts.secrets_dir, opts.firmware_store),
+            wait=opts.wait,
         )
         outcome = build(target, settings)
     _print(outcome, opts, inventory_root(target))
