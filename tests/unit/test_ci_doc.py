@@ -21,9 +21,9 @@ def blocks() -> list[Any]:
     return [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
 
 
-def block_with(key: str) -> Any:
-    found = [b for b in blocks() if isinstance(b, dict) and key in b]
-    assert len(found) == 1, f"one YAML block with {key!r}"
+def block_with(key: str, inner: str = "") -> Any:
+    found = [b for b in blocks() if isinstance(b, dict) and key in b and inner in str(b[key])]
+    assert len(found) == 1, f"one YAML block with {key!r} holding {inner!r}"
     return found[0]
 
 
@@ -33,11 +33,11 @@ def order(commands: str) -> list[int]:
 
 
 def test_yaml_blocks() -> None:
-    assert len(blocks()) == 3
+    assert len(blocks()) == 4
 
 
 def test_github_actions() -> None:
-    gh = block_with("jobs")
+    gh = block_with("jobs", "'release'")
     assert set(gh) >= {"name", "jobs"}
     assert True in gh or "on" in gh  # YAML 1.1 reads the key `on` as True
     steps = gh["jobs"]["release"]["steps"]
@@ -61,6 +61,18 @@ def test_gitlab_ci() -> None:
     assert positions == sorted(positions)
     # the YAML anchor expanded into a nested list of shell lines
     assert any(isinstance(line, list) for line in gl["publish"]["script"])
+    assert "mipc diff --against deployed --format json > diff.json" in commands
+    assert gl["diff"]["artifacts"]["paths"] == ["diff.txt", "diff.json"]
+
+
+def test_github_action_example() -> None:
+    steps = block_with("jobs", "mipc@")["jobs"]["check"]["steps"]
+    uses = next(s for s in steps if "mipc@" in s.get("uses", ""))
+    declared = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]
+    assert set(uses["with"]) <= set(declared)
+    doc = DOC.read_text(encoding="utf-8")
+    for name in declared:
+        assert f"| `{name}` |" in doc
 
 
 def test_installs_from_the_repository_never_from_an_index() -> None:
