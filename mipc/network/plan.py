@@ -14,7 +14,7 @@ from mipc.model import Plan
 from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_zone
-from mipc.network.nginx import render_nginx
+from mipc.network.nginx import Serving, render_nginx
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
@@ -99,5 +99,16 @@ def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[st
             f"{root}/current/www",
             f"{root}/uploads",
             str(url.port or default_port),
+            _serving(plan),
         )
     return dict(sorted(files.items()))
+
+
+def _serving(plan: Plan) -> Serving:
+    """What the nginx site lets the plan's phones upload."""
+    serving = plan.inventory.serving
+    return Serving(
+        macs=tuple(sorted({p.mac for p in plan.phones if p.mac is not None})),
+        overrides=serving.overrides,
+        max_upload_bytes=serving.max_upload_bytes,
+    )

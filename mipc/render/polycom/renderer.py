@@ -267,6 +267,7 @@ class PolycomRenderer:
             "app_file_path": app_file,
             "config_files": ", ".join(config_files),
             "uploads": self.data(plan).upload_dirs,
+            "overrides": plan.inventory.serving.overrides,
         }
 
     def default_master_context(self, plan: Plan) -> dict[str, Any]:
@@ -283,6 +284,7 @@ class PolycomRenderer:
             "app_file_path": "sip.ld",
             "config_files": SETUP_FILE,
             "uploads": self.data(plan).upload_dirs,
+            "overrides": plan.inventory.serving.overrides,
             "models": children,
         }
 
