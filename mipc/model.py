@@ -98,6 +98,9 @@ class Serving:
     overrides: bool = True
     max_upload_bytes: int = 10 * 1024 * 1024
     nginx_user: str = "www-data"
+    access: str = "open"  # open | networks | basic
+    user: str | None = None
+    password: SecretRef | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class Location:
     parent: str | None
     layer: Layer
     position: Position | None
+    networks: tuple[str, ...] = ()  # CIDRs of the location's phones
 
 
 @dataclass(frozen=True)

@@ -275,6 +275,9 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         overrides=bool(s.get("overrides", default.overrides)),
         max_upload_bytes=int(s.get("max_upload_bytes", default.max_upload_bytes)),
         nginx_user=str(s.get("nginx_user", default.nginx_user)),
+        access=str(s.get("access", default.access)),
+        user=s.get("user"),
+        password=secret_ref(s.get("password")),
     )
 
 
@@ -325,6 +328,7 @@ def _locations(doc: Document) -> dict[str, Location]:
             v.get("parent"),
             MappingProxyType(flatten_settings(v, f"location {name}", doc, ("locations", name))),
             doc.positions.get(("locations", name)),
+            tuple(str(n) for n in v.get("networks") or ()),
         )
         for name, v in sorted((doc.data.get("locations") or {}).items())
         if isinstance(v, Mapping) or v is None

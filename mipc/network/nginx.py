@@ -6,13 +6,17 @@ each meant to be included at http level (``sites-enabled``). Never imports rende
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mipc.network.checks import HEADER, host_or_ip, hostile, port, text, url
 
-__all__ = ["Serving", "render_nginx", "render_nginx_cache"]
+__all__ = ["Serving", "htpasswd", "render_nginx", "render_nginx_cache"]
 
 _LISTEN = re.compile(
     r"^(?:(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9.-]+):)?[0-9]{1,5}$"
@@ -52,12 +56,15 @@ class Serving:
     ``macs``: the phones that may upload (12 lower-case hex digits each; ``000000000000``, the
     name every phone shares, never may); ``overrides``: whether ``<mac>-phone.cfg`` and
     ``<mac>-web.cfg`` are taken (else PUT answers 403 and GET 404); ``max_upload_bytes``: the
-    largest upload body.
+    largest upload body; ``allow``: the only networks (CIDR) answered, when any; ``htpasswd``:
+    the absolute path of the ``auth_basic_user_file`` every request must match, when set.
     """
 
     macs: tuple[str, ...] = ()
     overrides: bool = True
     max_upload_bytes: int = 10 * 1024 * 1024
+    allow: tuple[str, ...] = ()
+    htpasswd: str | None = None
 
 
 def _listen(value: str) -> str:
@@ -144,6 +151,7 @@ def render_nginx(
         "    autoindex off;",
         "    server_tokens off;",
         "    client_max_body_size 1m;",
+        *_access(serving),
         "    # A types block here replaces the inherited map (mime.types) for this server.",
         *_types_block("    "),
         "",
@@ -160,6 +168,42 @@ def render_nginx(
 
 _HEXES = tuple(f"mipc_h{i}" for i in range(1, 13))
 _LOWS = tuple(f"mipc_l{i}" for i in range(1, 13))
+
+
+def htpasswd(user: str, password: str) -> bytes:
+    """An ``auth_basic_user_file`` of one user: ``{SSHA}``, base64(sha1(password + salt) +
+    salt), the salt derived from the password and user, so the same secret gives the same
+    bytes (a rebuild stays byte-identical) and nothing of the password is written."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", user):
+        raise ValueError(f"user {user!r}: 1 to 64 letters, digits and ._-")
+    if not password or any(c in password for c in "\r\n\0"):
+        raise ValueError(f"the password of {user}: empty, or holds a line break")
+    secret = password.encode()
+    salt = hmac.new(secret, b"mipc htpasswd " + user.encode(), hashlib.sha256).digest()[:8]
+    digest = base64.b64encode(hashlib.sha1(secret + salt).digest() + salt).decode()
+    return f"{user}:{{SSHA}}{digest}\n".encode()
+
+
+def _access(serving: Serving) -> list[str]:
+    """The server's access control: an allow-list of networks, HTTP basic credentials."""
+    out: list[str] = []
+    if serving.allow:
+        out.append("    # Only the networks of the locations (serving.access: networks).")
+        for cidr in serving.allow:
+            try:
+                network = ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"network {cidr!r}: not an address/prefix ({exc})") from None
+            out.append(f"    allow {network};")
+        out.append("    deny all;")
+    if serving.htpasswd is not None:
+        path = _abs_path("htpasswd", serving.htpasswd)
+        out += [
+            "    # Every request presents the phones' credentials (serving.access: basic).",
+            '    auth_basic "phones";',
+            f'    auth_basic_user_file "{path}";',
+        ]
+    return out
 
 
 def _phones_map(macs: tuple[str, ...]) -> list[str]:

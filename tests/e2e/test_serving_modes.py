@@ -86,3 +86,86 @@ def test_overrides_switched_off(tmp_path: Path, nginx_server: NginxLauncher) -> 
         assert fetch(f"{base}/overrides/{name}", "PUT", b"<x/>\n")[0] == 403
     assert fetch(f"{base}/contacts/{MAC}-directory.xml", "PUT", b"<directory/>\n")[0] == 201
     assert uploaded(out) == [f"contacts/{MAC}-directory.xml"]
+
+
+#: The lab's locations with the networks of their phones (appended to examples/lab).
+NETWORKS = """
+serving: {access: networks}
+"""
+
+
+def with_networks(base: Path, networks: str) -> Path:
+    """examples/lab whose <Default Location> names ``networks``; OUT."""
+    inventory = base / "lab"
+    shutil.copytree(ROOT / "examples" / "lab", inventory)
+    source = (inventory / "mipc.yaml").read_text(encoding="utf-8")
+    source = source.replace(
+        "    time_zone: America/New_York\n",
+        f"    time_zone: America/New_York\n    networks: [{networks}]\n",
+    )
+    assert "networks:" in source
+    (inventory / "mipc.yaml").write_text(source, encoding="utf-8")
+    shutil.copy(inventory / "mipc.yaml", base / "mipc.yaml")
+    return base
+
+
+def build_copy(base: Path, serving: str) -> Path:
+    """``mipc build`` of base/lab (already copied) with ``serving`` appended; OUT."""
+    source = (base / "mipc.yaml").read_text(encoding="utf-8")
+    (base / "lab" / "mipc.yaml").write_text(source + serving, encoding="utf-8")
+    out = base / "out"
+    result = CliRunner().invoke(
+        main, ["build", str(base / "lab"), "-o", str(out), "-q"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_networks_allow_list(tmp_path: Path, nginx_server: NginxLauncher) -> None:
+    out = build_copy(with_networks(tmp_path / "in", "10.250.0.0/16, 127.0.0.0/8"), NETWORKS)
+    site = (out / "current" / "network" / "nginx-site.conf").read_text()
+    assert "allow 10.250.0.0/16;\n    allow 127.0.0.0/8;\n    deny all;" in site
+    boots(_serve(nginx_server, out), out)
+    out = build_copy(with_networks(tmp_path / "far", "10.250.0.0/16"), NETWORKS)
+    base = _serve(nginx_server, out)
+    assert fetch(f"{base}/{MAC}.cfg")[0] == 403  # 127.0.0.1 is not a phone network
+    assert fetch(f"{base}/logs/{MAC}-app.log", "PUT", b"x\n")[0] == 403
+    assert uploaded(out) == []
+
+
+BASIC = """
+serving:
+  access: basic
+  user: phones
+  password: {env: MIPC_PROV_PASSWORD}
+"""
+
+
+def test_basic_credentials(
+    tmp_path: Path, nginx_server: NginxLauncher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIPC_PROV_PASSWORD", "pr0v&<secret>")
+    out = build_lab(tmp_path, BASIC)
+    network = out / "current" / "network"
+    htpasswd = (network / "htpasswd").read_bytes()
+    assert htpasswd.startswith(b"phones:{SSHA}") and b"pr0v" not in htpasswd
+    assert not list((out / "current" / "www").rglob("htpasswd"))
+    site = (network / "nginx-site.conf").read_text()
+    assert 'auth_basic_user_file "/srv/mipc/current/network/htpasswd";' in site
+    files = phones(out)["PolycomLobby"]["files"]  # MAC's phone
+    text = (out / "current" / next(f for f in files if f.startswith("www/phone/"))).read_text()
+    assert 'device.prov.user="phones"' in text
+    assert 'device.prov.password="pr0v&amp;&lt;secret&gt;"' in text
+    base = _serve(nginx_server, out)
+    auth = ("--user", "phones", "--password-env", "MIPC_PROV_PASSWORD")
+    boots(base, out, *auth)
+    assert fetch(f"{base}/{MAC}.cfg")[0] == 401
+    assert fetch(f"{base}/logs/{MAC}-app.log", "PUT", b"x\n")[0] == 401
+    monkeypatch.setenv("WRONG", "guess")
+    wrong = simulate(
+        MAC, "--url", base, "--manifest", str(out), "--user", "phones", "--password-env", "WRONG"
+    )
+    assert wrong.exit_code == 1 and "answered 401" in wrong.stderr
+    assert uploaded(out) == []
+    # The same secret gives the same bytes: a rebuild with nothing changed is a no-op.
+    assert (network / "htpasswd").read_bytes() == htpasswd
