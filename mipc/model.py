@@ -92,6 +92,18 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Serving:
+    """How the nginx site serves the release and takes uploads (the ``serving:`` section)."""
+
+    overrides: bool = True
+    max_upload_bytes: int = 10 * 1024 * 1024
+    nginx_user: str = "www-data"
+    access: str = "open"  # open | networks | basic
+    user: str | None = None
+    password: SecretRef | None = None
+
+
+@dataclass(frozen=True)
 class Line:
     """A CIC line phones register with: its transport and port."""
 
@@ -143,6 +155,7 @@ class Location:
     parent: str | None
     layer: Layer
     position: Position | None
+    networks: tuple[str, ...] = ()  # CIDRs of the location's phones
 
 
 @dataclass(frozen=True)
@@ -217,6 +230,7 @@ class Inventory:
     )
     secrets: Secrets = field(default_factory=Secrets)  # values read by the load step
     files: InventoryFiles = field(default_factory=lambda: InventoryFiles())  # read at load
+    serving: Serving = field(default_factory=Serving)
 
 
 # --- what the renderers receive ---------------------------------------------------------

@@ -175,6 +175,9 @@ def render_epoch(inventory: Inventory) -> str:
     """
     h = hashlib.sha256(__version__.encode())
     h.update(repr(inventory.site).encode())
+    serving, values = inventory.serving, inventory.secrets.values
+    password = values.get(serving.password, "") if serving.password is not None else ""
+    h.update(repr(serving).encode() + hashlib.sha256(password.encode()).digest())
     h.update(repr(sorted(inventory.registration_groups.items())).encode())
     h.update(repr(sorted(inventory.lines.items())).encode())
     h.update(repr(sorted(inventory.managed_proxies.items())).encode())

@@ -33,6 +33,7 @@ from mipc.model import (
     PhoneSpec,
     RegistrationGroup,
     Server,
+    Serving,
     Setting,
     Site,
     Template,
@@ -233,6 +234,7 @@ def assemble(
     inventory = Inventory(
         root=str(doc.root),
         site=_site(d["site"]),
+        serving=_serving(d.get("serving") or {}),
         lines=MappingProxyType(_lines(doc)),
         managed_proxies=MappingProxyType(_proxies(doc)),
         registration_groups=MappingProxyType(_groups(doc)),
@@ -263,6 +265,19 @@ def _site(s: Mapping[str, Any]) -> Site:
         provisioning_address=str(s.get("provisioning_address") or servers[0].address),
         tftp_server=str(s.get("tftp_server") or servers[0].address),
         voicemail_number=s.get("voicemail_number"),
+    )
+
+
+def _serving(s: Mapping[str, Any]) -> Serving:
+    """The ``serving:`` section, each key defaulting to :class:`Serving`'s."""
+    default = Serving()
+    return Serving(
+        overrides=bool(s.get("overrides", default.overrides)),
+        max_upload_bytes=int(s.get("max_upload_bytes", default.max_upload_bytes)),
+        nginx_user=str(s.get("nginx_user", default.nginx_user)),
+        access=str(s.get("access", default.access)),
+        user=s.get("user"),
+        password=secret_ref(s.get("password")),
     )
 
 
@@ -313,6 +328,7 @@ def _locations(doc: Document) -> dict[str, Location]:
             v.get("parent"),
             MappingProxyType(flatten_settings(v, f"location {name}", doc, ("locations", name))),
             doc.positions.get(("locations", name)),
+            tuple(str(n) for n in v.get("networks") or ()),
         )
         for name, v in sorted((doc.data.get("locations") or {}).items())
         if isinstance(v, Mapping) or v is None

@@ -6,12 +6,17 @@ each meant to be included at http level (``sites-enabled``). Never imports rende
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import ipaddress
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mipc.network.checks import HEADER, host_or_ip, hostile, port, text, url
 
-__all__ = ["render_nginx", "render_nginx_cache"]
+__all__ = ["Serving", "htpasswd", "render_nginx", "render_nginx_cache"]
 
 _LISTEN = re.compile(
     r"^(?:(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9.-]+):)?[0-9]{1,5}$"
@@ -32,6 +37,34 @@ _TYPES = (
 )
 
 _UPLOAD_DIRS = ("contacts", "logs", "overrides")
+
+#: What a phone uploads, by folder: the names after ``<mac>-`` (Polycom's boot and application
+#: logs, the overrides its menu and web UI write, its contact directory).
+_UPLOAD_NAMES = (
+    ("logs", r"(?:app|boot)\.log"),
+    ("overrides", r"(?:phone|web)\.cfg"),
+    ("contacts", r"directory\.xml"),
+)
+_MAC = re.compile(r"^[0-9a-f]{12}$")
+_SHARED_MAC = "000000000000"
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What the site lets the phones do beyond reading the release.
+
+    ``macs``: the phones that may upload (12 lower-case hex digits each; ``000000000000``, the
+    name every phone shares, never may); ``overrides``: whether ``<mac>-phone.cfg`` and
+    ``<mac>-web.cfg`` are taken (else PUT answers 403 and GET 404); ``max_upload_bytes``: the
+    largest upload body; ``allow``: the only networks (CIDR) answered, when any; ``htpasswd``:
+    the absolute path of the ``auth_basic_user_file`` every request must match, when set.
+    """
+
+    macs: tuple[str, ...] = ()
+    overrides: bool = True
+    max_upload_bytes: int = 10 * 1024 * 1024
+    allow: tuple[str, ...] = ()
+    htpasswd: str | None = None
 
 
 def _listen(value: str) -> str:
@@ -76,25 +109,28 @@ def render_nginx(
     www_root: str,
     uploads_root: str,
     listen: str,
-    *,
-    max_upload_bytes: int = 10 * 1024 * 1024,
+    serving: Serving | None = None,
 ) -> bytes:
     """Render the nginx site that serves a release to the phones.
 
     The file is meant for ``sites-enabled`` (it is included at http level: it holds ``map``
     blocks and one ``server``).  ``www_root`` is served read-only (GET/HEAD; other methods get
     403); a file whose name starts with 12 hex digits (a MAC) is also found when the phone asks
-    in upper case; directories and dotfiles give 404.  ``PUT`` is accepted only for
-    ``/{logs,overrides,contacts}/<12 hex>-<name>``, stored under ``uploads_root`` (create or
-    overwrite; no DELETE, no MKCOL), bodies up to ``max_upload_bytes``.  ``uploads_root`` must
-    exist: nginx keeps upload bodies in ``uploads_root/.tmp`` (same file system as the uploads,
-    so a finished PUT is a rename) and creates only that last folder.
+    in upper case; directories and dotfiles give 404.  ``PUT`` is accepted only for the names
+    a phone uploads (``logs/<mac>-{app,boot}.log``, ``overrides/<mac>-{phone,web}.cfg`` unless
+    ``serving.overrides`` is off, ``contacts/<mac>-directory.xml``) and only for the MACs of
+    ``serving.macs`` (a ``map``; any other MAC answers 403), stored under ``uploads_root``
+    (create or overwrite; no DELETE, no MKCOL), bodies up to ``serving.max_upload_bytes``
+    (else 413).  ``uploads_root`` must exist and be writable by nginx's worker user: nginx
+    keeps upload bodies in ``uploads_root/.tmp`` (same file system as the uploads, so a
+    finished PUT is a rename) and creates only that last folder.
     """
+    serving = serving or Serving()
     name = _server_name(server_name)
     www = _abs_path("www_root", www_root)
     uploads = _abs_path("uploads_root", uploads_root)
     lst = _listen(listen)
-    max_body = _size("max_upload_bytes", max_upload_bytes)
+    max_body = _size("max_upload_bytes", serving.max_upload_bytes)
     out = [
         f"# {HEADER}",
         "# nginx site for the phones: include at http level (e.g. /etc/nginx/sites-enabled/).",
@@ -105,6 +141,7 @@ def render_nginx(
     ]
     for h, low in zip(_HEXES, _LOWS, strict=True):
         out.append(f"map ${h} ${low} {{ A a; B b; C c; D d; E e; F f; default ${h}; }}")
+    out += _phones_map(serving.macs)
     out += [
         "",
         "server {",
@@ -114,6 +151,7 @@ def render_nginx(
         "    autoindex off;",
         "    server_tokens off;",
         "    client_max_body_size 1m;",
+        *_access(serving),
         "    # A types block here replaces the inherited map (mime.types) for this server.",
         *_types_block("    "),
         "",
@@ -121,7 +159,7 @@ def render_nginx(
         "    location ~ /\\. {",
         "        return 404;",
         "    }",
-        *_upload_location(uploads, max_body),
+        *_upload_locations(uploads, max_body, serving.overrides),
         *_read_locations(),
         "}",
     ]
@@ -132,26 +170,97 @@ _HEXES = tuple(f"mipc_h{i}" for i in range(1, 13))
 _LOWS = tuple(f"mipc_l{i}" for i in range(1, 13))
 
 
-def _upload_location(uploads: str, max_body: str) -> list[str]:
-    """The location that takes the phones' PUTs, stored under ``uploads``."""
-    upload_regex = f"^/({'|'.join(_UPLOAD_DIRS)})/[0-9A-Fa-f]{{12}}-[A-Za-z0-9._-]+$"
+def htpasswd(user: str, password: str) -> bytes:
+    """An ``auth_basic_user_file`` of one user: ``{SSHA}``, base64(sha1(password + salt) +
+    salt), the salt derived from the password and user, so the same secret gives the same
+    bytes (a rebuild stays byte-identical) and nothing of the password is written."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", user):
+        raise ValueError(f"user {user!r}: 1 to 64 letters, digits and ._-")
+    if not password or any(c in password for c in "\r\n\0"):
+        raise ValueError(f"the password of {user}: empty, or holds a line break")
+    secret = password.encode()
+    salt = hmac.new(secret, b"mipc htpasswd " + user.encode(), hashlib.sha256).digest()[:8]
+    digest = base64.b64encode(hashlib.sha1(secret + salt).digest() + salt).decode()
+    return f"{user}:{{SSHA}}{digest}\n".encode()
+
+
+def _access(serving: Serving) -> list[str]:
+    """The server's access control: an allow-list of networks, HTTP basic credentials."""
+    out: list[str] = []
+    if serving.allow:
+        out.append("    # Only the networks of the locations (serving.access: networks).")
+        for cidr in serving.allow:
+            try:
+                network = ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"network {cidr!r}: not an address/prefix ({exc})") from None
+            out.append(f"    allow {network};")
+        out.append("    deny all;")
+    if serving.htpasswd is not None:
+        path = _abs_path("htpasswd", serving.htpasswd)
+        out += [
+            "    # Every request presents the phones' credentials (serving.access: basic).",
+            '    auth_basic "phones";',
+            f'    auth_basic_user_file "{path}";',
+        ]
+    return out
+
+
+def _phones_map(macs: tuple[str, ...]) -> list[str]:
+    """``$mipc_phone``: 1 for the MAC of an upload location that is one of ``macs``, else 0.
+
+    nginx looks a map's strings up without regard to case, so an upper-case MAC matches too.
+    """
+    for mac in macs:
+        if not _MAC.match(mac) or mac == _SHARED_MAC:
+            raise ValueError(f"upload MAC {mac!r}: 12 lower-case hex digits, not all zero")
     return [
         "",
-        "    # Phone uploads: <mac>-boot.log, <mac>-app.log, <mac>-phone.cfg, <mac>-directory.xml",
-        "    # ... PUT creates or overwrites; GET reads back (overrides, contacts).",
-        f'    location ~ "{upload_regex}" {{',
-        f'        root "{uploads}";',
-        "        dav_methods PUT;",
-        "        create_full_put_path on;",
-        "        dav_access user:rw group:r;",
-        f"        client_max_body_size {max_body};",
-        "        # Same file system as the uploads: PUT renames the temporary file into place.",
-        f'        client_body_temp_path "{uploads}/.tmp";',
-        "        limit_except GET PUT {",
-        "            deny all;",
-        "        }",
-        "    }",
+        "# The phones of the inventory: only they may upload (never 000000000000, shared by all).",
+        "map $mipc_umac $mipc_phone {",
+        "    default 0;",
+        *(f"    {mac} 1;" for mac in sorted(set(macs))),
+        "}",
     ]
+
+
+def _upload_locations(uploads: str, max_body: str, overrides: bool) -> list[str]:
+    """The locations of the names phones upload, stored under ``uploads``."""
+    out = [
+        "",
+        "    # Phone uploads, only the names phones write and only for the inventory's MACs:",
+        "    # PUT creates or overwrites; GET reads back (overrides, contacts).",
+    ]
+    for folder, names in _UPLOAD_NAMES:
+        regex = f"^/{folder}/(?<mipc_umac>[0-9A-Fa-f]{{12}})-{names}$"
+        out.append(f'    location ~ "{regex}" {{')
+        if folder == "overrides" and not overrides:
+            out += [
+                "        # Overrides are switched off for this site (serving.overrides: false).",
+                "        if ($request_method !~ ^(?:GET|HEAD)$) {",
+                "            return 403;",
+                "        }",
+                "        return 404;",
+                "    }",
+            ]
+            continue
+        out += [
+            "        if ($mipc_phone = 0) {",
+            "            return 403;",
+            "        }",
+            f'        root "{uploads}";',
+            "        dav_methods PUT;",
+            "        create_full_put_path on;",
+            "        dav_access user:rw group:r;",
+            f"        client_max_body_size {max_body};",
+            "        # Same file system as the uploads: PUT renames the temporary file into place.",
+            f'        client_body_temp_path "{uploads}/.tmp";',
+            "        limit_except GET PUT {",
+            "            deny all;",
+            "        }",
+            "    }",
+        ]
+    return out
 
 
 def _read_locations() -> list[str]:

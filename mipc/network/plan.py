@@ -7,6 +7,7 @@ release.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from mipc.catalog.timezones import lookup
@@ -14,7 +15,7 @@ from mipc.model import Plan
 from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_zone
-from mipc.network.nginx import render_nginx
+from mipc.network.nginx import Serving, htpasswd, render_nginx
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
@@ -94,10 +95,47 @@ def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[st
     if url.scheme in ("http", "https"):
         root = server_root.rstrip("/") or "/"
         default_port = 443 if url.scheme == "https" else 80
+        serving = _serving(plan)
+        if plan.inventory.serving.access == "basic":
+            files["htpasswd"] = htpasswd(*basic_credentials(plan))
+            serving = replace(serving, htpasswd=f"{root}/current/network/htpasswd")
         files["nginx-site.conf"] = render_nginx(
             url.hostname or "_",
             f"{root}/current/www",
             f"{root}/uploads",
             str(url.port or default_port),
+            serving,
         )
     return dict(sorted(files.items()))
+
+
+def _serving(plan: Plan) -> Serving:
+    """What the nginx site lets the plan's phones read and upload."""
+    inv = plan.inventory
+    allow: tuple[str, ...] = ()
+    if inv.serving.access == "networks":
+        allow = tuple(sorted({n for loc in inv.locations.values() for n in loc.networks}))
+        if not allow:
+            raise ValueError(
+                "serving.access is networks but no location names its networks: add "
+                "networks: [CIDR, ...] to the locations"
+            )
+    return Serving(
+        macs=tuple(sorted({p.mac for p in plan.phones if p.mac is not None})),
+        overrides=inv.serving.overrides,
+        max_upload_bytes=inv.serving.max_upload_bytes,
+        allow=allow,
+    )
+
+
+def basic_credentials(plan: Plan) -> tuple[str, str]:
+    """The user and password every phone presents (``serving.access: basic``)."""
+    serving = plan.inventory.serving
+    secrets = plan.inventory.secrets
+    if serving.user is None or serving.password is None:
+        raise ValueError("serving.access is basic: give serving.user and serving.password")
+    password = secrets.values.get(serving.password)
+    if password is None:
+        problem = secrets.problems.get(serving.password, "it cannot be read")
+        raise ValueError(f"serving.password: {problem}")
+    return serving.user, password

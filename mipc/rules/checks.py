@@ -19,6 +19,7 @@ from mipc.model import EffectivePhone, Inventory
 from mipc.rules.names import check_name, cycles, inherited, unknown
 from mipc.rules.phones import check_phone_entries
 from mipc.rules.references import check_groups, check_layer_refs, check_pins, layers
+from mipc.rules.serving import check_serving
 from mipc.rules.vendor import check_phone
 
 
@@ -57,6 +58,7 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
         if layer:
             check_layer_refs(inv, catalog, layer, template, makers, diags)
     check_phone_entries(inv, makers, diags)
+    check_serving(inv, diags)
 
 
 # --- rules on effective phones ------------------------------------------------------------

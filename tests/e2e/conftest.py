@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mipc.network.nginx import render_nginx
+from mipc.network.nginx import Serving, render_nginx
 from tests.tooling import require_tool, write_nginx_prefix
 
 START_TIMEOUT = 10.0
@@ -43,10 +43,10 @@ class NginxLauncher:
         self._running: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.nginx = require_tool("nginx")
 
-    def __call__(self, www: Path, uploads: Path) -> str:
+    def __call__(self, www: Path, uploads: Path, serving: Serving | None = None) -> str:
         """Serve ``www`` (uploads into ``uploads``) with the generated site; the base URL."""
         return self.start_site(
-            lambda listen: render_nginx("localhost", str(www), str(uploads), listen)
+            lambda listen: render_nginx("localhost", str(www), str(uploads), listen, serving)
         )
 
     def start_site(self, render: Callable[[str], bytes]) -> str:

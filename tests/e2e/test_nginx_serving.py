@@ -11,13 +11,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mipc.network.nginx import render_nginx, render_nginx_cache
+from mipc.network.nginx import Serving, render_nginx, render_nginx_cache
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import NginxLauncher
 
 pytestmark = pytest.mark.e2e
 
+#: The phones of the tree: the only MACs that may upload.
+PHONES = Serving(macs=("0004f2aabbcc", "00908f602aac"))
 CFG = b'<?xml version="1.0" encoding="UTF-8"?>\n<PHONE_CONFIG/>\n'
 FIRMWARE = bytes(range(256)) * 16
 
@@ -67,7 +69,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture
 def site(nginx_server: NginxLauncher, tree: tuple[Path, Path]) -> str:
-    return nginx_server(*tree)
+    return nginx_server(*tree, PHONES)
 
 
 def test_mac_file_any_case(site: str) -> None:
@@ -116,8 +118,10 @@ def test_put_into_uploads(site: str, tree: tuple[Path, Path]) -> None:
     assert (uploads / "logs" / "0004f2aabbcc-app.log").read_bytes() == b"second\n"
     for folder, name in (
         ("overrides", "0004f2aabbcc-phone.cfg"),
+        ("overrides", "0004f2aabbcc-web.cfg"),
         ("contacts", "0004f2aabbcc-directory.xml"),
         ("logs", "0004f2aabbcc-boot.log"),
+        ("logs", "00908F602AAC-boot.log"),
     ):
         assert fetch(f"{site}/{folder}/{name}", "PUT", b"<x/>\n")[0] == 201
         assert (uploads / folder / name).read_bytes() == b"<x/>\n"
@@ -153,7 +157,7 @@ def test_upload_size_bounded(nginx_server: NginxLauncher, tree: tuple[Path, Path
     www, uploads = tree
     base = nginx_server.start_site(
         lambda listen: render_nginx(
-            "localhost", str(www), str(uploads), listen, max_upload_bytes=1024
+            "localhost", str(www), str(uploads), listen, Serving(PHONES.macs, max_upload_bytes=1024)
         )
     )
     assert fetch(f"{base}/logs/0004f2aabbcc-app.log", "PUT", b"x" * 1024)[0] == 201
@@ -165,7 +169,7 @@ def test_remote_site_cache(
     nginx_server: NginxLauncher, tree: tuple[Path, Path], tmp_path: Path
 ) -> None:
     www, uploads = tree
-    central = nginx_server(www, uploads)
+    central = nginx_server(www, uploads, PHONES)
     cache = nginx_server.start_site(
         lambda listen: render_nginx_cache("localhost", central, str(tmp_path / "cache"), listen)
     )
@@ -177,3 +181,35 @@ def test_remote_site_cache(
     assert fetch(f"{cache}/logs/0004f2aabbcc-app.log", "PUT", b"via cache\n")[0] == 201
     assert (uploads / "logs" / "0004f2aabbcc-app.log").read_bytes() == b"via cache\n"
     assert fetch(f"{cache}/0004f2aabbcc.cfg", "DELETE")[0] == 403
+
+
+def test_upload_abuse_refused(site: str, tree: tuple[Path, Path]) -> None:
+    """Only the names phones write, only for the inventory's MACs, never the shared name."""
+    _www, uploads = tree
+    for path in (
+        "/overrides/0004f2999999-phone.cfg",  # a MAC the inventory does not hold
+        "/overrides/000000000000-phone.cfg",
+        "/contacts/000000000000-directory.xml",  # the seed every new phone loads
+        "/logs/000000000000-app.log",
+        "/logs/0004f2aabbcc-other.log",
+        "/logs/0004f2aabbcc-phone.cfg",  # a name of another folder
+        "/overrides/0004f2aabbcc-app.log",
+        "/contacts/0004f2aabbcc-phone.cfg",
+        "/overrides/0004f2aabbcc.cfg",
+        "/contacts/0004f2aabbcc-directory.xml.bak",
+    ):
+        assert fetch(f"{site}{path}", "PUT", b"<x/>\n")[0] == 403, path
+    assert [p for p in uploads.rglob("*") if p.is_file()] == []
+
+
+def test_overrides_switched_off(nginx_server: NginxLauncher, tree: tuple[Path, Path]) -> None:
+    www, uploads = tree
+    (uploads / "overrides").mkdir()
+    (uploads / "overrides" / "0004f2aabbcc-phone.cfg").write_bytes(b"<old/>\n")
+    base = nginx_server(www, uploads, Serving(PHONES.macs, overrides=False))
+    for name in ("0004f2aabbcc-phone.cfg", "0004f2aabbcc-web.cfg"):
+        assert fetch(f"{base}/overrides/{name}", "PUT", b"<x/>\n")[0] == 403
+        assert fetch(f"{base}/overrides/{name}")[0] == 404  # an old upload is not served
+    assert (uploads / "overrides" / "0004f2aabbcc-phone.cfg").read_bytes() == b"<old/>\n"
+    assert not (uploads / "overrides" / "0004f2aabbcc-web.cfg").exists()
+    assert fetch(f"{base}/logs/0004f2aabbcc-app.log", "PUT", b"log\n")[0] == 201

@@ -99,6 +99,7 @@ class PolycomData:
     device_enable: str
     device_suffix: str
     admin_password: str
+    prov_credentials: tuple[str, ...]
     options: tuple[OptionRule, ...]
     sntp_resync_period: int
     srtp: Pairs
@@ -178,9 +179,13 @@ def _rule_pairs(
 
 
 def option_params(
-    data: PolycomData, phone: EffectivePhone, warn: Callable[[str], None]
+    data: PolycomData,
+    phone: EffectivePhone,
+    warn: Callable[[str], None],
+    prov: tuple[str, str] | None = None,
 ) -> list[tuple[str, Any]]:
-    """The parameters a phone's options (and admin password) write, in file order.
+    """The parameters a phone's options, admin password and ``prov`` credentials write, in
+    file order.
 
     ``device.*`` parameters come last, after ``device.set`` and each followed by its
     ``.set`` companion; an unmapped option the phone or a template sets is warned about.
@@ -188,6 +193,7 @@ def option_params(
     pairs = [pair for rule in data.options for pair in _rule_pairs(rule, phone, warn)]
     if phone.admin_password is not None:
         pairs.append((data.admin_password, phone.admin_password.value))
+    pairs.extend(zip(data.prov_credentials, prov or (), strict=False))
     out = [(k, v) for k, v in pairs if not k.startswith(data.device_prefix)]
     device = [(k, v) for k, v in pairs if k.startswith(data.device_prefix)]
     if device:
@@ -479,6 +485,7 @@ def _build(raw: Mapping[str, Any], where: str) -> PolycomData:
         device_enable=r.param(r.get("enable", str, device)),
         device_suffix=r.get("suffix", str, device),
         admin_password=r.param(r.get("admin_password", str)),
+        prov_credentials=tuple(map(r.param, r.get("prov_credentials", list))),
         accessories=MappingProxyType(dict(r.get("accessories", dict))),
         options=tuple(_rule(r, e, tables) for e in r.get("options", list)),
         sntp_resync_period=r.get("sntp_resync_period", int, phone),

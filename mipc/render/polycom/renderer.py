@@ -267,6 +267,7 @@ class PolycomRenderer:
             "app_file_path": app_file,
             "config_files": ", ".join(config_files),
             "uploads": self.data(plan).upload_dirs,
+            "overrides": plan.inventory.serving.overrides,
         }
 
     def default_master_context(self, plan: Plan) -> dict[str, Any]:
@@ -283,6 +284,7 @@ class PolycomRenderer:
             "app_file_path": "sip.ld",
             "config_files": SETUP_FILE,
             "uploads": self.data(plan).upload_dirs,
+            "overrides": plan.inventory.serving.overrides,
             "models": children,
         }
 
@@ -297,13 +299,17 @@ class PolycomRenderer:
         data = self.data(plan)
         for n, app in enumerate(sorted(phone.appearances, key=lambda a: a.index), start=1):
             self._appearance(data, params, n, app, (expires, voicemail))
-        profile = self._profile_params.get(phone, lambda: self._profile_items(phone, data))
+        prov = _prov_credentials(plan)
+        profile = self._profile_params.get(phone, lambda: self._profile_items(phone, data, prov))
         for key, text in profile:
             params.set_text(key, text)
         return params
 
-    def _profile_items(self, phone: EffectivePhone, data: PolycomData) -> list[tuple[str, str]]:
-        """The part of ``phone/<guid>.cfg`` every phone of the profile shares."""
+    def _profile_items(
+        self, phone: EffectivePhone, data: PolycomData, prov: tuple[str, str] | None
+    ) -> list[tuple[str, str]]:
+        """The part of ``phone/<guid>.cfg`` every phone of the profile shares (``prov``: the
+        site's provisioning credentials, the same for every phone)."""
         params = Params(f"phone {phone.name}")
         expires = phone.options.get("registration_expires")
         if expires is not None:
@@ -316,7 +322,7 @@ class PolycomRenderer:
         self._qos(data, params, phone)
         if phone.audio_protocol == "srtp":
             params.update(data.srtp)
-        params.update(option_params(data, phone, self._warn))
+        params.update(option_params(data, phone, self._warn, prov))
         return params.items()
 
     def _appearance(
@@ -413,3 +419,12 @@ class PolycomRenderer:
         if self._groups is None or self._groups.plan is not plan:
             self._groups = shared.group_files(plan)
         return self._groups
+
+
+def _prov_credentials(plan: Plan) -> tuple[str, str] | None:
+    """The user and password phones present to the server (``serving.access: basic``)."""
+    serving = plan.inventory.serving
+    if serving.access != "basic" or serving.user is None or serving.password is None:
+        return None
+    password = plan.inventory.secrets.values.get(serving.password)
+    return None if password is None else (serving.user, password)
