@@ -11,6 +11,8 @@ from click.testing import CliRunner, Result
 
 from mipc import __version__
 from mipc.cli import main
+from mipc.cli.commands.init import MODELINE
+from mipc.cli.commands.schema import EDITOR_SCHEMAS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = ROOT / "tests" / "cases"
@@ -27,6 +29,16 @@ def _tree(root: Path) -> dict[str, bytes]:
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
         if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def _as_init_writes(tree: dict[str, bytes]) -> dict[str, bytes]:
+    """The lab's files as ``mipc init`` writes them: each YAML file's modeline names the
+    schema in the inventory's ``.mipc/schemas/``."""
+    line = (MODELINE + ".mipc/schemas/inventory.schema.json").encode()
+    return {
+        name: line + data[data.index(b"\n") :] if name.endswith(".yaml") else data
+        for name, data in tree.items()
     }
 
 
@@ -153,7 +165,10 @@ def test_init_writes_the_lab(tmp_path: Path) -> None:
     result = run("init", str(target))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == f"next: mipc validate {target}"
-    assert _tree(target) == _tree(LAB)
+    written = _tree(target)
+    schemas = {name for name in written if name.startswith(".mipc/schemas/")}
+    assert {n: b for n, b in written.items() if n not in schemas} == _as_init_writes(_tree(LAB))
+    assert schemas == {f".mipc/schemas/{n}.schema.json" for n in EDITOR_SCHEMAS}
     check = run("validate", str(target))
     assert check.exit_code == 0, check.output
     assert ": valid: 6 phones, 0 errors, 0 warnings" in check.stdout
@@ -162,7 +177,8 @@ def test_init_writes_the_lab(tmp_path: Path) -> None:
 def test_init_into_an_empty_folder(tmp_path: Path) -> None:
     result = run("init", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "mipc.yaml").read_bytes() == (LAB / "mipc.yaml").read_bytes()
+    written = {"mipc.yaml": (tmp_path / "mipc.yaml").read_bytes()}
+    assert written == _as_init_writes({"mipc.yaml": (LAB / "mipc.yaml").read_bytes()})
 
 
 def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
