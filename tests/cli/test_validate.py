@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = ROOT / "tests" / "cases"
 LAB = ROOT / "examples" / "lab"
 PACKAGED_LAB = ROOT / "mipc" / "inventory" / "lab"
+#: The notice the lab's ISS and soft phones bring (tests/cli/test_profile_notice.py).
+LAB_NOTE = (
+    "note: the iss and softphone files are mipc's documented profiles, not a published vendor"
+    " format; see docs/keyvalue-and-softphone.md\n"
+)
 
 
 def run(*args: str) -> Result:
@@ -51,7 +56,7 @@ def test_version() -> None:
 def test_valid_inventory_exits_0() -> None:
     result = run("validate", str(LAB))
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{LAB}: valid: 6 phones, 0 errors, 0 warnings\n"
+    assert result.stdout == f"{LAB_NOTE}{LAB}: valid: 6 phones, 0 errors, 0 warnings\n"
     assert result.stderr == ""
 
 
@@ -75,7 +80,8 @@ def test_default_inventory_is_mipc_yaml_in_the_current_folder(
     monkeypatch.chdir(LAB)
     result = run("validate")
     assert result.exit_code == 0
-    assert result.stdout == f"{Path.cwd() / 'mipc.yaml'}: valid: 6 phones, 0 errors, 0 warnings\n"
+    summary = f"{Path.cwd() / 'mipc.yaml'}: valid: 6 phones, 0 errors, 0 warnings\n"
+    assert result.stdout == LAB_NOTE + summary
 
 
 def test_usage_error_exits_2() -> None:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mipc.cli.commands.validate import inventory_root, phones_text
+from mipc.cli.commands.validate import (
+    inventory_root,
+    phones_text,
+    profile_notice,
+    released_families,
+)
 from mipc.cli.report import report
 from mipc.incremental.inputs import Record
 from mipc.network.plan import DEFAULT_SERVER_ROOT
@@ -129,6 +134,8 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             allowed=Allowed.of(opts.secrets_dir, opts.firmware_store),
         )
         outcome = build(target, settings)
+    if not outcome.error:
+        profile_notice(released_families(opts.out), opts.fmt, opts.quiet)
     _print(outcome, opts, inventory_root(target))
     return outcome.code
 
