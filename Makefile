@@ -25,8 +25,10 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Outside CI, as a non-root user, system-deps installs nothing and the end-to-end tests whose
+# tools are missing skip; -rs lists each skipped test and why.
 test: venv system-deps
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto -rs
 
 # SIGKILL at 200 random points of cold, full and incremental builds (tests/fuzz/test_kills.py).
 fuzz: venv

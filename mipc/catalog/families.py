@@ -32,6 +32,9 @@ class Family:
     firmware: bool
     #: A phone of the family is addressed by its computer's full name, not by a MAC.
     by_computer_name: bool
+    #: The family's file format is not published: mipc writes its own documented profile
+    #: (docs/keyvalue-and-softphone.md), and the commands say so (ISS, the soft phone).
+    profile: bool
 
 
 def read_families(data: Any, models_families: set[str]) -> Mapping[str, Family]:

@@ -306,3 +306,37 @@ def simulate_command(**options: Any) -> None:
     from mipc.cli.commands import simulate
 
     sys.exit(simulate.run_simulate(simulate.SimulateOptions(**options)))
+
+
+@main.command("schema", epilog=f"--format {JSON_HELP} Result: part, and output or schema.")
+@choice_option(
+    "--part",
+    choices=("inventory", "site", "locations", "templates", "phones", "manifest", "diff"),
+    help_text="The whole inventory, one file of a split inventory (site.yaml, ...),"
+    " or a JSON output of mipc.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@output_options
+def schema_command(**options: Any) -> None:
+    """Print or write a JSON Schema of this mipc, for editors and CI."""
+    # Command modules are imported when their verb runs, for start-up time.
+    from mipc.cli.commands import schema
+
+    sys.exit(schema.run_schema(schema.SchemaOptions(**options)))
+
+
+@main.command("completion", epilog=f"--format {JSON_HELP} Result: shell, script.")
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+@output_options
+def completion_command(**options: Any) -> None:
+    """Print the completion script for SHELL (bash, zsh or fish).
+
+    bash: eval "$(mipc completion bash)" in ~/.bashrc; zsh: the same in ~/.zshrc;
+    fish: mipc completion fish > ~/.config/fish/completions/mipc.fish
+    """
+    # Command modules are imported when their verb runs, for start-up time.
+    from mipc.cli.commands import completion
+
+    sys.exit(completion.run_completion(completion.CompletionOptions(**options)))

@@ -14,16 +14,28 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from mipc.cli.commands import build, diff, explain, init, rollback, simulate, validate
+from mipc.cli.commands import (
+    build,
+    completion,
+    diff,
+    explain,
+    init,
+    rollback,
+    schema,
+    simulate,
+    validate,
+)
 from mipc.cli.commands import export_csv as exporter
 from mipc.cli.commands import import_csv as importer
 from mipc.cli.commands.build import BuildOptions
+from mipc.cli.commands.completion import CompletionOptions
 from mipc.cli.commands.diff import DiffOptions
 from mipc.cli.commands.explain import ExplainOptions
 from mipc.cli.commands.export_csv import ExportCommand
 from mipc.cli.commands.import_csv import ImportCommand
 from mipc.cli.commands.init import InitOptions
 from mipc.cli.commands.rollback import RollbackOptions
+from mipc.cli.commands.schema import SchemaOptions
 from mipc.cli.commands.simulate import SimulateOptions
 from mipc.cli.commands.validate import ValidateOptions
 
@@ -296,3 +308,44 @@ def test_export_csv(
     (command,), kwargs = received(monkeypatch, exporter, "run_export", ["export-csv", *args])
     assert set(kwargs) == {"out", "err"}
     assert command == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], SchemaOptions()),
+        (["--part", "site"], SchemaOptions("site")),
+        (["--part", "locations"], SchemaOptions("locations")),
+        (["--part", "templates"], SchemaOptions("templates")),
+        (["--part", "phones"], SchemaOptions("phones")),
+        (["--part", "manifest"], SchemaOptions("manifest")),
+        (["--part", "diff"], SchemaOptions("diff")),
+        (["-o", "s.json"], SchemaOptions(output=Path("s.json"))),
+        (["--output", "s.json"], SchemaOptions(output=Path("s.json"))),
+        (["--format", "json"], SchemaOptions(fmt="json")),
+        (["--format", "github"], SchemaOptions(fmt="github")),
+        (["-q"], SchemaOptions(quiet=True)),
+        (["--quiet"], SchemaOptions(quiet=True)),
+    ],
+)
+def test_schema(monkeypatch: pytest.MonkeyPatch, args: list[str], expected: SchemaOptions) -> None:
+    assert only_options(received(monkeypatch, schema, "run_schema", ["schema", *args])) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["bash"], CompletionOptions("bash")),
+        (["zsh"], CompletionOptions("zsh")),
+        (["fish"], CompletionOptions("fish")),
+        (["bash", "--format", "json"], CompletionOptions("bash", fmt="json")),
+        (["bash", "--format", "github"], CompletionOptions("bash", fmt="github")),
+        (["bash", "-q"], CompletionOptions("bash", quiet=True)),
+        (["bash", "--quiet"], CompletionOptions("bash", quiet=True)),
+    ],
+)
+def test_completion(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], expected: CompletionOptions
+) -> None:
+    call = received(monkeypatch, completion, "run_completion", ["completion", *args])
+    assert only_options(call) == expected

@@ -11,11 +11,18 @@ from click.testing import CliRunner, Result
 
 from mipc import __version__
 from mipc.cli import main
+from mipc.cli.commands.init import MODELINE
+from mipc.cli.commands.schema import EDITOR_SCHEMAS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = ROOT / "tests" / "cases"
 LAB = ROOT / "examples" / "lab"
 PACKAGED_LAB = ROOT / "mipc" / "inventory" / "lab"
+#: The notice the lab's ISS and soft phones bring (tests/cli/test_profile_notice.py).
+LAB_NOTE = (
+    "note: the iss and softphone files are mipc's documented profiles, not a published vendor"
+    " format; see docs/keyvalue-and-softphone.md\n"
+)
 
 
 def run(*args: str) -> Result:
@@ -30,6 +37,16 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
+def _as_init_writes(tree: dict[str, bytes]) -> dict[str, bytes]:
+    """The lab's files as ``mipc init`` writes them: each YAML file's modeline names the
+    schema in the inventory's ``.mipc/schemas/``."""
+    line = (MODELINE + ".mipc/schemas/inventory.schema.json").encode()
+    return {
+        name: line + data[data.index(b"\n") :] if name.endswith(".yaml") else data
+        for name, data in tree.items()
+    }
+
+
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0
@@ -39,7 +56,7 @@ def test_version() -> None:
 def test_valid_inventory_exits_0() -> None:
     result = run("validate", str(LAB))
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{LAB}: valid: 6 phones, 0 errors, 0 warnings\n"
+    assert result.stdout == f"{LAB_NOTE}{LAB}: valid: 6 phones, 0 errors, 0 warnings\n"
     assert result.stderr == ""
 
 
@@ -63,7 +80,8 @@ def test_default_inventory_is_mipc_yaml_in_the_current_folder(
     monkeypatch.chdir(LAB)
     result = run("validate")
     assert result.exit_code == 0
-    assert result.stdout == f"{Path.cwd() / 'mipc.yaml'}: valid: 6 phones, 0 errors, 0 warnings\n"
+    summary = f"{Path.cwd() / 'mipc.yaml'}: valid: 6 phones, 0 errors, 0 warnings\n"
+    assert result.stdout == LAB_NOTE + summary
 
 
 def test_usage_error_exits_2() -> None:
@@ -153,7 +171,10 @@ def test_init_writes_the_lab(tmp_path: Path) -> None:
     result = run("init", str(target))
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == f"next: mipc validate {target}"
-    assert _tree(target) == _tree(LAB)
+    written = _tree(target)
+    schemas = {name for name in written if name.startswith(".mipc/schemas/")}
+    assert {n: b for n, b in written.items() if n not in schemas} == _as_init_writes(_tree(LAB))
+    assert schemas == {f".mipc/schemas/{n}.schema.json" for n in EDITOR_SCHEMAS}
     check = run("validate", str(target))
     assert check.exit_code == 0, check.output
     assert ": valid: 6 phones, 0 errors, 0 warnings" in check.stdout
@@ -162,7 +183,8 @@ def test_init_writes_the_lab(tmp_path: Path) -> None:
 def test_init_into_an_empty_folder(tmp_path: Path) -> None:
     result = run("init", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "mipc.yaml").read_bytes() == (LAB / "mipc.yaml").read_bytes()
+    written = {"mipc.yaml": (tmp_path / "mipc.yaml").read_bytes()}
+    assert written == _as_init_writes({"mipc.yaml": (LAB / "mipc.yaml").read_bytes()})
 
 
 def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:

@@ -338,6 +338,7 @@ def test_family_facts_come_from_the_catalog() -> None:
     assert families["polycom"].linked_appearances and not families["iss"].linked_appearances
     assert families["softphone"].by_computer_name and not families["softphone"].firmware
     assert {m.family for m in load_catalog().models.values()} <= set(families)
+    assert sorted(f for f in families if families[f].profile) == ["iss", "softphone"]
     good = {
         "x": {
             f: False
@@ -347,6 +348,7 @@ def test_family_facts_come_from_the_catalog() -> None:
                 "one_appearance_per_line",
                 "firmware",
                 "by_computer_name",
+                "profile",
             )
         }
     }

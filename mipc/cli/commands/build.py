@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mipc.cli.commands.validate import inventory_root, phones_text
+from mipc.cli.commands.validate import (
+    inventory_root,
+    phones_text,
+    profile_notice,
+    released_families,
+)
 from mipc.cli.report import report
 from mipc.incremental.inputs import Record
 from mipc.network.plan import DEFAULT_SERVER_ROOT
@@ -132,6 +137,8 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             wait=opts.wait,
         )
         outcome = build(target, settings)
+    if not outcome.error:
+        profile_notice(released_families(opts.out), opts.fmt, opts.quiet)
     _print(outcome, opts, inventory_root(target))
     return outcome.code
 

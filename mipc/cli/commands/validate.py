@@ -2,14 +2,21 @@
 
 Takes a :class:`ValidateOptions`; gives the exit code (0 valid, 1 invalid or warnings under
 ``--strict``, 2 the inventory cannot be read) after reporting the diagnostics and, for a
-person, one summary line. Never parses argv.
+person, one summary line and, when the inventory has phones of a family whose files are
+mipc's documented profiles (the catalog's ``profile`` fact), a notice saying so. Never parses
+argv.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
+from mipc.catalog.models import load_catalog
 from mipc.cli.report import reporter
 from mipc.model import waiting_phones
 from mipc.pipeline import default_inventory, validate
@@ -42,6 +49,32 @@ def phones_text(phones: int, waiting: int) -> str:
     return f"{phones} phones ({waiting} waiting for an address, no files for {them})"
 
 
+#: Where the profiles of the families whose formats are not published are documented.
+PROFILE_DOC = "docs/keyvalue-and-softphone.md"
+
+
+def profile_notice(families: Iterable[str], fmt: str, quiet: bool) -> None:
+    """For a person, unless quiet: one line on stdout (before the summary) naming the families
+    among ``families`` whose files are mipc's documented profiles, not a published format."""
+    known = load_catalog().families
+    used = sorted({f for f in families if f in known and known[f].profile})
+    if used and fmt == "text" and not quiet:
+        click.echo(
+            f"note: the {' and '.join(used)} files are mipc's documented profiles, not a published"
+            f" vendor format; see {PROFILE_DOC}"
+        )
+
+
+def released_families(out: Path) -> list[str]:
+    """The catalog's families that phones of ``OUT``'s current release belong to. The manifest
+    is canonical JSON (:mod:`mipc.release.manifest`), so a family shows as its exact bytes."""
+    try:
+        data = (out / "current" / "manifest.json").read_bytes()
+    except OSError:
+        return []
+    return [f for f in load_catalog().families if f'"family":{json.dumps(f)}'.encode() in data]
+
+
 def run_validate(opts: ValidateOptions) -> int:
     """Validate, report, return the exit code."""
     target = opts.inventory if opts.inventory is not None else default_inventory()
@@ -53,6 +86,8 @@ def run_validate(opts: ValidateOptions) -> int:
         out.diagnostics(diags, inventory_root(target))
         out.code = diags.exit_code(opts.strict)
         phones = result.plan.phones if result.plan else ()
+        if not out.code:  # beside a valid result; an invalid one is its diagnostics
+            profile_notice((p.family for p in phones), opts.fmt, opts.quiet)
         status = "invalid" if out.code else "valid"
         out.summary(
             f"{target}: {status}: {phones_text(len(phones), waiting_phones(phones))},"
