@@ -233,16 +233,15 @@ def test_a_read_only_out_is_one_line_and_exit_2(campus: Path, tmp_path: Path) ->
         if os.geteuid() == 0:  # root writes through file modes: a read-only mount instead
             mount = f'mount --bind -o ro {out} {out} && exec "$@"'
             command = ["unshare", "-m", "sh", "-c", mount, "sh", *command]
-        else:
-            for path in (out, *out.rglob("*")):
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o555)
+        modes = {p: p.stat().st_mode for p in (out, *out.rglob("*")) if not p.is_symlink()}
+        if os.geteuid() != 0:  # every folder and file read-only, the lock file included
+            for path in modes:
+                path.chmod(0o555 if path.is_dir() else 0o444)
         try:
             done = subprocess.run(command, capture_output=True, timeout=60, cwd=REPO)
         finally:
-            for path in (out, *out.rglob("*")):
-                if path.is_dir() and not path.is_symlink():
-                    path.chmod(0o755)
+            for path, mode in modes.items():
+                path.chmod(mode)
         lines = done.stderr.decode().splitlines()
         assert done.returncode == 2, lines
         assert lines[-1].startswith(f"mipc build: cannot write {out}: ")
