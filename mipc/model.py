@@ -89,6 +89,9 @@ class Site:
     provisioning_address: str
     tftp_server: str
     voicemail_number: str | None
+    dns_servers: tuple[str, ...] | None = None  # option 6; None: the servers' addresses
+    zone_serial: int | None = None
+    vlan_option_encoding: str = "string"  # option 132: string, uint16 or uint32
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ class Location:
     parent: str | None
     layer: Layer
     position: Position | None
+    networks: tuple[str, ...] = ()  # IPv4 CIDRs: its DHCP scopes
+    dhcp_ranges: tuple[str, ...] = ()  # "FIRST-LAST" pools inside those networks
+    provision_proxy: tuple[str, int] | None = None  # (host or address, port)
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from mipc.catalog.timezones import lookup
 from mipc.model import Plan
 from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_zone
 from mipc.network.nginx import render_nginx
+from mipc.network.scopes import location_scopes, location_time, voice_vlan
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
@@ -32,15 +32,10 @@ def network_plan(plan: Plan) -> NetworkPlan:
 
     phones = sorted(plan.phones, key=lambda p: p.name)
     home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
-    offset, time_servers = 0, tuple(s.address for s in site.servers)
-    if home:
-        offset = home[0].time.zone.std_offset
-        time_servers = home[0].time.sntp_servers
-    else:
-        loc = inv.locations.get(DEFAULT_LOCATION)
-        zone = loc.layer.get("time_zone") if loc is not None else None
-        if zone is not None:
-            offset = lookup(str(zone.value)).std_offset
+    offset, time_servers = location_time(inv, home[0].location if home else DEFAULT_LOCATION, home)
+    dns = site.dns_servers
+    if dns is None:
+        dns = tuple(s.address for s in site.servers if ":" not in s.address)
     return NetworkPlan(
         domain=site.domain,
         provisioning_url=site.provisioning_url,
@@ -63,6 +58,11 @@ def network_plan(plan: Plan) -> NetworkPlan:
             if p.mac is not None
         ),
         default_boot_file=None,
+        dns_servers=dns,
+        voice_vlan=voice_vlan(phones),
+        zone_serial=site.zone_serial,
+        scopes=location_scopes(plan),
+        vlan_encoding=site.vlan_option_encoding,
     )
 
 

@@ -5,12 +5,13 @@ Each validator also gets a broken copy, to show that it really reads the file.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from mipc.network.checks import NetPhone, NetServer, NetworkPlan
+from mipc.network.checks import NetPhone, NetScope, NetServer, NetworkPlan
 from mipc.network.nginx import render_nginx, render_nginx_cache
 from mipc.network.plan import render_network
 from tests.tooling import require_tool, write_nginx_prefix
@@ -57,6 +58,23 @@ PLANS = {
         provisioning_host_address="192.0.2.21",
         phones=(),
         default_boot_file=None,
+    ),
+    # Locations with their own networks, pools, time, VLAN (as an integer) and proxy.
+    "scoped": dataclasses.replace(
+        PLAN,
+        vlan_encoding="uint32",
+        scopes=(
+            NetScope("<Default Location>", ("10.250.1.0/24",), ("10.250.1.100-10.250.1.199",)),
+            NetScope(
+                "Branch",
+                ("10.2.0.0/24", "10.2.2.0/23"),
+                ("10.2.0.100-10.2.0.200", "10.2.2.10-10.2.3.250"),
+                time_offset=-21600,
+                time_servers=("10.2.0.5",),
+                voice_vlan=120,
+                provisioning_url="http://proxy.branch.lab.voip:8080/",
+            ),
+        ),
     ),
 }
 
