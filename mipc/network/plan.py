@@ -10,15 +10,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from mipc.model import Plan
-from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check
+from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check, host_or_ip
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_zone
-from mipc.network.nginx import render_nginx
+from mipc.network.nginx import render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
 DEFAULT_SERVER_ROOT = "/srv/mipc"
+
+#: Where a provision proxy's nginx keeps its cache.
+PROXY_CACHE_ROOT = "/var/cache/nginx/mipc"
 
 
 def network_plan(plan: Plan) -> NetworkPlan:
@@ -100,4 +103,23 @@ def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[st
             f"{root}/uploads",
             str(url.port or default_port),
         )
+        files.update(proxy_sites(plan))
     return dict(sorted(files.items()))
+
+
+def proxy_sites(plan: Plan) -> dict[str, bytes]:
+    """``nginx-cache-<host>.conf``: the cache site of each location's provision proxy.
+
+    The proxy caches GET/HEAD from the provisioning server (revalidating, and serving stale
+    copies while it is down) and passes uploads through; one file per proxy host and port.
+    """
+    inv = plan.inventory
+    url = urlsplit(inv.site.provisioning_url)
+    central = f"{url.scheme}://{url.netloc}/"
+    proxies = {loc.provision_proxy for loc in inv.locations.values() if loc.provision_proxy}
+    sites: dict[str, bytes] = {}
+    for host, port in sorted(proxies):
+        name = f"nginx-cache-{host_or_ip('provision_proxy', host)}"
+        name += ".conf" if f"{name}.conf" not in sites else f"-{port}.conf"
+        sites[name] = render_nginx_cache(host, central, PROXY_CACHE_ROOT, str(port))
+    return sites

@@ -76,6 +76,7 @@ def location_scopes(plan: Plan) -> tuple[NetScope, ...]:
     inv = plan.inventory
     phones = sorted(plan.phones, key=lambda p: p.name)
     scopes: list[NetScope] = []
+    web = urlsplit(inv.site.provisioning_url).scheme in ("http", "https")  # a proxy caches HTTP
     for name, loc in sorted(inv.locations.items()):
         if not loc.networks:
             continue
@@ -95,7 +96,7 @@ def location_scopes(plan: Plan) -> tuple[NetScope, ...]:
                 voice_vlan=vlan,
                 provisioning_url=(
                     proxy_url(inv.site.provisioning_url, loc.provision_proxy)
-                    if loc.provision_proxy is not None
+                    if loc.provision_proxy is not None and web
                     else None
                 ),
             )

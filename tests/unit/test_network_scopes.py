@@ -195,3 +195,24 @@ def test_option_6_defaults_to_the_servers(tmp_path: Path) -> None:
     result = validate(lab_inventory(tmp_path / "empty", {"site": {"dns_servers": []}}))
     assert result.plan is not None
     assert network_plan(result.plan).dns_servers == ()
+
+
+def test_provision_proxy_site(tmp_path: Path) -> None:
+    proxy = {"networks": ["10.2.0.0/24"], "provision_proxy": {"address": "proxy.branch.lab.voip"}}
+    result = validate(lab_inventory(tmp_path, {"locations": {"Branch": proxy}}))
+    assert result.plan is not None
+    files = network_files(result.plan)
+    site = files["nginx-cache-proxy.branch.lab.voip.conf"].decode()
+    assert "    listen 80;" in site and "server provision.lab.voip:8088;" in site
+    assert "proxy_cache_use_stale error timeout updating" in site
+    (scope,) = network_plan(result.plan).scopes
+    assert scope.provisioning_url == "http://proxy.branch.lab.voip:80/"
+    tftp = validate(
+        lab_inventory(
+            tmp_path / "tftp",
+            {"locations": {"Branch": proxy}, "site": {"provisioning_url": "tftp://10.250.1.151/"}},
+        )
+    )
+    assert tftp.plan is not None
+    assert not [name for name in network_files(tftp.plan) if name.startswith("nginx")]
+    assert network_plan(tftp.plan).scopes[0].provisioning_url is None
