@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from mipc.model import Plan
 from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check, host_or_ip
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
-from mipc.network.dns import render_named_snippet, render_zone
+from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
 from mipc.network.nginx import render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
 from mipc.resolve.resolver import DEFAULT_LOCATION
@@ -49,7 +49,12 @@ def network_plan(plan: Plan) -> NetworkPlan:
         time_offset=offset,
         time_servers=time_servers,
         tftp_server=site.tftp_server,
-        provisioning_host_address=site.provisioning_address,
+        # The guide: one provisioning A record per server of a switchover pair.
+        provisioning_host_address=(
+            tuple(s.address for s in site.servers)
+            if site.provisioning_address == site.servers[0].address
+            else site.provisioning_address
+        ),
         phones=tuple(
             NetPhone(
                 name=p.name,
@@ -72,8 +77,9 @@ def network_plan(plan: Plan) -> NetworkPlan:
 def render_network(plan: NetworkPlan) -> dict[str, bytes]:
     """Render the DHCP and DNS files of ``plan``.
 
-    Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone`` and
-    ``named.conf.snippet``.  Raises :class:`ValueError` on an invalid or unsafe value.
+    Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone``,
+    ``<c>.<b>.<a>.in-addr.arpa.zone`` (one per /24 of the servers) and ``named.conf.snippet``.
+    Raises :class:`ValueError` on an invalid or unsafe value.
     """
     c = check(plan)
     return {
@@ -82,6 +88,7 @@ def render_network(plan: NetworkPlan) -> dict[str, bytes]:
         "dnsmasq.conf": render_dnsmasq(c),
         f"{c.domain}.zone": render_zone(c),
         "named.conf.snippet": render_named_snippet(c),
+        **render_reverse_zones(c),
     }
 
 
