@@ -89,6 +89,9 @@ class Site:
     provisioning_address: str
     tftp_server: str
     voicemail_number: str | None
+    dns_servers: tuple[str, ...] | None = None  # option 6; None: the servers' addresses
+    zone_serial: int | None = None
+    vlan_option_encoding: str = "string"  # option 132: string, uint16 or uint32
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,10 @@ class Location:
     parent: str | None
     layer: Layer
     position: Position | None
-    networks: tuple[str, ...] = ()  # CIDRs of the location's phones
+    networks: tuple[str, ...] = ()  # IPv4 CIDRs of the location's phones: its DHCP scopes, and
+    # the nginx allow-list (serving.access: networks)
+    dhcp_ranges: tuple[str, ...] = ()  # "FIRST-LAST" pools inside those networks
+    provision_proxy: tuple[str, int] | None = None  # (host or address, port)
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,9 @@ def _site(s: Mapping[str, Any]) -> Site:
         provisioning_address=str(s.get("provisioning_address") or servers[0].address),
         tftp_server=str(s.get("tftp_server") or servers[0].address),
         voicemail_number=s.get("voicemail_number"),
+        dns_servers=tuple(s["dns_servers"]) if "dns_servers" in s else None,
+        zone_serial=s.get("zone_serial"),
+        vlan_option_encoding=str(s.get("vlan_option_encoding", "string")),
     )
 
 
@@ -329,11 +332,18 @@ def _locations(doc: Document) -> dict[str, Location]:
             MappingProxyType(flatten_settings(v, f"location {name}", doc, ("locations", name))),
             doc.positions.get(("locations", name)),
             tuple(str(n) for n in v.get("networks") or ()),
+            tuple(v.get("dhcp_ranges") or ()),
+            _proxy(v.get("provision_proxy")),
         )
         for name, v in sorted((doc.data.get("locations") or {}).items())
         if isinstance(v, Mapping) or v is None
         for v in [v or {}]
     }
+
+
+def _proxy(p: Mapping[str, Any] | None) -> tuple[str, int] | None:
+    """A location's provision proxy as (host, port); the port defaults to 80."""
+    return (str(p["address"]), int(p.get("port", 80))) if p else None
 
 
 def _templates(doc: Document) -> dict[str, Template]:

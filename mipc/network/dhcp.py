@@ -3,8 +3,9 @@
 Takes a :class:`mipc.network.checks.Checked` plan; gives ``dhcpd.conf``, ``kea-dhcp4.json``
 and ``dnsmasq.conf`` as bytes: option 160 (provisioning URL), 66/67 (TFTP server and recovery
 firmware, per vendor class and per known phone), 2 (time offset), 42 (NTP servers), 15
-(domain), optionally 6 (DNS servers) and 132 (VLAN). Each file passes its daemon's own test
-mode as it is (no subnet is declared). Never imports render or release.
+(domain), optionally 6 (DNS servers) and 132 (VLAN), and the locations' scopes
+(:mod:`mipc.network.dhcp_scopes`). Each file passes its daemon's own test mode as it is.
+Never imports render or release.
 """
 
 from __future__ import annotations
@@ -13,6 +14,15 @@ import json
 from typing import Any
 
 from mipc.network.checks import HEADER, Checked, colon_mac, text
+from mipc.network.dhcp_scopes import (
+    dhcpd_scopes,
+    dhcpd_vlan_def,
+    dhcpd_vlan_value,
+    dnsmasq_scopes,
+    dnsmasq_vlan_value,
+    kea_subnets,
+    kea_vlan_type,
+)
 from mipc.network.dns import fqdn, prov_owner
 
 __all__ = ["render_dhcpd", "render_dnsmasq", "render_kea"]
@@ -20,7 +30,7 @@ __all__ = ["render_dhcpd", "render_dnsmasq", "render_kea"]
 
 def render_dhcpd(c: Checked) -> bytes:
     """``dhcpd.conf``: global options, recovery classes and per-phone host entries."""
-    out = _dhcpd_options(c) + _dhcpd_recovery(c)
+    out = _dhcpd_options(c) + _dhcpd_recovery(c) + dhcpd_scopes(c)
     out += [
         "",
         "# EXAMPLE (edit and uncomment): the voice VLAN scope.",
@@ -36,18 +46,18 @@ def _dhcpd_options(c: Checked) -> list[str]:
     out = [
         f"# {HEADER}",
         "# ISC dhcpd 4.4: options for managed IP phones (CIC Managed IP Phones guide).",
-        "# Global options, recovery classes and per-phone host entries only: no subnet is",
-        "# declared, so this file passes `dhcpd -t -cf dhcpd.conf` as it is and can be included",
-        '# from your own dhcpd.conf (`include "/path/dhcpd.conf";`).  Edit the EXAMPLE subnet',
-        "# at the end (commented out) or declare your own voice-VLAN subnets.",
+        "# Global options, recovery classes, per-phone host entries and the subnets of the",
+        "# locations that list networks: this file passes `dhcpd -t -cf dhcpd.conf` as it is",
+        '# and can be included from your own dhcpd.conf (`include "/path/dhcpd.conf";`).',
+        "# Edit the EXAMPLE subnet at the end (commented out) or declare your own subnets.",
         "# Precedence in dhcpd: host > class > pool > subnet > global.",
         "",
         "# Option 160 (provisioning URL) is not a standard option: define it before use.",
         "option mipc-provisioning-url code 160 = text;",
     ]
-    if c.vlan is not None:
-        out.append("# Option 132 (VLAN id): string encoding, as in the guide's table (unverified).")
-        out.append("option mipc-voice-vlan code 132 = text;")
+    if c.uses_vlan:
+        out.append(f"# Option 132 (VLAN id): {c.vlan_encoding} encoding (unverified).")
+        out.append(dhcpd_vlan_def(c))
     out += [
         "",
         f'option mipc-provisioning-url "{c.url}";',
@@ -63,12 +73,12 @@ def _dhcpd_options(c: Checked) -> list[str]:
     if c.default_boot:
         out.append(f'option bootfile-name "{c.default_boot}";')
     if c.vlan is not None:
-        out.append(f'option mipc-voice-vlan "{c.vlan}";')
-    forced = ", a0" + (", 84" if c.vlan is not None else "")
+        out.append(f"option mipc-voice-vlan {dhcpd_vlan_value(c, c.vlan)};")
+    forced = ", a0" + (", 84" if c.uses_vlan else "")
     out += [
         "",
         "# dhcpd only sends the options a client lists in option 55: force 160"
-        + (" and 132" if c.vlan is not None else "")
+        + (" and 132" if c.uses_vlan else "")
         + ".",
         "if exists dhcp-parameter-request-list {",
         "  option dhcp-parameter-request-list =",
@@ -111,9 +121,9 @@ def _kea_options(c: Checked) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     option_def: list[dict[str, Any]] = [
         {"name": "mipc-provisioning-url", "code": 160, "space": "dhcp4", "type": "string"}
     ]
-    if c.vlan is not None:
+    if c.uses_vlan:
         option_def.append(
-            {"name": "mipc-voice-vlan", "code": 132, "space": "dhcp4", "type": "string"}
+            {"name": "mipc-voice-vlan", "code": 132, "space": "dhcp4", "type": kea_vlan_type(c)}
         )
     data: list[dict[str, Any]] = [
         {"name": "mipc-provisioning-url", "data": c.url, "always-send": True},
@@ -168,7 +178,7 @@ def render_kea(c: Checked) -> bytes:
         dhcp4["reservations-global"] = True
         dhcp4["reservations-in-subnet"] = True
         dhcp4["reservations"] = _RESERVATIONS
-    dhcp4["subnet4"] = []
+    dhcp4["subnet4"] = kea_subnets(c)
     doc = json.dumps({"Dhcp4": dhcp4}, indent=2, ensure_ascii=False)
     if reservations:
         # One reservation a line: as readable as indented JSON for tens of thousands of
@@ -181,8 +191,8 @@ def render_kea(c: Checked) -> bytes:
 
 _KEA_COMMENT = (
     "Kea 2.x: options for managed IP phones (CIC Managed IP Phones guide).",
-    "Passes `kea-dhcp4 -t` as it is: no interfaces, no subnets.",
-    "EDIT: list your interfaces and add your voice-VLAN subnet4 entries.",
+    "Passes `kea-dhcp4 -t` as it is: no interfaces; the locations' networks as subnets.",
+    "EDIT: list your interfaces, add routers and any other subnet4 entries.",
     "Do not set option 67 in a subnet or pool: Kea lets it beat the classes.",
 )
 
@@ -194,8 +204,8 @@ def render_dnsmasq(c: Checked) -> bytes:
     out = [
         f"# {HEADER}",
         "# dnsmasq 2.90: DHCP options for managed IP phones, and the voice zone's records.",
-        "# No dhcp-range is set, so dnsmasq hands out nothing until you add yours (EXAMPLE at",
-        "# the end); the file passes `dnsmasq --test --conf-file=dnsmasq.conf` as it is.",
+        "# Only the locations' networks have a dhcp-range; add yours (EXAMPLE at the end).",
+        "# The file passes `dnsmasq --test --conf-file=dnsmasq.conf` as it is.",
         "",
         f'dhcp-option=option:domain-name,"{c.domain}"',
         f"dhcp-option=2,{c.time_offset}",
@@ -211,8 +221,8 @@ def render_dnsmasq(c: Checked) -> bytes:
     out.append("# 160 (and 132) are sent even when the phone does not ask for them.")
     out.append(f'dhcp-option-force=160,"{c.url}"')
     if c.vlan is not None:
-        out.append(f'dhcp-option-force=132,"{c.vlan}"')
-    out += _dnsmasq_recovery(c) + _dnsmasq_records(c)
+        out.append(f"dhcp-option-force=132,{dnsmasq_vlan_value(c, c.vlan)}")
+    out += _dnsmasq_recovery(c) + dnsmasq_scopes(c) + _dnsmasq_records(c)
     out += [
         "",
         "# EXAMPLE (edit and uncomment): the voice VLAN scope.",

@@ -2,8 +2,9 @@
 
 Takes a :class:`mipc.network.checks.Checked` plan; gives ``<domain>.zone`` (A records for the
 CIC servers and the shared provisioning name of a switchover pair, SRV records ``_sip._udp``,
-``_sip._tcp``, ``_sips._tcp``) and ``named.conf.snippet`` as bytes. Never imports render or
-release.
+``_sip._tcp``, ``_sips._tcp``), one reverse zone per /24 of the servers' IPv4 addresses
+(``<c>.<b>.<a>.in-addr.arpa.zone``, their PTR records) and ``named.conf.snippet`` as bytes.
+Never imports render or release.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import ipaddress
 
 from mipc.network.checks import HEADER, Checked, text
 
-__all__ = ["fqdn", "prov_owner", "render_named_snippet", "render_zone"]
+__all__ = ["fqdn", "prov_owner", "render_named_snippet", "render_reverse_zones", "render_zone"]
 
 
 def fqdn(rel: str, domain: str) -> str:
@@ -72,33 +73,64 @@ def render_zone(c: Checked) -> bytes:
         for owner, port in sorted(c.ports):
             for rel, _addr, prio, weight in sorted(c.servers):
                 body.append(f"{owner} IN SRV {prio} {weight} {port} {fqdn(rel, c.domain)}.")
-    body_text = "\n".join(body)
+    return text(_head(c, c.domain, body) + body)
+
+
+def _head(c: Checked, origin: str, body: list[str]) -> list[str]:
+    """The zone's header and SOA; the serial is the inventory's or derived from ``body``."""
     serial = c.serial
     if serial is None:
-        digest = hashlib.sha256(f"{c.domain}\n{body_text}".encode()).digest()
+        digest = hashlib.sha256(f"{origin}\n{chr(10).join(body)}".encode()).digest()
         serial = int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
-    head = [
+    ns_name, _addr = c.ns
+    ns = ns_name if ns_name.endswith(".") else fqdn(ns_name, c.domain) + "."
+    return [
         f"; {HEADER}",
-        f"; BIND zone for the voice domain {c.domain}.  The SOA serial is derived from the",
-        "; content (same records, same serial).  It does not increase, so with secondary servers",
-        "; set zone_serial in the inventory instead.",
-        f"$ORIGIN {c.domain}.",
+        f"; BIND zone {origin}.  The SOA serial is derived from the content (same records,",
+        "; same serial).  It does not increase, so with secondary servers set site.zone_serial",
+        "; in the inventory instead.",
+        f"$ORIGIN {origin}.",
         "$TTL 3600",
-        f"@ IN SOA {fqdn(ns_name, c.domain) + '.' if not ns_name.endswith('.') else ns_name}"
-        f" hostmaster.{c.domain}. ( {serial} 3600 900 1209600 300 )",
+        f"@ IN SOA {ns} hostmaster.{c.domain}. ( {serial} 3600 900 1209600 300 )",
     ]
-    return text(head + body)
+
+
+def reverse_origins(c: Checked) -> list[str]:
+    """The reverse zones (``<c>.<b>.<a>.in-addr.arpa``) of the servers' IPv4 addresses."""
+    return sorted({reverse_origins_of(a) for _r, a, _p, _w in c.servers if "." in a})
+
+
+def render_reverse_zones(c: Checked) -> dict[str, bytes]:
+    """``<origin>.zone`` for each reverse zone: NS and a PTR record per server there."""
+    ns_name, _addr = c.ns
+    ns = ns_name if ns_name.endswith(".") else fqdn(ns_name, c.domain) + "."
+    zones: dict[str, bytes] = {}
+    for origin in reverse_origins(c):
+        body = ["", f"@ IN NS {ns}", "", "; CIC servers"]
+        for rel, addr, _p, _w in sorted(c.servers, key=lambda s: s[1]):
+            if "." in addr and origin == reverse_origins_of(addr):
+                body.append(f"{addr.rsplit('.', 1)[1]} IN PTR {fqdn(rel, c.domain)}.")
+        zones[f"{origin}.zone"] = text(_head(c, origin, body) + body)
+    return zones
+
+
+def reverse_origins_of(address: str) -> str:
+    """The reverse zone (a /24) that holds ``address``'s PTR record."""
+    return ".".join(reversed(address.split(".")[:3])) + ".in-addr.arpa"
 
 
 def render_named_snippet(c: Checked) -> bytes:
     """``named.conf.snippet``: the zone statement for ``<domain>.zone``."""
     out = [
         f"// {HEADER}",
-        "// Add to named.conf (Debian: named.conf.local); copy the zone file to the path below.",
-        f'zone "{c.domain}" {{',
-        "    type primary;",
-        f'    file "/etc/bind/{c.domain}.zone";',
-        "    allow-update { none; };",
-        "};",
+        "// Add to named.conf (Debian: named.conf.local); copy the zone files to the paths below.",
     ]
+    for origin in [c.domain, *reverse_origins(c)]:
+        out += [
+            f'zone "{origin}" {{',
+            "    type primary;",
+            f'    file "/etc/bind/{origin}.zone";',
+            "    allow-update { none; };",
+            "};",
+        ]
     return text(out)

@@ -10,16 +10,19 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from mipc.catalog.timezones import lookup
 from mipc.model import Plan
-from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check
+from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check, host_or_ip
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
-from mipc.network.dns import render_named_snippet, render_zone
-from mipc.network.nginx import Serving, htpasswd, render_nginx
+from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
+from mipc.network.nginx import Serving, htpasswd, render_nginx, render_nginx_cache
+from mipc.network.scopes import location_scopes, location_time, voice_vlan
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
 DEFAULT_SERVER_ROOT = "/srv/mipc"
+
+#: Where a provision proxy's nginx keeps its cache.
+PROXY_CACHE_ROOT = "/var/cache/nginx/mipc"
 
 
 def network_plan(plan: Plan) -> NetworkPlan:
@@ -33,15 +36,10 @@ def network_plan(plan: Plan) -> NetworkPlan:
 
     phones = sorted(plan.phones, key=lambda p: p.name)
     home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
-    offset, time_servers = 0, tuple(s.address for s in site.servers)
-    if home:
-        offset = home[0].time.zone.std_offset
-        time_servers = home[0].time.sntp_servers
-    else:
-        loc = inv.locations.get(DEFAULT_LOCATION)
-        zone = loc.layer.get("time_zone") if loc is not None else None
-        if zone is not None:
-            offset = lookup(str(zone.value)).std_offset
+    offset, time_servers = location_time(inv, home[0].location if home else DEFAULT_LOCATION, home)
+    dns = site.dns_servers
+    if dns is None:
+        dns = tuple(s.address for s in site.servers if ":" not in s.address)
     return NetworkPlan(
         domain=site.domain,
         provisioning_url=site.provisioning_url,
@@ -52,7 +50,12 @@ def network_plan(plan: Plan) -> NetworkPlan:
         time_offset=offset,
         time_servers=time_servers,
         tftp_server=site.tftp_server,
-        provisioning_host_address=site.provisioning_address,
+        # The guide: one provisioning A record per server of a switchover pair.
+        provisioning_host_address=(
+            tuple(s.address for s in site.servers)
+            if site.provisioning_address == site.servers[0].address
+            else site.provisioning_address
+        ),
         phones=tuple(
             NetPhone(
                 name=p.name,
@@ -64,14 +67,20 @@ def network_plan(plan: Plan) -> NetworkPlan:
             if p.mac is not None
         ),
         default_boot_file=None,
+        dns_servers=dns,
+        voice_vlan=voice_vlan(phones),
+        zone_serial=site.zone_serial,
+        scopes=location_scopes(plan),
+        vlan_encoding=site.vlan_option_encoding,
     )
 
 
 def render_network(plan: NetworkPlan) -> dict[str, bytes]:
     """Render the DHCP and DNS files of ``plan``.
 
-    Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone`` and
-    ``named.conf.snippet``.  Raises :class:`ValueError` on an invalid or unsafe value.
+    Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone``,
+    ``<c>.<b>.<a>.in-addr.arpa.zone`` (one per /24 of the servers) and ``named.conf.snippet``.
+    Raises :class:`ValueError` on an invalid or unsafe value.
     """
     c = check(plan)
     return {
@@ -80,6 +89,7 @@ def render_network(plan: NetworkPlan) -> dict[str, bytes]:
         "dnsmasq.conf": render_dnsmasq(c),
         f"{c.domain}.zone": render_zone(c),
         "named.conf.snippet": render_named_snippet(c),
+        **render_reverse_zones(c),
     }
 
 
@@ -106,6 +116,7 @@ def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[st
             str(url.port or default_port),
             serving,
         )
+        files.update(proxy_sites(plan))
     return dict(sorted(files.items()))
 
 
@@ -139,3 +150,21 @@ def basic_credentials(plan: Plan) -> tuple[str, str]:
         problem = secrets.problems.get(serving.password, "it cannot be read")
         raise ValueError(f"serving.password: {problem}")
     return serving.user, password
+
+
+def proxy_sites(plan: Plan) -> dict[str, bytes]:
+    """``nginx-cache-<host>.conf``: the cache site of each location's provision proxy.
+
+    The proxy caches GET/HEAD from the provisioning server (revalidating, and serving stale
+    copies while it is down) and passes uploads through; one file per proxy host and port.
+    """
+    inv = plan.inventory
+    url = urlsplit(inv.site.provisioning_url)
+    central = f"{url.scheme}://{url.netloc}/"
+    proxies = {loc.provision_proxy for loc in inv.locations.values() if loc.provision_proxy}
+    sites: dict[str, bytes] = {}
+    for host, port in sorted(proxies):
+        name = f"nginx-cache-{host_or_ip('provision_proxy', host)}"
+        name += ".conf" if f"{name}.conf" not in sites else f"-{port}.conf"
+        sites[name] = render_nginx_cache(host, central, PROXY_CACHE_ROOT, str(port))
+    return sites

@@ -41,6 +41,7 @@ class NginxLauncher:
         self._base = base
         self._count = 0
         self._running: list[tuple[subprocess.Popen[bytes], Path]] = []
+        self._by_url: dict[str, subprocess.Popen[bytes]] = {}
         self.nginx = require_tool("nginx")
 
     def __call__(self, www: Path, uploads: Path, serving: Serving | None = None) -> str:
@@ -71,6 +72,7 @@ class NginxLauncher:
                 stderr=err,
             )
         self._running.append((proc, run_dir))
+        self._by_url[f"http://127.0.0.1:{port}"] = proc
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers(port):
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -80,6 +82,12 @@ class NginxLauncher:
                 pytest.fail(f"nginx did not start on port {port} (rc={proc.poll()}):\n{text}")
             time.sleep(0.05)
         return f"http://127.0.0.1:{port}"
+
+    def stop(self, base_url: str) -> None:
+        """Stop the nginx serving ``base_url`` (SIGQUIT, then wait for it to exit)."""
+        proc = self._by_url[base_url]
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=STOP_TIMEOUT)
 
     def stop_all(self) -> None:
         for proc, _run_dir in reversed(self._running):

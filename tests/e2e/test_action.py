@@ -158,7 +158,7 @@ def test_no_changes_against_a_named_release(runner: Runner, tmp_path: Path) -> N
     runner.summary.write_text("", encoding="utf-8")
     runner.ok("Diff")
     summary = runner.summary.read_text(encoding="utf-8")
-    assert "**no changes (6 phones, 19 files)**" in summary
+    assert re.search(r"\*\*no changes \(6 phones, \d+ files\)\*\*", summary), summary
     assert "Phones whose files change" not in summary
 
 

@@ -5,12 +5,13 @@ Each validator also gets a broken copy, to show that it really reads the file.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from mipc.network.checks import NetPhone, NetServer, NetworkPlan
+from mipc.network.checks import NetPhone, NetScope, NetServer, NetworkPlan
 from mipc.network.nginx import render_nginx, render_nginx_cache
 from mipc.network.plan import render_network
 from tests.tooling import require_tool, write_nginx_prefix
@@ -57,6 +58,23 @@ PLANS = {
         provisioning_host_address="192.0.2.21",
         phones=(),
         default_boot_file=None,
+    ),
+    # Locations with their own networks, pools, time, VLAN (as an integer) and proxy.
+    "scoped": dataclasses.replace(
+        PLAN,
+        vlan_encoding="uint32",
+        scopes=(
+            NetScope("<Default Location>", ("10.250.1.0/24",), ("10.250.1.100-10.250.1.199",)),
+            NetScope(
+                "Branch",
+                ("10.2.0.0/24", "10.2.2.0/23"),
+                ("10.2.0.100-10.2.0.200", "10.2.2.10-10.2.3.250"),
+                time_offset=-21600,
+                time_servers=("10.2.0.5",),
+                voice_vlan=120,
+                provisioning_url="http://proxy.branch.lab.voip:8080/",
+            ),
+        ),
     ),
 }
 
@@ -116,32 +134,45 @@ def test_dnsmasq(tmp_path: Path, files: dict[str, bytes]) -> None:
 def test_bind_zone(tmp_path: Path, files: dict[str, bytes]) -> None:
     checkzone = require_tool("named-checkzone")
     compilezone = require_tool("named-compilezone")
-    (zone_name,) = [name for name in files if name.endswith(".zone")]
-    domain = zone_name.removesuffix(".zone")
-    zone = write(tmp_path, zone_name, files[zone_name])
-    result = ok([checkzone, "-S", "fail", domain, str(zone)])
-    # named-checkzone only warns (rc 0) about SRV targets without addresses: no warnings wanted.
-    assert "has no address records" not in result.stdout + result.stderr
-    assert "loaded serial" in result.stdout
-    expanded = ok([compilezone, "-q", "-o", "-", domain, str(zone)]).stdout
+    zones = sorted(name for name in files if name.endswith(".zone"))
+    (forward,) = [name for name in zones if not name.endswith(".in-addr.arpa.zone")]
+    domain = forward.removesuffix(".zone")
+    for zone_name in zones:
+        origin = zone_name.removesuffix(".zone")
+        zone = write(tmp_path, zone_name, files[zone_name])
+        result = ok([checkzone, "-S", "fail", origin, str(zone)])
+        # named-checkzone only warns (rc 0) about targets without addresses: none wanted.
+        assert "has no address records" not in result.stdout + result.stderr
+        assert "loaded serial" in result.stdout
+    expanded = ok([compilezone, "-q", "-o", "-", domain, str(tmp_path / forward)]).stdout
     srv = [line.split() for line in expanded.splitlines() if " SRV" in line]
     assert srv and all(fields[-1].endswith(f".{domain}.") for fields in srv)
-    broken = write(tmp_path, "broken.zone", files[zone_name] + b"bad IN A 300.1.1.1\n")
+    broken = write(tmp_path, "broken.zone", files[forward] + b"bad IN A 300.1.1.1\n")
     assert run([checkzone, domain, str(broken)]).returncode != 0
+
+
+def test_reverse_zone_ptr(tmp_path: Path) -> None:
+    compilezone = require_tool("named-compilezone")
+    files = render_network(PLAN)
+    zone = write(tmp_path, "r.zone", files["1.250.10.in-addr.arpa.zone"])
+    expanded = ok([compilezone, "-q", "-o", "-", "1.250.10.in-addr.arpa", str(zone)]).stdout
+    ptr = sorted(
+        tuple(f[i] for i in (0, -1)) for f in map(str.split, expanded.splitlines()) if "PTR" in f
+    )
+    assert ptr == [
+        ("151.1.250.10.in-addr.arpa.", "vm40ic1.lab.voip."),
+        ("152.1.250.10.in-addr.arpa.", "vm40ic2.lab.voip."),
+    ]
 
 
 def test_named_conf_snippet(tmp_path: Path, files: dict[str, bytes]) -> None:
     checkconf = require_tool("named-checkconf")
-    (zone_name,) = [name for name in files if name.endswith(".zone")]
-    zone = write(tmp_path, zone_name, files[zone_name])
     snippet = files["named.conf.snippet"].decode()
-    assert f'"/etc/bind/{zone_name}"' in snippet
-    conf = write(
-        tmp_path,
-        "named.conf",
-        snippet.replace(f"/etc/bind/{zone_name}", str(zone)).encode(),
-    )
-    ok([checkconf, "-z", str(conf)])
+    for zone_name in [name for name in files if name.endswith(".zone")]:
+        zone = write(tmp_path, zone_name, files[zone_name])
+        assert f'"/etc/bind/{zone_name}"' in snippet
+        snippet = snippet.replace(f"/etc/bind/{zone_name}", str(zone))
+    ok([checkconf, "-z", str(write(tmp_path, "named.conf", snippet.encode()))])
 
 
 def nginx_check(run_dir: Path, site: bytes) -> subprocess.CompletedProcess[str]:

@@ -81,6 +81,7 @@ def test_keys_and_encoding() -> None:
         "kea-dhcp4.json",
         "dnsmasq.conf",
         "lab.voip.zone",
+        "1.250.10.in-addr.arpa.zone",
         "named.conf.snippet",
     }
     for name, data in files.items():
