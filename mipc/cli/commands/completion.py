@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import click
 from click.shell_completion import get_completion_class
 
-from mipc.cli.main import main
 from mipc.cli.report import reporter
 from mipc.diagnostics import MipcError
 
@@ -33,18 +32,19 @@ class CompletionOptions:
     quiet: bool = False
 
 
-def completion_script(shell: str) -> str:
-    """Click's completion script of ``mipc`` for ``shell``."""
+def completion_script(shell: str, program: click.Command) -> str:
+    """Click's completion script for ``shell`` of ``program`` (the ``mipc`` group)."""
     cls = get_completion_class(shell)
     if cls is None:
         raise MipcError(f"no completion for shell {shell!r}; one of {', '.join(SHELLS)}")
-    return cls(main, {}, "mipc", COMPLETE_VAR).source()
+    return cls(program, {}, "mipc", COMPLETE_VAR).source()
 
 
 def run_completion(opts: CompletionOptions) -> int:
     """Print the script (on stdout, even under ``--quiet``: it is the output); the exit code."""
     with reporter("completion", opts.fmt, quiet=opts.quiet) as out:
-        script = completion_script(opts.shell)
+        # The group this command runs in: the command modules never import the CLI's main.
+        script = completion_script(opts.shell, click.get_current_context().find_root().command)
         if opts.fmt == "json":
             out.result({"shell": opts.shell, "script": script}, "")
         else:
