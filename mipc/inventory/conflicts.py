@@ -70,6 +70,8 @@ class Owner:
     """The YAML file of an existing YAML phone."""
     yaml_target: Path | None = None
     """The YAML file a new phone goes to (``--as yaml``)."""
+    list_file: Path | None = None
+    """The phone list (not an import target) holding an existing CSV phone."""
     keys: tuple[Identity, ...] = ()
 
     def __post_init__(self) -> None:
@@ -82,6 +84,7 @@ class Owner:
         return (
             self.target is not None
             or self.yaml_target is not None
+            or (self.list_file is not None and self.phone.origin == "csv")
             or (self.yaml_file is not None and self.phone.origin == "yaml")
         )
 

@@ -19,8 +19,10 @@ imported whole).
 
 Conflicts (same name, MAC, computer name or extension) against the inventory's phones and within
 the import follow ``--on-conflict``: ``fail`` (nothing written, every conflict listed), ``skip``
-(the new row is left out) or ``replace`` (the new row replaces the phone it clashes with: a phone
-of the same target list, or a YAML phone entry, removed by a text edit of its lines).
+(the new row is left out) or ``replace`` (the new row replaces the phone it clashes with,
+wherever it is: a phone of the same target list; a row of another phone list, removed by a text
+edit of its lines in :mod:`mipc.inventory.csv_edits`; a YAML phone entry, removed likewise in
+:mod:`mipc.inventory.yaml_edits`). Each phone taken out is reported with where it was.
 
 Takes the CSV lists, the inventory's path and its assembled model; gives an
 :class:`ImportReport`: the new text of every file to write, counts and diagnostics. Prints and
@@ -37,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from mipc.diagnostics import Diagnostics, InputError, MipcError
+from mipc.diagnostics import Diagnostics, InputError, MipcError, Position
 from mipc.inventory.conflicts import Index, Owner, identities, same_phone
+from mipc.inventory.csv_edits import remove_phones
 from mipc.inventory.csv_write import write_phone_list
 from mipc.inventory.csvlists import ReadOptions, parse_phone_list, read_phone_list, template_facts
 from mipc.inventory.load import display_name, inventory_files, load_inventory, parse_yaml
@@ -77,6 +80,9 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
+    removed: list[tuple[str, Position | None, Position | None]] = field(default_factory=list)
+    """Each phone already in the inventory taken out: (name, where it was, the row replacing
+    it)."""
     rejected: list[tuple[str, int]] = field(default_factory=list)
     """Each rejected row: (list as shown, row number)."""
     conflicts: int = 0
@@ -128,6 +134,14 @@ class ImportReport:
             f" {self.rejected_rows} rejected row(s){left_out}, {self.conflicts} conflict(s),"
             f" {self.warnings} warning(s), {self.errors} error(s); files {verb}: {files}"
         )
+
+    def removals(self) -> list[str]:
+        """One line for each phone taken out: what, from where, replaced by which row."""
+        verb = "removed from" if self.written else "to remove from"
+        return [
+            f"phone {name!r} {verb} {_where(old)}, replaced by {_where(new)}"
+            for name, old, new in self.removed
+        ]
 
     def exit_code(self, strict: bool = False) -> int:
         """0 ok, 1 rejected rows, conflicts or errors (or warnings with ``strict``), 2 trouble."""
@@ -195,6 +209,10 @@ class _Plan:
         """Each target YAML file with the phones to add (``--as yaml``)."""
         self.removals: dict[Path, list[PhoneSpec]] = {}
         """Each YAML file with the phone entries to take out (``--on-conflict replace``)."""
+        self.list_removals: dict[Path, list[PhoneSpec]] = {}
+        """Each other phone list with the phones to take out (``--on-conflict replace``)."""
+        self.registered: dict[str, Path] = {}
+        """The inventory's phone lists, by the name diagnostics give them."""
         self.owners = Index()
 
     # --- reading --------------------------------------------------------------------------
@@ -233,13 +251,16 @@ class _Plan:
         it), and those of a target list file that is not registered yet."""
         shown_targets = {display_name(t, self.root): t for t in self.targets}
         yaml_files = _yaml_files(self.inventory, self.root)
+        self.registered = self._registered()
         for phone in inv.phones:
             file = phone.position.file if phone.position else ""
             holder = shown_targets.get(file) if phone.origin == "csv" else None
             if holder is not None:
                 self.targets[holder].append(phone)
             source = yaml_files.get(file) if phone.origin == "yaml" else None
-            self.owners.add(Owner(phone, holder, new=False, yaml_file=source))
+            listed = self.registered.get(file) if phone.origin == "csv" else None
+            owner = Owner(phone, holder, new=False, yaml_file=source, list_file=listed)
+            self.owners.add(owner)
         for target, existing in self.targets.items():
             if not existing and target.is_file():
                 # A list file that is not registered yet: merge with what it holds.
@@ -305,7 +326,7 @@ class _Plan:
                     "conflict",
                     f"{what} already used by phone {owner.phone.name!r} at"
                     f" {owner.phone.position}, which is in a phone list that is not"
-                    " imported here and cannot be replaced; change one of them",
+                    " mipc does not know and cannot be replaced; change one of them",
                     phone.position,
                 )
                 self.report.conflicts += 1
@@ -321,8 +342,21 @@ class _Plan:
                 self.yaml_new[owner.yaml_target] = kept
             elif owner.yaml_file is not None:
                 self.removals.setdefault(owner.yaml_file, []).append(owner.phone)
+            elif owner.list_file is not None:
+                self.list_removals.setdefault(owner.list_file, []).append(owner.phone)
             self.report.replaced.append(owner.phone.name)
+            if not owner.new:
+                self.report.removed.append((owner.phone.name, owner.phone.position, phone.position))
         return True
+
+    def _registered(self) -> dict[str, Path]:
+        """The inventory's phone lists (``phone_lists``), by the name diagnostics give them."""
+        try:
+            doc = load_inventory(self.inventory)
+        except InputError as exc:  # pragma: no cover - load_model read it a moment ago
+            raise ImportTrouble(f"cannot read {self.inventory} again; nothing written") from exc
+        paths = (doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
+        return {display_name(path, doc.root): path for path in paths}
 
     # --- files ----------------------------------------------------------------------------
 
@@ -337,14 +371,9 @@ class _Plan:
             if old != text:
                 self.report.files[target] = text
                 self.report.old[target] = old
-        try:
-            doc = load_inventory(self.inventory)
-        except InputError as exc:  # pragma: no cover - load_model read it a moment ago
-            self.diags.extend(exc.diagnostics)
-            self.report.trouble = True
-            return
+        self._edit_lists()
         root = self.root
-        registered = {(root / str(entry)).resolve() for entry in doc.data.get("phone_lists") or ()}
+        registered = {path.resolve() for path in self.registered.values()}
         missing = [
             _relative(t, root) for t in sorted(self.targets) if t.resolve() not in registered
         ]
@@ -356,6 +385,16 @@ class _Plan:
             add = sorted(self.yaml_new.get(path, []), key=lambda p: p.name)
             lists = missing if path == lists_file else []
             self._edit(path, self.removals.get(path, []), add, lists)
+
+    def _edit_lists(self) -> None:
+        """Plan the text edits of the other phone lists: their replaced rows taken out."""
+        for path, phones in sorted(self.list_removals.items()):
+            edited = remove_phones(path, phones, display_name(path, self.root), self.diags)
+            if edited is None:
+                self.report.conflicts += len(phones)
+            elif edited[1] != edited[0]:
+                self.report.files[path] = edited[1]
+                self.report.old[path] = edited[0]
 
     def _edit(
         self,
@@ -384,6 +423,15 @@ class _Plan:
         elif text != old:
             self.report.files[path] = text
             self.report.old[path] = old
+
+
+def _where(position: Position | None) -> str:
+    """A phone's place as a removal line names it: ``lists/a.csv row 3``, ``mipc.yaml line 9``."""
+    if position is None:  # pragma: no cover - every phone read has a position
+        return "an unknown place"
+    if position.column_name:
+        return f"{position.file} row {position.line}"
+    return f"{position.file} line {position.line}"
 
 
 def _target(root: Path, into: Path | None, csv_path: Path) -> Path:

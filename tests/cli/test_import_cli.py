@@ -13,6 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mipc.cli import main
+from mipc.diagnostics import Diagnostics
+from mipc.inventory.csv_edits import remove_records
+from mipc.inventory.csv_write import phone_row
 from mipc.pipeline import load_model
 from tests.builders import tree
 
@@ -20,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data" / "csv"
 TEMPLATE_LIST = DATA / "guide-template.csv"
 TMM_LIST = DATA / "guide-tmm.csv"
+REPLACED = ("Agent420HD", "AgentISS1", "AgentISS2")
 
 
 def run(*args: str | Path) -> Result:
@@ -40,6 +44,17 @@ def phones_of(inventory: Path) -> dict[str, tuple[object, ...]]:
     inv, diags = load_model(inventory)
     assert inv is not None, diags.sorted()
     return {p.name: tuple(phone_row(p).values()) for p in inv.phones}
+
+
+def the_one_error_of_a_refused_replace(lab: Path, clash: Path) -> str:
+    """The only error of ``import-csv --on-conflict replace clash``, which writes nothing."""
+    before = tree(lab)
+    result = run("import-csv", "-i", lab, "--on-conflict", "replace", clash)
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if "error[" in line]
+    assert len(errors) == 1
+    assert tree(lab) == before
+    return errors[0]
 
 
 def test_template_list_then_tmm_list_reports_conflicts_and_writes_nothing(lab: Path) -> None:
@@ -202,15 +217,10 @@ def test_replace_refuses_a_flow_style_entry(lab: Path) -> None:
     )
     clash = lab.parent / "clash.csv"
     clash.write_text("Name,Template,Extension\nAgentSSP-Lab,My Agent SSP Template,7999\n")
-    before = tree(lab)
-    result = run("import-csv", "-i", lab, "--on-conflict", "replace", clash)
-    assert result.exit_code == 1
-    errors = [line for line in result.stderr.splitlines() if "error[" in line]
-    assert len(errors) == 1
-    assert errors[0].startswith("mipc.yaml:99:5: error[cannot-replace]: phone 'AgentSSP-Lab'")
-    assert "flow style" in errors[0]
-    assert "write it as a block item" in errors[0]
-    assert tree(lab) == before
+    error = the_one_error_of_a_refused_replace(lab, clash)
+    assert error.startswith("mipc.yaml:99:5: error[cannot-replace]: phone 'AgentSSP-Lab'")
+    assert "flow style" in error
+    assert "write it as a block item" in error
 
 
 @pytest.mark.parametrize(
@@ -380,3 +390,71 @@ def test_as_yaml_into_must_be_an_inventory_yaml_file(lab: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (lab / "desk.yaml").is_file()
     assert set(tree(lab)) == {*before, "desk.yaml"}
+
+
+def test_replace_removes_the_rows_of_another_phone_list(lab: Path) -> None:
+    assert run("import-csv", "-i", lab, TMM_LIST).exit_code == 0
+    other = lab / "lists" / "guide-tmm.csv"
+    # A hand-kept list: CRLF line ends, a blank line, the rows in an order of its own.
+    lines = other.read_text().splitlines()
+    hand = "\r\n".join([lines[0], lines[3], "", *lines[1:3], *lines[4:]]) + "\r\n"
+    other.write_bytes(hand.encode())
+    before = tree(lab)
+
+    result = run("import-csv", "-i", lab, "--on-conflict", "replace", "--dry-run", TEMPLATE_LIST)
+    assert result.exit_code == 0, result.output
+    assert "--- a/lists/guide-tmm.csv\n+++ b/lists/guide-tmm.csv\n" in result.stdout
+    for name in REPLACED:
+        assert f"\n-{name},," in result.stdout
+        assert f"phone {name!r} to remove from lists/guide-tmm.csv row" in result.stdout
+    assert tree(lab) == before
+
+    result = run("import-csv", "-i", lab, "--on-conflict", "replace", TEMPLATE_LIST)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("6 imported, 0 unchanged, 3 replaced, 0 skipped")
+    assert "phone 'AgentISS1' removed from lists/guide-tmm.csv row 5" in result.stdout
+    kept = [line for line in hand.split("\r\n") if not line.startswith(REPLACED)]
+    assert other.read_bytes() == "\r\n".join(kept).encode()
+    assert run("validate", lab).exit_code == 0
+
+    inv, diags = load_model(lab)
+    assert inv is not None, diags.sorted()
+    names = [p.name for p in inv.phones]
+    template_rows = TEMPLATE_LIST.read_text().splitlines()
+    for name in REPLACED:
+        assert names.count(name) == 1
+        phone = next(p for p in inv.phones if p.name == name)
+        assert phone.position is not None
+        assert phone.position.file == "lists/guide-template.csv"
+        row = phone_row(phone)
+        source = next(r for r in template_rows if r.startswith(f"{name},"))
+        assert row["Template"] == source.split(",")[1]
+
+
+def test_replace_refuses_a_list_it_cannot_write_back_byte_for_byte(lab: Path) -> None:
+    other = lab / "lists" / "hand.csv"
+    other.parent.mkdir()
+    hand = (
+        "Name,Template,Extension\n"
+        "AgentISS1,My Agent ISS Template,7499\n"
+        "Büro,My Agent ISS Template,7498\n"
+    )
+    other.write_bytes(hand.encode("cp1252"))
+    (lab / "phone-lists.yaml").write_text("phone_lists:\n  - lists/hand.csv\n")
+    assert run("validate", lab).exit_code == 0
+    error = the_one_error_of_a_refused_replace(lab, TEMPLATE_LIST)
+    assert error.startswith("lists/hand.csv:2:Name: error[cannot-replace]: phone 'AgentISS1'")
+    assert "Windows-1252" in error
+
+
+@pytest.mark.parametrize(
+    ("text", "rows", "expected"),
+    [
+        ("\ufeffName;Label\r\nA;x\r\nB;y\r\n", {2}, "\ufeffName;Label\r\nB;y\r\n"),
+        ('Name,Label\nA,"two\nlines"\nB,y', {2}, "Name,Label\nB,y"),
+        ('Name,Label\nA,"two\nlines"\nB,y', {3}, 'Name,Label\nA,"two\nlines"\n'),
+        ("Name\r\n\r\nA\rB\r", {3}, "Name\r\n\r\nB\r"),
+    ],
+)
+def test_remove_records_keeps_every_other_byte(text: str, rows: set[int], expected: str) -> None:
+    assert remove_records(text, rows, "l.csv", Diagnostics()) == expected

@@ -89,9 +89,11 @@ def run_import(command: ImportCommand, out: TextIO | None = None, err: TextIO | 
         report.files.clear()
         report.imported.clear()
         report.replaced.clear()
+        report.removed.clear()
         err.write(f"mipc import-csv: nothing written{_why(report, command.skip_errors)}\n")
     if not command.quiet:
         out.write(report.summary(root) + "\n")
+        out.writelines(line + "\n" for line in report.removals())
     return report.exit_code(command.strict)
 
 
