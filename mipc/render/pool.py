@@ -21,7 +21,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import InvalidStateError, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any, Generic, TypeVar
@@ -208,6 +208,7 @@ def _render_phones(
                         progress("render", done, total)
                     yield result
             except BaseException:
+                _quiet_cancelled_pool()
                 pool.shutdown(wait=False, cancel_futures=True)
                 os.close(alive)  # the workers see the end of the pipe, and end
                 alive = -1
@@ -217,6 +218,21 @@ def _render_phones(
         os.close(watch)
         if alive >= 0:
             os.close(alive)
+
+
+def _quiet_cancelled_pool() -> None:
+    """Silence one CPython 3.11 fault: when a stopped pool's workers end, its manager thread
+    fails the pending work and raises ``InvalidStateError`` on a future this build cancelled
+    (fixed in later Pythons). The build reports the interruption itself; only that error of
+    the pool's own thread is dropped, any other still reaches the usual hook."""
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if isinstance(args.exc_value, InvalidStateError) and "cancelled" in str(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
 
 
 class PhonePool:
