@@ -216,6 +216,15 @@ class Diagnostics:
         return sorted(unique, key=Diagnostic.sort_key)
 
 
+def once_each(items: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in first-seen order, each message once (the first that said it: the
+    renderers of several chunks or workers may each raise the same warning)."""
+    first: dict[str, Diagnostic] = {}
+    for item in items:
+        first.setdefault(item.message, item)
+    return list(first.values())
+
+
 class InputError(InvalidInputError):
     """Raised to stop a stage whose input is invalid; carries the diagnostics found so far."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mipc.artifacts import Artifact
-from mipc.diagnostics import Diagnostic
+from mipc.diagnostics import Diagnostic, once_each
 from mipc.model import EffectivePhone, Plan
 from mipc.release.durable import fsync_dir, syncfs
 from mipc.release.manifest import MANIFEST, FileEntry, ManifestIndex, write_manifest
@@ -227,7 +227,7 @@ def _emit_locked(e: _Emission, network: Network) -> EmitResult:
         release=release_id_of(index.sha256),
         changed=False,
         counts=e.counts,
-        warnings=_once(e.warnings),
+        warnings=once_each(e.warnings),
         phones=len(plan.phones),
         files=len(e.files),
         index=index,
@@ -283,14 +283,6 @@ def publish(
     before = set(history)
     out.write_history(out.prune(history, options.keep, name), name)
     result.pruned = sorted(before - set(out.history()))
-
-
-def _once(warnings: list[Diagnostic]) -> list[Diagnostic]:
-    """Each message once, as first seen (workers may each raise the same one)."""
-    first: dict[str, Diagnostic] = {}
-    for warning in warnings:
-        first.setdefault(warning.message, warning)
-    return list(first.values())
 
 
 def _own_files(

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
-from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity
+from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity, once_each
 from mipc.model import EffectivePhone, Plan
 from mipc.render import load_all
 from mipc.render.base import Renderer, RendererFactory, registered
@@ -65,14 +65,6 @@ def merge_artifact(into: Artifacts, path: str, art: Artifact) -> None:
 
 #: The code of the renderers' warnings.
 CODE = "render"
-
-
-def dedupe(warnings: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Warnings in first-seen order, each message once (the first phone that raised it)."""
-    first: dict[str, Diagnostic] = {}
-    for warning in warnings:
-        first.setdefault(warning.message, warning)
-    return list(first.values())
 
 
 def provisioned(plan: Plan) -> Plan:
@@ -167,7 +159,7 @@ class ChunkRenderer:
 
     def warnings(self) -> list[Diagnostic]:
         """The renderers' warnings, in the order first raised, each once."""
-        return dedupe(self._raised)
+        return once_each(self._raised)
 
 
 def render_chunk(
@@ -204,7 +196,7 @@ def render_all(plan: Plan) -> tuple[Artifacts, list[Diagnostic]]:
     out = render_chunk(plan, sorted_phones(plan))
     shared = render_shared(plan)
     out.merge(shared.artifacts, shared.warnings)
-    return dict(sorted(out.artifacts.items())), dedupe(out.warnings)
+    return dict(sorted(out.artifacts.items())), once_each(out.warnings)
 
 
 def render_phones(plan: Plan, names: Iterable[str]) -> tuple[Artifacts, list[Diagnostic]]:
