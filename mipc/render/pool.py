@@ -79,6 +79,29 @@ class _Job(Generic[T]):
         return ChunkResult(written, warnings, rendered.warned, len(names))
 
 
+class _CheckJob(_Job[list[tuple[str, str]]]):
+    """Renders only to find what cannot be rendered: each chunk gives the phones refused,
+    with why (the exceptions of ``refusals``); nothing is written."""
+
+    def __init__(self, plan: Plan, refusals: tuple[type[Exception], ...]) -> None:
+        super().__init__(plan, _nothing)
+        self.refusals = refusals
+
+    def chunk(self, names: tuple[str, ...]) -> ChunkResult[list[tuple[str, str]]]:
+        """Render the named phones; the refused ones and why."""
+        refused: list[tuple[str, str]] = []
+        for name in names:
+            try:
+                self.renderer.phone(self.index[name])
+            except self.refusals as exc:
+                refused.append((name, str(exc)))
+        return ChunkResult(refused, [], [], len(names))
+
+
+def _nothing(artifacts: Artifacts) -> list[tuple[str, str]]:
+    return []
+
+
 _JOB: _Job[Any] | None = None  # set before forking the workers
 
 
@@ -265,3 +288,19 @@ class PhonePool:
         """Render ``phones`` of ``plan`` in chunks (name order); ``write`` gets each chunk's
         files in the process that rendered them; ``meanwhile`` runs here, once, meanwhile."""
         return _render_phones(_Job(plan, write), phones, self.workers, progress, meanwhile)
+
+    def refusals(
+        self,
+        plan: Plan,
+        refusals: tuple[type[Exception], ...],
+        meanwhile: Callable[[], None],
+    ) -> list[tuple[str, str]]:
+        """Render every phone of ``plan`` in memory, in chunks (maybe in workers), and give
+        (phone, why) for each one that raised one of ``refusals``, in name order;
+        ``meanwhile`` runs here, once, meanwhile. Writes nothing."""
+        job = _CheckJob(plan, refusals)
+        phones = job.renderer.plan.phones
+        found: list[tuple[str, str]] = []
+        for result in _render_phones(job, phones, self.workers, None, meanwhile):
+            found.extend(result.written)
+        return found

@@ -165,7 +165,7 @@ class KeyValueRenderer:
         custom = self._custom_pairs(phone, plan)
         out = KeyValueFile(phone.name)
         items = own.items()
-        out.set(*items[0])  # system/type first
+        out.set_text(*items[0])  # system/type first (own items are checked text already)
         for key, (value, published) in custom.items():
             if key in own:
                 self._warn(
@@ -174,8 +174,8 @@ class KeyValueRenderer:
                 )
             elif key not in phone.extra:
                 out.set(key, value)
-        for key, value in items[1:]:
-            out.set(key, value)
+        for key, text in items[1:]:
+            out.set_text(key, text)
         for key in phone.extra:
             if key in own:
                 raise RenderError(

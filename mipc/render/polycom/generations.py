@@ -93,14 +93,33 @@ def _name_for(
     return key
 
 
+#: The name each generation reads for each parameter, per rule table (most parameters repeat
+#: from phone to phone). Keyed by the table itself, which is a tuple of frozen rules.
+_NAMES: dict[tuple[tuple[VersionRule, ...], Generation], dict[str, str | None]] = {}
+
+
+def _names(rules: tuple[VersionRule, ...], generation: Generation) -> dict[str, str | None]:
+    """The memo of :func:`_name_for` for one table and generation (a few per process)."""
+    memo = _NAMES.get((rules, generation))
+    if memo is None:
+        if len(_NAMES) > 64:  # an override per inventory: keep the memo bounded
+            _NAMES.clear()
+        memo = _NAMES[(rules, generation)] = {}
+    return memo
+
+
 def adapt(
     rules: tuple[VersionRule, ...], generation: Generation, items: Iterable[tuple[str, str]]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """``items`` as ``generation`` reads them: (kept or renamed items, names left out)."""
     kept: list[tuple[str, str]] = []
     dropped: list[str] = []
+    memo = _names(rules, generation)
     for key, value in items:
-        name = _name_for(rules, generation, key)
+        try:
+            name = memo[key]
+        except KeyError:
+            name = memo[key] = _name_for(rules, generation, key)
         if name is None:
             dropped.append(key)
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 
 __all__ = [
     "CA_FILE",
@@ -59,6 +60,7 @@ def variant_tag(servers: object) -> str:
     return uuid.uuid5(PHONE_NAMESPACE, repr(servers)).hex[:8]
 
 
+@lru_cache(maxsize=1 << 14)  # group names and versions repeat from phone to phone
 def safe_segment(name: str) -> str:
     """A readable, file-safe and injective form of ``name`` for one path segment.
 

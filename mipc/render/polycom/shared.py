@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from mipc.artifacts import Artifact, Artifacts
@@ -49,8 +50,12 @@ _MACRO = re.compile(r"\[(MACADDRESS|MODEL)\]", re.IGNORECASE)
 def generation(phone: EffectivePhone) -> Generation:
     """The firmware generation of a phone (from the shipped generations, which an inventory
     cannot change: they decide which shared files exist)."""
+    return _generation(phone.firmware.version if phone.firmware is not None else None)
+
+
+@lru_cache(maxsize=256)
+def _generation(version: str | None) -> Generation:
     data = load_mapping()
-    version = phone.firmware.version if phone.firmware is not None else None
     return generation_of(data.generations, version, data.default_generation)
 
 
