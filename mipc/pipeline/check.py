@@ -13,6 +13,7 @@ from __future__ import annotations
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError, Position, Severity
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
 from mipc.render.stage import ChunkRenderer, by_family, sorted_phones
 
@@ -22,30 +23,41 @@ REFUSALS = (InvalidInputError, ValueError)
 NETWORK = "network"
 
 
-def check_renders(plan: Plan, diags: Diagnostics, server_root: str = DEFAULT_SERVER_ROOT) -> None:
+def check_renders(
+    plan: Plan,
+    diags: Diagnostics,
+    server_root: str = DEFAULT_SERVER_ROOT,
+    workers: int | None = None,
+) -> None:
     """Render ``plan`` as a build would and report, into ``diags``, what it would refuse;
-    every phone is tried, so every problem is said at once."""
+    every phone is tried, so every problem is said at once. The phones render in ``workers``
+    processes, as a build's do (default: one per CPU); the shared and network files here,
+    meanwhile."""
     positions = {s.name: s.position for s in plan.inventory.phones}
+    late: list[Diagnostic] = []
+    refused = PhonePool(workers).refusals(
+        plan, REFUSALS, lambda: late.extend(_shared(plan, server_root))
+    )
+    for name, message in refused:
+        said = message if message.startswith(f"phone {name}") else f"phone {name}: {message}"
+        diags.extend([_error(RENDER, said, positions.get(name), name)])
+    diags.extend(late)
+
+
+def _shared(plan: Plan, server_root: str) -> list[Diagnostic]:
+    """What a build would refuse in every family's shared files and in the network files."""
+    found: list[Diagnostic] = []
     chunk = ChunkRenderer(plan)
-    for phone in sorted_phones(chunk.plan):
-        try:
-            chunk.phone(phone)
-        except REFUSALS as exc:
-            said = (
-                str(exc)
-                if str(exc).startswith(f"phone {phone.name}")
-                else f"phone {phone.name}: {exc}"
-            )
-            diags.extend([_error(RENDER, said, positions.get(phone.name), phone.name)])
     for family, phones in by_family(sorted_phones(chunk.plan)).items():
         try:
             chunk.shared(family, phones)
         except REFUSALS as exc:
-            diags.extend([_error(RENDER, f"the {family} phones' shared files: {exc}", None, "")])
+            found.append(_error(RENDER, f"the {family} phones' shared files: {exc}", None, ""))
     try:
         network_files(plan, server_root)
     except ValueError as exc:
-        diags.extend([_error(NETWORK, f"the DHCP, DNS or nginx files: {exc}", None, "")])
+        found.append(_error(NETWORK, f"the DHCP, DNS or nginx files: {exc}", None, ""))
+    return found
 
 
 def _error(code: str, message: str, where: Position | None, phone: str) -> Diagnostic:

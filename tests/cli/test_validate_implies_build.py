@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+import mipc.render.pool as pool_mod
 from mipc.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +92,30 @@ def test_validate_reports_every_phone_the_build_would_refuse(tmp_path: Path) -> 
         "PolycomAgent",
         "PolycomLobby",
     }
+
+
+def test_validate_in_worker_processes_says_what_one_process_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate renders in worker processes as a build does (the pool starts only for large
+    plans; here it is made to start for the lab): the same refusals, in the same order."""
+    lab = _lab(tmp_path)
+    override = lab / "vendor_templates" / "polycom"
+    override.mkdir(parents=True)
+    (override / "phone.cfg.j2").write_text("{{ no_such_value }}\n", encoding="utf-8")
+    serial = run("validate", lab)
+    monkeypatch.setattr(pool_mod, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 1)
+    pools: list[int] = []
+    real = pool_mod.ProcessPoolExecutor
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        pools.append(kwargs["max_workers"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pool_mod, "ProcessPoolExecutor", counted)
+    parallel = run("validate", lab)
+    assert parallel.exit_code == serial.exit_code == 1
+    assert parallel.stderr == serial.stderr
+    assert "error[render]" in parallel.stderr
+    assert pools, "validate rendered in one process"
