@@ -107,7 +107,7 @@ def test_validate_in_worker_processes_says_what_one_process_says(
     monkeypatch.setattr(pool_mod, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 1)
     pools: list[int] = []
-    real = pool_mod.ProcessPoolExecutor
+    real = pool_mod.ProcessPoolExecutor  # type: ignore[attr-defined]
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         pools.append(kwargs["max_workers"])
