@@ -45,6 +45,7 @@ __all__ = [
     "Overrides",
     "TemplateError",
     "environment",
+    "fast_path",
     "kv_value",
     "overrides",
     "render_template",
@@ -265,13 +266,58 @@ def template_source(name: str, override: Overrides | None = None) -> tuple[str, 
     return source, overridden
 
 
+Rendering = Callable[[Mapping[str, Any]], str]
+
+#: Python renderings of shipped templates (:mod:`mipc.render.fastpaths`): by template name,
+#: the function and the digests of the shipped sources it reproduces.
+FAST_PATHS: dict[str, tuple[Rendering, Mapping[str, str]]] = {}
+
+
+def fast_path(digests: Mapping[str, str]) -> Callable[[Rendering], Rendering]:
+    """Register a function as the rendering of the first template named in ``digests``,
+    which also names every template that one imports, each with the first 16 hex digits of
+    the sha256 of the shipped source it reproduces."""
+
+    def register(function: Rendering) -> Rendering:
+        FAST_PATHS[next(iter(digests))] = (function, MappingProxyType(dict(digests)))
+        return function
+
+    return register
+
+
+def shipped_digest(name: str) -> str | None:
+    """The first 16 hex digits of the sha256 of the shipped template ``name`` (None: none)."""
+    data = shipped_sources().files.get(name)
+    return None if data is None else hashlib.sha256(data).hexdigest()[:16]
+
+
+@cache
+def _current(name: str) -> Rendering | None:
+    """The fast path of ``name`` if its recorded digests are the shipped sources' own."""
+    entry = FAST_PATHS.get(name)
+    if entry is None:
+        return None
+    function, digests = entry
+    return function if all(shipped_digest(n) == d for n, d in digests.items()) else None
+
+
+def _fast(name: str, override: Overrides | None) -> Rendering | None:
+    """The fast path for ``name``, unless the inventory overrides it or what it imports."""
+    function = _current(name)
+    if function is None or override is None:
+        return function
+    return None if any(override.has(n) for n in FAST_PATHS[name][1]) else function
+
+
 def render_template(
     name: str, context: Mapping[str, Any], override: Overrides | None = None
 ) -> str:
     """Render one template; every failure becomes a TemplateError naming the template."""
+    fast = _fast(name, override)
     try:
-        template = _template(override, name)
-        if isinstance(template.environment, _LimitedEnvironment):
+        if fast is not None:
+            text = fast(context)
+        elif isinstance((template := _template(override, name)).environment, _LimitedEnvironment):
             text = render_limited(template, context)
         else:
             text = template.render(**context)

@@ -1,0 +1,102 @@
+"""Python renderings of the shipped templates most files come from, byte for byte the same.
+
+Takes a template's context; gives the text the shipped Jinja2 template would render. Jinja2
+spends most of a small file's render in its loop machinery (a ``key=value`` file is a loop of
+a hundred lines), so :func:`mipc.render.templating.render_template` uses these instead of the
+template while the template and every template it imports are the shipped ones: an inventory
+that overrides any of them gets Jinja2 (in the sandbox), and so does a shipped template whose
+text no longer has the digest recorded here (the first 16 hex digits of its sha256): a fast
+path not updated with its template is never used. ``tests/unit/test_fastpaths.py`` fails on
+a stale digest, and proves each fast path renders what its template renders. Imports only
+:mod:`mipc.render.templating`; never imports release.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mipc.render.templating import fast_path, kv_value, xml_attr
+
+__all__ = ["keyvalue_phone", "polycom_master", "polycom_phone"]
+
+
+def _out(value: Any) -> str:
+    """``{{ value }}`` as the shipped environment writes it (None is empty)."""
+    return "" if value is None else str(value)
+
+
+def _get(obj: Any, name: str) -> Any:
+    """``obj.name`` as Jinja2 looks it up: the attribute, else the item."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        return obj[name]
+
+
+@fast_path({"iss/phone.cfg.j2": "01eb21c20d311b9b"})
+@fast_path({"audiocodes/phone.cfg.j2": "751c2a9c1271ef24"})
+def keyvalue_phone(context: Mapping[str, Any]) -> str:
+    """``<mac>.cfg`` of the key=value families: one ``key=value`` line per setting."""
+    return "".join(f"{_out(key)}={kv_value(value)}\n" for key, value in context["settings"])
+
+
+def _params_body(elements: Any) -> list[str]:
+    """``polycom/_params.j2``'s ``params_body``: one element per group of parameters."""
+    out: list[str] = []
+    for element in elements:
+        out.append(f"  <{_out(_get(element, 'tag'))}\n")
+        out.extend(
+            f'    {_out(name)}="{xml_attr(value)}"\n' for name, value in _get(element, "attributes")
+        )
+        out.append("  />\n")
+    return out
+
+
+@fast_path({"polycom/phone.cfg.j2": "ae42a773f46d0c41", "polycom/_params.j2": "021ae722385f4665"})
+def polycom_phone(context: Mapping[str, Any]) -> str:
+    """``phone/<guid>.cfg``: the phone's parameters, after the comments that name it."""
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+        f"<!-- Per-phone configuration of {_out(context['phone_comment'])} "
+        f"({_out(context['model_comment'])}): written by mipc. -->\n",
+    ]
+    emergency = context["emergency"]
+    if emergency:
+        out.append(
+            "<!-- Emergency information (kept for reference; Polycom has no parameter for it):\n"
+        )
+        out.extend(f"     {_out(name)}: {_out(value)}\n" for name, value in emergency)
+        out.append("-->\n")
+    out.append("<polycomConfig>\n")
+    out.extend(_params_body(context["elements"]))
+    out.append("</polycomConfig>\n")
+    return "".join(out)
+
+
+@fast_path({"polycom/master.cfg.j2": "c4deb7ae64d34234"})
+def polycom_master(context: Mapping[str, Any]) -> str:
+    """``<mac>.cfg``: the phone's firmware, ``CONFIG_FILES`` and upload folders."""
+    uploads = context["uploads"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
+        f"<!-- Master configuration of {_out(context['phone_comment'])}: written by mipc, "
+        "do not edit. -->\n",
+    ]
+    if not context["overrides"]:
+        out.append(
+            "<!-- Overrides are switched off for this site (serving.overrides: false): the "
+            "server refuses\n     the <mac>-phone.cfg and <mac>-web.cfg the phone uploads; "
+            "its local changes do not last. -->\n"
+        )
+    out += [
+        "<APPLICATION\n",
+        f'  APP_FILE_PATH="{xml_attr(context["app_file_path"])}"\n',
+        f'  CONFIG_FILES="{xml_attr(context["config_files"])}"\n',
+        '  MISC_FILES=""\n',
+        f'  LOG_FILE_DIRECTORY="{xml_attr(_get(uploads, "logs"))}"\n',
+        f'  OVERRIDES_DIRECTORY="{xml_attr(_get(uploads, "overrides"))}"\n',
+        f'  CONTACTS_DIRECTORY="{xml_attr(_get(uploads, "contacts"))}"\n',
+        "/>\n",
+    ]
+    return "".join(out)

@@ -1,0 +1,150 @@
+"""The Python renderings of shipped templates (mipc.render.fastpaths) write what the templates
+write, byte for byte; they are used only while the templates are the shipped ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mipc.render.templating as templating
+from mipc.pipeline import validate
+from mipc.render import fastpaths
+from mipc.render.stage import render_all
+from mipc.render.templating import FAST_PATHS, render_template, shipped_digest
+
+REPO = Path(__file__).resolve().parents[2]
+INVENTORIES = sorted(p for p in (REPO / "examples").iterdir() if p.is_dir()) + sorted(
+    (REPO / "tests" / "cases" / "valid").iterdir()
+)
+
+
+@pytest.fixture
+def jinja_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every template rendered by Jinja2: the fast paths switched off."""
+    monkeypatch.setattr(templating, "_fast", lambda name, override: None)
+    yield
+
+
+def _jinja(name: str, context: dict[str, Any]) -> str:
+    template = templating._template(None, name)
+    text = template.render(**context)
+    return text.replace("\r\n", "\n") if "\r" in text else text
+
+
+def test_every_fast_path_reproduces_the_shipped_sources_it_names() -> None:
+    """A template changed without its fast path: this fails (and the stale path is unused)."""
+    assert callable(fastpaths.keyvalue_phone)  # the module registers on import
+    assert set(FAST_PATHS) >= {
+        "polycom/phone.cfg.j2",
+        "polycom/master.cfg.j2",
+        "iss/phone.cfg.j2",
+        "audiocodes/phone.cfg.j2",
+    }
+    for name, (_, digests) in FAST_PATHS.items():
+        assert name in digests
+        for source, digest in digests.items():
+            assert shipped_digest(source) == digest, f"{source} changed: update {name}'s path"
+        assert templating._current(name) is not None
+
+
+@pytest.mark.parametrize("inventory", INVENTORIES, ids=lambda p: p.name)
+def test_fast_paths_render_every_file_the_templates_render(
+    inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = validate(inventory).plan
+    assert plan is not None
+    fast, fast_warnings = render_all(plan)
+    monkeypatch.setattr(templating, "_fast", lambda name, override: None)
+    slow, slow_warnings = render_all(plan)
+    assert fast == slow
+    assert fast_warnings == slow_warnings
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+_VALUE = st.one_of(_TEXT, st.integers(-5, 10**6), st.booleans(), st.none())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    elements=st.lists(
+        st.fixed_dictionaries(
+            {"tag": _TEXT, "attributes": st.lists(st.tuples(_TEXT, _VALUE), max_size=4)}
+        ),
+        max_size=4,
+    ),
+    emergency=st.lists(st.tuples(_TEXT, _TEXT), max_size=3),
+    comments=st.tuples(_TEXT, st.one_of(_TEXT, st.none())),
+)
+def test_polycom_phone_path_on_any_values(
+    elements: list[dict[str, Any]], emergency: list[tuple[str, str]], comments: tuple[Any, Any]
+) -> None:
+    context = {
+        "phone_comment": comments[0],
+        "model_comment": comments[1],
+        "elements": elements,
+        "emergency": emergency,
+    }
+    assert render_template("polycom/phone.cfg.j2", context) == _jinja(
+        "polycom/phone.cfg.j2", context
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(_VALUE, min_size=5, max_size=5),
+    comment=_TEXT,
+    overrides=st.booleans(),
+)
+def test_polycom_master_path_on_any_values(
+    values: list[Any], comment: str, overrides: bool
+) -> None:
+    context = {
+        "phone_comment": comment,
+        "app_file_path": values[0],
+        "config_files": values[1],
+        "uploads": {"logs": values[2], "overrides": values[3], "contacts": values[4]},
+        "overrides": overrides,
+    }
+    assert render_template("polycom/master.cfg.j2", context) == _jinja(
+        "polycom/master.cfg.j2", context
+    )
+
+
+_PRINTABLE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    settings_=st.lists(st.tuples(_PRINTABLE, st.one_of(_PRINTABLE, st.integers(), st.booleans())))
+)
+def test_keyvalue_path_on_any_values(settings_: list[tuple[str, Any]]) -> None:
+    for name in ("iss/phone.cfg.j2", "audiocodes/phone.cfg.j2"):
+        context = {"settings": settings_, "phone": None, "system_type": "", "file_name": ""}
+        assert render_template(name, context) == _jinja(name, context)
+
+
+def test_a_value_that_breaks_a_line_is_refused_the_same_way_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    context = {"settings": [("a", "x\ny")], "phone": None, "system_type": "", "file_name": ""}
+    with pytest.raises(templating.TemplateError) as fast:
+        render_template("iss/phone.cfg.j2", context)
+    monkeypatch.setattr(templating, "_fast", lambda name, override: None)
+    with pytest.raises(templating.TemplateError) as slow:
+        render_template("iss/phone.cfg.j2", context)
+    assert str(fast.value) == str(slow.value)
+
+
+def test_an_override_of_an_imported_template_turns_the_fast_path_off(tmp_path: Path) -> None:
+    """polycom/phone.cfg.j2 imports _params.j2: overriding only the latter still counts."""
+    files = {"polycom/_params.j2": b"{% macro params_body(elements) %}MINE\n{% endmacro %}\n"}
+    override = templating._gathered(str(tmp_path), files, {})
+    context = {"phone_comment": "P", "model_comment": "M", "elements": [], "emergency": []}
+    text = render_template("polycom/phone.cfg.j2", context, override)
+    assert "MINE" in text
+    assert "MINE" not in render_template("polycom/phone.cfg.j2", context)
