@@ -9,8 +9,10 @@ written (``mipc/release/staging.py``, ``emit.py``, ``store.py``, ``durable.py``)
   ``os.open(O_WRONLY | O_CREAT | O_EXCL, 0o644)``, ``os.write`` until done, ``os.close``;
 * one ``syncfs`` on a descriptor of the staging folder (``libc.syncfs`` through ctypes);
 * the staging folder renamed into ``releases/<id>``, ``releases/`` fsynced;
-* the files beside it written to a temporary name and renamed over (fsynced first, as
-  ``write_atomic``), and the ``current`` symlink made by renaming a new one over it.
+* the files beside it written to a temporary name and renamed over (fsynced first), and the
+  ``current`` symlink made by renaming a new one over it.
+
+``syncfs``, ``fsync_dir`` and ``write_atomic`` are mipc's own (``mipc.release.durable``).
 
 With ``writers=2`` the release's files are split between two forked processes (every other
 file, so both write into the same folders, as mipc's two render workers do); the parent
@@ -20,10 +22,13 @@ rendering and no checks: it is what the kernel and the interpreter cost for thes
 
 from __future__ import annotations
 
-import ctypes
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mipc.release.durable import fsync_dir, syncfs, write_atomic
 
 #: The files beside the releases that a build writes (tmp + rename, as mipc does).
 BESIDE = ("inputs.json", "state.bin", "releases.json")
@@ -56,17 +61,6 @@ def load_release(out: Path) -> Release:
     files.sort()
     beside = [(n, (out / n).read_bytes()) for n in BESIDE if (out / n).is_file()]
     return Release(files, root.name, beside)
-
-
-def syncfs(folder: Path) -> None:
-    """One ``syncfs(2)`` on ``folder``'s file system, as ``mipc.release.durable.syncfs``."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.syncfs(fd) != 0:
-            raise OSError(ctypes.get_errno(), "syncfs failed")
-    finally:
-        os.close(fd)
 
 
 def write_files(root: Path, files: list[tuple[str, bytes]]) -> None:
@@ -105,24 +99,6 @@ def _write_split(root: Path, files: list[tuple[str, bytes]], writers: int) -> No
         raise OSError(f"a floor writer failed: exit codes {failed}")
 
 
-def _write_beside(out: Path, name: str, data: bytes) -> None:
-    """One file beside the releases, as ``mipc.release.durable.write_atomic``."""
-    tmp = out / f".{name}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, out / name)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_floor(release: Release, out: Path, writers: int = 1) -> None:
     """Write ``release`` as a new OUT at ``out`` (which must not exist)."""
     out.mkdir()
@@ -135,10 +111,10 @@ def write_floor(release: Release, out: Path, writers: int = 1) -> None:
         _write_split(staging, release.files, writers)
     syncfs(staging)
     os.rename(staging, out / "releases" / release.release_id)
-    _fsync_dir(out / "releases")
+    fsync_dir(out / "releases")
     for name, data in release.beside:
-        _write_beside(out, name, data)
+        write_atomic(out / name, data)
     tmp = out / "current.tmp"
     os.symlink(f"releases/{release.release_id}", tmp)
     os.replace(tmp, out / "current")
-    _fsync_dir(out)
+    fsync_dir(out)

@@ -7,7 +7,8 @@ chain → template chain → the phone's YAML entry or CSV row), render a plain 
 Jinja2 template with the parameters of mipc's Polycom per-phone file
 (``phone/<guid>.cfg``: registration, voicemail, server expiry, SNTP and daylight saving,
 language, QoS, one-touch voicemail, volume persistence, fixed device values), and write one
-file per phone to a temporary name and rename it; one ``syncfs`` at the end, as a release.
+file per phone to a temporary name and rename it; one ``syncfs`` at the end, as a release
+(mipc's own ``mipc.release.durable.syncfs``).
 
 It writes that Polycom file for every phone, whatever its family, and nothing else: no
 master or group files, no other family's files, no network files, no manifest, no checks
@@ -30,7 +31,7 @@ import jinja2
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.floor import syncfs
+from mipc.release.durable import syncfs
 
 NAMESPACE = uuid.UUID("6d1f0c0e-3b7a-5c52-9a61-7c2f0e4f8a10")  # mipc's phone guids
 CHUNK = 1000
