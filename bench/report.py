@@ -25,7 +25,8 @@ class Run:
     """One run of a step: the measure and, for builds into a copy, the path the build took."""
 
     result: Result
-    taken: str
+    taken: str  # the build path ("" for other steps)
+    written: int | None = None  # the files the build wrote, by its summary
 
 
 @dataclass
@@ -94,7 +95,8 @@ def _verdict(values: list[float], limit: float | None, strict: bool = False) -> 
 def step_table(s: SizeRuns) -> list[str]:
     """One row per step: median and spread of seconds, CPU, peak PSS, the build paths."""
     lines = [
-        "| step | median s | min–max s | CPU s (median) | peak PSS MiB | build path per round |",
+        "| step | median s | min–max s | CPU s (median) | peak PSS MiB |"
+        " build path per round (files written) |",
         "|---|---:|---:|---:|---:|---|",
     ]
     for step in STEPS:
@@ -102,8 +104,9 @@ def step_table(s: SizeRuns) -> list[str]:
             continue
         secs, cpus = s.values(step.key, seconds), s.values(step.key, cpu)
         pss = s.values(step.key, lambda r: r.pss_mib)
-        taken = [r.taken for r in s.runs[step.key] if r is not None and r.taken]
-        path = ", ".join(taken)
+        done = [r for r in s.runs[step.key] if r is not None and r.taken]
+        taken = [r.taken for r in done]
+        path = ", ".join(f"{r.taken} ({r.written} written)" for r in done)
         expected = EXPECTED_PATH.get(step.key, "full" if step.kind == "copy" else "")
         if taken and any(t != expected for t in taken):
             path += f" (**expected: {expected}**)"

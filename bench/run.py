@@ -28,7 +28,16 @@ from bench import csv_import, diskcheck, report
 from bench.floor import Release, load_release, write_floor
 from bench.generate import generate
 from bench.measure import Result, run, timed
-from bench.steps import BY_KEY, PREPARED, STEPS, Step, change, copy_out, path_taken
+from bench.steps import (
+    BY_KEY,
+    PREPARED,
+    STEPS,
+    Step,
+    change,
+    copy_out,
+    files_written,
+    path_taken,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_COLOR": "1"}
@@ -134,8 +143,11 @@ def run_step(ctx: Sized, step: Step) -> report.Run:
         raise SystemExit(
             f"{step.key}: {shlex.join(command)} exited {result.code}:\n{result.stdout[-2000:]}"
         )
-    taken = path_taken(result.stdout) if step.kind == "copy" else ""
-    return report.Run(result, taken)
+    if step.kind == "import" and not result.stdout.startswith(f"{ctx.size} imported,"):
+        raise SystemExit(f"import: not {ctx.size} rows imported: {result.stdout[:500]}")
+    if step.kind != "copy":
+        return report.Run(result, "")
+    return report.Run(result, path_taken(result.stdout), files_written(result.stdout))
 
 
 def bench_size(ctx: Sized, keys: list[str], rounds: int, seed: int) -> report.SizeRuns:

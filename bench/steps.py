@@ -13,6 +13,7 @@ line, ``mipc/release/lock.py``) and would otherwise be shared with the prepared 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -128,3 +129,9 @@ def path_taken(summary: str) -> str:
     if ": no changes" in summary:
         return "no changes"
     return "full"
+
+
+def files_written(summary: str) -> int | None:
+    """How many files a build's summary says it wrote."""
+    found = re.search(r"(\d+) written", summary)
+    return int(found.group(1)) if found else None

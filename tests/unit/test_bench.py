@@ -84,3 +84,12 @@ def test_a_tiny_run_writes_what_it_claims(tmp_path: Path) -> None:
         ours = PARAM.findall(path.read_text(encoding="utf-8").split("<polycomConfig>")[1])
         peer = (naive / "phone" / path.name).read_text(encoding="utf-8")
         assert dict(ours) == dict(PARAM.findall(peer.split("<polycomConfig>")[1])), path.name
+
+
+def test_a_build_that_took_another_path_than_its_step_claims_is_flagged() -> None:
+    size = report.SizeRuns(size=1000, files=1500, bytes=3_000_000, rounds=2)
+    for r, taken in enumerate(("changed phones only", "full")):
+        size.add("yaml", r, report.Run(Result(1.0, 0.5, 1.0, 0), taken, 1 + r * 1499))
+    (row,) = [line for line in report.step_table(size) if line.startswith("| one YAML")]
+    assert "changed phones only (1 written), full (1500 written)" in row
+    assert "**expected: changed phones only**" in row
