@@ -212,6 +212,11 @@ def section(s: SizeRuns) -> list[str]:
         f"## {s.size:,} phones ({s.files:,} files, {s.bytes / 1e6:.1f} MB in a release;"
         f" {s.rounds} rounds)",
         "",
+        *(
+            ["**Fewer than 3 rounds: a trial of the benchmark, not a measurement.**", ""]
+            if s.rounds < 3
+            else []
+        ),
         *step_table(s),
         "",
         "Ratios: within each round, then the median of the rounds' ratios (min–max).",

@@ -71,6 +71,7 @@ def test_a_tiny_run_writes_what_it_claims(tmp_path: Path) -> None:
     assert code == 0
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "| cold build |" in text and "| floor (two writers) |" in text
+    assert "Fewer than 3 rounds" in text
     (root,) = tmp_path.glob("mipc-bench-*")
     runs = root / "n120" / "runs"
     (cold,) = runs.glob("cold-*")
