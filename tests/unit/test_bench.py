@@ -29,7 +29,9 @@ def test_paired_ratios_are_taken_within_each_round() -> None:
     size = _runs({"cold": [1.0, 2.0, 3.0], "floor": [4.0, 1.0, 2.0]})
     assert size.paired("cold", "floor") == [0.25, 2.0, 1.5]
     table = "\n".join(report.target_table(size))
-    assert "| cold build / floor | 1.50× (0.25×–2.00×) | ≤ 2× | met |" in table
+    assert (
+        "| cold build / floor | 1.50× (0.25×–2.00×) | 1.50× (0.25×–2.00×) | ≤ 2× | met |" in table
+    )
 
 
 def test_the_report_has_every_row() -> None:
