@@ -47,8 +47,10 @@ demo: venv
 	@echo "or, read-only, with any static server:  python3 -m http.server -d $(DEMO)/current/www 8088"
 	@echo "Inspect a phone:  $(BIN)/mipc explain PolycomAgent examples/lab"
 
+# 10k and 100k phones, 3 interleaved rounds; writes bench/RESULTS.md (see bench/METHOD.md).
+# BENCH_ARGS="--sizes 1000 --rounds 3 --steps cold,floor" picks sizes, rounds and steps.
 bench: venv
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --out bench/RESULTS.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DEMO) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,10 @@
 """Generate a benchmark inventory of N phones: mixed families, templates, locations, CSV lists.
 
 ``python bench/generate.py N DIR`` writes ``DIR/mipc.yaml`` (the lab's site, lines and groups,
-five locations in different zones, seven templates, a tenth of the phones as YAML entries with
-locations and appearances) and ``DIR/lists/*.csv`` (the rest, in the guide's template layout,
-10,000 rows a file). MACs, names and extensions are unique and derived from the index, so the
+five locations in different zones, eight templates, one of them, "Polycom Desk", extended by
+none and holding 40% of the phones, a tenth of the phones as YAML entries with locations and
+appearances) and ``DIR/lists/*.csv`` (the rest, in the guide's template layout, 10,000 rows
+a file). MACs, names and extensions are unique and derived from the index, so the
 same N gives the same bytes.
 """
 
@@ -72,6 +73,10 @@ templates:
   Polycom SA:
     extends: Polycom Agent
     type: stand-alone
+  Polycom Desk:
+    extends: Polycom Agent
+    options:
+      one_touch_voicemail: true  # bench: the 40% template
   Polycom Secure:
     extends: Polycom Agent
     registration_group: <Default Secure Registration Group>
@@ -93,13 +98,16 @@ templates:
 """
 
 # template, MAC prefix (None: a soft phone, addressed by computer name)
+# "Polycom Desk" (no template extends it) holds 4 in 10 phones: changing it touches 40%.
 KINDS: tuple[tuple[str, str | None], ...] = (
-    ("Polycom Agent", "0004F2"),
+    ("Polycom Desk", "0004F2"),
     ("Polycom SA", "0004F2"),
-    ("Polycom Agent", "64167F"),
+    ("Polycom Desk", "64167F"),
     ("Polycom Secure", "0004F2"),
     ("AudioCodes 420HD", "00908F"),
+    ("Polycom Desk", "0004F2"),
     ("ISS", "0026FD"),
+    ("Polycom Desk", "64167F"),
     ("ISS II", "0026FD"),
     ("Soft Phone", None),
 )

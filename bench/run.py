@@ -1,263 +1,228 @@
-"""The build benchmark: ``python bench/run.py [--sizes N,N,...] [--out FILE]``.
+"""The build benchmark: ``python bench/run.py [--sizes N,N] [--rounds R] [--steps a,b] [--out F]``.
 
-For each size it generates an inventory (``bench/generate.py``) and measures, each as a fresh
-``python -m mipc`` process (so the figures include start-up, as CI sees them): validate, cold
-build, no-op rebuild, rebuild after one phone changed, ``diff`` (when the command exists), and
-the peak resident memory of the largest process (``wait4`` rusage, which covers the worker
-processes). Two baselines are measured in the same run:
-
-* the **floor**: a plain Python loop writing the same bytes to the same number of files;
-* the **per-phone baseline**, the way other provisioning servers work: deep-merge three layers
-  of settings dicts, render one Jinja2 template per phone, write it to a temp file and rename.
-
-Timings are wall-clock seconds on a machine other sessions may be using: compare ratios.
-The cold build, the floor and the baseline run ``--repeat`` times (default 3), interleaved;
-the table gives their medians and the ratios of the medians. Every step starts after
-``sync`` so none pays for the write-back of another's files.
+For each size it generates an inventory (``bench/generate.py``), prepares what the steps
+start from (untimed), then runs ``--rounds`` rounds; each round runs every step once, in an
+order shuffled with a fixed seed. Every timed step writes into a fresh folder, and nothing is
+deleted until all sizes and rounds are done. ``bench/report.py`` turns the runs into the
+markdown of ``bench/RESULTS.md`` (medians, spreads, paired ratios, the targets). Progress
+goes to standard error; ``--out`` writes the report (``make bench`` writes RESULTS.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
-import platform
+import random
+import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import jinja2
-
-sys.path.insert(0, str(Path(__file__).parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import csv_import, diskcheck, report
+from bench.floor import Release, load_release, write_floor
 from bench.generate import generate
+from bench.measure import Result, run, timed
+from bench.steps import (
+    BY_KEY,
+    PREPARED,
+    STEPS,
+    Step,
+    change,
+    copy_out,
+    files_written,
+    path_taken,
+)
 
-REPO = Path(__file__).parent.parent
-
-
-def run_mipc(*args: str, output: Path | None = None) -> tuple[float, int, int]:
-    """Run ``python -m mipc ARGS``: (seconds, exit code, peak RSS in MiB); its standard
-    output goes to ``output`` if given."""
-    start = time.perf_counter()
-    sink = open(output, "wb") if output is not None else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mipc", *args],
-        cwd=REPO,
-        stdout=sink,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if output is not None:
-        sink.close()  # type: ignore[union-attr]
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, proc.returncode, usage.ru_maxrss // 1024
+REPO = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "NO_COLOR": "1"}
+EXPECTED_CODE = {"diff": 1}  # diff(1): 1 is "changes"
 
 
-def release_files(release: Path) -> list[tuple[str, bytes]]:
-    return [
-        (p.relative_to(release).as_posix(), p.read_bytes())
-        for p in sorted(release.rglob("*"))
-        if p.is_file()
-    ]
+@dataclass
+class Sized:
+    """One size's scratch: inventories, prepared OUTs, the release in memory, the runs."""
+
+    size: int
+    root: Path
+    inventories: dict[str, Path] = field(default_factory=dict)
+    prepared: dict[str, Path] = field(default_factory=dict)
+    release: Release | None = None
+    import_list: Path | None = None
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def fresh(self, name: str) -> Path:
+        """A folder path no step used before (not created)."""
+        return self.root / "runs" / f"{name}-{next(self.counter):03d}"
+
+    def log(self) -> Path:
+        """A new file for a command's standard output."""
+        return self.root / "logs" / f"{next(self.counter):04d}.out"
 
 
-def floor(files: list[tuple[str, bytes]], target: Path) -> float:
-    """Seconds to write ``files`` with a plain loop (folders created as needed)."""
-    start = time.perf_counter()
-    made: set[str] = set()
-    for rel, data in files:
-        parent = os.path.dirname(rel)
-        if parent not in made:
-            os.makedirs(target / parent, exist_ok=True)
-            made.add(parent)
-        with open(target / rel, "wb") as fh:
-            fh.write(data)
-    return time.perf_counter() - start
+def mipc(*args: str | Path) -> list[str]:
+    """The command line of a fresh ``python -m mipc`` process."""
+    return [sys.executable, "-m", "mipc", *map(str, args)]
 
 
-def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+def say(text: str) -> None:
+    """Progress, on standard error."""
+    print(text, file=sys.stderr, flush=True)
 
 
-BASELINE_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- {{ name }} -->
-<phone>
-{%- for section, values in settings|dictsort %}
-  <{{ section }}{% for k, v in values|dictsort %} {{ section }}.{{ k }}="{{ v }}"{% endfor %}/>
-{%- endfor %}
-</phone>
-"""
+def untimed(command: list[str]) -> None:
+    """Run a preparation command; fail loudly."""
+    done = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{shlex.join(command)} failed ({done.returncode}):\n{done.stderr}")
 
 
-def per_phone_baseline(count: int, target: Path) -> float:
-    """Seconds for the classic way: merge three layers, one template per phone, write+rename."""
-    env = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
-    template = env.from_string(BASELINE_TEMPLATE)
-    defaults = {f"section{s}": {f"key{k}": f"default-{s}-{k}" for k in range(10)} for s in range(8)}
-    templates = [
-        {f"section{s}": {f"key{k}": f"tmpl{t}-{s}-{k}" for k in range(0, 10, 3)} for s in range(8)}
-        for t in range(7)
-    ]
-    target.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for i in range(count):
-        phone = {
-            "section0": {"key1": f"Phone{i:06d}", "key2": str(100000 + i)},
-            "section3": {"key4": f"Desk {i}"},
-        }
-        settings = deep_merge(deep_merge(defaults, templates[i % 7]), phone)
-        text = template.render(name=f"Phone{i:06d}", settings=settings)
-        tmp = target / f".{i:012x}.cfg.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target / f"{i:012x}.cfg")
-    return time.perf_counter() - start
+def prepare(ctx: Sized, keys: set[str]) -> None:
+    """Generate the inventories and build the prepared OUTs (untimed)."""
+    base = ctx.inventories["base"] = ctx.root / "inv-base"
+    generate(ctx.size, base)
+    ctx.prepared["base"] = ctx.root / "out-base"
+    untimed(mipc("build", base, "-o", ctx.prepared["base"]))
+    ctx.release = load_release(ctx.prepared["base"])
+    variants = {BY_KEY[k].variant for k in keys} - {"base"}
+    for variant in sorted(variants):
+        inv = ctx.inventories[variant] = ctx.root / f"inv-{variant}"
+        shutil.copytree(base, inv)
+        if variant in PREPARED:
+            out = ctx.prepared[variant] = ctx.root / f"out-{variant}"
+            copy_out(ctx.prepared["base"], out)
+            untimed(mipc("build", inv, "-o", out))  # records this folder's inputs
+        change(variant, inv, ctx.size)
+    if "import" in keys:
+        ctx.import_list = ctx.root / "import.csv"
+        ctx.import_list.write_text(csv_import.generate(ctx.size), encoding="utf-8")
+    (ctx.root / "runs").mkdir()
+    (ctx.root / "logs").mkdir()
 
 
-def change_one_phone(inventory: Path) -> None:
-    """Give phone 0 an extension outside the generated range (100000 + i) so none collides."""
-    yaml = inventory / "mipc.yaml"
-    text = yaml.read_text(encoding="utf-8")
-    yaml.write_text(text.replace('extension: "100000"', 'extension: "9100000"', 1), "utf-8")
+def command_of(ctx: Sized, step: Step) -> list[str]:
+    """Make what ``step`` starts from (untimed) and give the command it times."""
+    inv = ctx.inventories[step.variant]
+    if step.kind == "validate":
+        return mipc("validate", inv)
+    if step.kind == "cold":
+        return mipc("build", inv, "-o", ctx.fresh(step.key))
+    if step.kind == "copy":
+        target = ctx.fresh(step.key)
+        copy_out(ctx.prepared[step.variant], target)
+        return mipc("build", inv, "-o", target)
+    if step.kind == "diff":
+        return mipc("diff", inv, "--against", ctx.prepared[step.variant], "-q")
+    if step.kind == "naive":
+        return [sys.executable, str(REPO / "bench" / "naive.py"), str(inv), str(ctx.fresh("naive"))]
+    if step.kind == "import":
+        assert ctx.import_list is not None
+        target = ctx.fresh("import")
+        untimed(mipc("init", target))
+        return mipc("import-csv", ctx.import_list, "-i", target)
+    raise ValueError(f"unknown step kind {step.kind}")
 
 
-def has_diff() -> bool:
-    return run_mipc("diff", "--help")[1] == 0
-
-
-def settle_disk() -> None:
-    """Write back what earlier steps left dirty, so no step pays for another's writes."""
+def run_step(ctx: Sized, step: Step) -> report.Run:
+    """Run ``step`` once: untimed preparation, ``sync``, then the timed run."""
+    if step.kind in ("floor", "floor2"):
+        assert ctx.release is not None
+        release, target = ctx.release, ctx.fresh(step.key)
+        writers = 2 if step.kind == "floor2" else 1
+        os.sync()
+        return report.Run(timed(lambda: write_floor(release, target, writers)), "")
+    command = command_of(ctx, step)
     os.sync()
-
-
-def bench(size: int, work: Path, diff: bool, repeat: int) -> dict[str, Any]:
-    inv = work / f"inv-{size}"
-    out = work / f"out-{size}"
-    generate(size, inv)
-    r: dict[str, Any] = {"size": size}
-    settle_disk()
-    r["validate"], code, r["rss_validate"] = run_mipc("validate", str(inv))
-    assert code == 0, f"validate failed ({code})"
-    settle_disk()
-    cold, code, r["rss_cold"] = run_mipc("build", str(inv), "-o", str(out))
-    assert code == 0, f"build failed ({code})"
-    settle_disk()
-    r["noop"], code, r["rss_noop"] = run_mipc("build", str(inv), "-o", str(out))
-    files = release_files((out / "current").resolve())
-    r["files"] = len(files)
-    r["bytes"] = sum(len(d) for _, d in files)
-    change_one_phone(inv)
-    if diff:
-        settle_disk()
-        r["diff"], _, r["rss_diff"] = run_mipc("diff", str(inv), "--against", str(out), "-q")
-    settle_disk()
-    summary = work / f"one-{size}.txt"
-    r["one"], code, r["rss_one"] = run_mipc("build", str(inv), "-o", str(out), output=summary)
-    assert code == 0, f"one-phone build failed ({code})"
-    # which path it took: a benchmark of the wrong one would say nothing
-    r["one_path"] = (
-        "changed phones only" if b"(changed phones only)" in summary.read_bytes() else "in full"
-    )
-    # The cold build, the floor and the baseline, interleaved and repeated: on a shared
-    # machine one run of each can be off by half; their medians give the ratios.
-    colds, floors, baselines = [cold], [], []
-    for i in range(repeat):
-        scratch = work / f"scratch-{size}"
-        settle_disk()
-        floors.append(floor(files, scratch))
-        shutil.rmtree(scratch)
-        if i:
-            settle_disk()
-            seconds, code, _ = run_mipc("build", str(inv), "-o", str(scratch))
-            assert code == 0, f"cold build {i + 1} failed ({code})"
-            colds.append(seconds)
-            shutil.rmtree(scratch)
-        settle_disk()
-        baselines.append(per_phone_baseline(size, scratch))
-        shutil.rmtree(scratch)
-    r["cold"], r["colds"] = statistics.median(colds), colds
-    r["floor"], r["floors"] = statistics.median(floors), floors
-    r["baseline"], r["baselines"] = statistics.median(baselines), baselines
-    for name in (f"out-{size}", f"inv-{size}"):
-        shutil.rmtree(work / name, ignore_errors=True)
-    return r
-
-
-def _spread(values: list[float]) -> str:
-    return f"{min(values):.2f}–{max(values):.2f}" if len(values) > 1 else ""
-
-
-def report(r: Mapping[str, Any]) -> list[str]:
-    n = r["size"]
-    cold = r["cold"]
-    peak = max(v for k, v in r.items() if k.startswith("rss_"))
-    lines = [
-        f"## {n:,} phones ({r['files']:,} files, {r['bytes'] / 1e6:.1f} MB)",
-        "",
-        "| measure | seconds | ratio |",
-        "|---|---:|---|",
-        f"| validate | {r['validate']:.2f} | |",
-        f"| cold build | {cold:.2f} | {cold / r['floor']:.2f}x the floor"
-        f" (runs: {_spread(r['colds'])}) |",
-        f"| no-op rebuild | {r['noop']:.2f} | {r['noop'] / cold:.0%} of cold |",
-        f"| one phone changed | {r['one']:.2f} | {r['one'] / cold:.0%} of cold ({r['one_path']}) |",
-    ]
-    if "diff" in r:
-        lines.append(
-            f"| diff, one phone changed | {r['diff']:.2f} | {r['diff'] / cold:.0%} of cold |"
+    result: Result = run(command, REPO, ctx.log(), ENV)
+    if result.code != EXPECTED_CODE.get(step.key, 0):
+        raise SystemExit(
+            f"{step.key}: {shlex.join(command)} exited {result.code}:\n{result.stdout[-2000:]}"
         )
-    else:
-        lines.append("| diff | n/a | `mipc diff` not there yet |")
-    lines += [
-        f"| floor (plain write loop) | {r['floor']:.2f} | runs: {_spread(r['floors'])} |",
-        f"| per-phone baseline | {r['baseline']:.2f} | mipc/baseline per phone: "
-        f"{cold / r['baseline']:.2f} (runs: {_spread(r['baselines'])}) |",
-        "",
-        f"Per phone: mipc {cold / n * 1e3:.2f} ms, baseline {r['baseline'] / n * 1e3:.2f} ms."
-        f" Peak RSS: {peak} MiB (cold build {r['rss_cold']} MiB).",
-        "",
-    ]
-    return lines
+    if step.kind == "import" and not result.stdout.startswith(f"{ctx.size} imported,"):
+        raise SystemExit(f"import: not {ctx.size} rows imported: {result.stdout[:500]}")
+    if step.kind != "copy":
+        return report.Run(result, "")
+    return report.Run(result, path_taken(result.stdout), files_written(result.stdout))
 
 
-def machine() -> str:
-    return (
-        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {platform.machine()},"
-        f" {platform.system()} {platform.release()}, Python {platform.python_version()}"
-    )
+def bench_size(ctx: Sized, keys: list[str], rounds: int, seed: int) -> report.SizeRuns:
+    """Prepare, then run ``rounds`` rounds of the steps ``keys`` in shuffled orders."""
+    start = time.perf_counter()
+    say(f"[{ctx.size:,} phones] preparing (inventories, prepared OUTs; untimed)")
+    prepare(ctx, set(keys))
+    assert ctx.release is not None
+    say(f"[{ctx.size:,} phones] prepared in {time.perf_counter() - start:.0f} s")
+    release = diskcheck.measured_release(ctx.prepared["base"])
+    say(diskcheck.refuse_if_short(ctx.root, diskcheck.size_need(ctx.size, rounds, keys, release)))
+    runs = report.SizeRuns(ctx.size, len(ctx.release.files), ctx.release.size, rounds)
+    for r in range(rounds):
+        order = list(keys)
+        random.Random(f"{seed}-{ctx.size}-{r}").shuffle(order)
+        began = time.perf_counter()
+        for n, key in enumerate(order, 1):
+            done = run_step(ctx, BY_KEY[key])
+            runs.add(key, r, done)
+            say(
+                f"[{ctx.size:,} r{r + 1}/{rounds} {n}/{len(order)}] {key}:"
+                f" {done.result.seconds:.2f} s {done.taken}".rstrip()
+            )
+        left = (rounds - r - 1) * (time.perf_counter() - began)
+        say(f"[{ctx.size:,}] round {r + 1} done; this size's rounds left: ~{left:.0f} s")
+    return runs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated phone counts")
-    parser.add_argument("--out", type=Path, help="also write the report (markdown) here")
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of the cold build, floor and baseline"
-    )
-    args = parser.parse_args()
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    add = parser.add_argument
+    add("--sizes", default="10000,100000", help="comma-separated phone counts")
+    add("--rounds", type=int, default=3, help="rounds (each runs every step once); at least 3")
+    add("--steps", default=",".join(s.key for s in STEPS), help="comma-separated step keys")
+    add("--seed", type=int, default=0, help="seed of the rounds' shuffled orders")
+    add("--scratch", type=Path, default=Path(tempfile.gettempdir()), help="where to work")
+    add("--out", type=Path, help="write the report (markdown) here, e.g. bench/RESULTS.md")
+    add("--keep", action="store_true", help="keep the scratch folder (default: removed at end)")
+    add("--method-only", action="store_true", help="write the report with no figures")
+    args = parser.parse_args(argv)
+    unknown = [k for k in args.steps.split(",") if k not in BY_KEY]
+    if unknown:
+        parser.error(f"unknown steps {unknown}; known: {', '.join(BY_KEY)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when it completed."""
+    args = parse(argv)
+    command = shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)])
+    if args.method_only:  # the committed RESULTS.md until a run on a quiet machine
+        text = report.document([], "(the machine of the run)", "make bench")
+        print(text) if args.out is None else args.out.write_text(text, encoding="utf-8")
+        return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    diff = has_diff()
-    lines = ["# mipc build benchmark", "", f"Machine: {machine()}", ""]
-    print("\n".join(lines), flush=True)
-    with tempfile.TemporaryDirectory(prefix="mipc-bench-") as tmp:
-        for size in sizes:
-            block = report(bench(size, Path(tmp), diff, max(1, args.repeat)))
-            print("\n".join(block), flush=True)
-            lines += block
-    if args.out:
-        args.out.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+    keys = [s.key for s in STEPS if s.key in args.steps.split(",")]
+    rounds = max(1, args.rounds)
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    need = sum((diskcheck.size_need(n, rounds, keys) for n in sizes), diskcheck.Need(0, 0))
+    say(diskcheck.refuse_if_short(args.scratch, need))
+    root = Path(tempfile.mkdtemp(prefix="mipc-bench-", dir=args.scratch))
+    say(f"scratch: {root} (removed at the end{' unless --keep' if not args.keep else ': kept'})")
+    try:
+        results = [bench_size(Sized(n, root / f"n{n}"), keys, rounds, args.seed) for n in sizes]
+    finally:
+        if not args.keep:
+            say("cleaning up (after all rounds)")
+            shutil.rmtree(root, ignore_errors=True)
+    text = report.document(results, report.machine(args.scratch), command)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

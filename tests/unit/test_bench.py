@@ -1,0 +1,98 @@
+"""The benchmark (bench/): its report's rows and paired ratios, and a smoke run at a tiny size.
+
+Nothing here is timed: the smoke run checks that the steps ran and wrote what they claim,
+and that the naive peer carries mipc's parameters for every Polycom phone.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bench import report, run
+from bench.measure import Result
+from bench.steps import STEPS
+
+PARAM = re.compile(r'([\w.]+)="([^"]*)"')
+
+
+def _runs(seconds: dict[str, list[float]]) -> report.SizeRuns:
+    size = report.SizeRuns(size=1000, files=1500, bytes=3_000_000, rounds=3)
+    for key, values in seconds.items():
+        for r, value in enumerate(values):
+            size.add(key, r, report.Run(Result(value, value / 2, 10.0 * (r + 1), 0), ""))
+    return size
+
+
+def test_paired_ratios_are_taken_within_each_round() -> None:
+    # the medians are cold 2, floor 2 (ratio of medians 1.0); per round 1/4, 2/1, 3/2
+    size = _runs({"cold": [1.0, 2.0, 3.0], "floor": [4.0, 1.0, 2.0]})
+    assert size.paired("cold", "floor") == [0.25, 2.0, 1.5]
+    table = "\n".join(report.target_table(size))
+    assert (
+        "| cold build / floor | 1.50× (0.25×–2.00×) | 1.50× (0.25×–2.00×) | ≤ 2× | met |" in table
+    )
+
+
+def test_the_report_has_every_row() -> None:
+    size = _runs({s.key: [1.0, 1.0, 1.0] for s in STEPS})
+    text = "\n".join(report.section(size))
+    for step in STEPS:
+        assert f"| {step.label} |" in text
+    for row, *_ in report.PAIRED:
+        assert f"| {row} |" in text
+    for row in ("CPU per phone, cold build", "import-csv of 1,000 rows", "peak PSS"):
+        assert f"| {row}" in text
+    assert "30 MiB" in text  # the peak PSS over every step and round
+    assert "| n/a |" not in text
+
+
+def test_without_runs_the_report_says_nothing_was_measured() -> None:
+    text = report.document([], "a machine", "python bench/run.py")
+    assert "not yet measured with this method" in text
+    assert "| step | median s |" not in text
+
+
+def test_a_tiny_run_writes_what_it_claims(tmp_path: Path) -> None:
+    steps = "cold,naive,floor2"
+    code = run.main(
+        [
+            "--sizes",
+            "120",
+            "--rounds",
+            "1",
+            "--steps",
+            steps,
+            "--scratch",
+            str(tmp_path),
+            "--keep",
+            "--out",
+            str(tmp_path / "report.md"),
+        ]
+    )
+    assert code == 0
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| cold build |" in text and "| floor (two writers) |" in text
+    assert "Fewer than 3 rounds" in text
+    (root,) = tmp_path.glob("mipc-bench-*")
+    runs = root / "n120" / "runs"
+    (cold,) = runs.glob("cold-*")
+    (floor,) = runs.glob("floor2-*")
+    (naive,) = runs.glob("naive-*")
+    mine = sorted(p.relative_to(cold / "current") for p in (cold / "current").rglob("*"))
+    assert mine == sorted(p.relative_to(floor / "current") for p in (floor / "current").rglob("*"))
+    phones = sorted((cold / "current" / "www" / "phone").glob("*.cfg"))
+    assert len(phones) == 72  # the Polycom phones: 6 kinds in 10
+    for path in phones:
+        ours = PARAM.findall(path.read_text(encoding="utf-8").split("<polycomConfig>")[1])
+        peer = (naive / "phone" / path.name).read_text(encoding="utf-8")
+        assert dict(ours) == dict(PARAM.findall(peer.split("<polycomConfig>")[1])), path.name
+
+
+def test_a_build_that_took_another_path_than_its_step_claims_is_flagged() -> None:
+    size = report.SizeRuns(size=1000, files=1500, bytes=3_000_000, rounds=2)
+    for r, taken in enumerate(("changed phones only", "full")):
+        size.add("yaml", r, report.Run(Result(1.0, 0.5, 1.0, 0), taken, 1 + r * 1499))
+    (row,) = [line for line in report.step_table(size) if line.startswith("| one YAML")]
+    assert "changed phones only (1 written), full (1500 written)" in row
+    assert "**expected: changed phones only**" in row
