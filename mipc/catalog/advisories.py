@@ -1,7 +1,8 @@
 """The catalog's advisories: vendor security notices and known firmware issues, as the guide
-lists them.
+lists them, and each family's factory-default admin login.
 
-Takes the ``advisories`` section of ``catalog/data/catalog.json`` and the catalog's model ids;
+Takes the ``advisories`` section of ``catalog/data/catalog.json``, the catalog's model ids and
+its families;
 gives frozen :class:`Advisories` (no rules: :mod:`mipc.rules.advisories` applies them).
 Imports nothing of mipc but :mod:`mipc.diagnostics`.
 """
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from mipc.diagnostics import MipcError
 
 __all__ = [
     "Advisories",
+    "FactoryAdmin",
     "FixedLine",
     "KnownIssue",
     "SecurityNotice",
@@ -68,11 +71,34 @@ class KnownIssue:
 
 
 @dataclass(frozen=True)
+class FactoryAdmin:
+    """A family's factory-default admin login, and whether mipc replaces it.
+
+    ``password`` None: the family has no admin login at all (``why`` says so). ``written``:
+    mipc writes ``admin_password`` into the family's files; when it cannot, ``why`` says why.
+    """
+
+    family: str
+    user: str | None
+    password: str | None
+    written: bool
+    why: str
+    source: str
+
+    @property
+    def login(self) -> str:
+        """The default as an administrator types it: ``admin/1234``, or ``456``."""
+        return f"{self.user}/{self.password}" if self.user else str(self.password)
+
+
+@dataclass(frozen=True)
 class Advisories:
     """Every advisory of the catalog."""
 
     security: tuple[SecurityNotice, ...]
     known_issues: tuple[KnownIssue, ...]
+    #: Family name -> its factory admin login; every family of the catalog has one.
+    factory_admin: Mapping[str, FactoryAdmin]
 
 
 def _field(raw: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
@@ -130,8 +156,36 @@ def _issue(raw: Mapping[str, Any], known: Set[str]) -> KnownIssue:
     )
 
 
-def read_advisories(raw: Any, models: Set[str]) -> Advisories:
-    """The advisories section (``raw``), checked against the catalog's model ids."""
+def _factory(family: str, raw: Any) -> FactoryAdmin:
+    where = f"factory_admin.{family}"
+    if not isinstance(raw, dict):
+        raise AdvisoryDataError(f"advisories: {where} must be an object")
+    entry = FactoryAdmin(
+        family=family,
+        user=_field(raw, "user", where, (str, type(None))),
+        password=_field(raw, "password", where, (str, type(None))),
+        written=_field(raw, "written", where, bool),
+        why=_field(raw, "why", where, str),
+        source=_field(raw, "source", where, str),
+    )
+    if entry.password is None and entry.written:
+        raise AdvisoryDataError(f"advisories: {where}: no admin login, so nothing to write")
+    if not entry.written and not entry.why:
+        raise AdvisoryDataError(f"advisories: {where}: say why mipc cannot write it")
+    return entry
+
+
+def _factory_admin(raw: Any, families: Set[str]) -> Mapping[str, FactoryAdmin]:
+    if not isinstance(raw, dict) or set(raw) != set(families):
+        raise AdvisoryDataError(
+            f"advisories: factory_admin must give exactly the families {sorted(families)}"
+        )
+    return MappingProxyType({name: _factory(name, raw[name]) for name in sorted(raw)})
+
+
+def read_advisories(raw: Any, models: Set[str], families: Set[str]) -> Advisories:
+    """The advisories section (``raw``), checked against the catalog's model ids and
+    families."""
     if not isinstance(raw, dict):
         raise AdvisoryDataError("advisories must be an object")
     security = _field(raw, "security", "advisories", list)
@@ -139,4 +193,5 @@ def read_advisories(raw: Any, models: Set[str]) -> Advisories:
     return Advisories(
         security=tuple(_notice(item, models) for item in security),
         known_issues=tuple(_issue(item, models) for item in issues),
+        factory_admin=_factory_admin(raw.get("factory_admin"), families),
     )

@@ -228,7 +228,11 @@ class Catalog:
         self.firmware = tuple(
             self._read_firmware(i, _obj(item, f"firmware[{i}]")) for i, item in enumerate(raw_fw)
         )
-        self.advisories = read_advisories(_get(data, "advisories", "catalog"), set(self.models))
+        self.advisories = read_advisories(
+            _get(data, "advisories", "catalog"),
+            set(self.models),
+            {m.family for m in self.models.values()},
+        )
         self.families = read_families(
             _get(data, "families", "catalog"), {m.family for m in self.models.values()}
         )

@@ -1,10 +1,11 @@
 """The guide's advisories on an effective phone: Polycom security notices its firmware is
-affected by, and known firmware issues its options trigger.
+affected by, known firmware issues its options trigger, and a factory-default admin login it
+keeps (no ``admin_password``, or one its family's files cannot hold).
 
 Every rule here depends only on what a profile and template share (model, firmware,
-options), so :mod:`mipc.rules.vendor` runs it once per combination. Takes an effective
-phone and the catalog's advisories; gives warnings placed by each value's provenance. Never
-imports the resolve, render or release stages.
+options, admin password), so :mod:`mipc.rules.vendor` runs it once per combination. Takes an
+effective phone and the catalog's advisories; gives warnings placed by each value's
+provenance. Never imports the resolve, render or release stages.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mipc.catalog.advisories import Advisories, FixedLine, SecurityNotice
+from mipc.catalog.advisories import Advisories, FactoryAdmin, FixedLine, SecurityNotice
 from mipc.catalog.models import Catalog, version_key
 from mipc.diagnostics import Diagnostics, Position
 from mipc.model import EffectivePhone
@@ -27,6 +28,7 @@ def check_advisories(
     advisories = catalog.advisories
     _security(phone, advisories, what, diags)
     _known_issues(phone, catalog, what, diags)
+    _factory_admin(phone, advisories.factory_admin[phone.family], what, diags)
 
 
 def _where(phone: EffectivePhone, *keys: str) -> Position | None:
@@ -97,3 +99,52 @@ def _known_issues(phone: EffectivePhone, catalog: Catalog, what: str, diags: Dia
             f" {issue.option!r} on: {issue.effect} ({issue.id}); {issue.workaround}",
             _where(phone, f"options.{issue.option}", "firmware", "model"),
         )
+
+
+#: What to write in the inventory to replace a factory admin password.
+_HOW = (
+    "set admin_password: {env: MIPC_ADMIN_PASSWORD} (or {file: PATH}) under defaults:"
+    " or in the template"
+)
+
+
+def _own_layer(layer: str) -> bool:
+    """A layer about some phones only (a template, a phone, a CSV row), not the whole site
+    or a location, whose settings apply to every family."""
+    return layer.startswith("template") or layer in ("phone", "csv")
+
+
+def _factory_admin(
+    phone: EffectivePhone, factory: FactoryAdmin, what: str, diags: Diagnostics
+) -> None:
+    """A factory-default admin login the phone keeps, or an admin password it cannot take."""
+    setting = phone.settings.get("admin_password")
+    model = f"{phone.model.display} (family {phone.family})"
+    if factory.password is None:
+        if setting is not None and _own_layer(setting.layer):
+            diags.warning(
+                "admin-password-unused",
+                f"{what}: admin_password is not written for the {model}: {factory.why}; remove it",
+                setting.position,
+            )
+        return
+    if factory.written and phone.admin_password is not None:
+        return
+    login = f"factory-default admin login {factory.login}"
+    if factory.written:
+        message = (
+            f"{what}: the {model} keeps its {login}, which anyone who can reach it may use to"
+            f" change its settings; {_HOW}"
+        )
+    else:
+        head = (
+            f"admin_password is not written for the {model}, which keeps its"
+            if setting is not None
+            else f"the {model} keeps its"
+        )
+        message = (
+            f"{what}: {head} {login}: mipc cannot replace it, as {factory.why};"
+            " change it on each phone's web interface"
+        )
+    where = setting.position if setting is not None else _where(phone, "model", "name")
+    diags.warning("factory-admin-password", message, where)

@@ -250,6 +250,9 @@ def test_replace_of_every_yaml_phone_leaves_an_empty_list(tmp_path: Path) -> Non
 
     inventory = tmp_path / "mipc.yaml"
     text = (REPO / "examples" / "lab" / "mipc.yaml").read_text()
+    (tmp_path / "secrets").mkdir()
+    admin = REPO / "examples" / "lab" / "secrets" / "admin.txt"
+    (tmp_path / "secrets" / "admin.txt").write_bytes(admin.read_bytes())
     head, _ = text.split("phones:\n")
     inventory.write_text(
         head + "phones:   # by hand\n  - name: Solo\n    template: My Agent SSP Template\n"

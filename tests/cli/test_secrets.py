@@ -116,7 +116,10 @@ def _with_secrets(lab: Path) -> None:
     path = lab / "mipc.yaml"
     text = path.read_text(encoding="utf-8")
     for old, new in (
-        ("defaults:\n", "defaults:\n  admin_password: {env: MIPC_T_ADMIN}\n"),
+        (
+            "  admin_password: {file: secrets/admin.txt}  # replaces the factory admin logins\n",
+            "  admin_password: {env: MIPC_T_ADMIN}\n",
+        ),
         ("sharable: true}", "sharable: true, auth: {user: lobby, password: {env: MIPC_T_LOBBY}}}"),
         ('"7003"}', '"7003", auth: {user: ssp, password: {env: MIPC_T_SSP}}}'),
         ('"7004"}', '"7004", auth: {user: iss, password: {env: MIPC_T_ISS}}}'),

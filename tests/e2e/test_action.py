@@ -110,7 +110,9 @@ class Runner:
 @pytest.fixture
 def runner(tmp_path: Path) -> Runner:
     shutil.copytree(ROOT / "examples" / "lab", tmp_path / "phones")
-    return Runner(tmp_path, {"inventory": "phones"})
+    # not strict: the lab's ISS phones keep their factory admin login (mipc cannot write one
+    # for that family), a warning that the action's default (strict: true) would fail on
+    return Runner(tmp_path, {"inventory": "phones", "strict": "false"})
 
 
 def edit_lab(runner: Runner, old: str, new: str) -> None:

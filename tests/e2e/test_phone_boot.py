@@ -217,18 +217,20 @@ def test_built_network_files_pass_the_real_validators(tmp_path: Path) -> None:
 def test_incremental_rebuild_served(tmp_path: Path, nginx_server: NginxLauncher) -> None:
     """An extension changed: the build compiles that phone only, nginx serves its new file
     through the switched ``current``, every other phone gets the same bytes as before, and
-    the previous release (kept for rollback) still holds the old file."""
+    the previous release (kept for rollback) still holds the old file. (The AudioCodes phone:
+    an ISS phone carries its template's factory-admin-password warning, and a phone that
+    warns is always compiled in full.)"""
     inventory = tmp_path / "lab"
     shutil.copytree(ROOT / "examples" / "lab", inventory)
     settle(inventory)
     _, out = _build("lab", tmp_path)
     base = _serve(nginx_server, out)
     first = (out / "current").resolve()
-    status, before = _get(f"{base}/0026fd001004.cfg")
-    assert status == 200 and _keyvalue(before)["voip/line/0/id"] == "7004"
+    status, before = _get(f"{base}/00908f001006.cfg")
+    assert status == 200 and _keyvalue(before)["voip/line/0/id"] == "7006"
     agent_before, _ = _polycom_boot(base, "0004F2001002")
 
-    edit(inventory / "mipc.yaml", 'extension: "7004"', 'extension: "7444"')
+    edit(inventory / "mipc.yaml", 'extension: "7006"', 'extension: "7666"')
     settle(inventory)
     result = CliRunner().invoke(
         main,
@@ -238,7 +240,7 @@ def test_incremental_rebuild_served(tmp_path: Path, nginx_server: NginxLauncher)
     assert result.exit_code == 0 and "(changed phones only)" in result.output, result.output
     assert (out / "current").resolve() != first
 
-    status, after = _get(f"{base}/0026FD001004.cfg")
-    assert status == 200 and _keyvalue(after)["voip/line/0/id"] == "7444"
+    status, after = _get(f"{base}/00908F001006.cfg")
+    assert status == 200 and _keyvalue(after)["voip/line/0/id"] == "7666"
     assert _polycom_boot(base, "0004F2001002")[0] == agent_before
-    assert _keyvalue((first / "www" / "0026fd001004.cfg").read_bytes()) == _keyvalue(before)
+    assert _keyvalue((first / "www" / "00908f001006.cfg").read_bytes()) == _keyvalue(before)

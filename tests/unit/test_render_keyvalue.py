@@ -717,6 +717,14 @@ def test_inventory_data_file_overrides_the_shipped_one(tmp_path: Path) -> None:
         ("extends: keyvalue/common.yaml\ndisplay: X\nsections: [lines, dial]\n", "sections"),
         ("extends: keyvalue/common.yaml\ndisplay: X\ndefaults: {sip_prot: 1}\n", "['sip_prot']"),
         ("extends: keyvalue/common.yaml\ndisplay: X\nspeed_dial: []\n", "unknown entries"),
+        (
+            "extends: keyvalue/common.yaml\ndisplay: X\nhashes: {admin.password: sha1}\n",
+            "unknown scheme 'sha1' (known: ['md5-crypt'])",
+        ),
+        (
+            "extends: keyvalue/common.yaml\ndisplay: X\nhashes: {line.id: md5-crypt}\n",
+            "hashes.line.id: only ['admin.password'] can be hashed",
+        ),
     ],
 )
 def test_a_bad_data_file_is_an_error_naming_it(tmp_path: Path, text: str, message: str) -> None:

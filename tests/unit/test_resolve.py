@@ -158,7 +158,9 @@ def _validate(tmp_path: Path, text: str) -> Result:
 
 def _phones(tmp_path: Path, text: str = INVENTORY) -> dict[str, EffectivePhone]:
     result = _validate(tmp_path, text)
-    assert [d.text() for d in result.diagnostics] == []
+    # The phones here keep their factory admin logins (a rule of its own, tested elsewhere).
+    shown = [d.text() for d in result.diagnostics if d.code != "factory-admin-password"]
+    assert shown == []
     assert result.plan is not None
     return {p.name: p for p in result.plan.phones}
 

@@ -91,8 +91,8 @@ def run_validate(opts: ValidateOptions) -> int:
         status = "invalid" if out.code else "valid"
         out.summary(
             f"{target}: {status}: {phones_text(len(phones), waiting_phones(phones))},"
-            f" {len(diags.errors)} errors,"
-            f" {len(diags.warnings)} warnings",
+            f" {len(set(diags.errors))} errors,"
+            f" {len(set(diags.warnings))} warnings",
             err=bool(out.code),
         )
     return out.code

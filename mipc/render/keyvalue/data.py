@@ -22,12 +22,14 @@ import jinja2
 import yaml
 
 from mipc.catalog.models import load_catalog
+from mipc.render.keyvalue.hashes import SCHEMES
 from mipc.render.keyvalue.kvfile import KEY
 from mipc.render.keyvalue.profile import Profile, ProfileError, Scalar
 from mipc.render.keyvalue.sections import (
     CONCEPTS,
     DEFAULT_NAMES,
     LINE_CONCEPTS,
+    SECRET_CONCEPTS,
     SECTIONS,
     VALUE_NAMES,
 )
@@ -41,7 +43,7 @@ DATA_FILE = "keys.yaml"
 _MAPS = ("system_types", "custom_dirs", "transports", "line_modes", "languages", "port_modes")
 _FIELDS = frozenset(
     {"display", "template", "sections", "keys", "syslog_modes", "values"}
-    | {"limits", "minimums", "defaults", "firmware_aliases", *_MAPS}
+    | {"limits", "minimums", "defaults", "firmware_aliases", "hashes", *_MAPS}
 )
 _MAX_EXTENDS = 8
 _ALIAS = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
@@ -66,6 +68,7 @@ def load_profile(family: str, override: Overrides | None = None) -> Profile:
         minimums=_numbers(doc, "minimums", where),
         defaults=_defaults(doc, where),
         firmware_aliases=_aliases(doc, where),
+        hashes=_hashes(doc, where),
         source=where,
         **{name: _strings(doc, name, where) for name in _MAPS},
     )
@@ -190,6 +193,21 @@ def _defaults(doc: Mapping[str, Any], where: str) -> Mapping[str, Scalar]:
         if not isinstance(item, int | str):
             raise ProfileError(f"{where}: defaults.{name} must be a number, string or flag")
     return MappingProxyType(dict(value))
+
+
+def _hashes(doc: Mapping[str, Any], where: str) -> Mapping[str, str]:
+    """Concept -> the hash scheme its secret is written in (``md5-crypt``)."""
+    value = _strings(doc, "hashes", where)
+    for concept, scheme in value.items():
+        if concept not in SECRET_CONCEPTS:
+            raise ProfileError(
+                f"{where}: hashes.{concept}: only {sorted(SECRET_CONCEPTS)} can be hashed"
+            )
+        if scheme not in SCHEMES:
+            raise ProfileError(
+                f"{where}: hashes.{concept}: unknown scheme {scheme!r} (known: {sorted(SCHEMES)})"
+            )
+    return value
 
 
 def _aliases(doc: Mapping[str, Any], where: str) -> Mapping[str, tuple[str, ...]]:

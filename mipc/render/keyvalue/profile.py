@@ -42,4 +42,5 @@ class Profile:
     minimums: Mapping[str, int]  # concept -> lowest number written
     defaults: Mapping[str, Scalar]  # option (or option.field) -> value when not set
     firmware_aliases: Mapping[str, tuple[str, ...]]  # model id -> more web-root image names
+    hashes: Mapping[str, str]  # concept -> the hash scheme its secret is written in
     source: str = ""  # the data files read, for messages

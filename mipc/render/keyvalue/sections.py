@@ -18,6 +18,7 @@ from mipc.catalog.timezones import Transition, format_hhmm
 from mipc.inventory.options import option_models
 from mipc.model import Appearance, EffectivePhone, Plan, Registration, Secret
 from mipc.render.base import RenderError
+from mipc.render.keyvalue.hashes import hash_secret
 from mipc.render.keyvalue.kvfile import KeyValueFile
 from mipc.render.keyvalue.profile import Profile
 
@@ -89,11 +90,15 @@ CONCEPTS: frozenset[str] = frozenset(
         "prov.method",
         "prov.firmware_url",
         "prov.config_url",
+        "admin.password",
     }
 )
 
 #: The concepts whose key path holds ``{n}``, the line index.
 LINE_CONCEPTS = frozenset(c for c in CONCEPTS if c.startswith("line."))
+
+#: The concepts whose value is a secret (``hashes:`` may name them).
+SECRET_CONCEPTS = frozenset({"admin.password"})
 
 #: The named fixed values a family's data spells (``values:``).
 VALUE_NAMES = frozenset(
@@ -139,6 +144,9 @@ class Writer:
             return
         key = template.format(n=n) if n is not None else template
         limit = self.profile.limits.get(concept)
+        scheme = self.profile.hashes.get(concept)
+        if scheme is not None and isinstance(value, Secret):
+            value = Secret(hash_secret(scheme, value.value), value.source)
         text = value.value if isinstance(value, Secret) else value
         if limit is not None and isinstance(text, str) and len(text) > limit:
             shown = "<redacted>" if isinstance(value, Secret) else repr(text)
@@ -389,6 +397,13 @@ def _provisioning(w: Writer, plan: Plan) -> None:
     w.put("prov.config_url", f"{base}{phone.mac}.cfg")
 
 
+def _admin(w: Writer, plan: Plan) -> None:
+    """The admin password, through the family's hash (``hashes:``) if it has one; a family
+    without a key for it writes nothing (the rules warn: the phone keeps its default)."""
+    if w.phone.admin_password is not None:
+        w.put("admin.password", w.phone.admin_password)
+
+
 def firmware_path(family: str, version: str, image: str) -> str:
     """Release path of a firmware image: ``firmware/<family>/<version>/<image>``."""
     if not _SAFE_SEGMENT.fullmatch(version) or not _SAFE_SEGMENT.fullmatch(image):
@@ -412,4 +427,5 @@ SECTIONS: Mapping[str, Section] = {
     "network": Section(_network, per_profile=True),
     "features": Section(_features, per_profile=True),
     "provisioning": Section(_provisioning, per_profile=False),
+    "admin": Section(_admin, per_profile=True),
 }
