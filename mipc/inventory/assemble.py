@@ -59,6 +59,7 @@ SETTING_KEYS = frozenset(
         "time_overrides_dhcp",
         "qos",
         "admin_password",
+        "admin_password_changed_by_hand",
         "options",
         "extra",
         "config_files",

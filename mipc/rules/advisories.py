@@ -1,6 +1,7 @@
 """The guide's advisories on an effective phone: Polycom security notices its firmware is
 affected by, known firmware issues its options trigger, and a factory-default admin login it
-keeps (no ``admin_password``, or one its family's files cannot hold).
+keeps (no ``admin_password``, or one its family's files cannot hold), unless the inventory
+says it was changed by hand (``admin_password_changed_by_hand: true``).
 
 Every rule here depends only on what a profile and template share (model, firmware,
 options, admin password), so :mod:`mipc.rules.vendor` runs it once per combination. Takes an
@@ -130,6 +131,9 @@ def _factory_admin(
         return
     if factory.written and phone.admin_password is not None:
         return
+    by_hand = phone.settings.get("admin_password_changed_by_hand")
+    if by_hand is not None and by_hand.value is True:
+        return  # the administrator changed it on the phones, and says so
     login = f"factory-default admin login {factory.login}"
     if factory.written:
         message = (
@@ -144,7 +148,8 @@ def _factory_admin(
         )
         message = (
             f"{what}: {head} {login}: mipc cannot replace it, as {factory.why};"
-            " change it on each phone's web interface"
+            " change it on each phone's web interface, then set"
+            " admin_password_changed_by_hand: true in the template"
         )
     where = setting.position if setting is not None else _where(phone, "model", "name")
     diags.warning("factory-admin-password", message, where)

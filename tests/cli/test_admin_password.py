@@ -180,6 +180,34 @@ def test_an_admin_password_on_a_soft_phone_template_warns(tmp_path: Path) -> Non
     assert "(family softphone)" in line and "no admin web interface" in line
 
 
+def test_a_password_changed_by_hand_silences_only_that_template(tmp_path: Path) -> None:
+    """An administrator who changed the ISS's login on each phone says so in its template:
+    that template no longer warns, the other ISS template still does, nothing is written."""
+    edit = (
+        "ISS1: {manufacturer: ININ, model: Interaction SIP Station}",
+        "ISS1: {manufacturer: ININ, model: Interaction SIP Station,"
+        " admin_password_changed_by_hand: true}",
+    )
+    result, www = _build(_inventory(tmp_path, WITH, edit))
+    warned = _warnings(result, "factory-admin-password")
+    assert [_template(w) for w in warned] == ["ISS2"]
+    assert "then set admin_password_changed_by_hand: true in the template" in warned[0]
+    assert not [k for k in _keyvalue(www / "0026fd000004.cfg") if "admin" in k]
+
+
+def test_changed_by_hand_false_still_warns(tmp_path: Path) -> None:
+    edit = (
+        "ISS1: {manufacturer: ININ, model: Interaction SIP Station}",
+        "ISS1: {manufacturer: ININ, model: Interaction SIP Station,"
+        " admin_password_changed_by_hand: false}",
+    )
+    result, _ = _build(_inventory(tmp_path, WITH, edit))
+    assert sorted(_template(w) for w in _warnings(result, "factory-admin-password")) == [
+        "ISS1",
+        "ISS2",
+    ]
+
+
 # --- without one --------------------------------------------------------------------------
 
 
