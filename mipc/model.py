@@ -101,9 +101,10 @@ class Serving:
     overrides: bool = True
     max_upload_bytes: int = 10 * 1024 * 1024
     nginx_user: str = "www-data"
-    access: str = "open"  # open | networks | basic
+    access: str = "open"  # open | networks | basic | phone
     user: str | None = None
-    password: SecretRef | None = None
+    password: SecretRef | None = None  # basic: the shared password; phone: the site secret
+    staging: tuple[str, ...] = ()  # CIDRs answered without credentials (access: phone)
 
 
 @dataclass(frozen=True)

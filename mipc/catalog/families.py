@@ -35,6 +35,10 @@ class Family:
     #: The family's file format is not published: mipc writes its own documented profile
     #: (docs/keyvalue-and-softphone.md), and the commands say so (ISS, the soft phone).
     profile: bool
+    #: mipc writes the credentials the phone presents to the provisioning server into its
+    #: files (serving.access basic or phone): Polycom's device.prov.user/password only; the
+    #: other families' equivalents are not verified (docs/serving.md).
+    provisioning_credentials: bool
 
 
 def read_families(data: Any, models_families: set[str]) -> Mapping[str, Family]:

@@ -281,6 +281,7 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         access=str(s.get("access", default.access)),
         user=s.get("user"),
         password=secret_ref(s.get("password")),
+        staging=tuple(str(n) for n in s.get("staging") or ()),
     )
 
 

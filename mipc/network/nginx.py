@@ -58,6 +58,10 @@ class Serving:
     ``<mac>-web.cfg`` are taken (else PUT answers 403 and GET 404); ``max_upload_bytes``: the
     largest upload body; ``allow``: the only networks (CIDR) answered, when any; ``htpasswd``:
     the absolute path of the ``auth_basic_user_file`` every request must match, when set.
+    ``per_phone``: each phone presents its own user (``htpasswd`` has one line per phone) and
+    reads only its own files, ``owners`` ((path, user) pairs, paths relative to the root),
+    every MAC-named file (its MAC is its owner's user) and the shared files; ``staging``: the
+    networks (CIDR) answered without credentials, which then read every file.
     """
 
     macs: tuple[str, ...] = ()
@@ -65,6 +69,9 @@ class Serving:
     max_upload_bytes: int = 10 * 1024 * 1024
     allow: tuple[str, ...] = ()
     htpasswd: str | None = None
+    per_phone: bool = False
+    owners: tuple[tuple[str, str], ...] = ()
+    staging: tuple[str, ...] = ()
 
 
 def _listen(value: str) -> str:
@@ -138,10 +145,13 @@ def render_nginx(
         "# MAC-named files: a request for 0004F2AABBCC.cfg is answered with 0004f2aabbcc.cfg.",
         "# The regex location below captures the 12 hex digits one by one and these maps",
         "# lower-case each of them (stock nginx has no lower-case function).",
+        *(_map_hash(serving.owners) if serving.per_phone else ()),
     ]
     for h, low in zip(_HEXES, _LOWS, strict=True):
         out.append(f"map ${h} ${low} {{ A a; B b; C c; D d; E e; F f; default ${h}; }}")
     out += _phones_map(serving.macs)
+    if serving.per_phone:
+        out += _owner_maps(serving.owners)
     out += [
         "",
         "server {",
@@ -184,26 +194,97 @@ def htpasswd(user: str, password: str) -> bytes:
     return f"{user}:{{SSHA}}{digest}\n".encode()
 
 
+def _allow(networks: tuple[str, ...]) -> list[str]:
+    """``allow`` each network, then ``deny all``."""
+    out: list[str] = []
+    for cidr in networks:
+        try:
+            network = ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"network {cidr!r}: not an address/prefix ({exc})") from None
+        out.append(f"    allow {network};")
+    return [*out, "    deny all;"]
+
+
 def _access(serving: Serving) -> list[str]:
     """The server's access control: an allow-list of networks, HTTP basic credentials."""
     out: list[str] = []
     if serving.allow:
         out.append("    # Only the networks of the locations (serving.access: networks).")
-        for cidr in serving.allow:
-            try:
-                network = ipaddress.ip_network(cidr, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"network {cidr!r}: not an address/prefix ({exc})") from None
-            out.append(f"    allow {network};")
-        out.append("    deny all;")
+        out += _allow(serving.allow)
+    if serving.staging:
+        out.append("    # Staging networks: answered without credentials (serving.staging).")
+        out += ["    satisfy any;", *_allow(serving.staging)]
     if serving.htpasswd is not None:
         path = _abs_path("htpasswd", serving.htpasswd)
+        mode = "phone" if serving.per_phone else "basic"
         out += [
-            "    # Every request presents the phones' credentials (serving.access: basic).",
+            f"    # Every request presents the phones' credentials (serving.access: {mode}).",
             '    auth_basic "phones";',
             f'    auth_basic_user_file "{path}";',
         ]
+    if serving.per_phone:
+        out += [
+            "    # Another phone's file (or upload name) answers 403 (serving.access: phone).",
+            "    if ($mipc_foreign) {",
+            "        return 403;",
+            "    }",
+        ]
     return out
+
+
+#: A MAC-named path (not 000000000000, which every phone shares): its MAC, any case.
+_MAC_NAMED = "~*^/(?:[^/]+/)*(?!000000000000)(?<mipc_omac>[0-9a-f]{12})(?:[^/0-9a-f][^/]*)?$"
+
+
+def _map_hash(owners: tuple[tuple[str, str], ...]) -> list[str]:
+    """The map hash sized for ``$mipc_owner``'s keys (each path with its slash), before the
+    first ``map`` of the file (which fixes them); http level, so set nowhere else."""
+    longest = max((len(path) + 1 for path, _ in owners), default=0)
+    return [
+        "# The maps' hash, sized for the phones' paths (http level: set it nowhere else).",
+        f"map_hash_bucket_size {_power_of_two(16 + -(-(longest + 2) // 8) * 8, 64)};",
+        f"map_hash_max_size {_power_of_two(2 * len(owners), 2048)};",
+    ]
+
+
+def _power_of_two(at_least: int, floor: int) -> int:
+    """The smallest power of two that is at least ``at_least`` and ``floor``."""
+    size = floor
+    while size < at_least:
+        size *= 2
+    return size
+
+
+def _owner_maps(owners: tuple[tuple[str, str], ...]) -> list[str]:
+    """``$mipc_owner``: the user a path belongs to ("" for a shared file); ``$mipc_foreign``:
+    1 when a request presents another user than the owner.
+
+    Without credentials the request is not foreign: ``auth_basic`` answers 401 (or a staging
+    network reads it). nginx looks a map's strings up without regard to case, and the last
+    regex compares owner and user without regard to case too.
+    """
+    entries = []
+    for path, user in sorted(owners):
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", user):
+            raise ValueError(f"user {user!r}: 1 to 64 letters, digits and ._-")
+        entries.append((_abs_path("owned file", "/" + path), user))
+    lines = [
+        "",
+        "# Each phone's own files and the user that may read them (access: phone).",
+        "map $uri $mipc_owner {",
+        '    default "";',
+        *(f'    "{path}" {user};' for path, user in entries),
+        f'    "{_MAC_NAMED}" $mipc_omac;',
+        "}",
+        'map "$mipc_owner:$remote_user" $mipc_foreign {',
+        "    default 1;",
+        '    "~^:" 0;',
+        '    "~:$" 0;',
+        '    "~*^(?<mipc_ouser>[^:]+):\\k<mipc_ouser>$" 0;',
+        "}",
+    ]
+    return lines
 
 
 def _phones_map(macs: tuple[str, ...]) -> list[str]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError, Position, Severity
 from mipc.model import Plan
-from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.plan import DEFAULT_SERVER_ROOT
+from mipc.pipeline.site import site_files
 from mipc.render.stage import CODE as RENDER
 from mipc.render.stage import ChunkRenderer, by_family, sorted_phones
 
@@ -43,7 +44,7 @@ def check_renders(plan: Plan, diags: Diagnostics, server_root: str = DEFAULT_SER
         except REFUSALS as exc:
             diags.extend([_error(RENDER, f"the {family} phones' shared files: {exc}", None, "")])
     try:
-        network_files(plan, server_root)
+        site_files(plan, server_root)
     except ValueError as exc:
         diags.extend([_error(NETWORK, f"the DHCP, DNS or nginx files: {exc}", None, "")])
 

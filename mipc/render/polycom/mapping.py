@@ -195,14 +195,21 @@ def option_params(
         pairs.append((data.admin_password, phone.admin_password.value))
     pairs.extend(zip(data.prov_credentials, prov or (), strict=False))
     out = [(k, v) for k, v in pairs if not k.startswith(data.device_prefix)]
-    device = [(k, v) for k, v in pairs if k.startswith(data.device_prefix)]
-    if device:
-        out.append((data.device_enable, 1))
-        for key, value in device:
-            out.extend(((key, value), (key + data.device_suffix, 1)))
+    out += device_pairs(data, [(k, v) for k, v in pairs if k.startswith(data.device_prefix)])
     for name in data.unmapped:
         if name in phone.options and set_explicitly(phone, name):
             warn(f"{phone.name}: option {name} has no Polycom parameter mipc knows; not written")
+    return out
+
+
+def device_pairs(
+    data: PolycomData, device: list[tuple[str, Any]], enabled: bool = False
+) -> list[tuple[str, Any]]:
+    """``device.*`` parameters as the phone takes them: ``device.set`` first (unless
+    ``enabled``: already written), each followed by its ``.set`` companion."""
+    out: list[tuple[str, Any]] = [(data.device_enable, 1)] if device and not enabled else []
+    for key, value in device:
+        out.extend(((key, value), (key + data.device_suffix, 1)))
     return out
 
 
