@@ -23,7 +23,11 @@ def build(example: str, base: Path) -> Path:
     """``mipc build`` of ``examples/<example>`` into ``base/out``; OUT."""
     inventory = base / example
     shutil.copytree(ROOT / "examples" / example, inventory)
-    out = base / "out"
+    return build_into(inventory, base / "out")
+
+
+def build_into(inventory: Path, out: Path) -> Path:
+    """``mipc build INVENTORY -o OUT -q``, which must succeed; OUT."""
     result = CliRunner().invoke(
         main, ["build", str(inventory), "-o", str(out), "-q"], catch_exceptions=False
     )

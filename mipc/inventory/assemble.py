@@ -34,6 +34,7 @@ from mipc.model import (
     RegistrationGroup,
     Server,
     Serving,
+    ServingTls,
     Setting,
     Site,
     Template,
@@ -282,7 +283,18 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         user=s.get("user"),
         password=secret_ref(s.get("password")),
         staging=tuple(str(n) for n in s.get("staging") or ()),
+        tls=_serving_tls(s.get("tls")),
     )
+
+
+def _serving_tls(t: Any) -> ServingTls | None:
+    """``serving.tls``, when given (the schema requires certificate and key_path)."""
+    if not isinstance(t, Mapping):
+        return None
+    certificate = secret_ref(t.get("certificate"))
+    if certificate is None:
+        return None
+    return ServingTls(certificate, str(t.get("key_path")), secret_ref(t.get("client_ca")))
 
 
 def _lines(doc: Document) -> dict[str, Line]:

@@ -117,10 +117,20 @@ def network_files(
         if access in ("basic", "phone"):
             files["htpasswd"] = b"".join(htpasswd(*c) for c in site_credentials(plan))
             serving = replace(serving, htpasswd=f"{root}/current/network/htpasswd")
-        if access == "phone":
+        if access in ("phone", "certificate"):
             owned = tuple(sorted((owners or {}).items()))
-            staging = plan.inventory.serving.staging
+            staging = plan.inventory.serving.staging if access == "phone" else ()
             serving = replace(serving, per_phone=True, owners=owned, staging=staging)
+        pem = tls_files(plan)
+        files.update({f"tls/{name}": data for name, data in pem.items()})
+        tls = plan.inventory.serving.tls
+        if tls is not None:
+            serving = replace(
+                serving,
+                certificate=f"{root}/current/network/tls/site.crt",
+                certificate_key=tls.key_path,
+                client_ca=f"{root}/current/network/tls/client-ca.pem" if len(pem) > 1 else None,
+            )
         files["nginx-site.conf"] = render_nginx(
             url.hostname or "_",
             f"{root}/current/www",
@@ -166,6 +176,34 @@ def site_credentials(plan: Plan) -> list[tuple[str, str]]:
     if serving.access == "basic":  # the pair, even for a site of no phones yet
         pairs = {(str(serving.user), secrets.values[serving.password])}
     return sorted(pairs)
+
+
+def tls_files(plan: Plan) -> dict[str, bytes]:
+    """``site.crt`` (the site's certificate chain) and, for ``access: certificate``,
+    ``client-ca.pem`` (the CA bundle of the phones' certificates): each read at build as a
+    ``{file:}`` secret and checked to hold PEM certificates. Nothing without ``serving.tls``."""
+    serving, secrets = plan.inventory.serving, plan.inventory.secrets
+    if serving.tls is None:
+        if serving.access == "certificate":
+            raise ValueError("serving.access is certificate: give serving.tls with client_ca")
+        return {}
+    wanted = {"site.crt": ("serving.tls.certificate", serving.tls.certificate)}
+    if serving.access == "certificate":
+        if serving.tls.client_ca is None:
+            raise ValueError("serving.access is certificate: give serving.tls.client_ca")
+        wanted["client-ca.pem"] = ("serving.tls.client_ca", serving.tls.client_ca)
+    out: dict[str, bytes] = {}
+    for name, (what, ref) in wanted.items():
+        text = secrets.values.get(ref)
+        if text is None:
+            raise ValueError(f"{what}: {secrets.problems.get(ref, 'it cannot be read')}")
+        if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY" in text:
+            raise ValueError(
+                f"{what} ({ref.describe()}): PEM certificates only (-----BEGIN CERTIFICATE-----"
+                ", and no private key)"
+            )
+        out[name] = text.strip().replace("\r\n", "\n").encode("ascii", "replace") + b"\n"
+    return out
 
 
 #: What an access mode needs from the ``serving:`` section.

@@ -17,7 +17,7 @@ __all__ = ["provisioning_credentials", "site_files"]
 def site_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:
     """``network/`` (DHCP, DNS, the nginx sites, htpasswd) of ``plan``; raises ``ValueError``
     on a value that cannot be written safely."""
-    per_phone = plan.inventory.serving.access == "phone"
+    per_phone = plan.inventory.serving.access in ("phone", "certificate")
     return network_files(plan, server_root, phone_owners(plan) if per_phone else None)
 
 

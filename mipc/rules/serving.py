@@ -43,6 +43,7 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
             "networks: [CIDR, ...] to the locations",
             path="serving",
         )
+    _check_tls(inv, diags)
     if serving.staging and serving.access != "phone":
         diags.warning(
             "serving-staging",
@@ -52,25 +53,77 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
         )
 
 
+def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
+    """``serving.tls`` goes with an https:// provisioning URL; certificate needs client_ca."""
+    tls, https = inv.serving.tls, urlsplit(inv.site.provisioning_url).scheme == "https"
+    if inv.serving.access == "certificate" and (tls is None or tls.client_ca is None):
+        diags.error(
+            "serving-tls",
+            "serving.access is certificate: give serving.tls with certificate, key_path and "
+            "client_ca (the CA bundle the phones' certificates chain to)",
+            path="serving",
+        )
+    if tls is not None and not https:
+        diags.error(
+            "serving-tls",
+            "serving.tls is given but site.provisioning_url is not https://: make it "
+            "https://host[:port]/ or remove serving.tls",
+            path="serving",
+        )
+    if tls is None and https:
+        diags.warning(
+            "serving-tls",
+            "site.provisioning_url is https:// but serving.tls names no certificate: the "
+            "nginx site listens without TLS; add serving.tls (certificate, key_path)",
+            path="serving",
+        )
+    if tls is not None and https:
+        diags.warning(
+            "serving-tls-trust",
+            "serving.tls: mipc writes no provisioning CA into the phones' files (no family's "
+            "parameter for it is verified): use a certificate from a CA the phones already "
+            "trust, or load its CA on each phone by hand",
+            path="serving",
+        )
+
+
 def check_serving_phones(
     phones: Iterable[EffectivePhone], inv: Inventory, catalog: Catalog, diags: Diagnostics
 ) -> None:
     """With credentials, a family whose files cannot carry them: one warning per family,
     naming its phones (they answer 401 until their credentials are set by hand)."""
-    if inv.serving.access not in ("basic", "phone"):
+    access = inv.serving.access
+    if access not in ("basic", "phone", "certificate"):
         return
     left: dict[str, list[str]] = {}
     for phone in phones:
         facts = catalog.families.get(phone.family)
-        if facts is not None and not facts.provisioning_credentials and not phone.waiting:
+        if facts is None or phone.waiting:
+            continue
+        if not (
+            facts.device_certificate if access == "certificate" else facts.provisioning_credentials
+        ):
             left.setdefault(phone.family, []).append(phone.name)
     for family, names in sorted(left.items()):
-        shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
-        count = f"{len(names)} phone{'s' if len(names) > 1 else ''}"
+        if access == "certificate":
+            diags.warning(
+                "serving-certificate-family",
+                f"serving.access is certificate: {family} phones carry no device certificate "
+                f"mipc knows the subject of ({_count(names)}); give each one a client "
+                "certificate of serving.tls.client_ca whose CN is its MAC, or it gets no answer",
+                path="serving",
+            )
+            continue
         diags.warning(
             "serving-credentials-family",
-            f"serving.access is {inv.serving.access}: mipc writes no provisioning credentials "
-            f"into {family} files ({count}: {shown}); set each phone's user and password on "
+            f"serving.access is {access}: mipc writes no provisioning credentials "
+            f"into {family} files ({_count(names)}); set each phone's user and password on "
             "the phone (mipc explain PHONE --show-secrets shows them), or it answers 401",
             path="serving",
         )
+
+
+def _count(names: list[str]) -> str:
+    """``3 phones: A, B, C`` (the first three names, sorted)."""
+    shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+    return f"{len(names)} phone{'s' if len(names) > 1 else ''}: {shown}"

@@ -17,7 +17,7 @@ from mipc.cli import main
 from mipc.resolve.credentials import derive_password
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_simulate_http import _serve
-from tests.simulate_helpers import EXAMPLES, ROOT, phones, simulate
+from tests.simulate_helpers import EXAMPLES, ROOT, build_into, phones, simulate
 
 pytestmark = pytest.mark.e2e
 
@@ -35,12 +35,7 @@ def build_site(base: Path, example: str, serving: str) -> Path:
     shutil.copytree(ROOT / "examples" / example, inventory)
     with (inventory / "mipc.yaml").open("a", encoding="utf-8") as f:
         f.write(serving)
-    out = base / "out"
-    result = CliRunner().invoke(
-        main, ["build", str(inventory), "-o", str(out), "-q"], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return out
+    return build_into(inventory, base / "out")
 
 
 def request(

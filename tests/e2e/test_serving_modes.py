@@ -13,7 +13,7 @@ from mipc.cli import main
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_nginx_serving import fetch
 from tests.e2e.test_simulate_http import _serve
-from tests.simulate_helpers import ROOT, phones, simulate
+from tests.simulate_helpers import ROOT, build_into, phones, simulate
 
 pytestmark = pytest.mark.e2e
 
@@ -27,12 +27,7 @@ def build_lab(base: Path, serving: str = "") -> Path:
         shutil.copytree(ROOT / "examples" / "lab", inventory)
     source = (ROOT / "examples" / "lab" / "mipc.yaml").read_text(encoding="utf-8")
     (inventory / "mipc.yaml").write_text(source + serving, encoding="utf-8")
-    out = base / "out"
-    result = CliRunner().invoke(
-        main, ["build", str(inventory), "-o", str(out), "-q"], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return out
+    return build_into(inventory, base / "out")
 
 
 def boots(base: str, out: Path, *auth: str) -> None:

@@ -20,7 +20,7 @@ from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render.base import ProfileMemo, register
 from mipc.render.polycom import files, shared
 from mipc.render.polycom.generations import Generation, adapt
-from mipc.render.polycom.mapping import PolycomData, device_pairs, load_mapping, option_params
+from mipc.render.polycom.mapping import PolycomData, load_mapping, option_params
 from mipc.render.polycom.names import (
     CA_FILE,
     CUSTOM_DIR,
@@ -32,7 +32,7 @@ from mipc.render.polycom.names import (
     group_file_name,
     phone_file_name,
 )
-from mipc.render.polycom.params import Params, PolycomError, comment
+from mipc.render.polycom.params import Params, PolycomError, comment, device_pairs
 from mipc.render.syntax import render_checked
 from mipc.render.templating import Overrides, overrides
 from mipc.resolve.credentials import phone_credentials
@@ -312,7 +312,8 @@ class PolycomRenderer:
             params.set_text(key, text)
         if prov is not None and not shared_prov:  # access: phone, its own credentials
             own = list(zip(data.prov_credentials, prov, strict=False))
-            for key, value in device_pairs(data, own, data.device_enable in params):
+            enabled = data.device_enable in params
+            for key, value in device_pairs(data.device_enable, data.device_suffix, own, enabled):
                 params.set(key, value)
         return params
 
