@@ -93,6 +93,8 @@ def check_serving_phones(
     """With credentials, a family whose files cannot carry them: one warning per family,
     naming its phones (they answer 401 until their credentials are set by hand)."""
     access = inv.serving.access
+    if access == "open":
+        _open_site(phones, inv, diags)
     if access not in ("basic", "phone", "certificate"):
         return
     left: dict[str, list[str]] = {}
@@ -119,6 +121,27 @@ def check_serving_phones(
             f"serving.access is {access}: mipc writes no provisioning credentials "
             f"into {family} files ({_count(names)}); set each phone's user and password on "
             "the phone (mipc explain PHONE --show-secrets shows them), or it answers 401",
+            path="serving",
+        )
+
+
+def _open_site(phones: Iterable[EffectivePhone], inv: Inventory, diags: Diagnostics) -> None:
+    """An ``open`` site whose phones' files hold passwords (SIP or admin): anyone who reaches
+    the server reads them. One warning, counting those phones."""
+    if urlsplit(inv.site.provisioning_url).scheme not in ("http", "https"):
+        return
+    holding = [
+        p.name
+        for p in phones
+        if not p.waiting
+        and (p.admin_password is not None or any(a.auth_password for a in p.appearances))
+    ]
+    if holding:
+        diags.warning(
+            "open-site-passwords",
+            "serving.access is open: anyone who reaches the server reads the passwords (SIP "
+            f"or admin) in the files of {_count(holding)}; choose serving.access networks, "
+            "basic, phone or certificate (docs/serving.md)",
             path="serving",
         )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,7 +16,7 @@ from mipc.cli import main
 from mipc.resolve.credentials import derive_password
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_simulate_http import _serve
-from tests.simulate_helpers import EXAMPLES, ROOT, build_into, phones, simulate
+from tests.simulate_helpers import EXAMPLES, build_into, copy_example, phones, simulate
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +31,8 @@ serving:
 def build_site(base: Path, example: str, serving: str) -> Path:
     """``mipc build`` of ``examples/<example>`` with ``serving`` appended; OUT."""
     inventory = base / example
-    shutil.copytree(ROOT / "examples" / example, inventory)
-    with (inventory / "mipc.yaml").open("a", encoding="utf-8") as f:
-        f.write(serving)
+    site = copy_example(example, inventory)
+    site.write_text(site.read_text(encoding="utf-8") + serving, encoding="utf-8")
     return build_into(inventory, base / "out")
 
 
@@ -128,9 +126,8 @@ def test_explain_shows_a_phone_credentials_only_when_asked(
 ) -> None:
     monkeypatch.setenv("MIPC_SITE_SECRET", SECRET)
     inventory = tmp_path / "lab"
-    shutil.copytree(ROOT / "examples" / "lab", inventory)
-    with (inventory / "mipc.yaml").open("a", encoding="utf-8") as f:
-        f.write(PHONE)
+    site = copy_example("lab", inventory)
+    site.write_text(site.read_text(encoding="utf-8") + PHONE, encoding="utf-8")
     runner = CliRunner()
     args = ["explain", "PolycomLobby", str(inventory), "--format", "json"]
     hidden = json.loads(runner.invoke(main, args).stdout)["computed"]

@@ -16,10 +16,13 @@ import pytest
 
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_simulate_http import _serve
-from tests.simulate_helpers import ROOT, build_into, phones, simulate
+from tests.simulate_helpers import EXAMPLES, build_into, copy_example, phones, simulate
 from tests.tooling import require_tool
 
 pytestmark = pytest.mark.e2e
+
+#: The extension of a phone's client certificate.
+CLIENT = "extendedKeyUsage=clientAuth"
 
 
 def openssl(*args: str | Path) -> None:
@@ -41,20 +44,20 @@ def issue(base: Path, ca: tuple[Path, Path], cn: str, ext: str) -> tuple[Path, P
     cert, key, csr = base / f"{cn}.pem", base / f"{cn}.key", base / f"{cn}.csr"
     conf = base / f"{cn}.ext"
     conf.write_text(ext + "\n", encoding="utf-8")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/O=Test/CN={cn}",
-            "-keyout", key, "-out", csr)  # fmt: skip
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-subj", f"/O=Test/CN={cn}", "-keyout", key, "-out", csr)  # fmt: skip
     openssl("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial",
             "-days", "2", "-extfile", conf, "-out", cert)  # fmt: skip
     return cert, key
 
 
-def tls_lab(base: Path, serving: str) -> Path:
-    """examples/lab over https:// with ``serving`` appended, built; OUT."""
-    inventory = base / "lab"
-    shutil.copytree(ROOT / "examples" / "lab", inventory, dirs_exist_ok=True)
-    source = (inventory / "mipc.yaml").read_text(encoding="utf-8")
+def tls_build(base: Path, serving: str, example: str = "lab") -> Path:
+    """``examples/<example>`` over https:// with ``serving`` appended, built; OUT."""
+    inventory = base / example
+    site = copy_example(example, inventory)
+    source = site.read_text(encoding="utf-8")
     source = source.replace("provisioning_url: http://", "provisioning_url: https://")
-    (inventory / "mipc.yaml").write_text(source + serving, encoding="utf-8")
+    site.write_text(source + serving, encoding="utf-8")
     return build_into(inventory, base / "out")
 
 
@@ -65,14 +68,13 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]
     site_ca = make_ca(base, "site-ca")
     server = issue(base, site_ca, "127.0.0.1", "subjectAltName=IP:127.0.0.1")
     phone_ca = make_ca(base, "phone-ca")
-    client = "extendedKeyUsage=clientAuth"
     return {
         "site_ca": site_ca,
         "server": server,
         "phone_ca": phone_ca,
-        "a": issue(base, phone_ca, "0004f2001001", client),  # PolycomLobby
-        "b": issue(base, phone_ca, "0004f2001002", client),  # PolycomAgent
-        "stranger": issue(base, site_ca, "0004f2001003", client),  # not of the phones' CA
+        "a": issue(base, phone_ca, "0004f2001001", CLIENT),  # PolycomLobby
+        "b": issue(base, phone_ca, "0004f2001002", CLIENT),  # PolycomAgent
+        "stranger": issue(base, site_ca, "0004f2001003", CLIENT),  # not of the phones' CA
     }
 
 
@@ -89,11 +91,12 @@ def tls_serving(pki: dict[str, tuple[Path, Path]], access: str = "") -> str:
     return "\n" + "\n".join(lines) + "\n"
 
 
+@pytest.mark.parametrize("example", EXAMPLES)
 def test_https_with_the_site_certificate(
-    tmp_path: Path, nginx_server: NginxLauncher, pki: dict[str, tuple[Path, Path]]
+    tmp_path: Path, nginx_server: NginxLauncher, pki: dict[str, tuple[Path, Path]], example: str
 ) -> None:
-    inventory_pki = tmp_path / "lab" / "certs" / "site"
-    out = tls_lab(tmp_path, tls_serving(_inside(pki, inventory_pki)))
+    inventory_pki = tmp_path / example / "certs" / "site"
+    out = tls_build(tmp_path, tls_serving(_inside(pki, inventory_pki)), example)
     network = out / "current" / "network"
     assert (network / "tls" / "site.crt").read_bytes() == pki["server"][0].read_bytes()
     key = pki["server"][1].read_bytes().strip().splitlines()[1]  # a line of the key
@@ -109,9 +112,10 @@ def test_https_with_the_site_certificate(
         http = simulate(name, "--url", base, "--manifest", str(out), "--show-secrets", "--ca", ca)
         assert http.exit_code == 0, (name, http.output)
         assert http.stdout == tree.stdout, name
-    unverified = simulate("PolycomLobby", "--url", base, "--manifest", str(out))
+    name = next(iter(phones(out)))
+    unverified = simulate(name, "--url", base, "--manifest", str(out))
     assert unverified.exit_code == 2 and "CERTIFICATE_VERIFY_FAILED" in unverified.stderr
-    insecure = simulate("PolycomLobby", "--url", base, "--manifest", str(out), "--insecure")
+    insecure = simulate(name, "--url", base, "--manifest", str(out), "--insecure")
     assert insecure.exit_code == 0, insecure.output
 
 
@@ -147,7 +151,7 @@ def test_client_certificates_keep_each_phone_to_its_own(
     tmp_path: Path, nginx_server: NginxLauncher, pki: dict[str, tuple[Path, Path]]
 ) -> None:
     inside = _inside(pki, tmp_path / "lab" / "certs" / "site")
-    out = tls_lab(tmp_path, tls_serving(inside, "certificate"))
+    out = tls_build(tmp_path, tls_serving(inside, "certificate"))
     network = out / "current" / "network"
     assert (network / "tls" / "client-ca.pem").read_bytes() == pki["phone_ca"][0].read_bytes()
     assert not (network / "htpasswd").exists()
@@ -166,15 +170,25 @@ def test_client_certificates_keep_each_phone_to_its_own(
     assert fetch(base, "logs/0004f2001001-app.log", inside, "a", "PUT", b"x" * 10485761) == 413
     assert not [p for p in (out / "uploads").rglob("*") if p.is_file()]
     assert fetch(base, "logs/0004f2001001-app.log", inside, "a", "PUT", b"booted\n") == 201
+    cert, key = (str(p) for p in inside["a"])
+    mine = ("--ca", str(pki["site_ca"][0]), "--cert", cert, "--key", key)
+    foreign = simulate("PolycomAgent", "--url", base, "--manifest", str(out), *mine)
+    assert foreign.exit_code == 1 and "403" in foreign.stderr
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_phone_boots_with_its_own_certificate(
+    tmp_path: Path, nginx_server: NginxLauncher, pki: dict[str, tuple[Path, Path]], example: str
+) -> None:
+    inside = _inside(pki, tmp_path / example / "certs" / "site")
+    out = tls_build(tmp_path, tls_serving(inside, "certificate"), example)
+    base = _serve(nginx_server, out)
     ca = str(pki["site_ca"][0])
-    for who, name in (("a", "PolycomLobby"), ("b", "PolycomAgent")):
-        cert, key = (str(p) for p in inside[who])
+    for name, entry in phones(out).items():
+        cn = entry["mac"] or entry["computer_name"]
+        cert, key = (str(p) for p in issue(tmp_path, inside["phone_ca"], cn, CLIENT))
         tree = simulate(name, "--tree", str(out), "--show-secrets")
         args = ("--ca", ca, "--cert", cert, "--key", key, "--show-secrets")
         http = simulate(name, "--url", base, "--manifest", str(out), *args)
         assert http.exit_code == 0, (name, http.output)
         assert http.stdout == tree.stdout, name
-    cert, key = (str(p) for p in inside["a"])
-    mine = ("--ca", ca, "--cert", cert, "--key", key)
-    foreign = simulate("PolycomAgent", "--url", base, "--manifest", str(out), *mine)
-    assert foreign.exit_code == 1 and "403" in foreign.stderr

@@ -425,7 +425,11 @@ def test_secrets_from_env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         '    appearances:\n      - extension: "7001"\n'
         "        auth: {user: u7001, password: {file: secrets/line.txt}}",
     )
-    phones = _phones(tmp_path, text)
+    result = _validate(tmp_path, text)
+    # The passwords sit in files an open site serves to anyone: the one warning.
+    assert [d.code for d in result.diagnostics] == ["open-site-passwords"]
+    assert result.plan is not None
+    phones = {p.name: p for p in result.plan.phones}
     admin = phones["Chained"].admin_password
     assert admin is not None and admin.value == "s3cret env"
     assert str(admin) == "<redacted>" and "s3cret" not in repr(admin)
