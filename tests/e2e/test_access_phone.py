@@ -7,12 +7,14 @@ import base64
 import json
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
+from mipc.network.nginx import Serving, htpasswd
 from mipc.resolve.credentials import derive_password
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_simulate_http import _serve
@@ -152,3 +154,29 @@ def test_staging_network_reads_without_credentials(
         assert http.stdout == tree.stdout, name
     agent = next(f[4:] for f in phones(out)["PolycomAgent"]["files"] if "phone/" in f)
     assert request(f"{base}/{agent}", "0004f2001001") == 403  # credentials still bind
+
+
+def test_the_owner_map_holds_ten_thousand_phones(
+    tmp_path: Path, nginx_server: NginxLauncher
+) -> None:
+    """The map's hash is sized for its keys: 10,000 phones and 64-character soft phone names
+    pass ``nginx -t`` (the launcher's) and still tell owner from stranger."""
+    www, uploads = tmp_path / "www", tmp_path / "uploads"
+    (www / "phone").mkdir(parents=True)
+    uploads.mkdir()
+    macs = [f"0004f2{i:06x}" for i in range(10_000)]
+    long_name = "pc-" + "x" * 51 + ".lab.local"  # 64 characters
+    owners = [(f"phone/{uuid.uuid5(uuid.NAMESPACE_URL, m)}.cfg", m) for m in macs]
+    owners.append((f"{long_name}.i3sipcfg", long_name))
+    mine = owners[1234][0]
+    (www / mine).write_text("<x/>\n", encoding="utf-8")
+    (www / f"{long_name}.i3sipcfg").write_text("<x/>\n", encoding="utf-8")
+    users = tmp_path / "htpasswd"
+    users.write_bytes(
+        b"".join(htpasswd(u, derive_password(SECRET, u)) for u in (macs[1234], macs[1]))
+    )
+    serving = Serving(macs=tuple(macs), htpasswd=str(users), per_phone=True, owners=tuple(owners))
+    base = nginx_server(www, uploads, serving)
+    assert request(f"{base}/{mine}", macs[1234]) == 200
+    assert request(f"{base}/{mine}", macs[1]) == 403
+    assert request(f"{base}/{long_name}.i3sipcfg", macs[1]) == 403
