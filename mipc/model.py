@@ -117,6 +117,8 @@ class Serving:
     password: SecretRef | None = None  # basic: the shared password; phone: the site secret
     staging: tuple[str, ...] = ()  # CIDRs answered without credentials (access: phone)
     tls: ServingTls | None = None
+    # Where the section is, for messages; not part of what it means (nor of the render epoch).
+    position: Position | None = field(default=None, repr=False, compare=False)
 
     def secrets(self) -> tuple[SecretRef, ...]:
         """The secrets (and files read as secrets) the section names."""

@@ -235,7 +235,7 @@ def assemble(
     inventory = Inventory(
         root=str(doc.root),
         site=_site(d["site"]),
-        serving=_serving(d.get("serving") or {}),
+        serving=_serving(d.get("serving") or {}, doc.positions.get(("serving",))),
         lines=MappingProxyType(_lines(doc)),
         managed_proxies=MappingProxyType(_proxies(doc)),
         registration_groups=MappingProxyType(_groups(doc)),
@@ -272,8 +272,8 @@ def _site(s: Mapping[str, Any]) -> Site:
     )
 
 
-def _serving(s: Mapping[str, Any]) -> Serving:
-    """The ``serving:`` section, each key defaulting to :class:`Serving`'s."""
+def _serving(s: Mapping[str, Any], where: Position | None) -> Serving:
+    """The ``serving:`` section, each key defaulting to :class:`Serving`'s; ``where`` it is."""
     default = Serving()
     return Serving(
         overrides=bool(s.get("overrides", default.overrides)),
@@ -284,6 +284,7 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         password=secret_ref(s.get("password")),
         staging=tuple(str(n) for n in s.get("staging") or ()),
         tls=_serving_tls(s.get("tls")),
+        position=where,
     )
 
 

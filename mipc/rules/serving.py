@@ -27,6 +27,7 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
         diags.error(
             "serving-credentials",
             "serving.access is basic: give serving.user and serving.password",
+            position=inv.serving.position,
             path="serving",
         )
     if serving.access == "phone" and serving.password is None:
@@ -34,6 +35,7 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
             "serving-credentials",
             "serving.access is phone: give serving.password, the site secret every phone's "
             "password is derived from ({env: MIPC_...} or {file: ...})",
+            position=inv.serving.position,
             path="serving",
         )
     if serving.access == "networks" and not any(loc.networks for loc in inv.locations.values()):
@@ -41,6 +43,7 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
             "serving-networks",
             "serving.access is networks but no location names its networks: add "
             "networks: [CIDR, ...] to the locations",
+            position=inv.serving.position,
             path="serving",
         )
     _check_tls(inv, diags)
@@ -49,6 +52,7 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
             "serving-staging",
             f"serving.staging is used only with access: phone (this site is "
             f"{serving.access}); remove it or choose access: phone",
+            position=inv.serving.position,
             path="serving",
         )
 
@@ -61,6 +65,7 @@ def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
             "serving-tls",
             "serving.access is certificate: give serving.tls with certificate, key_path and "
             "client_ca (the CA bundle the phones' certificates chain to)",
+            position=inv.serving.position,
             path="serving",
         )
     if tls is not None and not https:
@@ -68,6 +73,7 @@ def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
             "serving-tls",
             "serving.tls is given but site.provisioning_url is not https://: make it "
             "https://host[:port]/ or remove serving.tls",
+            position=inv.serving.position,
             path="serving",
         )
     if tls is None and https:
@@ -75,6 +81,7 @@ def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
             "serving-tls",
             "site.provisioning_url is https:// but serving.tls names no certificate: the "
             "nginx site listens without TLS; add serving.tls (certificate, key_path)",
+            position=inv.serving.position,
             path="serving",
         )
     if tls is not None and https:
@@ -83,6 +90,7 @@ def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
             "serving.tls: mipc writes no provisioning CA into the phones' files (no family's "
             "parameter for it is verified): use a certificate from a CA the phones already "
             "trust, or load its CA on each phone by hand",
+            position=inv.serving.position,
             path="serving",
         )
 
@@ -113,6 +121,7 @@ def check_serving_phones(
                 f"serving.access is certificate: {family} phones carry no device certificate "
                 f"mipc knows the subject of ({_count(names)}); give each one a client "
                 "certificate of serving.tls.client_ca whose CN is its MAC, or it gets no answer",
+                position=inv.serving.position,
                 path="serving",
             )
             continue
@@ -121,6 +130,7 @@ def check_serving_phones(
             f"serving.access is {access}: mipc writes no provisioning credentials "
             f"into {family} files ({_count(names)}); set each phone's user and password on "
             "the phone (mipc explain PHONE --show-secrets shows them), or it answers 401",
+            position=inv.serving.position,
             path="serving",
         )
 
@@ -142,6 +152,7 @@ def _open_site(phones: Iterable[EffectivePhone], inv: Inventory, diags: Diagnost
             "serving.access is open: anyone who reaches the server reads the passwords (SIP "
             f"or admin) in the files of {_count(holding)}; choose serving.access networks, "
             "basic, phone or certificate (docs/serving.md)",
+            position=inv.serving.position,
             path="serving",
         )
 
