@@ -180,3 +180,50 @@ def test_the_owner_map_holds_ten_thousand_phones(
     assert request(f"{base}/{mine}", macs[1234]) == 200
     assert request(f"{base}/{mine}", macs[1]) == 403
     assert request(f"{base}/{long_name}.i3sipcfg", macs[1]) == 403
+
+
+BASIC = """
+serving:
+  access: basic
+  user: phones
+  password: {env: MIPC_SITE_SECRET}
+"""
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("mode", ["networks", "basic"])
+def test_every_phone_boots_through_the_shared_modes(
+    tmp_path: Path,
+    nginx_server: NginxLauncher,
+    monkeypatch: pytest.MonkeyPatch,
+    example: str,
+    mode: str,
+) -> None:
+    """The allow-list (the example's own networks, and 127.0.0.0/8 for the test) and the
+    one shared credential: every phone boots as from the tree (an address outside the
+    networks: tests/e2e/test_serving_modes.py); without the credential, 401."""
+    monkeypatch.setenv("MIPC_SITE_SECRET", SECRET)
+    inventory = tmp_path / example
+    site = copy_example(example, inventory)
+    if mode == "networks":
+        source = site.read_text(encoding="utf-8")
+        if "networks: [" not in source:  # a split inventory: its locations' file
+            site = inventory / "locations.yaml"
+            source = site.read_text(encoding="utf-8")
+        site.write_text(source.replace("networks: [", "networks: [127.0.0.0/8, ", 1), "utf-8")
+        serving = "\nserving: {access: networks}\n"
+    else:
+        serving = BASIC
+    main_file = inventory / ("site.yaml" if (inventory / "site.yaml").exists() else "mipc.yaml")
+    main_file.write_text(main_file.read_text(encoding="utf-8") + serving, encoding="utf-8")
+    out = build_into(inventory, tmp_path / "out")
+    base = _serve(nginx_server, out)
+    auth = ("--user", "phones", "--password-env", "MIPC_SITE_SECRET") if mode == "basic" else ()
+    for name in phones(out):
+        tree = simulate(name, "--tree", str(out), "--show-secrets")
+        http = simulate(name, "--url", base, "--manifest", str(out), "--show-secrets", *auth)
+        assert http.exit_code == 0, (name, http.output)
+        assert http.stdout == tree.stdout, name
+    if mode == "basic":
+        first = next(iter(phones(out).values()))["files"][0][4:]
+        assert request(f"{base}/{first}") == 401
