@@ -4,8 +4,10 @@ password, reads its own files and the shared ones, and writes only its own MAC's
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -53,6 +55,20 @@ def request(
     except urllib.error.HTTPError as error:
         with error:
             return error.code
+
+
+def raw(base: str, path: str, user: str) -> int:
+    """The status of a GET whose path is sent exactly as written, with ``user``'s password."""
+    parts = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    token = base64.b64encode(f"{user}:{derive_password(SECRET, user)}".encode()).decode()
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Basic {token}"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
 
 
 def user_of(entry: dict[str, str | None]) -> str:
@@ -109,6 +125,9 @@ def test_a_phone_reads_and_writes_only_its_own(
     assert request(f"{base}/{b.upper()}.cfg", a) == 403
     assert request(f"{base}/AgentPC9.lab.local.i3sipcfg", a) == 403
     assert request(f"{base}/{a.upper()}.cfg", a) == 200
+    guid = other_cfg.split("/")[1]
+    for trick in (f"/x/../{other_cfg}", f"//{other_cfg}", f"/phone/%{ord(guid[0]):02x}{guid[1:]}"):
+        assert raw(base, trick, a) == 403, trick  # nginx matches the normalised URI
     assert request(f"{base}/server/xic.cfg", a) == 200  # shared
     assert request(f"{base}/000000000000.cfg", b) == 200  # shared by every new phone
     assert request(f"{base}/server/xic.cfg", "0004f2999999") == 401  # not a phone of the site
