@@ -95,15 +95,39 @@ class Site:
 
 
 @dataclass(frozen=True)
+class ServingTls:
+    """``serving.tls``: the site's certificate chain (read at build, public), the path of its
+    private key on the web server (never read by mipc), and the CA bundle that phones'
+    client certificates must chain to (``access: certificate``)."""
+
+    certificate: SecretRef
+    key_path: str
+    client_ca: SecretRef | None = None
+
+
+@dataclass(frozen=True)
 class Serving:
     """How the nginx site serves the release and takes uploads (the ``serving:`` section)."""
 
     overrides: bool = True
     max_upload_bytes: int = 10 * 1024 * 1024
     nginx_user: str = "www-data"
-    access: str = "open"  # open | networks | basic
+    access: str = "open"  # open | networks | basic | phone | certificate
     user: str | None = None
-    password: SecretRef | None = None
+    password: SecretRef | None = None  # basic: the shared password; phone: the site secret
+    staging: tuple[str, ...] = ()  # CIDRs answered without credentials (access: phone)
+    tls: ServingTls | None = None
+    # Where the section is, for messages; not part of what it means (nor of the render epoch).
+    position: Position | None = field(default=None, repr=False, compare=False)
+    # Whether the inventory names ``access`` (an open site chosen, not defaulted); for messages.
+    access_chosen: bool = field(default=False, repr=False, compare=False)
+
+    def secrets(self) -> tuple[SecretRef, ...]:
+        """The secrets (and files read as secrets) the section names."""
+        refs = [self.password]
+        if self.tls is not None:
+            refs += [self.tls.certificate, self.tls.client_ca]
+        return tuple(ref for ref in refs if ref is not None)
 
 
 @dataclass(frozen=True)

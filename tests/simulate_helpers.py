@@ -19,11 +19,38 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("lab", "polycom-generations")
 
 
+#: How the examples choose who may read the release (the last lines of their site file).
+EXAMPLE_SERVING = (
+    "\n# Who may read the release (docs/serving.md): only the locations' networks.\n"
+    "serving: {access: networks}\n"
+)
+
+
+def open_site(source: str) -> str:
+    """An example's site file without its ``serving:`` section: an ``open`` site, which the
+    tests reach from 127.0.0.1 (outside the examples' networks) and may give a section of
+    their own."""
+    assert source.count(EXAMPLE_SERVING) == 1, "the example's serving section moved"
+    return source.replace(EXAMPLE_SERVING, "")
+
+
+def copy_example(example: str, inventory: Path) -> Path:
+    """``examples/<example>`` copied to ``inventory`` as an open site; its site file."""
+    shutil.copytree(ROOT / "examples" / example, inventory, dirs_exist_ok=True)
+    site = inventory / ("site.yaml" if (inventory / "site.yaml").exists() else "mipc.yaml")
+    site.write_text(open_site(site.read_text(encoding="utf-8")), encoding="utf-8")
+    return site
+
+
 def build(example: str, base: Path) -> Path:
-    """``mipc build`` of ``examples/<example>`` into ``base/out``; OUT."""
+    """``mipc build`` of ``examples/<example>`` (as an open site) into ``base/out``; OUT."""
     inventory = base / example
-    shutil.copytree(ROOT / "examples" / example, inventory)
-    out = base / "out"
+    copy_example(example, inventory)
+    return build_into(inventory, base / "out")
+
+
+def build_into(inventory: Path, out: Path) -> Path:
+    """``mipc build INVENTORY -o OUT -q``, which must succeed; OUT."""
     result = CliRunner().invoke(
         main, ["build", str(inventory), "-o", str(out), "-q"], catch_exceptions=False
     )

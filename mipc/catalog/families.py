@@ -35,6 +35,14 @@ class Family:
     #: The family's file format is not published: mipc writes its own documented profile
     #: (docs/keyvalue-and-softphone.md), and the commands say so (ISS, the soft phone).
     profile: bool
+    #: mipc writes the credentials the phone presents to the provisioning server into its
+    #: files (serving.access basic or phone): Polycom's device.prov.user/password only; the
+    #: other families' equivalents are not verified (docs/serving.md).
+    provisioning_credentials: bool
+    #: The family's phones carry a factory device certificate whose subject CN mipc maps to
+    #: the phone (serving.access: certificate): Polycom's (its CN holding the MAC is not
+    #: verified, docs/serving.md); the others' are not documented for this.
+    device_certificate: bool
 
 
 def read_families(data: Any, models_families: set[str]) -> Mapping[str, Family]:

@@ -291,8 +291,21 @@ def diff_command(inventory: Path | None, **options: Any) -> None:
 )
 @click.option(
     "--cacert",
+    "--ca",
+    "cacert",
     type=click.Path(path_type=Path),
     help="With an https:// URL: CA certificates (PEM) to trust instead of the system store.",
+)
+@click.option(
+    "--cert",
+    type=click.Path(path_type=Path),
+    help="With an https:// URL: the phone's client certificate (PEM), with --key.",
+)
+@click.option("--key", type=click.Path(path_type=Path), help="With --cert: its private key (PEM).")
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="With an https:// URL: do not verify the server's certificate.",
 )
 @show_secrets_option
 @output_options

@@ -232,8 +232,8 @@ def options_digest(options: Mapping[str, str]) -> str:
 
 def _secret_refs(inventory: Inventory) -> Iterable[tuple[str | None, str | None]]:
     """(env, file) of every secret the inventory names, in any layer or appearance."""
-    if inventory.serving.password is not None:
-        yield inventory.serving.password.env, inventory.serving.password.file
+    for ref in inventory.serving.secrets():
+        yield ref.env, ref.file
     layers = [inventory.defaults]
     layers += [loc.layer for loc in inventory.locations.values()]
     layers += [t.layer for t in inventory.templates.values()]

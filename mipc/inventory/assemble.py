@@ -34,6 +34,7 @@ from mipc.model import (
     RegistrationGroup,
     Server,
     Serving,
+    ServingTls,
     Setting,
     Site,
     Template,
@@ -235,7 +236,11 @@ def assemble(
     inventory = Inventory(
         root=str(doc.root),
         site=_site(d["site"]),
-        serving=_serving(d.get("serving") or {}),
+        # with no serving: section, its defaults are said at the URL that makes a site served
+        serving=_serving(
+            d.get("serving") or {},
+            doc.positions.get(("serving",)) or doc.positions.get(("site", "provisioning_url")),
+        ),
         lines=MappingProxyType(_lines(doc)),
         managed_proxies=MappingProxyType(_proxies(doc)),
         registration_groups=MappingProxyType(_groups(doc)),
@@ -272,8 +277,8 @@ def _site(s: Mapping[str, Any]) -> Site:
     )
 
 
-def _serving(s: Mapping[str, Any]) -> Serving:
-    """The ``serving:`` section, each key defaulting to :class:`Serving`'s."""
+def _serving(s: Mapping[str, Any], where: Position | None) -> Serving:
+    """The ``serving:`` section, each key defaulting to :class:`Serving`'s; ``where`` it is."""
     default = Serving()
     return Serving(
         overrides=bool(s.get("overrides", default.overrides)),
@@ -282,7 +287,21 @@ def _serving(s: Mapping[str, Any]) -> Serving:
         access=str(s.get("access", default.access)),
         user=s.get("user"),
         password=secret_ref(s.get("password")),
+        staging=tuple(str(n) for n in s.get("staging") or ()),
+        tls=_serving_tls(s.get("tls")),
+        position=where,
+        access_chosen="access" in s,
     )
+
+
+def _serving_tls(t: Any) -> ServingTls | None:
+    """``serving.tls``, when given (the schema requires certificate and key_path)."""
+    if not isinstance(t, Mapping):
+        return None
+    certificate = secret_ref(t.get("certificate"))
+    if certificate is None:
+        return None
+    return ServingTls(certificate, str(t.get("key_path")), secret_ref(t.get("client_ca")))
 
 
 def _lines(doc: Document) -> dict[str, Line]:

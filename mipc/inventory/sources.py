@@ -33,8 +33,7 @@ def secret_ref(value: Any) -> SecretRef | None:
 
 def named_secrets(inventory: Inventory) -> Iterator[SecretRef]:
     """Every secret the inventory names, in any layer or appearance (with repeats)."""
-    if inventory.serving.password is not None:
-        yield inventory.serving.password
+    yield from inventory.serving.secrets()
     layers = [inventory.defaults]
     layers += [loc.layer for loc in inventory.locations.values()]
     layers += [t.layer for t in inventory.templates.values()]

@@ -6,14 +6,18 @@ each meant to be included at http level (``sites-enabled``). Never imports rende
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import ipaddress
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from mipc.network.access import (
+    Serving,
+    abs_path,
+    access_lines,
+    access_maps,
+    htpasswd,
+    map_hash,
+    tls_lines,
+)
 from mipc.network.checks import HEADER, host_or_ip, hostile, port, text, url
 
 __all__ = ["Serving", "htpasswd", "render_nginx", "render_nginx_cache"]
@@ -21,7 +25,6 @@ __all__ = ["Serving", "htpasswd", "render_nginx", "render_nginx_cache"]
 _LISTEN = re.compile(
     r"^(?:(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9.-]+):)?[0-9]{1,5}$"
 )
-_PATH = re.compile(r"^/[A-Za-z0-9._+@=/:-]*$")
 
 #: Content types, replacing the inherited map for this server (so the result does not depend
 #: on the host's mime.types): .cfg as text/plain (Polycom XML and AudioCodes key=value files
@@ -49,39 +52,12 @@ _MAC = re.compile(r"^[0-9a-f]{12}$")
 _SHARED_MAC = "000000000000"
 
 
-@dataclass(frozen=True)
-class Serving:
-    """What the site lets the phones do beyond reading the release.
-
-    ``macs``: the phones that may upload (12 lower-case hex digits each; ``000000000000``, the
-    name every phone shares, never may); ``overrides``: whether ``<mac>-phone.cfg`` and
-    ``<mac>-web.cfg`` are taken (else PUT answers 403 and GET 404); ``max_upload_bytes``: the
-    largest upload body; ``allow``: the only networks (CIDR) answered, when any; ``htpasswd``:
-    the absolute path of the ``auth_basic_user_file`` every request must match, when set.
-    """
-
-    macs: tuple[str, ...] = ()
-    overrides: bool = True
-    max_upload_bytes: int = 10 * 1024 * 1024
-    allow: tuple[str, ...] = ()
-    htpasswd: str | None = None
-
-
 def _listen(value: str) -> str:
     hostile("listen", value)
     if not _LISTEN.match(value):
         raise ValueError(f"listen {value!r}: expected PORT, ADDRESS:PORT or [IPv6]:PORT")
     port("listen port", int(value.rsplit(":", 1)[-1]))
     return value
-
-
-def _abs_path(what: str, value: str) -> str:
-    hostile(what, value)
-    if not _PATH.match(value) or "/../" in value + "/" or "/./" in value + "/":
-        raise ValueError(
-            f"{what} {value!r}: an absolute path of letters, digits and ._+@=:- is expected"
-        )
-    return value.rstrip("/") or "/"
 
 
 def _server_name(value: str) -> str:
@@ -127,31 +103,22 @@ def render_nginx(
     """
     serving = serving or Serving()
     name = _server_name(server_name)
-    www = _abs_path("www_root", www_root)
-    uploads = _abs_path("uploads_root", uploads_root)
+    www = abs_path("www_root", www_root)
+    uploads = abs_path("uploads_root", uploads_root)
     lst = _listen(listen)
     max_body = _size("max_upload_bytes", serving.max_upload_bytes)
-    out = [
-        f"# {HEADER}",
-        "# nginx site for the phones: include at http level (e.g. /etc/nginx/sites-enabled/).",
-        f"# Read-only: {www} ; uploads (PUT only): {uploads}/{{{','.join(_UPLOAD_DIRS)}}}",
-        "# MAC-named files: a request for 0004F2AABBCC.cfg is answered with 0004f2aabbcc.cfg.",
-        "# The regex location below captures the 12 hex digits one by one and these maps",
-        "# lower-case each of them (stock nginx has no lower-case function).",
-    ]
-    for h, low in zip(_HEXES, _LOWS, strict=True):
-        out.append(f"map ${h} ${low} {{ A a; B b; C c; D d; E e; F f; default ${h}; }}")
-    out += _phones_map(serving.macs)
+    out = [*_maps(www, uploads, serving), *access_maps(serving)]
     out += [
         "",
         "server {",
-        f"    listen {lst};",
+        f"    listen {lst}{' ssl' if serving.certificate else ''};",
         f"    server_name {name};",
+        *tls_lines(serving),
         f'    root "{www}";',
         "    autoindex off;",
         "    server_tokens off;",
         "    client_max_body_size 1m;",
-        *_access(serving),
+        *access_lines(serving),
         "    # A types block here replaces the inherited map (mime.types) for this server.",
         *_types_block("    "),
         "",
@@ -170,40 +137,20 @@ _HEXES = tuple(f"mipc_h{i}" for i in range(1, 13))
 _LOWS = tuple(f"mipc_l{i}" for i in range(1, 13))
 
 
-def htpasswd(user: str, password: str) -> bytes:
-    """An ``auth_basic_user_file`` of one user: ``{SSHA}``, base64(sha1(password + salt) +
-    salt), the salt derived from the password and user, so the same secret gives the same
-    bytes (a rebuild stays byte-identical) and nothing of the password is written."""
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", user):
-        raise ValueError(f"user {user!r}: 1 to 64 letters, digits and ._-")
-    if not password or any(c in password for c in "\r\n\0"):
-        raise ValueError(f"the password of {user}: empty, or holds a line break")
-    secret = password.encode()
-    salt = hmac.new(secret, b"mipc htpasswd " + user.encode(), hashlib.sha256).digest()[:8]
-    digest = base64.b64encode(hashlib.sha1(secret + salt).digest() + salt).decode()
-    return f"{user}:{{SSHA}}{digest}\n".encode()
-
-
-def _access(serving: Serving) -> list[str]:
-    """The server's access control: an allow-list of networks, HTTP basic credentials."""
-    out: list[str] = []
-    if serving.allow:
-        out.append("    # Only the networks of the locations (serving.access: networks).")
-        for cidr in serving.allow:
-            try:
-                network = ipaddress.ip_network(cidr, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"network {cidr!r}: not an address/prefix ({exc})") from None
-            out.append(f"    allow {network};")
-        out.append("    deny all;")
-    if serving.htpasswd is not None:
-        path = _abs_path("htpasswd", serving.htpasswd)
-        out += [
-            "    # Every request presents the phones' credentials (serving.access: basic).",
-            '    auth_basic "phones";',
-            f'    auth_basic_user_file "{path}";',
-        ]
-    return out
+def _maps(www: str, uploads: str, serving: Serving) -> list[str]:
+    """The file's head: what it serves, the maps' hash, the lower-casing maps, the phones."""
+    out = [
+        f"# {HEADER}",
+        "# nginx site for the phones: include at http level (e.g. /etc/nginx/sites-enabled/).",
+        f"# Read-only: {www} ; uploads (PUT only): {uploads}/{{{','.join(_UPLOAD_DIRS)}}}",
+        "# MAC-named files: a request for 0004F2AABBCC.cfg is answered with 0004f2aabbcc.cfg.",
+        "# The regex location below captures the 12 hex digits one by one and these maps",
+        "# lower-case each of them (stock nginx has no lower-case function).",
+        *map_hash(serving),
+    ]
+    for h, low in zip(_HEXES, _LOWS, strict=True):
+        out.append(f"map ${h} ${low} {{ A a; B b; C c; D d; E e; F f; default ${h}; }}")
+    return out + _phones_map(serving.macs)
 
 
 def _phones_map(macs: tuple[str, ...]) -> list[str]:
@@ -309,7 +256,7 @@ def render_nginx_cache(
     """
     name = _server_name(server_name)
     scheme, host_port, host_header = _central(central_url)
-    cache = _abs_path("cache_root", cache_root)
+    cache = abs_path("cache_root", cache_root)
     lst = _listen(listen)
     max_size = _size("max_size_bytes", max_size_bytes)
     max_body = _size("max_upload_bytes", max_upload_bytes)

@@ -7,6 +7,7 @@ release.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
 from mipc.network.nginx import Serving, htpasswd, render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
+from mipc.resolve.credentials import phone_credentials
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
@@ -93,12 +95,17 @@ def render_network(plan: NetworkPlan) -> dict[str, bytes]:
     }
 
 
-def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:
+def network_files(
+    plan: Plan,
+    server_root: str = DEFAULT_SERVER_ROOT,
+    owners: Mapping[str, str] | None = None,
+) -> dict[str, bytes]:
     """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``.
 
     ``server_root`` is where OUT lives on the web server (not necessarily where it was built),
-    so the release does not depend on the machine that built it. Raises ``ValueError`` on a
-    value that cannot be written safely.
+    so the release does not depend on the machine that built it. ``owners``: each phone's own
+    files (path under ``www/`` → the user it presents), which ``serving.access: phone`` lets
+    only that phone read. Raises ``ValueError`` on a value that cannot be written safely.
     """
     files = dict(render_network(network_plan(plan)))
     url = urlsplit(plan.inventory.site.provisioning_url)
@@ -106,9 +113,24 @@ def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[st
         root = server_root.rstrip("/") or "/"
         default_port = 443 if url.scheme == "https" else 80
         serving = _serving(plan)
-        if plan.inventory.serving.access == "basic":
-            files["htpasswd"] = htpasswd(*basic_credentials(plan))
+        access = plan.inventory.serving.access
+        if access in ("basic", "phone"):
+            files["htpasswd"] = b"".join(htpasswd(*c) for c in site_credentials(plan))
             serving = replace(serving, htpasswd=f"{root}/current/network/htpasswd")
+        if access in ("phone", "certificate"):
+            owned = tuple(sorted((owners or {}).items()))
+            staging = plan.inventory.serving.staging if access == "phone" else ()
+            serving = replace(serving, per_phone=True, owners=owned, staging=staging)
+        pem = tls_files(plan)
+        files.update({f"tls/{name}": data for name, data in pem.items()})
+        tls = plan.inventory.serving.tls
+        if tls is not None:
+            serving = replace(
+                serving,
+                certificate=f"{root}/current/network/tls/site.crt",
+                certificate_key=tls.key_path,
+                client_ca=f"{root}/current/network/tls/client-ca.pem" if len(pem) > 1 else None,
+            )
         files["nginx-site.conf"] = render_nginx(
             url.hostname or "_",
             f"{root}/current/www",
@@ -139,17 +161,56 @@ def _serving(plan: Plan) -> Serving:
     )
 
 
-def basic_credentials(plan: Plan) -> tuple[str, str]:
-    """The user and password every phone presents (``serving.access: basic``)."""
-    serving = plan.inventory.serving
-    secrets = plan.inventory.secrets
-    if serving.user is None or serving.password is None:
-        raise ValueError("serving.access is basic: give serving.user and serving.password")
-    password = secrets.values.get(serving.password)
-    if password is None:
+def site_credentials(plan: Plan) -> list[tuple[str, str]]:
+    """The users and passwords of ``network/htpasswd``, sorted by user: with ``basic`` the
+    one pair every phone presents, with ``phone`` each provisioned phone's own."""
+    inv = plan.inventory
+    serving, secrets = inv.serving, inv.secrets
+    if serving.password is None or (serving.access == "basic" and serving.user is None):
+        raise ValueError(f"serving.access is {serving.access}: {_NEEDS[serving.access]}")
+    if serving.password not in secrets.values:
         problem = secrets.problems.get(serving.password, "it cannot be read")
         raise ValueError(f"serving.password: {problem}")
-    return serving.user, password
+    phones = [p for p in plan.phones if not p.waiting]
+    pairs = {c for c in (phone_credentials(inv, p) for p in phones) if c is not None}
+    if serving.access == "basic":  # the pair, even for a site of no phones yet
+        pairs = {(str(serving.user), secrets.values[serving.password])}
+    return sorted(pairs)
+
+
+def tls_files(plan: Plan) -> dict[str, bytes]:
+    """``site.crt`` (the site's certificate chain) and, for ``access: certificate``,
+    ``client-ca.pem`` (the CA bundle of the phones' certificates): each read at build as a
+    ``{file:}`` secret and checked to hold PEM certificates. Nothing without ``serving.tls``."""
+    serving, secrets = plan.inventory.serving, plan.inventory.secrets
+    if serving.tls is None:
+        if serving.access == "certificate":
+            raise ValueError("serving.access is certificate: give serving.tls with client_ca")
+        return {}
+    wanted = {"site.crt": ("serving.tls.certificate", serving.tls.certificate)}
+    if serving.access == "certificate":
+        if serving.tls.client_ca is None:
+            raise ValueError("serving.access is certificate: give serving.tls.client_ca")
+        wanted["client-ca.pem"] = ("serving.tls.client_ca", serving.tls.client_ca)
+    out: dict[str, bytes] = {}
+    for name, (what, ref) in wanted.items():
+        text = secrets.values.get(ref)
+        if text is None:
+            raise ValueError(f"{what}: {secrets.problems.get(ref, 'it cannot be read')}")
+        if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY" in text:
+            raise ValueError(
+                f"{what} ({ref.describe()}): PEM certificates only (-----BEGIN CERTIFICATE-----"
+                ", and no private key)"
+            )
+        out[name] = text.strip().replace("\r\n", "\n").encode("ascii", "replace") + b"\n"
+    return out
+
+
+#: What an access mode needs from the ``serving:`` section.
+_NEEDS = {
+    "basic": "give serving.user and serving.password",
+    "phone": "give serving.password, the site secret the phones' passwords are derived from",
+}
 
 
 def proxy_sites(plan: Plan) -> dict[str, bytes]:

@@ -40,8 +40,9 @@ from mipc.incremental.inputs import (
 from mipc.incremental.state import PlanFacts, Written, plan_facts, save_state, state_of
 from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import Plan, waiting_phones
-from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
+from mipc.pipeline.site import site_files
 from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.rendering import Progress
@@ -172,7 +173,7 @@ class NetworkFilesError(InvalidInputError):
 
 def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
     try:
-        return network_files(plan, server_root)
+        return site_files(plan, server_root)
     except ValueError as exc:
         raise NetworkFilesError(str(exc)) from exc
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError, Position, Severity
 from mipc.model import Plan
-from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.plan import DEFAULT_SERVER_ROOT
+from mipc.pipeline.site import site_files
 from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
 from mipc.render.stage import ChunkRenderer, by_family, sorted_phones
@@ -54,7 +55,7 @@ def _shared(plan: Plan, server_root: str) -> list[Diagnostic]:
         except REFUSALS as exc:
             found.append(_error(RENDER, f"the {family} phones' shared files: {exc}", None, ""))
     try:
-        network_files(plan, server_root)
+        site_files(plan, server_root)
     except ValueError as exc:
         found.append(_error(NETWORK, f"the DHCP, DNS or nginx files: {exc}", None, ""))
     return found

@@ -17,9 +17,10 @@ from mipc.diff.compare import diff, same_file
 from mipc.diff.model import Counts, FileRef, PhoneRecord, Report, Snapshot, record, same_but_files
 from mipc.incremental.inputs import release_options, up_to_date
 from mipc.model import Plan
-from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.build import render_delta
 from mipc.pipeline.compile import delta
+from mipc.pipeline.site import site_files
 from mipc.release.manifest import phone_record
 from mipc.release.reader import _reader, release_folder
 from mipc.render.stage import Rendered, render_phones, render_shared
@@ -102,7 +103,7 @@ def inventory_snapshot(
     always: dict[str, FileRef] = {
         "www/" + path: _artifact_ref(art.data, art.link) for path, art in shared.items()
     }
-    for name, data in network_files(plan, server_root).items():
+    for name, data in site_files(plan, server_root).items():
         always["network/" + name] = FileRef.of(data)
     manifest_records = {p.name: phone_record(p, []) for p in plan.phones}
     records = {name: record(data, ()) for name, data in manifest_records.items()}

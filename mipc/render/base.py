@@ -156,6 +156,10 @@ class Renderer(Protocol):
         """Files shared by this family's phones (group files, server files, defaults)."""
         ...
 
+    def own_files(self, phone: EffectivePhone, plan: Plan) -> tuple[str, ...]:
+        """The paths :meth:`render_phone` writes for ``phone``, without rendering them."""
+        ...
+
 
 RendererFactory = Callable[[], Renderer]
 _REGISTRY: dict[str, RendererFactory] = {}

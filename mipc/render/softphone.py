@@ -247,6 +247,10 @@ class SoftPhoneRenderer:
         check_rendered(f"softphone/{data.template}", override, "xml", text, where)
         return {file_name: Artifact(data=text.encode("utf-8"), phones=(phone.name,))}
 
+    def own_files(self, phone: EffectivePhone, plan: Plan) -> tuple[str, ...]:
+        """The ``<computer name>.i3sipcfg`` :meth:`render_phone` writes."""
+        return (config_file_name(phone, load_softphone(_override_dir(plan)).suffix),)
+
     def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
         """Nothing: soft phones share no files."""
         return {}

@@ -25,6 +25,7 @@ from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity, 
 from mipc.model import EffectivePhone, Plan
 from mipc.render import load_all
 from mipc.render.base import Renderer, RendererFactory, registered
+from mipc.resolve.credentials import phone_user
 
 
 class UnknownFamily(InvalidInputError, ValueError):
@@ -212,3 +213,18 @@ def render_phones(plan: Plan, names: Iterable[str]) -> tuple[Artifacts, list[Dia
         raise KeyError(f"no phone named {', '.join(missing)}")
     out = render_chunk(plan, (index[n] for n in wanted))
     return dict(sorted(out.artifacts.items())), out.warnings
+
+
+def phone_owners(plan: Plan) -> dict[str, str]:
+    """Each phone's own files (paths under ``www/``) and the user that phone presents with
+    ``serving.access: phone`` (:func:`mipc.resolve.credentials.phone_user`), sorted by path:
+    what the nginx site lets only that phone read."""
+    plan = provisioned(plan)
+    chunk = ChunkRenderer(plan)
+    owners: dict[str, str] = {}
+    for phone in sorted_phones(plan):
+        user = phone_user(phone)
+        if user is not None:
+            for path in chunk.renderer(phone.family).own_files(phone, plan):
+                owners[path] = user
+    return dict(sorted(owners.items()))

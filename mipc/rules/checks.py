@@ -19,7 +19,7 @@ from mipc.model import EffectivePhone, Inventory
 from mipc.rules.names import check_name, cycles, inherited, unknown
 from mipc.rules.phones import check_phone_entries
 from mipc.rules.references import check_groups, check_layer_refs, check_pins, layers
-from mipc.rules.serving import check_serving
+from mipc.rules.serving import check_serving, check_serving_phones
 from mipc.rules.vendor import check_phone
 
 
@@ -73,9 +73,11 @@ def check_phones(
 ) -> None:
     """Vendor rules on effective phones; positions come from each value's provenance."""
     seen_combos: set[tuple[str, str | None]] = set()
+    phones = tuple(phones)
     try:
         for phone in phones:
             diags.subject = phone.name
             check_phone(phone, inv, catalog, families, diags, seen_combos)
     finally:
         diags.subject = ""
+    check_serving_phones(phones, inv, catalog, diags)

@@ -94,14 +94,43 @@ class TreeSource:
         return Answer(200, b"", os.stat(found).st_size)
 
 
+@dataclass(frozen=True)
+class ClientTls:
+    """How an ``https://`` server is checked and what the phone shows it: ``cacert`` the CA
+    certificates (PEM) to trust instead of the system store; ``cert`` and ``key`` the
+    phone's client certificate and its key (PEM); ``insecure``: do not check the server."""
+
+    cacert: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    insecure: bool = False
+
+    def context(self) -> ssl.SSLContext:
+        """The TLS context of these settings; an unusable file is a :class:`MipcError`."""
+        try:
+            context = ssl.create_default_context(cafile=str(self.cacert) if self.cacert else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise MipcError(f"cannot use the CA file {self.cacert}: {exc}") from exc
+        if self.insecure:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.cert is not None:
+            try:
+                context.load_cert_chain(self.cert, self.key)
+            except (OSError, ssl.SSLError) as exc:
+                raise MipcError(f"cannot use the certificate {self.cert}: {exc}") from exc
+        return context
+
+
 class HttpSource:
-    """A provisioning server: ``urllib``, HTTP basic credentials, the system's CA store."""
+    """A provisioning server: ``urllib``, HTTP basic credentials, TLS as ``tls`` says (by
+    default the system's CA store, no client certificate)."""
 
     def __init__(
         self,
         base: str,
         credentials: tuple[str, str] | None = None,
-        cacert: Path | None = None,
+        tls: ClientTls | None = None,
     ) -> None:
         if urllib.parse.urlsplit(base).scheme not in ("http", "https"):
             raise MipcError(f"{base}: not an http:// or https:// URL")
@@ -110,10 +139,7 @@ class HttpSource:
         if credentials is not None:
             token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
             self.headers["Authorization"] = f"Basic {token}"
-        try:
-            self.context = ssl.create_default_context(cafile=str(cacert) if cacert else None)
-        except (OSError, ssl.SSLError) as exc:
-            raise MipcError(f"cannot use the CA file {cacert}: {exc}") from exc
+        self.context = (tls or ClientTls()).context()
 
     def _ask(self, method: str, path: str) -> Answer:
         url = self.base + urllib.parse.quote(path.lstrip("/"))

@@ -139,7 +139,7 @@ def test_a_secret_file_outside_is_refused(
     edit(lab, LAB_SECRET, f"{{file: {secret}}}")
     code, output = build(lab, tmp_path / "out")
     refused(code, output, tmp_path / "out", f"secret {{file: {secret}}} leads to")
-    assert "mipc.yaml:99:" in output and "--secrets-dir" in output
+    assert "mipc.yaml:103:" in output and "--secrets-dir" in output
     for verb in ("validate", "explain"):
         code, output = run(verb, *(["PolycomAgent"] if verb == "explain" else []), str(lab))
         assert code == 1 and "error[outside-inventory]: secret" in output, output
@@ -183,7 +183,7 @@ def test_env_secrets_need_the_prefix(
     edit(lab, LAB_SECRET, "{env: HOME_SECRET_PW}")
     code, output = build(lab, tmp_path / "out")
     assert code == 1 and MARKER not in output
-    assert "mipc.yaml:99:" in output
+    assert "mipc.yaml:103:" in output
     assert (
         "error[secret-env-prefix]: secret {env: HOME_SECRET_PW}: only environment variables"
         " whose names start with MIPC_ are read"

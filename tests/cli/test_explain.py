@@ -76,7 +76,7 @@ def test_explain_golden(phone: str) -> None:
 
 def test_golden_shows_each_layer_with_its_source() -> None:
     rows = {r[0]: r for r in _rows(_ok(explain("PolycomAgent", LAB)))}
-    assert rows["time_zone"][1:] == ['"America/Chicago"', "location Branch", "mipc.yaml:45:16"]
+    assert rows["time_zone"][1:] == ['"America/Chicago"', "location Branch", "mipc.yaml:46:16"]
     assert rows["model"][2] == "template My Polycom Agent Template"
     assert rows["registration_group"][2] == "phone"
     assert rows["qos.rtp_dscp"][2] == "defaults"
@@ -123,7 +123,7 @@ def test_json_output() -> None:
         "key": "time_zone",
         "value": "America/Chicago",
         "layer": "location Branch",
-        "source": "mipc.yaml:45:16",
+        "source": "mipc.yaml:46:16",
     }
     assert settings["options.media_port_start"]["source"] == "built-in"
     computed = doc["computed"]

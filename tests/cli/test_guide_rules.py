@@ -63,7 +63,7 @@ def test_quoted_decimal_is_read_as_hex_and_says_so(tmp_path: Path) -> None:
     result = run("validate", str(inv))
     assert result.exit_code == 1
     (line,) = diagnostics(result, "bad-dscp")
-    assert "mipc.yaml:49:" in line and "write it without quotes" in line
+    assert "mipc.yaml:50:" in line and "write it without quotes" in line
 
 
 def test_unquoted_guide_hex_warns(tmp_path: Path) -> None:

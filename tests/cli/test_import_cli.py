@@ -178,7 +178,7 @@ def test_replace_removes_the_yaml_entry_and_keeps_the_rest(lab: Path) -> None:
     before = tree(lab)
     result = run("import-csv", "-i", lab, clash)
     assert result.exit_code == 1
-    assert "already used by phone 'AgentSSP-Lab' (mipc.yaml:100:5)" in result.stderr
+    assert "already used by phone 'AgentSSP-Lab' (mipc.yaml:104:5)" in result.stderr
     assert tree(lab) == before
 
     result = run("import-csv", "-i", lab, "--on-conflict", "replace", "--dry-run", clash)
@@ -218,7 +218,7 @@ def test_replace_refuses_a_flow_style_entry(lab: Path) -> None:
     clash = lab.parent / "clash.csv"
     clash.write_text("Name,Template,Extension\nAgentSSP-Lab,My Agent SSP Template,7999\n")
     error = the_one_error_of_a_refused_replace(lab, clash)
-    assert error.startswith("mipc.yaml:100:5: error[cannot-replace]: phone 'AgentSSP-Lab'")
+    assert error.startswith("mipc.yaml:104:5: error[cannot-replace]: phone 'AgentSSP-Lab'")
     assert "flow style" in error
     assert "write it as a block item" in error
 

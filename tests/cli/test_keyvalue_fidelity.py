@@ -98,7 +98,7 @@ def test_a_language_the_audiocodes_cannot_show_names_the_phone_and_its_languages
     code, output, _ = built(tmp_path, AC_TEMPLATE, french)
     assert code == 1 and "Traceback" not in output
     line = next(line for line in output.splitlines() if "language-unsupported" in line)
-    assert "mipc.yaml:77:" in line and "My Agent 420HD Template" in line
+    assert "mipc.yaml:78:" in line and "My Agent 420HD Template" in line
     assert "AudioCodes 420HD does not support French_France" in line
     assert "English_United_States" in line and "Spanish_Spain" in line
 

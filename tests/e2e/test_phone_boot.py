@@ -8,7 +8,6 @@ loopback port), then requests files the way each family's phone does.
 from __future__ import annotations
 
 import re
-import shutil
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -20,6 +19,7 @@ from click.testing import CliRunner
 from mipc.cli import main
 from tests.builders import edit, settle
 from tests.e2e.conftest import NginxLauncher
+from tests.simulate_helpers import copy_example
 
 ROOT = Path(__file__).resolve().parents[2]
 STOCK = {"phone1.cfg", "sip.cfg"}  # Polycom's stock files, shipped from a firmware store
@@ -28,7 +28,7 @@ STOCK = {"phone1.cfg", "sip.cfg"}  # Polycom's stock files, shipped from a firmw
 def _build(example: str, tmp_path: Path, *extra: str) -> tuple[Path, Path]:
     inventory = tmp_path / example
     if not inventory.exists():
-        shutil.copytree(ROOT / "examples" / example, inventory)
+        copy_example(example, inventory)  # an open site: served to 127.0.0.1
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
@@ -221,7 +221,9 @@ def test_incremental_rebuild_served(tmp_path: Path, nginx_server: NginxLauncher)
     an ISS phone carries its template's factory-admin-password warning, and a phone that
     warns is always compiled in full.)"""
     inventory = tmp_path / "lab"
-    shutil.copytree(ROOT / "examples" / "lab", inventory)
+    site = copy_example("lab", inventory)
+    with site.open("a", encoding="utf-8") as stream:
+        stream.write("serving: {access: open}\n")  # chosen: served to 127.0.0.1
     settle(inventory)
     _, out = _build("lab", tmp_path)
     base = _serve(nginx_server, out)

@@ -7,13 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from mipc.cli import main
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_nginx_serving import fetch
 from tests.e2e.test_simulate_http import _serve
-from tests.simulate_helpers import ROOT, phones, simulate
+from tests.simulate_helpers import ROOT, build_into, copy_example, open_site, phones, simulate
 
 pytestmark = pytest.mark.e2e
 
@@ -25,14 +23,9 @@ def build_lab(base: Path, serving: str = "") -> Path:
     inventory = base / "lab"
     if not inventory.exists():
         shutil.copytree(ROOT / "examples" / "lab", inventory)
-    source = (ROOT / "examples" / "lab" / "mipc.yaml").read_text(encoding="utf-8")
+    source = open_site((ROOT / "examples" / "lab" / "mipc.yaml").read_text(encoding="utf-8"))
     (inventory / "mipc.yaml").write_text(source + serving, encoding="utf-8")
-    out = base / "out"
-    result = CliRunner().invoke(
-        main, ["build", str(inventory), "-o", str(out), "-q"], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return out
+    return build_into(inventory, base / "out")
 
 
 def boots(base: str, out: Path, *auth: str) -> None:
@@ -95,17 +88,13 @@ serving: {access: networks}
 
 
 def with_networks(base: Path, networks: str) -> Path:
-    """examples/lab whose <Default Location> names ``networks``; OUT."""
-    inventory = base / "lab"
-    shutil.copytree(ROOT / "examples" / "lab", inventory)
-    source = (inventory / "mipc.yaml").read_text(encoding="utf-8")
-    source = source.replace(
-        "    time_zone: America/New_York\n",
-        f"    time_zone: America/New_York\n    networks: [{networks}]\n",
-    )
-    assert "networks:" in source
-    (inventory / "mipc.yaml").write_text(source, encoding="utf-8")
-    shutil.copy(inventory / "mipc.yaml", base / "mipc.yaml")
+    """examples/lab (an open site) whose <Default Location> names ``networks``; base."""
+    site = copy_example("lab", base / "lab")
+    source = site.read_text(encoding="utf-8")
+    assert source.count("    networks: [10.250.0.0/16]") == 1
+    source = source.replace("    networks: [10.250.0.0/16]", f"    networks: [{networks}]")
+    site.write_text(source, encoding="utf-8")
+    shutil.copy(site, base / "mipc.yaml")
     return base
 
 
@@ -113,12 +102,7 @@ def build_copy(base: Path, serving: str) -> Path:
     """``mipc build`` of base/lab (already copied) with ``serving`` appended; OUT."""
     source = (base / "mipc.yaml").read_text(encoding="utf-8")
     (base / "lab" / "mipc.yaml").write_text(source + serving, encoding="utf-8")
-    out = base / "out"
-    result = CliRunner().invoke(
-        main, ["build", str(base / "lab"), "-o", str(out), "-q"], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
-    return out
+    return build_into(base / "lab", base / "out")
 
 
 def test_networks_allow_list(tmp_path: Path, nginx_server: NginxLauncher) -> None:

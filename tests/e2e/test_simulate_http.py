@@ -18,16 +18,20 @@ from tests.simulate_helpers import EXAMPLES, build, phones, simulate
 
 
 def _serve(nginx_server: NginxLauncher, out: Path) -> str:
+    """OUT's site on a free port (with TLS when it listens with ``ssl``); its base URL."""
     site = (out / "current" / "network" / "nginx-site.conf").read_bytes()
     # The site names /srv/mipc (the default server root): point it at this OUT.
     site = site.replace(b'"/srv/mipc/', f'"{out}/'.encode())
+    tls = re.search(rb"listen [^; ]+ ssl;", site) is not None
 
     def render(listen: str) -> bytes:
-        patched, count = re.subn(rb"listen [^;]+;", f"listen {listen};".encode(), site)
+        ssl = " ssl" if tls else ""
+        patched, count = re.subn(rb"listen [^;]+;", f"listen {listen}{ssl};".encode(), site)
         assert count == 1
         return patched
 
-    return nginx_server.start_site(render)
+    base = nginx_server.start_site(render)
+    return base.replace("http://", "https://") if tls else base
 
 
 @pytest.mark.e2e

@@ -275,7 +275,7 @@ def test_tos_byte_qos() -> None:
 
 
 def test_label_only_on_polycom(tmp_path: Path) -> None:
-    base = (CASES / "valid" / "minimal" / "mipc.yaml").read_text(encoding="utf-8")
+    base = (CASES / "valid" / "open-site-passwords" / "mipc.yaml").read_text(encoding="utf-8")
     text = base.replace(
         "    model: VVX450\n",
         "    model: VVX450\n  Desk AudioCodes:\n    manufacturer: AudioCodes\n    model: 440HD\n",

@@ -339,6 +339,8 @@ def test_family_facts_come_from_the_catalog() -> None:
     assert families["softphone"].by_computer_name and not families["softphone"].firmware
     assert {m.family for m in load_catalog().models.values()} <= set(families)
     assert sorted(f for f in families if families[f].profile) == ["iss", "softphone"]
+    assert [f for f in families if families[f].provisioning_credentials] == ["polycom"]
+    assert [f for f in families if families[f].device_certificate] == ["polycom"]
     good = {
         "x": {
             f: False
@@ -349,6 +351,8 @@ def test_family_facts_come_from_the_catalog() -> None:
                 "firmware",
                 "by_computer_name",
                 "profile",
+                "provisioning_credentials",
+                "device_certificate",
             )
         }
     }

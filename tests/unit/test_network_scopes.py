@@ -191,7 +191,9 @@ def test_option_6_defaults_to_the_servers(tmp_path: Path) -> None:
     assert result.plan is not None
     net = network_plan(result.plan)
     assert net.dns_servers == ("10.250.1.151", "10.250.1.152")
-    assert net.scopes == ()
+    assert [(s.name, s.networks) for s in net.scopes] == [
+        ("<Default Location>", ("10.250.0.0/16",))
+    ]
     result = validate(lab_inventory(tmp_path / "empty", {"site": {"dns_servers": []}}))
     assert result.plan is not None
     assert network_plan(result.plan).dns_servers == ()
@@ -205,7 +207,7 @@ def test_provision_proxy_site(tmp_path: Path) -> None:
     site = files["nginx-cache-proxy.branch.lab.voip.conf"].decode()
     assert "    listen 80;" in site and "server provision.lab.voip:8088;" in site
     assert "proxy_cache_use_stale error timeout updating" in site
-    (scope,) = network_plan(result.plan).scopes
+    (scope,) = [s for s in network_plan(result.plan).scopes if s.name == "Branch"]
     assert scope.provisioning_url == "http://proxy.branch.lab.voip:80/"
     tftp = validate(
         lab_inventory(
@@ -215,4 +217,4 @@ def test_provision_proxy_site(tmp_path: Path) -> None:
     )
     assert tftp.plan is not None
     assert not [name for name in network_files(tftp.plan) if name.startswith("nginx")]
-    assert network_plan(tftp.plan).scopes[0].provisioning_url is None
+    assert [s.provisioning_url for s in network_plan(tftp.plan).scopes] == [None, None]

@@ -427,7 +427,14 @@ def test_secrets_from_env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         '    appearances:\n      - extension: "7001"\n'
         "        auth: {user: u7001, password: {file: secrets/line.txt}}",
     )
-    phones = _phones(tmp_path, text)
+    result = _validate(tmp_path, text)
+    # The passwords sit in files an open site serves to anyone; the other templates keep
+    # their factory admin logins.
+    codes = [d.code for d in result.diagnostics]
+    assert "open-site-passwords" in codes
+    assert set(codes) == {"open-site-passwords", "factory-admin-password"}
+    assert result.plan is not None
+    phones = {p.name: p for p in result.plan.phones}
     admin = phones["Chained"].admin_password
     assert admin is not None and admin.value == "s3cret env"
     assert str(admin) == "<redacted>" and "s3cret" not in repr(admin)

@@ -22,6 +22,7 @@ from mipc.diagnostics import InvalidInputError
 from mipc.model import EffectivePhone, Inventory, Plan, Secret
 from mipc.pipeline import default_inventory, validate
 from mipc.pipeline.compile import Allowed
+from mipc.pipeline.site import provisioning_credentials
 
 
 @dataclass(frozen=True)
@@ -197,5 +198,10 @@ def run_explain(opts: ExplainOptions) -> int:
                 f"no phone named or addressed {opts.phone!r}; `mipc export-csv` lists them"
             )
         doc = explanation(found, opts, notes(found, result.plan.inventory))
+        credentials = provisioning_credentials(result.plan.inventory, found)
+        if doc["computed"] and credentials is not None:
+            user, password = credentials
+            shown = password if opts.show_secrets else "<redacted>"
+            doc["computed"].update(provisioning_user=user, provisioning_password=shown)
         out.result(doc, as_text(found, doc))
     return out.code

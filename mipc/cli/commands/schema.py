@@ -35,6 +35,7 @@ PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "firmware",
             "phone_lists",
             "defaults",
+            "serving",
         ),
         ("site",),
     ),

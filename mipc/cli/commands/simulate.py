@@ -21,7 +21,7 @@ from mipc.diff.decode import is_secret_key
 from mipc.diff.model import REDACTED
 from mipc.simulate.model import Boot
 from mipc.simulate.play import bare_target, find_target, simulate
-from mipc.simulate.sources import HttpSource, Source, TreeSource, read_manifest
+from mipc.simulate.sources import ClientTls, HttpSource, Source, TreeSource, read_manifest
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class SimulateOptions:
     user: str | None = None
     password_env: str | None = None
     cacert: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+    insecure: bool = False
     show_secrets: bool = False
     fmt: str = "text"
     quiet: bool = False
@@ -58,11 +61,18 @@ def source_of(opts: SimulateOptions) -> tuple[Source, Path | None]:
     if (opts.tree is None) == (opts.url is None):
         raise MipcError("give one of --tree OUT or --url URL")
     if opts.tree is not None:
-        if opts.user or opts.password_env or opts.cacert or opts.manifest:
-            raise MipcError("--user, --password-env, --cacert and --manifest go with --url")
+        over_http = (opts.user, opts.password_env, opts.cacert, opts.cert, opts.key)
+        if any(over_http) or opts.insecure or opts.manifest:
+            raise MipcError(
+                "--user, --password-env, --cacert, --cert, --key, --insecure and --manifest "
+                "go with --url"
+            )
         return TreeSource(opts.tree), opts.tree
     assert opts.url is not None
-    return HttpSource(opts.url, _credentials(opts), opts.cacert), opts.manifest
+    if (opts.cert is None) != (opts.key is None):
+        raise MipcError("--cert and --key go together (the phone's certificate and its key)")
+    tls = ClientTls(opts.cacert, opts.cert, opts.key, opts.insecure)
+    return HttpSource(opts.url, _credentials(opts), tls), opts.manifest
 
 
 def document(boot: Boot, show_secrets: bool) -> dict[str, Any]:

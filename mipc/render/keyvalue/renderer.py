@@ -90,6 +90,10 @@ class KeyValueRenderer:
         )
         return {file_name: Artifact(data=text.encode("ascii"), phones=(phone.name,))}
 
+    def own_files(self, phone: EffectivePhone, plan: Plan) -> tuple[str, ...]:
+        """The ``<mac>.cfg`` :meth:`render_phone` writes."""
+        return () if phone.mac is None else (f"{phone.mac}.cfg",)
+
     def settings(self, phone: EffectivePhone, plan: Plan) -> KeyValueFile:
         """The phone's keys in file order: type, custom files, mipc's settings, extra."""
         profile = self.profile(plan)

@@ -28,7 +28,7 @@ from mipc.inventory.schema import load_schema
 from mipc.model import EffectivePhone
 from mipc.render.base import registrar, set_explicitly
 from mipc.render.polycom.generations import Generation, VersionRule, rule_pattern
-from mipc.render.polycom.params import PolycomError, valid_key
+from mipc.render.polycom.params import PolycomError, device_pairs, valid_key
 from mipc.render.templating import Overrides, shipped_sources
 
 __all__ = [
@@ -196,10 +196,7 @@ def option_params(
     pairs.extend(zip(data.prov_credentials, prov or (), strict=False))
     out = [(k, v) for k, v in pairs if not k.startswith(data.device_prefix)]
     device = [(k, v) for k, v in pairs if k.startswith(data.device_prefix)]
-    if device:
-        out.append((data.device_enable, 1))
-        for key, value in device:
-            out.extend(((key, value), (key + data.device_suffix, 1)))
+    out += device_pairs(data.device_enable, data.device_suffix, device)
     for name in data.unmapped:
         if name in phone.options and set_explicitly(phone, name):
             warn(f"{phone.name}: option {name} has no Polycom parameter mipc knows; not written")

@@ -90,3 +90,15 @@ def iter_params(text: str | bytes) -> Iterator[tuple[str, str]]:
         for key, value in element.attrib.items():
             if not key.startswith("{"):
                 yield key, value
+
+
+def device_pairs(
+    enable: str, suffix: str, device: list[tuple[str, Any]], enabled: bool = False
+) -> list[tuple[str, Any]]:
+    """``device.*`` parameters as the phone takes them: ``enable`` (``device.set``) first,
+    unless ``enabled`` (already written), each followed by its ``suffix`` (``.set``)
+    companion."""
+    out: list[tuple[str, Any]] = [(enable, 1)] if device and not enabled else []
+    for key, value in device:
+        out.extend(((key, value), (key + suffix, 1)))
+    return out

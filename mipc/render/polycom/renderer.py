@@ -32,9 +32,10 @@ from mipc.render.polycom.names import (
     group_file_name,
     phone_file_name,
 )
-from mipc.render.polycom.params import Params, PolycomError, comment
+from mipc.render.polycom.params import Params, PolycomError, comment, device_pairs
 from mipc.render.syntax import render_checked
 from mipc.render.templating import Overrides, overrides
+from mipc.resolve.credentials import phone_credentials
 
 __all__ = ["PolycomRenderer"]
 
@@ -107,6 +108,10 @@ class PolycomRenderer:
             f"{phone.mac}.cfg": _render(plan, "master.cfg.j2", master, owner),
             phone_file_name(phone.name): _render(plan, "phone.cfg.j2", per_phone, owner),
         }
+
+    def own_files(self, phone: EffectivePhone, plan: Plan) -> tuple[str, ...]:
+        """The master and the per-phone file :meth:`render_phone` writes."""
+        return () if phone.mac is None else (f"{phone.mac}.cfg", phone_file_name(phone.name))
 
     def for_firmware(
         self, phone: EffectivePhone, gen: Generation, params: Params, plan: Plan
@@ -299,10 +304,17 @@ class PolycomRenderer:
         data = self.data(plan)
         for n, app in enumerate(sorted(phone.appearances, key=lambda a: a.index), start=1):
             self._appearance(data, params, n, app, (expires, voicemail))
-        prov = _prov_credentials(plan)
-        profile = self._profile_params.get(phone, lambda: self._profile_items(phone, data, prov))
+        shared_prov = plan.inventory.serving.access == "basic"
+        prov = phone_credentials(plan.inventory, phone)
+        site = prov if shared_prov else None
+        profile = self._profile_params.get(phone, lambda: self._profile_items(phone, data, site))
         for key, text in profile:
             params.set_text(key, text)
+        if prov is not None and not shared_prov:  # access: phone, its own credentials
+            own = list(zip(data.prov_credentials, prov, strict=False))
+            enabled = data.device_enable in params
+            for key, value in device_pairs(data.device_enable, data.device_suffix, own, enabled):
+                params.set(key, value)
         return params
 
     def _profile_items(
@@ -419,12 +431,3 @@ class PolycomRenderer:
         if self._groups is None or self._groups.plan is not plan:
             self._groups = shared.group_files(plan)
         return self._groups
-
-
-def _prov_credentials(plan: Plan) -> tuple[str, str] | None:
-    """The user and password phones present to the server (``serving.access: basic``)."""
-    serving = plan.inventory.serving
-    if serving.access != "basic" or serving.user is None or serving.password is None:
-        return None
-    password = plan.inventory.secrets.values.get(serving.password)
-    return None if password is None else (serving.user, password)
