@@ -88,7 +88,7 @@ class NetScope:
     """The DHCP scope of one location: its networks, pools and the options that differ there.
 
     ``networks`` are IPv4 CIDRs (``10.2.0.0/24``), ``ranges`` pools ``FIRST-LAST`` inside them.
-    ``time_offset`` (option 2, seconds east of UTC) and ``time_servers`` (42) are the
+    ``time_offset`` (option 2, seconds east of UTC) and ``time_servers`` (42 or 4) are the
     location's; ``voice_vlan`` its option 132; ``provisioning_url`` its option 160 (the
     location's provision proxy), ``None`` for the site's.
     """
@@ -112,8 +112,9 @@ class NetworkPlan:
     record out; an empty ``tftp_server`` leaves option 66 out; ``voice_vlan`` (option 132, for
     the native-VLAN scope that recovering phones boot in) is sent as a string, as the guide's
     table says (``vlan_encoding`` ``uint16`` or ``uint32`` sends an integer instead).
-    ``scopes`` are the locations' DHCP scopes.  ``nameserver`` is the zone's NS host;
-    without it, the CIC server whose name sorts first.
+    ``scopes`` are the locations' DHCP scopes; ``time_server_option`` the option the time
+    servers go in (42, NTP servers, or 4, time servers: the guide sets one, never both).
+    ``nameserver`` is the zone's NS host; without it, the CIC server whose name sorts first.
     ``zone_serial`` overrides the content-derived SOA serial (needed with secondary servers,
     which only transfer a zone whose serial increased).
     """
@@ -136,6 +137,7 @@ class NetworkPlan:
     zone_serial: int | None = None
     scopes: tuple[NetScope, ...] = ()
     vlan_encoding: str = "string"
+    time_server_option: int = 42
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class Checked:
     serial: int | None
     scopes: tuple[CheckedScope, ...] = ()
     vlan_encoding: str = "string"
+    time_option: int = 42  # the DHCP option of the time servers: 42 (NTP) or 4
 
     @property
     def uses_vlan(self) -> bool:
@@ -316,6 +319,8 @@ def _scopes(plan: NetworkPlan) -> tuple[CheckedScope, ...]:
             seen.append((net, s.name))
     if plan.vlan_encoding not in ("string", "uint16", "uint32"):
         raise ValueError(f"vlan_encoding {plan.vlan_encoding!r}: string, uint16 or uint32")
+    if plan.time_server_option not in (4, 42):
+        raise ValueError(f"time_server_option {plan.time_server_option!r}: 4 or 42")
     return scopes
 
 
@@ -364,4 +369,5 @@ def check(plan: NetworkPlan) -> Checked:
         serial=serial,
         scopes=_scopes(plan),
         vlan_encoding=plan.vlan_encoding,
+        time_option=plan.time_server_option,
     )

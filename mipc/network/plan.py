@@ -72,6 +72,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
         zone_serial=site.zone_serial,
         scopes=location_scopes(plan),
         vlan_encoding=site.vlan_option_encoding,
+        time_server_option=site.time_server_option,
     )
 
 
