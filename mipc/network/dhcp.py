@@ -25,7 +25,7 @@ from mipc.network.dhcp_scopes import (
     kea_vlan_type,
     time_servers_option,
 )
-from mipc.network.dns import fqdn, prov_owner
+from mipc.network.dns import fqdn, naptr_records, prov_owner
 
 __all__ = ["render_dhcpd", "render_dnsmasq", "render_kea"]
 
@@ -276,4 +276,6 @@ def _dnsmasq_records(c: Checked) -> list[str]:
     for owner, port in sorted(c.ports):
         for rel, _addr, prio, weight in sorted(c.servers):
             out.append(f"srv-host={owner}.{c.domain},{fqdn(rel, c.domain)},{port},{prio},{weight}")
+    for order, service, replacement in naptr_records(c):
+        out.append(f"naptr-record={c.domain},{order},0,S,{service},,{replacement[:-1]}")
     return out

@@ -2,9 +2,10 @@
 
 Takes a :class:`mipc.network.checks.Checked` plan; gives ``<domain>.zone`` (A records for the
 CIC servers and the shared provisioning name of a switchover pair, SRV records ``_sip._udp``,
-``_sip._tcp``, ``_sips._tcp``), one reverse zone per /24 of the servers' IPv4 addresses
-(``<c>.<b>.<a>.in-addr.arpa.zone``, their PTR records) and ``named.conf.snippet`` as bytes.
-Never imports render or release.
+``_sip._tcp``, ``_sips._tcp``, each only for a transport the phones use, and the NAPTR
+records naming them in the order of preference), one reverse zone per /24 of the servers'
+IPv4 addresses (``<c>.<b>.<a>.in-addr.arpa.zone``, their PTR records) and
+``named.conf.snippet`` as bytes. Never imports render or release.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ import ipaddress
 
 from mipc.network.checks import HEADER, Checked, text
 
-__all__ = ["fqdn", "prov_owner", "render_named_snippet", "render_reverse_zones", "render_zone"]
+__all__ = [
+    "fqdn",
+    "naptr_records",
+    "prov_owner",
+    "render_named_snippet",
+    "render_reverse_zones",
+    "render_zone",
+]
 
 
 def fqdn(rel: str, domain: str) -> str:
@@ -73,7 +81,28 @@ def render_zone(c: Checked) -> bytes:
         for owner, port in sorted(c.ports):
             for rel, _addr, prio, weight in sorted(c.servers):
                 body.append(f"{owner} IN SRV {prio} {weight} {port} {fqdn(rel, c.domain)}.")
+        body += _naptr(c)
     return text(_head(c, c.domain, body) + body)
+
+
+def naptr_records(c: Checked) -> list[tuple[int, str, str]]:
+    """The domain's NAPTR records as (order, service, replacement), lowest order first."""
+    return [
+        (10 * (i + 1), service, f"{owner}.{c.domain}.")
+        for i, (service, owner) in enumerate(c.naptr)
+    ]
+
+
+def _naptr(c: Checked) -> list[str]:
+    """The NAPTR records leading a phone set to DNSnaptr to the SRV records above."""
+    out = [
+        "",
+        "; NAPTR (RFC 3263 4.1): order preference flags service regexp replacement; a phone",
+        "; that discovers the transport (Polycom DNSnaptr) takes the lowest order it supports.",
+    ]
+    for order, service, replacement in naptr_records(c):
+        out.append(f'@ IN NAPTR {order} 0 "S" "{service}" "" {replacement}')
+    return out
 
 
 def _head(c: Checked, origin: str, body: list[str]) -> list[str]:

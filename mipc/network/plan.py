@@ -16,6 +16,7 @@ from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
 from mipc.network.nginx import Serving, htpasswd, render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
+from mipc.network.sip import sip_use
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
@@ -29,11 +30,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
     """The :class:`mipc.network.checks.NetworkPlan` of an inventory (DHCP, DNS)."""
     inv = plan.inventory
     site = inv.site
-
-    def port(transport: str) -> int:
-        ports = [ln.port for _, ln in sorted(inv.lines.items()) if ln.transport == transport]
-        return ports[0] if ports else 0
-
+    sip = sip_use(plan)
     phones = sorted(plan.phones, key=lambda p: p.name)
     home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
     offset, time_servers = location_time(inv, home[0].location if home else DEFAULT_LOCATION, home)
@@ -44,9 +41,10 @@ def network_plan(plan: Plan) -> NetworkPlan:
         domain=site.domain,
         provisioning_url=site.provisioning_url,
         servers=tuple(NetServer(s.name, s.address) for s in site.servers),
-        sip_port_udp=port("udp"),
-        sip_port_tcp=port("tcp"),
-        sip_port_tls=port("tls"),
+        sip_port_udp=sip.port("udp"),
+        sip_port_tcp=sip.port("tcp"),
+        sip_port_tls=sip.port("tls"),
+        sip_preference=sip.chosen,
         time_offset=offset,
         time_servers=time_servers,
         tftp_server=site.tftp_server,

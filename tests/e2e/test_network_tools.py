@@ -169,6 +169,10 @@ def test_bind_zone(tmp_path: Path, files: dict[str, bytes]) -> None:
     expanded = ok([compilezone, "-q", "-o", "-", domain, str(tmp_path / forward)]).stdout
     srv = [line.split() for line in expanded.splitlines() if " SRV" in line]
     assert srv and all(fields[-1].endswith(f".{domain}.") for fields in srv)
+    # Each NAPTR record (RFC 3263 4.1) leads to SRV records that exist, one per transport.
+    naptr = [f for f in map(str.split, expanded.splitlines()) if f[3:4] == ["NAPTR"]]
+    assert {f[-1] for f in naptr} == {f[0] for f in srv}
+    assert all(f[0] == f"{domain}." and f[6] == '"S"' and f[8] == '""' for f in naptr)
     broken = write(tmp_path, "broken.zone", files[forward] + b"bad IN A 300.1.1.1\n")
     assert run([checkzone, domain, str(broken)]).returncode != 0
 
