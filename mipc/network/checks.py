@@ -118,8 +118,8 @@ class NetworkPlan:
     ``scopes`` are the locations' DHCP scopes; ``time_server_option`` the option the time
     servers go in (42, NTP servers, or 4, time servers: the guide sets one, never both).
     ``nameserver`` is the zone's NS host; without it, the CIC server whose name sorts first.
-    ``zone_serial`` overrides the content-derived SOA serial (needed with secondary servers,
-    which only transfer a zone whose serial increased).
+    ``zone_serial`` overrides the SOA serial that follows OUT's releases
+    (:mod:`mipc.network.serials`).
     """
 
     domain: str

@@ -16,6 +16,7 @@ from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
 from mipc.network.nginx import Serving, htpasswd, render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
+from mipc.network.serials import PriorZones
 from mipc.network.sip import sip_use
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
@@ -74,8 +75,9 @@ def network_plan(plan: Plan) -> NetworkPlan:
     )
 
 
-def render_network(plan: NetworkPlan) -> dict[str, bytes]:
-    """Render the DHCP and DNS files of ``plan``.
+def render_network(plan: NetworkPlan, prior: PriorZones | None = None) -> dict[str, bytes]:
+    """Render the DHCP and DNS files of ``plan``; the zones' serials follow ``prior`` (the
+    zones of OUT's releases, :mod:`mipc.network.serials`; none: 1).
 
     Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone``,
     ``<c>.<b>.<a>.in-addr.arpa.zone`` (one per /24 of the servers) and ``named.conf.snippet``.
@@ -86,20 +88,23 @@ def render_network(plan: NetworkPlan) -> dict[str, bytes]:
         "dhcpd.conf": render_dhcpd(c),
         "kea-dhcp4.json": render_kea(c),
         "dnsmasq.conf": render_dnsmasq(c),
-        f"{c.domain}.zone": render_zone(c),
+        f"{c.domain}.zone": render_zone(c, prior),
         "named.conf.snippet": render_named_snippet(c),
-        **render_reverse_zones(c),
+        **render_reverse_zones(c, prior),
     }
 
 
-def network_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:
+def network_files(
+    plan: Plan, server_root: str = DEFAULT_SERVER_ROOT, prior: PriorZones | None = None
+) -> dict[str, bytes]:
     """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``.
 
     ``server_root`` is where OUT lives on the web server (not necessarily where it was built),
-    so the release does not depend on the machine that built it. Raises ``ValueError`` on a
-    value that cannot be written safely.
+    so the release does not depend on the machine that built it; ``prior`` the zones of the
+    releases in OUT, which the zones' serials follow. Raises ``ValueError`` on a value that
+    cannot be written safely.
     """
-    files = dict(render_network(network_plan(plan)))
+    files = dict(render_network(network_plan(plan), prior))
     url = urlsplit(plan.inventory.site.provisioning_url)
     if url.scheme in ("http", "https"):
         root = server_root.rstrip("/") or "/"

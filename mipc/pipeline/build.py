@@ -44,6 +44,7 @@ from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
 from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.reader import prior_zones
 from mipc.release.rendering import Progress
 from mipc.release.staging import UnsafePath, safe_relpath
 from mipc.release.store import (
@@ -170,9 +171,10 @@ class NetworkFilesError(InvalidInputError):
     """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
 
 
-def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
+def _network(plan: Plan, server_root: str, out: Path) -> Mapping[str, bytes]:
+    """The network files; the zones' serials follow OUT's releases (read with OUT locked)."""
     try:
-        return network_files(plan, server_root)
+        return network_files(plan, server_root, prior_zones(out))
     except ValueError as exc:
         raise NetworkFilesError(str(exc)) from exc
 
@@ -216,7 +218,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         wait=settings.wait,
         meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(provisioned(plan).phones))),
     )
-    network = partial(_network, plan, settings.server_root)
+    network = partial(_network, plan, settings.server_root, out)
     try:
         emitted = emit(plan, out, network, PhonePool(settings.workers), options)
     except _EMIT_ERRORS as exc:

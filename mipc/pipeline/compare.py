@@ -18,6 +18,7 @@ from mipc.diff.model import Counts, FileRef, PhoneRecord, Report, Snapshot, reco
 from mipc.incremental.inputs import release_options, up_to_date
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.serials import PriorZones
 from mipc.pipeline.build import render_delta
 from mipc.pipeline.compile import delta
 from mipc.release.manifest import phone_record
@@ -87,6 +88,7 @@ def inventory_snapshot(
     server_root: str = DEFAULT_SERVER_ROOT,
     incremental: bool = True,
     trust_digests: bool | None = None,
+    prior: PriorZones | None = None,
 ) -> Snapshot:
     """The release a build of ``plan`` would make, in memory.
 
@@ -95,14 +97,15 @@ def inventory_snapshot(
     its own files are taken from ``base``. Digests are trusted when ``trust_digests``
     (default :data:`TRUST_PHONE_DIGESTS`) or when the inventory's sources are those of
     ``base``. Shared and network files are always rendered, and if any of them differs from
-    ``base`` (site-wide changes: servers, lines, groups) every phone is rendered.
+    ``base`` (site-wide changes: servers, lines, groups) every phone is rendered. The zones'
+    serials follow ``prior`` (the zones of the OUT compared with), as a build's would.
     """
 
     shared = render_shared(plan).artifacts
     always: dict[str, FileRef] = {
         "www/" + path: _artifact_ref(art.data, art.link) for path, art in shared.items()
     }
-    for name, data in network_files(plan, server_root).items():
+    for name, data in network_files(plan, server_root, prior).items():
         always["network/" + name] = FileRef.of(data)
     manifest_records = {p.name: phone_record(p, []) for p in plan.phones}
     records = {name: record(data, ()) for name, data in manifest_records.items()}
