@@ -54,6 +54,7 @@ from mipc.release.store import (
     WarningsAsErrors,
     describe_os_error,
 )
+from mipc.release.uploads import give_uploads, uploads_warning
 from mipc.render.polycom import varied_groups
 from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
@@ -67,7 +68,8 @@ class BuildSettings:
     if nothing changed (no reuse, no shortcut); ``strict``: warnings fail; ``workers``:
     render processes (None: one per CPU); ``server_root``: where OUT lives on the web server;
     ``progress``: reports of the emit's stages; ``allowed``: folders outside the inventory it
-    may read; ``wait``: seconds to wait for OUT's lock."""
+    may read; ``wait``: seconds to wait for OUT's lock; ``uploads_owner``: the user to
+    ``chown`` OUT's upload folders to once a release is made (root only)."""
 
     out: Path
     keep: int = 5
@@ -78,6 +80,7 @@ class BuildSettings:
     progress: Progress | None = None
     allowed: Allowed = field(default_factory=Allowed)
     wait: float = 0
+    uploads_owner: str | None = None
 
 
 class BuildPath(StrEnum):
@@ -103,6 +106,7 @@ class BuildOutcome:
     record: Record | None = None
     error: str = ""
     waiting: int = 0  # phones that wait for an address (they get no files)
+    notices: tuple[str, ...] = ()  # about the machine, not the inventory: one line each
 
 
 def build(target: Path, settings: BuildSettings) -> BuildOutcome:
@@ -161,7 +165,10 @@ def _unchanged(record: Record, settings: BuildSettings) -> BuildOutcome:
     diags = Diagnostics()
     diags.extend(record.diagnostics)
     code = 1 if diags.has_errors(settings.strict) else 0
-    return BuildOutcome(BuildPath.NO_OP, code, diags, record=record, waiting=record.waiting)
+    notices = _uploads(settings, record.nginx_user)
+    return BuildOutcome(
+        BuildPath.NO_OP, code, diags, record=record, waiting=record.waiting, notices=notices
+    )
 
 
 # --- the full build -----------------------------------------------------------------------
@@ -238,7 +245,29 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
             )
             save_state(out, state)
     code = 1 if diags.has_errors(settings.strict) else 0
-    return BuildOutcome(BuildPath.FULL, code, diags, emitted, waiting=waiting_phones(plan.phones))
+    return BuildOutcome(
+        BuildPath.FULL,
+        code,
+        diags,
+        emitted,
+        waiting=waiting_phones(plan.phones),
+        notices=_uploads(settings, plan.inventory.serving.nginx_user),
+    )
+
+
+def _uploads(settings: BuildSettings, nginx_user: str) -> tuple[str, ...]:
+    """Give OUT's upload folders to ``settings.uploads_owner``, then say (one line) if
+    nginx's user cannot write some of them (:mod:`mipc.release.uploads`)."""
+    if settings.uploads_owner is not None:
+        try:
+            give_uploads(settings.out, settings.uploads_owner)
+        except (ValueError, OSError) as exc:
+            reason = exc if isinstance(exc, ValueError) else describe_os_error(exc)
+            return (
+                f"warning: the upload folders are not given to {settings.uploads_owner}: {reason}",
+            )
+    said = uploads_warning(settings.out, nginx_user)
+    return (said,) if said else ()
 
 
 def _nothing(out: Path) -> str:
@@ -274,7 +303,8 @@ def _record(target: Path, settings: BuildSettings, built: _Built) -> bool:
     diagnostics = saved_diagnostics(result.diagnostics)
     assert result.plan is not None
     waiting = waiting_phones(result.plan.phones)
-    _save_record(target, settings.out, built.emitted, inputs, (diagnostics, waiting))
+    user = result.plan.inventory.serving.nginx_user
+    _save_record(target, settings.out, built.emitted, inputs, (diagnostics, waiting, user))
     return True
 
 
@@ -283,11 +313,11 @@ def _save_record(
     out: Path,
     emitted: EmitResult,
     inputs: Inputs,
-    said: tuple[tuple[Diagnostic, ...], int],
+    said: tuple[tuple[Diagnostic, ...], int, str],
 ) -> None:
-    """Write ``OUT/inputs.json``; ``said``: the build's diagnostics, and how many phones
-    wait for an address."""
-    diagnostics, waiting = said
+    """Write ``OUT/inputs.json``; ``said``: the build's diagnostics, how many phones wait for
+    an address, and nginx's user."""
+    diagnostics, waiting, nginx_user = said
     record = Record(
         target=os.path.abspath(target),
         release=emitted.release,
@@ -296,6 +326,7 @@ def _save_record(
         inputs=inputs,
         diagnostics=diagnostics,
         waiting=waiting,
+        nginx_user=nginx_user,
     )
     save_record(out, record)
 
@@ -333,9 +364,12 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
         if settled(inputs, started):
             assert emitted.index is not None
             save_state(out, found.next_state(emitted.release, emitted.index, emitted.own))
-            _save_record(target, out, emitted, inputs, (found.diagnostics, found.record.waiting))
+            user = found.plan.inventory.serving.nginx_user
+            said = (found.diagnostics, found.record.waiting, user)
+            _save_record(target, out, emitted, inputs, said)
     waiting = found.record.waiting  # an address that comes or goes is compiled in full
-    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted, waiting=waiting)
+    notices = _uploads(settings, found.plan.inventory.serving.nginx_user)
+    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted, waiting=waiting, notices=notices)
 
 
 def _patch(found: Delta, pre: Prelink) -> Patch | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mipc import __version__
@@ -80,15 +80,23 @@ def _artifact_ref(data: bytes, link: str | None) -> FileRef:
     return FileRef(None, size, _reader(str(image)))
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where the compared release would be built: OUT's root on the web server (for the nginx
+    site), and the zones of OUT's releases (which the zones' serials follow)."""
+
+    server_root: str = DEFAULT_SERVER_ROOT
+    prior: PriorZones | None = None
+
+
 def inventory_snapshot(
     plan: Plan,
     base: Snapshot | None,
     *,
     label: str,
-    server_root: str = DEFAULT_SERVER_ROOT,
+    destination: Destination = Destination(),
     incremental: bool = True,
     trust_digests: bool | None = None,
-    prior: PriorZones | None = None,
 ) -> Snapshot:
     """The release a build of ``plan`` would make, in memory.
 
@@ -98,14 +106,16 @@ def inventory_snapshot(
     (default :data:`TRUST_PHONE_DIGESTS`) or when the inventory's sources are those of
     ``base``. Shared and network files are always rendered, and if any of them differs from
     ``base`` (site-wide changes: servers, lines, groups) every phone is rendered. The zones'
-    serials follow ``prior`` (the zones of the OUT compared with), as a build's would.
+    serials follow ``destination.prior`` (the zones of the OUT compared with), as a build's
+    would.
     """
 
     shared = render_shared(plan).artifacts
     always: dict[str, FileRef] = {
         "www/" + path: _artifact_ref(art.data, art.link) for path, art in shared.items()
     }
-    for name, data in network_files(plan, server_root, prior).items():
+    where = destination
+    for name, data in network_files(plan, where.server_root, where.prior).items():
         always["network/" + name] = FileRef.of(data)
     manifest_records = {p.name: phone_record(p, []) for p in plan.phones}
     records = {name: record(data, ()) for name, data in manifest_records.items()}

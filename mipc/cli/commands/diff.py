@@ -24,7 +24,12 @@ from mipc.diff.compare import diff
 from mipc.diff.format import github_report, json_report, text_report
 from mipc.diff.model import Report, Snapshot
 from mipc.network.plan import DEFAULT_SERVER_ROOT
-from mipc.pipeline.compare import incremental_report, inventory_snapshot, unchanged_report
+from mipc.pipeline.compare import (
+    Destination,
+    incremental_report,
+    inventory_snapshot,
+    unchanged_report,
+)
 from mipc.pipeline.compile import Allowed, default_inventory, paused_gc, validate
 from mipc.release.reader import SnapshotError, load_release, prior_zones
 
@@ -88,8 +93,7 @@ def snapshots(
             result.plan,
             base,
             label=f"inventory {inventory}",
-            server_root=opts.server_root,
-            prior=prior_zones(opts.against),
+            destination=Destination(opts.server_root, prior_zones(opts.against)),
         )
     except ValueError as exc:
         return _trouble(err, f"cannot render {inventory}: {exc}")
