@@ -28,7 +28,7 @@ def naptr(records: list[tuple[str, str, list[str]]]) -> list[tuple[int, int, str
 def discover(records: list[tuple[str, str, list[str]]], domain: str) -> tuple[str, list[str]]:
     """What an RFC 3263 client supporting every transport finds: the first NAPTR's service and
     the SRV records (port target) at its replacement."""
-    order, _pref, flags, service, replacement = naptr(records)[0]
+    _order, _pref, flags, service, replacement = naptr(records)[0]
     assert flags == "S" and replacement.endswith(f".{domain}.")
     owner = replacement.removesuffix(f".{domain}.")
     return service, sorted(f"{d[2]} {d[3]}" for o, t, d in records if t == "SRV" and o == owner)
