@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["PriorZones", "next_serial", "serial_of"]
+__all__ = ["PriorZones", "next_serial", "serial_of", "stale_serials"]
 
 #: The SOA line as :mod:`mipc.network.dns` writes it: owner, NS, mailbox, ``( serial ...``.
 _SOA = re.compile(r"^(@ IN SOA \S+ \S+ \( )(\d+)( .*)$")
@@ -53,15 +53,41 @@ def serial_of(data: bytes) -> int | None:
     return None
 
 
+def _lines(data: bytes) -> list[str]:
+    return data.decode("utf-8", "replace").splitlines()
+
+
+def _highest(prior: PriorZones, name: str) -> int:
+    """The highest serial zone file ``name`` has in OUT's releases (0: none)."""
+    serials = [serial_of(zones[name]) for zones in prior.kept if name in zones]
+    return max((s for s in serials if s is not None), default=0)
+
+
 def next_serial(prior: PriorZones, name: str, lines: Sequence[str]) -> int:
     """The serial of zone file ``name`` whose lines (any serial in them) are ``lines``."""
     before = prior.current.get(name)
     if before is not None:
         serial = serial_of(before)
-        if serial is not None and _key(before.decode("utf-8", "replace").splitlines()) == _key(
-            lines
-        ):
+        if serial is not None and _key(_lines(before)) == _key(lines):
             return serial
-    serials = [serial_of(zones[name]) for zones in prior.kept if name in zones]
-    highest = max((s for s in serials if s is not None), default=0)
-    return highest % _MAX + 1
+    return _highest(prior, name) % _MAX + 1
+
+
+def stale_serials(prior: PriorZones, files: Mapping[str, bytes]) -> list[str]:
+    """One line per zone of ``files`` whose records changed since the current release but
+    whose serial is not above the highest OUT's releases have (only ``site.zone_serial`` can
+    do that): secondary servers would not transfer it."""
+    said: list[str] = []
+    for name, data in sorted(files.items()):
+        before, serial = prior.current.get(name), serial_of(data)
+        if before is None or serial is None or _key(_lines(before)) == _key(_lines(data)):
+            continue
+        highest = _highest(prior, name)
+        if serial <= highest and serial != highest % _MAX + 1:
+            said.append(
+                f"warning: {name}: its records changed, but its serial {serial}"
+                f" (site.zone_serial) is not above {highest}, the highest of OUT's releases:"
+                f" secondary DNS servers will not transfer it; raise site.zone_serial above"
+                f" {highest}, or remove it (the default serial increases by itself)"
+            )
+    return said

@@ -22,7 +22,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError
@@ -41,6 +40,7 @@ from mipc.incremental.state import PlanFacts, Written, plan_facts, save_state, s
 from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import Plan, waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.serials import PriorZones, stale_serials
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
 from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
@@ -178,12 +178,30 @@ class NetworkFilesError(InvalidInputError):
     """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
 
 
-def _network(plan: Plan, server_root: str, out: Path) -> Mapping[str, bytes]:
-    """The network files; the zones' serials follow OUT's releases (read with OUT locked)."""
-    try:
-        return network_files(plan, server_root, prior_zones(out))
-    except ValueError as exc:
-        raise NetworkFilesError(str(exc)) from exc
+@dataclass
+class _Network:
+    """The network files of ``plan``, made when the emit asks (while the workers render, OUT
+    locked); the zones' serials follow OUT's releases as they were before this build."""
+
+    plan: Plan
+    server_root: str
+    out: Path
+    prior: PriorZones | None = None
+    made: Mapping[str, bytes] | None = None
+
+    def __call__(self) -> Mapping[str, bytes]:
+        self.prior = prior_zones(self.out)
+        try:
+            self.made = network_files(self.plan, self.server_root, self.prior)
+        except ValueError as exc:
+            raise NetworkFilesError(str(exc)) from exc
+        return self.made
+
+    def notices(self) -> tuple[str, ...]:
+        """A zone whose records changed without its (explicit) serial increasing."""
+        if self.prior is None or self.made is None:
+            return ()
+        return tuple(stale_serials(self.prior, self.made))
 
 
 def _emit_failure(exc: Exception, out: Path) -> tuple[str, int]:
@@ -225,7 +243,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         wait=settings.wait,
         meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(provisioned(plan).phones))),
     )
-    network = partial(_network, plan, settings.server_root, out)
+    network = _Network(plan, settings.server_root, out)
     try:
         emitted = emit(plan, out, network, PhonePool(settings.workers), options)
     except _EMIT_ERRORS as exc:
@@ -251,7 +269,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         diags,
         emitted,
         waiting=waiting_phones(plan.phones),
-        notices=_uploads(settings, plan.inventory.serving.nginx_user),
+        notices=network.notices() + _uploads(settings, plan.inventory.serving.nginx_user),
     )
 
 

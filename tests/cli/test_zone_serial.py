@@ -95,3 +95,19 @@ def test_zone_serial_overrides(campus: Path, tmp_path: Path) -> None:
     assert run("build", str(campus), "-o", str(out))[0] == 0
     assert serial(out) == 2026120101
     assert serial(out, "network/0.20.10.in-addr.arpa.zone") == 2026120101
+    # The records change but the serial the inventory gives does not: said, in one line.
+    change_zone(campus, "5061")
+    code, _, stderr = run("build", str(campus), "-o", str(out))
+    assert code == 0 and serial(out) == 2026120101
+    said = [line for line in stderr.splitlines() if line.startswith("warning: campus.voip")]
+    assert said == [
+        "warning: campus.voip.zone: its records changed, but its serial 2026120101"
+        " (site.zone_serial) is not above 2026120101, the highest of OUT's releases: secondary"
+        " DNS servers will not transfer it; raise site.zone_serial above 2026120101, or remove"
+        " it (the default serial increases by itself)"
+    ]
+    # Raised with the next change: nothing to say.
+    edit(campus / "site.yaml", "zone_serial: 2026120101", "zone_serial: 2026120102")
+    change_zone(campus, "5062")
+    code, _, stderr = run("build", str(campus), "-o", str(out))
+    assert code == 0 and serial(out) == 2026120102 and "(site.zone_serial)" not in stderr
