@@ -92,6 +92,7 @@ class Site:
     dns_servers: tuple[str, ...] | None = None  # option 6; None: the servers' addresses
     zone_serial: int | None = None
     vlan_option_encoding: str = "string"  # option 132: string, uint16 or uint32
+    time_server_option: int = 42  # the time servers' DHCP option: 42 (NTP) or 4
 
 
 @dataclass(frozen=True)

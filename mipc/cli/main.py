@@ -190,6 +190,12 @@ def export_csv_command(**options: Any) -> None:
     metavar="SECONDS",
     help="Wait this long for another build's lock on OUT (default: refuse at once).",
 )
+@click.option(
+    "--uploads-owner",
+    metavar="USER",
+    default=None,
+    help="chown OUT/uploads/{logs,overrides,contacts} to USER (nginx's user; as root).",
+)
 @output_options
 @strict_option
 def build_command(inventory: Path | None, **options: Any) -> None:

@@ -365,6 +365,7 @@ class Record:
     inputs: Inputs
     diagnostics: tuple[Diagnostic, ...]
     waiting: int = 0  # phones that wait for an address
+    nginx_user: str = "www-data"  # serving.nginx_user, for the upload folders' check
 
     def to_bytes(self) -> bytes:
         """The record as ``inputs.json`` holds it."""
@@ -378,6 +379,7 @@ class Record:
             "inputs": self.inputs.as_json(),
             "diagnostics": [_diagnostic_json(d) for d in self.diagnostics],
             "waiting": self.waiting,
+            "nginx_user": self.nginx_user,
         }
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
@@ -396,6 +398,7 @@ class Record:
                 inputs=Inputs.from_json(doc["inputs"]),
                 diagnostics=tuple(_diagnostic(d) for d in doc["diagnostics"]),
                 waiting=int(doc.get("waiting", 0)),
+                nginx_user=str(doc.get("nginx_user", "www-data")),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

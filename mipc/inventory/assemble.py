@@ -274,6 +274,7 @@ def _site(s: Mapping[str, Any]) -> Site:
         dns_servers=tuple(s["dns_servers"]) if "dns_servers" in s else None,
         zone_serial=s.get("zone_serial"),
         vlan_option_encoding=str(s.get("vlan_option_encoding", "string")),
+        time_server_option=int(s.get("time_server_option", 42)),
     )
 
 

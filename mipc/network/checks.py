@@ -12,6 +12,7 @@ import ipaddress
 from collections import Counter
 from dataclasses import dataclass
 
+from mipc.network.sip import SERVICES
 from mipc.network.values import (
     HEADER,
     MAC,
@@ -88,7 +89,7 @@ class NetScope:
     """The DHCP scope of one location: its networks, pools and the options that differ there.
 
     ``networks`` are IPv4 CIDRs (``10.2.0.0/24``), ``ranges`` pools ``FIRST-LAST`` inside them.
-    ``time_offset`` (option 2, seconds east of UTC) and ``time_servers`` (42) are the
+    ``time_offset`` (option 2, seconds east of UTC) and ``time_servers`` (42 or 4) are the
     location's; ``voice_vlan`` its option 132; ``provisioning_url`` its option 160 (the
     location's provision proxy), ``None`` for the site's.
     """
@@ -109,13 +110,16 @@ class NetworkPlan:
     ``provisioning_host_address`` is the address of the provisioning host name (the host of
     ``provisioning_url``); for a switchover pair the guide creates one A record per server under
     the same name, so a tuple of addresses is accepted too.  A SIP port of 0 leaves that SRV
-    record out; an empty ``tftp_server`` leaves option 66 out; ``voice_vlan`` (option 132, for
-    the native-VLAN scope that recovering phones boot in) is sent as a string, as the guide's
-    table says (``vlan_encoding`` ``uint16`` or ``uint32`` sends an integer instead).
-    ``scopes`` are the locations' DHCP scopes.  ``nameserver`` is the zone's NS host;
-    without it, the CIC server whose name sorts first.
-    ``zone_serial`` overrides the content-derived SOA serial (needed with secondary servers,
-    which only transfer a zone whose serial increased).
+    record out (the compiler sets a port only for a transport some phone uses with the site's
+    servers); ``sip_preference`` are the transports the NAPTR records put first (the ones DNS
+    SRV registrations chose); an empty ``tftp_server`` leaves option 66 out; ``voice_vlan``
+    (option 132, for the native-VLAN scope that recovering phones boot in) is sent as a string,
+    as the guide's table says (``vlan_encoding`` ``uint16`` or ``uint32`` sends an integer instead).
+    ``scopes`` are the locations' DHCP scopes; ``time_server_option`` the option the time
+    servers go in (42, NTP servers, or 4, time servers: the guide sets one, never both).
+    ``nameserver`` is the zone's NS host; without it, the CIC server whose name sorts first.
+    ``zone_serial`` overrides the SOA serial that follows OUT's releases
+    (:mod:`mipc.network.serials`).
     """
 
     domain: str
@@ -136,6 +140,8 @@ class NetworkPlan:
     zone_serial: int | None = None
     scopes: tuple[NetScope, ...] = ()
     vlan_encoding: str = "string"
+    time_server_option: int = 42
+    sip_preference: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,7 @@ class Checked:
     prov_host: str
     servers: tuple[tuple[str, str, int, int], ...]  # (relative name, address, priority, weight)
     ports: tuple[tuple[str, int], ...]  # (service owner, port)
+    naptr: tuple[tuple[str, str], ...]  # (NAPTR service, SRV owner), most preferred first
     time_offset: int
     time_servers: tuple[str, ...]
     dns_servers: tuple[str, ...]
@@ -173,6 +180,7 @@ class Checked:
     serial: int | None
     scopes: tuple[CheckedScope, ...] = ()
     vlan_encoding: str = "string"
+    time_option: int = 42  # the DHCP option of the time servers: 42 (NTP) or 4
 
     @property
     def uses_vlan(self) -> bool:
@@ -202,16 +210,22 @@ def _servers(plan: NetworkPlan, domain: str) -> tuple[tuple[str, str, int, int],
     return tuple(servers)
 
 
-def _ports(plan: NetworkPlan) -> tuple[tuple[str, int], ...]:
+def _ports(
+    plan: NetworkPlan,
+) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, str], ...]]:
+    """The SRV owners with their ports, and the NAPTR records' (service, owner) in order: the
+    preferred transports first, then the others, each most secure first."""
+    given = {"tls": plan.sip_port_tls, "tcp": plan.sip_port_tcp, "udp": plan.sip_port_udp}
+    unknown = sorted(set(plan.sip_preference) - set(SERVICES))
+    if unknown:
+        raise ValueError(f"sip_preference {unknown[0]!r}: one of {', '.join(SERVICES)}")
     ports: list[tuple[str, int]] = []
-    for owner, field, value in (
-        ("_sip._udp", "sip_port_udp", plan.sip_port_udp),
-        ("_sip._tcp", "sip_port_tcp", plan.sip_port_tcp),
-        ("_sips._tcp", "sip_port_tls", plan.sip_port_tls),
-    ):
-        if port(field, value, allow_zero=True):
-            ports.append((owner, value))
-    return tuple(ports)
+    naptr: list[tuple[int, int, str, str]] = []
+    for rank, (transport, (owner, service)) in enumerate(SERVICES.items()):
+        if port(f"sip_port_{transport}", given[transport], allow_zero=True):
+            ports.append((owner, given[transport]))
+            naptr.append((int(transport not in plan.sip_preference), rank, service, owner))
+    return tuple(ports), tuple((service, owner) for *_, service, owner in sorted(naptr))
 
 
 def _phones(plan: NetworkPlan) -> tuple[tuple[str, str, str, str], ...]:
@@ -316,6 +330,8 @@ def _scopes(plan: NetworkPlan) -> tuple[CheckedScope, ...]:
             seen.append((net, s.name))
     if plan.vlan_encoding not in ("string", "uint16", "uint32"):
         raise ValueError(f"vlan_encoding {plan.vlan_encoding!r}: string, uint16 or uint32")
+    if plan.time_server_option not in (4, 42):
+        raise ValueError(f"time_server_option {plan.time_server_option!r}: 4 or 42")
     return scopes
 
 
@@ -326,7 +342,7 @@ def check(plan: NetworkPlan) -> Checked:
         "provisioning_url", plan.provisioning_url, ("http", "https", "ftp", "tftp")
     )
     servers = _servers(plan, domain)
-    ports = _ports(plan)
+    ports, naptr = _ports(plan)
     offset = utc_offset("time_offset", plan.time_offset)
     time_servers = tuple(ipv4("time_servers", t) for t in plan.time_servers)
     dns_servers = tuple(ipv4("dns_servers", t) for t in plan.dns_servers)
@@ -351,6 +367,7 @@ def check(plan: NetworkPlan) -> Checked:
         prov_host=prov_host,
         servers=servers,
         ports=ports,
+        naptr=naptr,
         time_offset=offset,
         time_servers=time_servers,
         dns_servers=dns_servers,
@@ -364,4 +381,5 @@ def check(plan: NetworkPlan) -> Checked:
         serial=serial,
         scopes=_scopes(plan),
         vlan_encoding=plan.vlan_encoding,
+        time_option=plan.time_server_option,
     )

@@ -2,8 +2,9 @@
 
 Takes a :class:`mipc.network.checks.Checked` plan; gives ``dhcpd.conf``, ``kea-dhcp4.json``
 and ``dnsmasq.conf`` as bytes: option 160 (provisioning URL), 66/67 (TFTP server and recovery
-firmware, per vendor class and per known phone), 2 (time offset), 42 (NTP servers), 15
-(domain), optionally 6 (DNS servers) and 132 (VLAN), and the locations' scopes
+firmware, per vendor class and per known phone), 2 (time offset), 42 or 4 (time servers,
+``site.time_server_option``), 15 (domain), optionally 6 (DNS servers) and 132 (VLAN), and the
+locations' scopes
 (:mod:`mipc.network.dhcp_scopes`). Each file passes its daemon's own test mode as it is.
 Never imports render or release.
 """
@@ -22,8 +23,9 @@ from mipc.network.dhcp_scopes import (
     dnsmasq_vlan_value,
     kea_subnets,
     kea_vlan_type,
+    time_servers_option,
 )
-from mipc.network.dns import fqdn, prov_owner
+from mipc.network.dns import fqdn, naptr_records, prov_owner
 
 __all__ = ["render_dhcpd", "render_dnsmasq", "render_kea"]
 
@@ -65,7 +67,7 @@ def _dhcpd_options(c: Checked) -> list[str]:
         f"option time-offset {c.time_offset};",
     ]
     if c.time_servers:
-        out.append(f"option ntp-servers {', '.join(c.time_servers)};")
+        out.append(f"option {time_servers_option(c, 0)} {', '.join(c.time_servers)};")
     if c.dns_servers:
         out.append(f"option domain-name-servers {', '.join(c.dns_servers)};")
     if c.tftp:
@@ -131,7 +133,7 @@ def _kea_options(c: Checked) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
         {"name": "time-offset", "data": str(c.time_offset)},
     ]
     if c.time_servers:
-        data.append({"name": "ntp-servers", "data": ", ".join(c.time_servers)})
+        data.append({"name": time_servers_option(c, 1), "data": ", ".join(c.time_servers)})
     if c.dns_servers:
         data.append({"name": "domain-name-servers", "data": ", ".join(c.dns_servers)})
     if c.tftp:
@@ -211,7 +213,7 @@ def render_dnsmasq(c: Checked) -> bytes:
         f"dhcp-option=2,{c.time_offset}",
     ]
     if c.time_servers:
-        out.append(f"dhcp-option=option:ntp-server,{','.join(c.time_servers)}")
+        out.append(f"dhcp-option={time_servers_option(c, 2)},{','.join(c.time_servers)}")
     if c.dns_servers:
         out.append(f"dhcp-option=option:dns-server,{','.join(c.dns_servers)}")
     if c.tftp:
@@ -274,4 +276,6 @@ def _dnsmasq_records(c: Checked) -> list[str]:
     for owner, port in sorted(c.ports):
         for rel, _addr, prio, weight in sorted(c.servers):
             out.append(f"srv-host={owner}.{c.domain},{fqdn(rel, c.domain)},{port},{prio},{weight}")
+    for order, service, replacement in naptr_records(c):
+        out.append(f"naptr-record={c.domain},{order},0,S,{service},,{replacement[:-1]}")
     return out

@@ -3,7 +3,7 @@
 Takes a :class:`mipc.network.checks.Checked` plan; gives the per-location parts of
 ``dhcpd.conf`` (``subnet`` blocks), ``kea-dhcp4.json`` (``subnet4`` entries) and
 ``dnsmasq.conf`` (tagged ``dhcp-range`` and ``dhcp-option`` lines): each scope's pools and its
-options 2 (time offset), 42 (NTP servers), 132 (VLAN) and 160 (its provision proxy). A scope
+options 2 (time offset), 42 or 4 (time servers), 132 (VLAN) and 160 (its provision proxy). A scope
 option beats the global one in all three servers; Kea's subnet options also beat its client
 classes, which is why option 67 is never set here. Never imports render or release.
 """
@@ -22,6 +22,7 @@ __all__ = [
     "dnsmasq_vlan_value",
     "kea_subnets",
     "kea_vlan_type",
+    "time_servers_option",
 ]
 
 _DHCPD_TYPES = {"string": "text", "uint16": "unsigned integer 16", "uint32": "unsigned integer 32"}
@@ -50,6 +51,19 @@ def dnsmasq_vlan_value(c: Checked, vlan: int) -> str:
     return ":".join(f"{b:02x}" for b in vlan.to_bytes(size, "big"))
 
 
+#: The option carrying the time servers (``site.time_server_option``) in each dialect:
+#: dhcpd, Kea, dnsmasq (dnsmasq 2.90 rejects ``option:time-server``; reference §1).
+_TIME_SERVER_NAMES = {
+    42: ("ntp-servers", "ntp-servers", "option:ntp-server"),
+    4: ("time-servers", "time-servers", "4"),
+}
+
+
+def time_servers_option(c: Checked, dialect: int) -> str:
+    """The name of the time servers' option in ``dialect`` (0 dhcpd, 1 Kea, 2 dnsmasq)."""
+    return _TIME_SERVER_NAMES[c.time_option][dialect]
+
+
 def _tag(index: int) -> str:
     return f"mipc-scope{index + 1}"
 
@@ -68,7 +82,7 @@ def _options(scope: CheckedScope) -> list[tuple[str, Any]]:
 #: Each option's line, for dhcpd and for dnsmasq (TAG is the scope's tag).
 _FORMATS = {
     "time": ("option time-offset {};", "dhcp-option=TAG,2,{}"),
-    "ntp": ("option ntp-servers {};", "dhcp-option=TAG,option:ntp-server,{}"),
+    "ntp": ("option NAME {};", "dhcp-option=TAG,NAME,{}"),
     "vlan": ("option mipc-voice-vlan {};", "dhcp-option-force=TAG,132,{}"),
     "url": ('option mipc-provisioning-url "{}";', 'dhcp-option-force=TAG,160,"{}"'),
 }
@@ -76,11 +90,13 @@ _FORMATS = {
 
 def _line(c: Checked, dialect: int, kind: str, value: Any) -> str:
     """The option's line in ``dialect`` (0 dhcpd, 1 dnsmasq)."""
+    form = _FORMATS[kind][dialect]
     if kind == "ntp":
         value = (", ", ",")[dialect].join(value)
+        form = form.replace("NAME", time_servers_option(c, 2 * dialect))
     elif kind == "vlan":
         value = (dhcpd_vlan_value, dnsmasq_vlan_value)[dialect](c, value)
-    return _FORMATS[kind][dialect].format(value)
+    return form.format(value)
 
 
 def dhcpd_scopes(c: Checked) -> list[str]:
@@ -99,15 +115,15 @@ def dhcpd_scopes(c: Checked) -> list[str]:
 
 _KEA_NAMES = {
     "time": "time-offset",
-    "ntp": "ntp-servers",
     "vlan": "mipc-voice-vlan",
     "url": "mipc-provisioning-url",
 }
 
 
-def _kea_option(kind: str, value: Any) -> dict[str, Any]:
-    data = ", ".join(value) if kind == "ntp" else str(value)
-    option: dict[str, Any] = {"name": _KEA_NAMES[kind], "data": data}
+def _kea_option(c: Checked, kind: str, value: Any) -> dict[str, Any]:
+    if kind == "ntp":
+        return {"name": time_servers_option(c, 1), "data": ", ".join(value)}
+    option: dict[str, Any] = {"name": _KEA_NAMES[kind], "data": str(value)}
     if kind in ("vlan", "url"):
         option["always-send"] = True  # not in the phone's option 55 list
     return option
@@ -117,7 +133,7 @@ def kea_subnets(c: Checked) -> list[dict[str, Any]]:
     """One ``subnet4`` entry per network of each location (ids numbered from 1, in order)."""
     subnets: list[dict[str, Any]] = []
     for scope in c.scopes:
-        data = [_kea_option(kind, value) for kind, value in _options(scope)]
+        data = [_kea_option(c, kind, value) for kind, value in _options(scope)]
         for net in scope.networks:
             pools = [{"pool": f"{a} - {b}"} for pn, a, b in scope.ranges if pn == net]
             subnets.append(

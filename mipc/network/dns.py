@@ -2,19 +2,27 @@
 
 Takes a :class:`mipc.network.checks.Checked` plan; gives ``<domain>.zone`` (A records for the
 CIC servers and the shared provisioning name of a switchover pair, SRV records ``_sip._udp``,
-``_sip._tcp``, ``_sips._tcp``), one reverse zone per /24 of the servers' IPv4 addresses
-(``<c>.<b>.<a>.in-addr.arpa.zone``, their PTR records) and ``named.conf.snippet`` as bytes.
-Never imports render or release.
+``_sip._tcp``, ``_sips._tcp``, each only for a transport the phones use, and the NAPTR
+records naming them in the order of preference), one reverse zone per /24 of the servers'
+IPv4 addresses (``<c>.<b>.<a>.in-addr.arpa.zone``, their PTR records) and
+``named.conf.snippet`` as bytes. Never imports render or release.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 
 from mipc.network.checks import HEADER, Checked, text
+from mipc.network.serials import PriorZones, next_serial
 
-__all__ = ["fqdn", "prov_owner", "render_named_snippet", "render_reverse_zones", "render_zone"]
+__all__ = [
+    "fqdn",
+    "naptr_records",
+    "prov_owner",
+    "render_named_snippet",
+    "render_reverse_zones",
+    "render_zone",
+]
 
 
 def fqdn(rel: str, domain: str) -> str:
@@ -43,8 +51,9 @@ def _rr_type(address: str) -> str:
     return "AAAA" if ipaddress.ip_address(address).version == 6 else "A"
 
 
-def render_zone(c: Checked) -> bytes:
-    """``<domain>.zone``: NS, the servers' and provisioning host's addresses, SIP SRV records."""
+def render_zone(c: Checked, prior: PriorZones | None = None) -> bytes:
+    """``<domain>.zone``: NS, the servers' and provisioning host's addresses, SIP SRV and
+    NAPTR records; its serial follows ``prior`` (:mod:`mipc.network.serials`)."""
     prov = prov_owner(c)
     server_names = {s[0] for s in c.servers}
     if prov is not None and prov in server_names:
@@ -73,22 +82,48 @@ def render_zone(c: Checked) -> bytes:
         for owner, port in sorted(c.ports):
             for rel, _addr, prio, weight in sorted(c.servers):
                 body.append(f"{owner} IN SRV {prio} {weight} {port} {fqdn(rel, c.domain)}.")
-    return text(_head(c, c.domain, body) + body)
+        body += _naptr(c)
+    return _zone(c, c.domain, body, prior)
 
 
-def _head(c: Checked, origin: str, body: list[str]) -> list[str]:
-    """The zone's header and SOA; the serial is the inventory's or derived from ``body``."""
+def naptr_records(c: Checked) -> list[tuple[int, str, str]]:
+    """The domain's NAPTR records as (order, service, replacement), lowest order first."""
+    return [
+        (10 * (i + 1), service, f"{owner}.{c.domain}.")
+        for i, (service, owner) in enumerate(c.naptr)
+    ]
+
+
+def _naptr(c: Checked) -> list[str]:
+    """The NAPTR records leading a phone set to DNSnaptr to the SRV records above."""
+    out = [
+        "",
+        "; NAPTR (RFC 3263 4.1): order preference flags service regexp replacement; a phone",
+        "; that discovers the transport (Polycom DNSnaptr) takes the lowest order it supports.",
+    ]
+    for order, service, replacement in naptr_records(c):
+        out.append(f'@ IN NAPTR {order} 0 "S" "{service}" "" {replacement}')
+    return out
+
+
+def _zone(c: Checked, origin: str, body: list[str], prior: PriorZones | None) -> bytes:
+    """The zone file: header, SOA and ``body``; the serial the inventory's, else the one
+    :func:`mipc.network.serials.next_serial` gives."""
     serial = c.serial
     if serial is None:
-        digest = hashlib.sha256(f"{origin}\n{chr(10).join(body)}".encode()).digest()
-        serial = int.from_bytes(digest[:4], "big") % (2**31 - 1) + 1
+        serial = next_serial(prior or PriorZones(), f"{origin}.zone", _head(c, origin, 0) + body)
+    return text(_head(c, origin, serial) + body)
+
+
+def _head(c: Checked, origin: str, serial: int) -> list[str]:
+    """The zone's header and SOA."""
     ns_name, _addr = c.ns
     ns = ns_name if ns_name.endswith(".") else fqdn(ns_name, c.domain) + "."
     return [
         f"; {HEADER}",
-        f"; BIND zone {origin}.  The SOA serial is derived from the content (same records,",
-        "; same serial).  It does not increase, so with secondary servers set site.zone_serial",
-        "; in the inventory instead.",
+        f"; BIND zone {origin}.  The SOA serial stays the current release's while the records",
+        "; do, and is one more than the highest of OUT's releases when they change",
+        "; (site.zone_serial overrides it).",
         f"$ORIGIN {origin}.",
         "$TTL 3600",
         f"@ IN SOA {ns} hostmaster.{c.domain}. ( {serial} 3600 900 1209600 300 )",
@@ -100,7 +135,7 @@ def reverse_origins(c: Checked) -> list[str]:
     return sorted({reverse_origins_of(a) for _r, a, _p, _w in c.servers if "." in a})
 
 
-def render_reverse_zones(c: Checked) -> dict[str, bytes]:
+def render_reverse_zones(c: Checked, prior: PriorZones | None = None) -> dict[str, bytes]:
     """``<origin>.zone`` for each reverse zone: NS and a PTR record per server there."""
     ns_name, _addr = c.ns
     ns = ns_name if ns_name.endswith(".") else fqdn(ns_name, c.domain) + "."
@@ -110,7 +145,7 @@ def render_reverse_zones(c: Checked) -> dict[str, bytes]:
         for rel, addr, _p, _w in sorted(c.servers, key=lambda s: s[1]):
             if "." in addr and origin == reverse_origins_of(addr):
                 body.append(f"{addr.rsplit('.', 1)[1]} IN PTR {fqdn(rel, c.domain)}.")
-        zones[f"{origin}.zone"] = text(_head(c, origin, body) + body)
+        zones[f"{origin}.zone"] = _zone(c, origin, body, prior)
     return zones
 
 

@@ -17,6 +17,8 @@ from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
 from mipc.network.nginx import Serving, htpasswd, render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
+from mipc.network.serials import PriorZones
+from mipc.network.sip import sip_use
 from mipc.resolve.credentials import phone_credentials
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
@@ -31,11 +33,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
     """The :class:`mipc.network.checks.NetworkPlan` of an inventory (DHCP, DNS)."""
     inv = plan.inventory
     site = inv.site
-
-    def port(transport: str) -> int:
-        ports = [ln.port for _, ln in sorted(inv.lines.items()) if ln.transport == transport]
-        return ports[0] if ports else 0
-
+    sip = sip_use(plan)
     phones = sorted(plan.phones, key=lambda p: p.name)
     home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
     offset, time_servers = location_time(inv, home[0].location if home else DEFAULT_LOCATION, home)
@@ -46,9 +44,10 @@ def network_plan(plan: Plan) -> NetworkPlan:
         domain=site.domain,
         provisioning_url=site.provisioning_url,
         servers=tuple(NetServer(s.name, s.address) for s in site.servers),
-        sip_port_udp=port("udp"),
-        sip_port_tcp=port("tcp"),
-        sip_port_tls=port("tls"),
+        sip_port_udp=sip.port("udp"),
+        sip_port_tcp=sip.port("tcp"),
+        sip_port_tls=sip.port("tls"),
+        sip_preference=sip.chosen,
         time_offset=offset,
         time_servers=time_servers,
         tftp_server=site.tftp_server,
@@ -74,11 +73,13 @@ def network_plan(plan: Plan) -> NetworkPlan:
         zone_serial=site.zone_serial,
         scopes=location_scopes(plan),
         vlan_encoding=site.vlan_option_encoding,
+        time_server_option=site.time_server_option,
     )
 
 
-def render_network(plan: NetworkPlan) -> dict[str, bytes]:
-    """Render the DHCP and DNS files of ``plan``.
+def render_network(plan: NetworkPlan, prior: PriorZones | None = None) -> dict[str, bytes]:
+    """Render the DHCP and DNS files of ``plan``; the zones' serials follow ``prior`` (the
+    zones of OUT's releases, :mod:`mipc.network.serials`; none: 1).
 
     Keys: ``dhcpd.conf``, ``kea-dhcp4.json``, ``dnsmasq.conf``, ``<domain>.zone``,
     ``<c>.<b>.<a>.in-addr.arpa.zone`` (one per /24 of the servers) and ``named.conf.snippet``.
@@ -89,9 +90,9 @@ def render_network(plan: NetworkPlan) -> dict[str, bytes]:
         "dhcpd.conf": render_dhcpd(c),
         "kea-dhcp4.json": render_kea(c),
         "dnsmasq.conf": render_dnsmasq(c),
-        f"{c.domain}.zone": render_zone(c),
+        f"{c.domain}.zone": render_zone(c, prior),
         "named.conf.snippet": render_named_snippet(c),
-        **render_reverse_zones(c),
+        **render_reverse_zones(c, prior),
     }
 
 
@@ -99,15 +100,17 @@ def network_files(
     plan: Plan,
     server_root: str = DEFAULT_SERVER_ROOT,
     owners: Mapping[str, str] | None = None,
+    prior: PriorZones | None = None,
 ) -> dict[str, bytes]:
     """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``.
 
     ``server_root`` is where OUT lives on the web server (not necessarily where it was built),
     so the release does not depend on the machine that built it. ``owners``: each phone's own
     files (path under ``www/`` → the user it presents), which ``serving.access: phone`` lets
-    only that phone read. Raises ``ValueError`` on a value that cannot be written safely.
+    only that phone read; ``prior`` the zones of the releases in OUT, which the zones' serials
+    follow. Raises ``ValueError`` on a value that cannot be written safely.
     """
-    files = dict(render_network(network_plan(plan)))
+    files = dict(render_network(network_plan(plan), prior))
     url = urlsplit(plan.inventory.site.provisioning_url)
     if url.scheme in ("http", "https"):
         root = server_root.rstrip("/") or "/"

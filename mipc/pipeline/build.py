@@ -22,7 +22,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError
@@ -41,10 +40,12 @@ from mipc.incremental.state import PlanFacts, Written, plan_facts, save_state, s
 from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import Plan, waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT
+from mipc.network.serials import PriorZones, stale_serials
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
 from mipc.pipeline.site import site_files
 from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.reader import prior_zones
 from mipc.release.rendering import Progress
 from mipc.release.staging import UnsafePath, safe_relpath
 from mipc.release.store import (
@@ -54,6 +55,7 @@ from mipc.release.store import (
     WarningsAsErrors,
     describe_os_error,
 )
+from mipc.release.uploads import give_uploads, uploads_warning
 from mipc.render.polycom import varied_groups
 from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
@@ -67,7 +69,8 @@ class BuildSettings:
     if nothing changed (no reuse, no shortcut); ``strict``: warnings fail; ``workers``:
     render processes (None: one per CPU); ``server_root``: where OUT lives on the web server;
     ``progress``: reports of the emit's stages; ``allowed``: folders outside the inventory it
-    may read; ``wait``: seconds to wait for OUT's lock."""
+    may read; ``wait``: seconds to wait for OUT's lock; ``uploads_owner``: the user to
+    ``chown`` OUT's upload folders to once a release is made (root only)."""
 
     out: Path
     keep: int = 5
@@ -78,6 +81,7 @@ class BuildSettings:
     progress: Progress | None = None
     allowed: Allowed = field(default_factory=Allowed)
     wait: float = 0
+    uploads_owner: str | None = None
 
 
 class BuildPath(StrEnum):
@@ -103,6 +107,7 @@ class BuildOutcome:
     record: Record | None = None
     error: str = ""
     waiting: int = 0  # phones that wait for an address (they get no files)
+    notices: tuple[str, ...] = ()  # about the machine, not the inventory: one line each
 
 
 def build(target: Path, settings: BuildSettings) -> BuildOutcome:
@@ -161,7 +166,10 @@ def _unchanged(record: Record, settings: BuildSettings) -> BuildOutcome:
     diags = Diagnostics()
     diags.extend(record.diagnostics)
     code = 1 if diags.has_errors(settings.strict) else 0
-    return BuildOutcome(BuildPath.NO_OP, code, diags, record=record, waiting=record.waiting)
+    notices = _uploads(settings, record.nginx_user)
+    return BuildOutcome(
+        BuildPath.NO_OP, code, diags, record=record, waiting=record.waiting, notices=notices
+    )
 
 
 # --- the full build -----------------------------------------------------------------------
@@ -171,11 +179,30 @@ class NetworkFilesError(InvalidInputError):
     """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
 
 
-def _network(plan: Plan, server_root: str) -> Mapping[str, bytes]:
-    try:
-        return site_files(plan, server_root)
-    except ValueError as exc:
-        raise NetworkFilesError(str(exc)) from exc
+@dataclass
+class _Network:
+    """The network files of ``plan``, made when the emit asks (while the workers render, OUT
+    locked); the zones' serials follow OUT's releases as they were before this build."""
+
+    plan: Plan
+    server_root: str
+    out: Path
+    prior: PriorZones | None = None
+    made: Mapping[str, bytes] | None = None
+
+    def __call__(self) -> Mapping[str, bytes]:
+        self.prior = prior_zones(self.out)
+        try:
+            self.made = site_files(self.plan, self.server_root, self.prior)
+        except ValueError as exc:
+            raise NetworkFilesError(str(exc)) from exc
+        return self.made
+
+    def notices(self) -> tuple[str, ...]:
+        """A zone whose records changed without its (explicit) serial increasing."""
+        if self.prior is None or self.made is None:
+            return ()
+        return tuple(stale_serials(self.prior, self.made))
 
 
 def _emit_failure(exc: Exception, out: Path) -> tuple[str, int]:
@@ -217,7 +244,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         wait=settings.wait,
         meanwhile=lambda: facts.append(plan_facts(plan, varied_groups(provisioned(plan).phones))),
     )
-    network = partial(_network, plan, settings.server_root)
+    network = _Network(plan, settings.server_root, out)
     try:
         emitted = emit(plan, out, network, PhonePool(settings.workers), options)
     except _EMIT_ERRORS as exc:
@@ -237,7 +264,29 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
             )
             save_state(out, state)
     code = 1 if diags.has_errors(settings.strict) else 0
-    return BuildOutcome(BuildPath.FULL, code, diags, emitted, waiting=waiting_phones(plan.phones))
+    return BuildOutcome(
+        BuildPath.FULL,
+        code,
+        diags,
+        emitted,
+        waiting=waiting_phones(plan.phones),
+        notices=network.notices() + _uploads(settings, plan.inventory.serving.nginx_user),
+    )
+
+
+def _uploads(settings: BuildSettings, nginx_user: str) -> tuple[str, ...]:
+    """Give OUT's upload folders to ``settings.uploads_owner``, then say (one line) if
+    nginx's user cannot write some of them (:mod:`mipc.release.uploads`)."""
+    if settings.uploads_owner is not None:
+        try:
+            give_uploads(settings.out, settings.uploads_owner)
+        except (ValueError, OSError) as exc:
+            reason = exc if isinstance(exc, ValueError) else describe_os_error(exc)
+            return (
+                f"warning: the upload folders are not given to {settings.uploads_owner}: {reason}",
+            )
+    said = uploads_warning(settings.out, nginx_user)
+    return (said,) if said else ()
 
 
 def _nothing(out: Path) -> str:
@@ -273,7 +322,8 @@ def _record(target: Path, settings: BuildSettings, built: _Built) -> bool:
     diagnostics = saved_diagnostics(result.diagnostics)
     assert result.plan is not None
     waiting = waiting_phones(result.plan.phones)
-    _save_record(target, settings.out, built.emitted, inputs, (diagnostics, waiting))
+    user = result.plan.inventory.serving.nginx_user
+    _save_record(target, settings.out, built.emitted, inputs, (diagnostics, waiting, user))
     return True
 
 
@@ -282,11 +332,11 @@ def _save_record(
     out: Path,
     emitted: EmitResult,
     inputs: Inputs,
-    said: tuple[tuple[Diagnostic, ...], int],
+    said: tuple[tuple[Diagnostic, ...], int, str],
 ) -> None:
-    """Write ``OUT/inputs.json``; ``said``: the build's diagnostics, and how many phones
-    wait for an address."""
-    diagnostics, waiting = said
+    """Write ``OUT/inputs.json``; ``said``: the build's diagnostics, how many phones wait for
+    an address, and nginx's user."""
+    diagnostics, waiting, nginx_user = said
     record = Record(
         target=os.path.abspath(target),
         release=emitted.release,
@@ -295,6 +345,7 @@ def _save_record(
         inputs=inputs,
         diagnostics=diagnostics,
         waiting=waiting,
+        nginx_user=nginx_user,
     )
     save_record(out, record)
 
@@ -332,9 +383,12 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
         if settled(inputs, started):
             assert emitted.index is not None
             save_state(out, found.next_state(emitted.release, emitted.index, emitted.own))
-            _save_record(target, out, emitted, inputs, (found.diagnostics, found.record.waiting))
+            user = found.plan.inventory.serving.nginx_user
+            said = (found.diagnostics, found.record.waiting, user)
+            _save_record(target, out, emitted, inputs, said)
     waiting = found.record.waiting  # an address that comes or goes is compiled in full
-    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted, waiting=waiting)
+    notices = _uploads(settings, found.plan.inventory.serving.nginx_user)
+    return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted, waiting=waiting, notices=notices)
 
 
 def _patch(found: Delta, pre: Prelink) -> Patch | None:

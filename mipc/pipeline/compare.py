@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mipc import __version__
@@ -18,6 +18,7 @@ from mipc.diff.model import Counts, FileRef, PhoneRecord, Report, Snapshot, reco
 from mipc.incremental.inputs import release_options, up_to_date
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT
+from mipc.network.serials import PriorZones
 from mipc.pipeline.build import render_delta
 from mipc.pipeline.compile import delta
 from mipc.pipeline.site import site_files
@@ -80,12 +81,21 @@ def _artifact_ref(data: bytes, link: str | None) -> FileRef:
     return FileRef(None, size, _reader(str(image)))
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where the compared release would be built: OUT's root on the web server (for the nginx
+    site), and the zones of OUT's releases (which the zones' serials follow)."""
+
+    server_root: str = DEFAULT_SERVER_ROOT
+    prior: PriorZones | None = None
+
+
 def inventory_snapshot(
     plan: Plan,
     base: Snapshot | None,
     *,
     label: str,
-    server_root: str = DEFAULT_SERVER_ROOT,
+    destination: Destination = Destination(),
     incremental: bool = True,
     trust_digests: bool | None = None,
 ) -> Snapshot:
@@ -96,14 +106,17 @@ def inventory_snapshot(
     its own files are taken from ``base``. Digests are trusted when ``trust_digests``
     (default :data:`TRUST_PHONE_DIGESTS`) or when the inventory's sources are those of
     ``base``. Shared and network files are always rendered, and if any of them differs from
-    ``base`` (site-wide changes: servers, lines, groups) every phone is rendered.
+    ``base`` (site-wide changes: servers, lines, groups) every phone is rendered. The zones'
+    serials follow ``destination.prior`` (the zones of the OUT compared with), as a build's
+    would.
     """
 
     shared = render_shared(plan).artifacts
     always: dict[str, FileRef] = {
         "www/" + path: _artifact_ref(art.data, art.link) for path, art in shared.items()
     }
-    for name, data in site_files(plan, server_root).items():
+    where = destination
+    for name, data in site_files(plan, where.server_root, where.prior).items():
         always["network/" + name] = FileRef.of(data)
     manifest_records = {p.name: phone_record(p, []) for p in plan.phones}
     records = {name: record(data, ()) for name, data in manifest_records.items()}

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from mipc.model import EffectivePhone, Inventory, Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files
+from mipc.network.serials import PriorZones
 from mipc.render.stage import phone_owners
 from mipc.resolve.credentials import phone_credentials
 
 __all__ = ["provisioning_credentials", "site_files"]
 
 
-def site_files(plan: Plan, server_root: str = DEFAULT_SERVER_ROOT) -> dict[str, bytes]:
-    """``network/`` (DHCP, DNS, the nginx sites, htpasswd) of ``plan``; raises ``ValueError``
-    on a value that cannot be written safely."""
+def site_files(
+    plan: Plan, server_root: str = DEFAULT_SERVER_ROOT, prior: PriorZones | None = None
+) -> dict[str, bytes]:
+    """``network/`` (DHCP, DNS, the nginx sites, htpasswd) of ``plan``, the zones' serials
+    following ``prior`` (the zones of OUT's releases); raises ``ValueError`` on a value that
+    cannot be written safely."""
     per_phone = plan.inventory.serving.access in ("phone", "certificate")
-    return network_files(plan, server_root, phone_owners(plan) if per_phone else None)
+    return network_files(plan, server_root, phone_owners(plan) if per_phone else None, prior)
 
 
 def provisioning_credentials(inventory: Inventory, phone: EffectivePhone) -> tuple[str, str] | None:

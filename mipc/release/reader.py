@@ -1,7 +1,9 @@
-"""A release read back from disk as a :class:`mipc.diff.model.Snapshot`.
+"""A release read back from disk as a :class:`mipc.diff.model.Snapshot`, and the zones of
+OUT's releases.
 
 Takes OUT, a release folder or a ``manifest.json``; gives the snapshot, whose files are read
-only when a diff asks for their bytes. Never imports render.
+only when a diff asks for their bytes, or :class:`mipc.network.serials.PriorZones` (the zone
+files the next release's SOA serials follow). Never imports render.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from mipc.diagnostics import MipcError
 from mipc.diff.model import FileRef, Snapshot, record
+from mipc.network.serials import PriorZones
 from mipc.release.manifest import MANIFEST
 from mipc.release.store import Out
 
@@ -88,3 +91,39 @@ def load_release(path: Path) -> Snapshot:
         version=str(manifest.get("mipc_version") or "") or None,
         inventory_digest=str(manifest.get("inventory_digest") or "") or None,
     )
+
+
+def _zones(release: Path) -> dict[str, bytes]:
+    """The zone files (``network/*.zone``) of a release folder; those it cannot read left out."""
+    zones: dict[str, bytes] = {}
+    try:
+        paths = sorted((release / "network").glob("*.zone"))
+    except OSError:
+        return zones
+    for path in paths:
+        try:
+            zones[path.name] = path.read_bytes()
+        except OSError:
+            continue
+    return zones
+
+
+def prior_zones(path: Path) -> PriorZones:
+    """The zones a build into (or a diff against) ``path`` follows: for OUT, its current
+    release's and those of every release in ``OUT/releases``; for a release folder, its own.
+    Empty when ``path`` holds no release (the first release's serials are 1)."""
+    releases = path / "releases"
+    if releases.is_dir():
+        current_id = Out(path).current_id()
+        current = _zones(releases / current_id) if current_id is not None else {}
+        try:
+            folders = sorted(p for p in releases.iterdir() if p.is_dir())
+        except OSError:
+            folders = []
+        return PriorZones(current, tuple(_zones(p) for p in folders))
+    try:
+        root, _ = release_folder(path)
+    except SnapshotError:
+        return PriorZones()
+    own = _zones(root)
+    return PriorZones(own, (own,))

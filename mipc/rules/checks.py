@@ -18,7 +18,13 @@ from mipc.diagnostics import Diagnostics
 from mipc.model import EffectivePhone, Inventory
 from mipc.rules.names import check_name, cycles, inherited, unknown
 from mipc.rules.phones import check_phone_entries
-from mipc.rules.references import check_groups, check_layer_refs, check_pins, layers
+from mipc.rules.references import (
+    check_groups,
+    check_layer_refs,
+    check_pins,
+    check_srv_lines,
+    layers,
+)
 from mipc.rules.serving import check_serving, check_serving_phones
 from mipc.rules.vendor import check_phone
 
@@ -51,6 +57,7 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
         if proxy.location is not None and proxy.location not in inv.locations:
             unknown(diags, "location", proxy.location, inv.locations, proxy.position)
     check_groups(inv, diags)
+    check_srv_lines(inv, diags)
     check_pins(inv, catalog, diags)
     # Each template's inherited manufacturer, looked up once rather than once per phone.
     makers = {name: inherited(inv, name, "manufacturer") for name in inv.templates}

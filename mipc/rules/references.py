@@ -216,3 +216,22 @@ def check_groups(inv: Inventory, diags: Diagnostics) -> None:
                 unknown(diags, "line", str(entry.ref), inv.lines, entry.position)
             if entry.kind == "managed_proxy" and entry.ref not in inv.managed_proxies:
                 unknown(diags, "managed proxy", str(entry.ref), inv.managed_proxies, entry.position)
+
+
+def check_srv_lines(inv: Inventory, diags: Diagnostics) -> None:
+    """A DNS SRV entry looking up the site's domain over a transport no line has: the zone
+    mipc writes has no SRV record for it (the records carry a line's port)."""
+    transports = {line.transport for line in inv.lines.values()}
+    domain = inv.site.domain.lower().rstrip(".")
+    for name, group in inv.registration_groups.items():
+        for entry in group.entries:
+            looked_up = (entry.address or domain).lower().rstrip(".")
+            if entry.kind != "dns_srv" or entry.transport in transports or looked_up != domain:
+                continue
+            diags.warning(
+                "srv-without-line",
+                f"registration group {name!r}: DNS SRV over {entry.transport}, but no line has"
+                f" transport {entry.transport}, so {domain}.zone gets no SRV record for it"
+                f" (its port is a line's): add a {entry.transport} line to lines:",
+                entry.position,
+            )

@@ -71,7 +71,7 @@ def test_second_build_skips_the_compile_and_repeats_the_warnings(
     # the warnings of the full build are reported again, and --strict still fails on them
     full = CliRunner().invoke(main, ["build", str(campus), "-o", str(tmp_path / "o2")])
     assert "warning" in full.stderr
-    assert stderr == full.stderr
+    assert stderr == full.stderr.replace(str(tmp_path / "o2"), str(out))  # a notice names OUT
     code, _, _ = run("build", str(campus), "-o", str(out), "--strict")
     assert code == 1
     # --force compiles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -82,6 +83,18 @@ class NginxLauncher:
                 pytest.fail(f"nginx did not start on port {port} (rc={proc.poll()}):\n{text}")
             time.sleep(0.05)
         return f"http://127.0.0.1:{port}"
+
+    def serve_release(self, out: Path) -> str:
+        """Serve OUT's current release with the ``network/nginx-site.conf`` its build wrote
+        (built with ``--server-root OUT``), only the listen address changed; the base URL."""
+        site = (out / "current" / "network" / "nginx-site.conf").read_bytes()
+
+        def render(listen: str) -> bytes:
+            patched, count = re.subn(rb"listen [^;]+;", f"listen {listen};".encode(), site)
+            assert count == 1
+            return patched
+
+        return self.start_site(render)
 
     def stop(self, base_url: str) -> None:
         """Stop the nginx serving ``base_url`` (SIGQUIT, then wait for it to exit)."""

@@ -77,6 +77,8 @@ PLANS = {
         ),
     ),
 }
+# The time servers in option 4 (site.time_server_option: 4), globally and in the scopes.
+PLANS["time4"] = dataclasses.replace(PLANS["scoped"], time_server_option=4)
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
@@ -131,6 +133,26 @@ def test_dnsmasq(tmp_path: Path, files: dict[str, bytes]) -> None:
     assert run([dnsmasq, "--test", f"--conf-file={broken}"]).returncode != 0
 
 
+def test_option_4_instead_of_42(tmp_path: Path) -> None:
+    """With ``time_server_option: 4`` every dialect sends the time servers in option 4 (the
+    guide: 004 or 042, never both), globally and per scope; each file passes its daemon."""
+    files = render_network(PLANS["time4"])
+    dhcpd, kea, dnsmasq = (
+        files[n].decode() for n in ("dhcpd.conf", "kea-dhcp4.json", "dnsmasq.conf")
+    )
+    assert dhcpd.count("option time-servers 10.250.1.5, 10.250.0.2;") == 1
+    assert "option time-servers 10.2.0.5;" in dhcpd and "ntp-servers" not in dhcpd
+    assert (
+        kea.count('"name": "time-servers"') == 3
+    )  # global, Branch's 2 networks and "ntp-servers" not in kea
+    assert "dhcp-option=4,10.250.1.5,10.250.0.2" in dnsmasq
+    assert "dhcp-option=tag:mipc-scope2,4,10.2.0.5" in dnsmasq and "ntp-server" not in dnsmasq
+    ok([require_tool("dhcpd"), "-t", "-cf", str(write(tmp_path, "d.conf", files["dhcpd.conf"]))])
+    ok([require_tool("kea-dhcp4"), "-t", str(write(tmp_path, "k.json", files["kea-dhcp4.json"]))])
+    conf = write(tmp_path, "m.conf", files["dnsmasq.conf"])
+    ok([require_tool("dnsmasq"), "--test", f"--conf-file={conf}"])
+
+
 def test_bind_zone(tmp_path: Path, files: dict[str, bytes]) -> None:
     checkzone = require_tool("named-checkzone")
     compilezone = require_tool("named-compilezone")
@@ -147,6 +169,10 @@ def test_bind_zone(tmp_path: Path, files: dict[str, bytes]) -> None:
     expanded = ok([compilezone, "-q", "-o", "-", domain, str(tmp_path / forward)]).stdout
     srv = [line.split() for line in expanded.splitlines() if " SRV" in line]
     assert srv and all(fields[-1].endswith(f".{domain}.") for fields in srv)
+    # Each NAPTR record (RFC 3263 4.1) leads to SRV records that exist, one per transport.
+    naptr = [f for f in map(str.split, expanded.splitlines()) if f[3:4] == ["NAPTR"]]
+    assert {f[-1] for f in naptr} == {f[0] for f in srv}
+    assert all(f[0] == f"{domain}." and f[6] == '"S"' and f[8] == '""' for f in naptr)
     broken = write(tmp_path, "broken.zone", files[forward] + b"bad IN A 300.1.1.1\n")
     assert run([checkzone, domain, str(broken)]).returncode != 0
 

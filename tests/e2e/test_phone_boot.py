@@ -40,14 +40,7 @@ def _build(example: str, tmp_path: Path, *extra: str) -> tuple[Path, Path]:
 
 
 def _serve(nginx_server: NginxLauncher, out: Path) -> str:
-    site = (out / "current" / "network" / "nginx-site.conf").read_bytes()
-
-    def render(listen: str) -> bytes:
-        patched, count = re.subn(rb"listen [^;]+;", f"listen {listen};".encode(), site)
-        assert count == 1
-        return patched
-
-    return nginx_server.start_site(render)
+    return nginx_server.serve_release(out)
 
 
 def _get(url: str) -> tuple[int, bytes]:

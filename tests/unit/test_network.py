@@ -13,6 +13,7 @@ import pytest
 from mipc.network.checks import NetPhone, NetServer, NetworkPlan
 from mipc.network.nginx import render_nginx, render_nginx_cache
 from mipc.network.plan import network_plan, render_network
+from mipc.network.serials import PriorZones
 from mipc.pipeline import validate
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "lab" / "mipc.yaml"
@@ -224,15 +225,49 @@ def test_zone_records() -> None:
     assert [(o, d) for o, t, d in records if t == "NS"] == [("@", ["vm40ic1"])]
 
 
-def test_zone_serial_follows_content() -> None:
-    def serial(plan: NetworkPlan) -> int:
-        text = render_network(plan)["lab.voip.zone"].decode()
-        return int(re.search(r"\( (\d+) ", text).group(1))  # type: ignore[union-attr]
+def _serial(zone: bytes) -> int:
+    return int(re.search(rb"\( (\d+) ", zone).group(1))  # type: ignore[union-attr]
 
-    base = serial(lab_plan())
-    assert serial(lab_plan(phones=())) == base  # phones are not in the zone
-    assert serial(lab_plan(sip_port_tls=5061)) != base
-    assert serial(lab_plan(zone_serial=2026112601)) == 2026112601
+
+def _prior(current: bytes, *others: bytes) -> PriorZones:
+    name = "lab.voip.zone"
+    return PriorZones({name: current}, tuple({name: z} for z in (current, *others)))
+
+
+def test_zone_serial_follows_the_previous_release() -> None:
+    def zone(plan: NetworkPlan, prior: PriorZones | None = None) -> bytes:
+        return render_network(plan, prior)["lab.voip.zone"]
+
+    first = zone(lab_plan())
+    assert _serial(first) == 1  # the first release
+    # The same records as the current release: its serial, the same bytes.
+    assert zone(lab_plan(), _prior(first)) == first
+    assert zone(lab_plan(phones=()), _prior(first)) == first  # phones are not in the zone
+    # A comment is not a record: a zone whose comments differ keeps the serial.
+    noted = first.replace(b"; CIC servers", b"; an older comment").replace(b"( 1 ", b"( 7 ")
+    assert _serial(zone(lab_plan(), _prior(noted))) == 7
+    # Changed records: one more than the highest serial of any kept release.
+    changed = zone(lab_plan(sip_port_tls=5061), _prior(first))
+    assert _serial(changed) == 2
+    assert changed.replace(b"( 2 ", b"( 1 ") != first
+    # After a rollback to the first release a newer one had 2: a change gets 3, and the
+    # first release's records keep its serial.
+    assert _serial(zone(lab_plan(sip_port_tls=5062), _prior(first, changed))) == 3
+    assert zone(lab_plan(), _prior(first, changed)) == first
+    # RFC 1982: after 4294967295 comes 1.
+    top = first.replace(b"( 1 ", b"( 4294967295 ")
+    assert _serial(zone(lab_plan(sip_port_tls=5061), _prior(top))) == 1
+    # site.zone_serial wins.
+    assert _serial(zone(lab_plan(zone_serial=2026112601), _prior(first, changed))) == 2026112601
+
+
+def test_reverse_zone_serials_are_their_own() -> None:
+    name = "1.250.10.in-addr.arpa.zone"
+    first = render_network(lab_plan())
+    prior = PriorZones(first, (first,))
+    moved = render_network(lab_plan(sip_port_tls=5061), prior)
+    assert _serial(moved["lab.voip.zone"]) == 2
+    assert moved[name] == first[name]  # its PTR records did not change
 
 
 def test_zone_priorities_ports_and_single_address() -> None:

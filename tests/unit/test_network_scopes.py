@@ -186,6 +186,24 @@ def test_inventory_scopes_options_6_and_132(tmp_path: Path) -> None:
     assert "subnet 10.2.0.0 netmask 255.255.255.0 {" in files["dhcpd.conf"].decode()
 
 
+def test_inventory_time_server_option(tmp_path: Path) -> None:
+    """``site.time_server_option: 4`` moves the time servers from option 42 to option 4; a
+    value the guide does not name is a schema error at its line."""
+    edit = {"locations": {"Branch": {"networks": ["10.2.0.0/24"]}}}
+    result = validate(lab_inventory(tmp_path, {**edit, "site": {"time_server_option": 4}}))
+    assert result.plan is not None, result.diagnostics
+    dhcpd = network_files(result.plan)["dhcpd.conf"].decode()
+    assert re.search(r"^option time-servers \S", dhcpd, re.M)
+    assert re.search(r"^  option time-servers \S", dhcpd, re.M)  # Branch's scope
+    assert "ntp-servers" not in dhcpd
+    default = validate(lab_inventory(tmp_path / "default", edit))
+    assert default.plan is not None
+    assert "time-servers" not in network_files(default.plan)["dhcpd.conf"].decode()
+    bad = validate(lab_inventory(tmp_path / "bad", {"site": {"time_server_option": 43}}))
+    assert bad.plan is None
+    assert [(d.code, d.position is not None) for d in bad.diagnostics] == [("not-allowed", True)]
+
+
 def test_option_6_defaults_to_the_servers(tmp_path: Path) -> None:
     result = validate(lab_inventory(tmp_path, {}))
     assert result.plan is not None

@@ -11,6 +11,7 @@ never imports render.
 from __future__ import annotations
 
 import os
+import pwd
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -55,6 +56,7 @@ class BuildOptions:
     secrets_dir: Path | None = None  # a folder outside the inventory with secret files
     firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
     wait: float = 0  # seconds to wait for another build's lock on OUT
+    uploads_owner: str | None = None  # chown the upload folders to this user (root only)
 
 
 def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
@@ -119,8 +121,28 @@ def _bar() -> Bar:
     )
 
 
+def _owner_trouble(user: str | None) -> str:
+    """Why ``--uploads-owner USER`` cannot be done here, before anything is built; or ``""``."""
+    if user is None:
+        return ""
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        return f"--uploads-owner {user}: no such user on this machine; nothing built"
+    if os.geteuid() != 0:
+        return (
+            f"--uploads-owner {user} needs root; nothing built (build without it and run"
+            f" chown {user}: OUT/uploads/{{logs,overrides,contacts}} as root)"
+        )
+    return ""
+
+
 def run_build(target: Path, opts: BuildOptions) -> int:
     """Build ``target`` into ``opts.out``; print diagnostics and the summary; the exit code."""
+    trouble = _owner_trouble(opts.uploads_owner)
+    if trouble:
+        click.echo(f"mipc build: {trouble}", err=True)
+        return 2
     show_bar = opts.progress
     if show_bar is None:
         show_bar = sys.stderr.isatty() and opts.fmt == "text" and "CI" not in os.environ
@@ -135,6 +157,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             progress=progress,
             allowed=Allowed.of(opts.secrets_dir, opts.firmware_store),
             wait=opts.wait,
+            uploads_owner=opts.uploads_owner,
         )
         outcome = build(target, settings)
     if not outcome.error:
@@ -148,6 +171,8 @@ def _print(outcome: BuildOutcome, opts: BuildOptions, base: Path) -> None:
     folder), then the failure or, unless quiet, the summary line."""
     if outcome.diagnostics is not None:
         report(outcome.diagnostics, opts.fmt, base=base)
+    for notice in outcome.notices:
+        click.echo(notice, err=True)
     if outcome.error:
         click.echo(f"mipc build: {outcome.error}", err=True)
     elif opts.fmt != "text" or opts.quiet:

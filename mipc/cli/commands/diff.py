@@ -24,9 +24,14 @@ from mipc.diff.compare import diff
 from mipc.diff.format import github_report, json_report, text_report
 from mipc.diff.model import Report, Snapshot
 from mipc.network.plan import DEFAULT_SERVER_ROOT
-from mipc.pipeline.compare import incremental_report, inventory_snapshot, unchanged_report
+from mipc.pipeline.compare import (
+    Destination,
+    incremental_report,
+    inventory_snapshot,
+    unchanged_report,
+)
 from mipc.pipeline.compile import Allowed, default_inventory, paused_gc, validate
-from mipc.release.reader import SnapshotError, load_release
+from mipc.release.reader import SnapshotError, load_release, prior_zones
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,10 @@ def snapshots(
         return _trouble(err, f"{inventory} is invalid; nothing compared")
     try:
         new = inventory_snapshot(
-            result.plan, base, label=f"inventory {inventory}", server_root=opts.server_root
+            result.plan,
+            base,
+            label=f"inventory {inventory}",
+            destination=Destination(opts.server_root, prior_zones(opts.against)),
         )
     except ValueError as exc:
         return _trouble(err, f"cannot render {inventory}: {exc}")
