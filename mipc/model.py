@@ -101,9 +101,15 @@ class Serving:
     overrides: bool = True
     max_upload_bytes: int = 10 * 1024 * 1024
     nginx_user: str = "www-data"
+    nginx_group: str | None = None  # None: the group named like nginx_user
     access: str = "open"  # open | networks | basic
     user: str | None = None
     password: SecretRef | None = None
+
+    @property
+    def group(self) -> str:
+        """The group the files holding secrets are given (nginx reads them as it)."""
+        return self.nginx_group or self.nginx_user
 
 
 @dataclass(frozen=True)
