@@ -87,7 +87,13 @@ def _built(tmp_path: Path, group: str) -> tuple[Result, Path, set[str]]:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file a group needs root")
-def test_secret_files_are_0640_of_nginx_group_and_the_rest_unchanged(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [False, True], ids=["serial", "workers"])
+def test_secret_files_are_0640_of_nginx_group_and_the_rest_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: bool
+) -> None:
+    if workers:  # render (and write) in worker processes, even for the campus's 24 phones
+        monkeypatch.setattr("mipc.render.pool.PARALLEL_THRESHOLD", 1)
+        monkeypatch.setattr("mipc.render.pool.CHUNK_SIZE", 2)
     built, release, holding = _built(tmp_path, "nogroup")
     assert len(holding) >= 10, sorted(holding)
     assert any(r.startswith("www/phone/") for r in holding), holding  # Polycom's own files
