@@ -30,9 +30,12 @@ lint: venv
 test: venv system-deps
 	$(BIN)/python -m pytest -q -n auto -rs
 
-# SIGKILL at 200 random points of cold, full and incremental builds (tests/fuzz/test_kills.py).
+# SIGKILL at 200 random points of cold, full and incremental builds (tests/fuzz/test_kills.py),
+# and 5000 hypothesis inputs per reader harness, 1000 for validate => build and import-csv
+# (tests/fuzz/test_fuzz_*.py); make test runs a few of each.
 fuzz: venv
-	MIPC_FUZZ_KILLS=$${MIPC_FUZZ_KILLS:-200} $(BIN)/python -m pytest -q -s tests/fuzz
+	MIPC_FUZZ_KILLS=$${MIPC_FUZZ_KILLS:-200} MIPC_FUZZ_EXAMPLES=$${MIPC_FUZZ_EXAMPLES:-5000} \
+		$(BIN)/python -m pytest -q -s tests/fuzz --hypothesis-show-statistics
 
 demo: venv
 	$(BIN)/mipc validate examples/lab

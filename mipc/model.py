@@ -113,6 +113,7 @@ class Serving:
     overrides: bool = True
     max_upload_bytes: int = 10 * 1024 * 1024
     nginx_user: str = "www-data"
+    nginx_group: str | None = None  # None: the group named like nginx_user
     access: str = "open"  # open | networks | basic | phone | certificate
     user: str | None = None
     password: SecretRef | None = None  # basic: the shared password; phone: the site secret
@@ -129,6 +130,11 @@ class Serving:
         if self.tls is not None:
             refs += [self.tls.certificate, self.tls.client_ca]
         return tuple(ref for ref in refs if ref is not None)
+
+    @property
+    def group(self) -> str:
+        """The group the files holding secrets are given (nginx reads them as it)."""
+        return self.nginx_group or self.nginx_user
 
 
 @dataclass(frozen=True)

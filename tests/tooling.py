@@ -48,19 +48,20 @@ def require_tool(name: str) -> str:
     pytest.skip(message)
 
 
-def write_nginx_prefix(run_dir: Path, site_conf: bytes) -> Path:
+def write_nginx_prefix(run_dir: Path, site_conf: bytes, user: str | None = None) -> Path:
     """Lay out an nginx prefix in ``run_dir`` around ``site_conf``; return the main config.
 
     The main config holds what a Debian ``nginx.conf`` would (pid, logs, temp paths, all inside
     ``run_dir``) and includes the site at http level.  As root it says ``user root;`` so the
-    workers can read test folders that only root may enter.
+    workers can read test folders that only root may enter; ``user`` (``"nobody www-data"``)
+    names the workers' user and group instead.
     """
     conf_dir = run_dir / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(exist_ok=True)
     site = conf_dir / "site.conf"
     site.write_bytes(site_conf)
-    user = "user root;\n" if os.geteuid() == 0 else ""
+    user = f"user {user};\n" if user else "user root;\n" if os.geteuid() == 0 else ""
     main = conf_dir / "nginx.conf"
     main.write_text(
         f"{user}"

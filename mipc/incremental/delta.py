@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Severity
+from mipc.incremental.confined import escaping
 from mipc.incremental.fingerprints import context_key, identity, linking, spec_digest
 from mipc.incremental.inputs import (
     KEY,
@@ -158,6 +159,8 @@ def candidate(
     try:
         key = (out / KEY).read_bytes()
     except OSError:
+        return None
+    if escaping(record.inputs, target, options) is not None:
         return None
     if not unchanged_but_files(record.inputs, options, key):
         return None

@@ -27,6 +27,7 @@ from typing import Any
 
 from mipc import __version__
 from mipc.diagnostics import Diagnostic, Diagnostics, MipcError, Position, Severity
+from mipc.incremental.confined import escaping
 from mipc.inventory.load import inventory_files
 from mipc.model import Inventory
 from mipc.resources import package_digest
@@ -439,7 +440,8 @@ def up_to_date(
     out: Path, target: Path, current: str | None, options: Mapping[str, str]
 ) -> Record | None:
     """The record of ``out`` if ``current`` is the release it describes and nothing it was
-    built from has changed; otherwise None (build as usual)."""
+    built from has changed; otherwise None (build as usual). An input now leading outside the
+    folders a build may read is never opened (:mod:`mipc.incremental.confined`)."""
     if current is None:
         return None
     record = Record.read(out)
@@ -452,6 +454,7 @@ def up_to_date(
         or record is None
         or record.release != current
         or record.target != os.path.abspath(target)
+        or escaping(record.inputs, target, options) is not None
         or not unchanged(record.inputs, options, key)
     ):
         return None

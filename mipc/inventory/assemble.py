@@ -285,6 +285,7 @@ def _serving(s: Mapping[str, Any], where: Position | None) -> Serving:
         overrides=bool(s.get("overrides", default.overrides)),
         max_upload_bytes=int(s.get("max_upload_bytes", default.max_upload_bytes)),
         nginx_user=str(s.get("nginx_user", default.nginx_user)),
+        nginx_group=s.get("nginx_group"),
         access=str(s.get("access", default.access)),
         user=s.get("user"),
         password=secret_ref(s.get("password")),

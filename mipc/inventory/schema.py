@@ -90,6 +90,11 @@ def _branch_for(value: Any, branches: Iterable[Schema], root: Schema) -> Schema 
     return best
 
 
+#: Longer digit strings stay text (the schema then refuses them): Python will not read an
+#: integer of more than 4300 digits, and no field wants one near that.
+MAX_INT_DIGITS = 4000
+
+
 def _scalar(value: str, node: Schema, root: Schema) -> Any:
     types = _types(node)
     for raw in node.get("oneOf", ()) or node.get("anyOf", ()):
@@ -97,7 +102,7 @@ def _scalar(value: str, node: Schema, root: Schema) -> Any:
     if "string" in types and "integer" not in types and "boolean" not in types:
         return str(value)
     low = value.lower()
-    if "integer" in types and _INT.match(value):
+    if "integer" in types and _INT.match(value) and len(value) <= MAX_INT_DIGITS:
         return int(value)
     if "boolean" in types and (low in _TRUE or low in _FALSE):
         return low in _TRUE
@@ -172,6 +177,19 @@ def validate_document(doc: Document, diags: Diagnostics, name: str = "inventory"
     return False
 
 
+#: How much of a value a message echoes.
+SHOWN = 60
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: its repr, a long one cut to its start and its size."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) <= SHOWN + 20:
+        return text
+    size = f"{len(value)} characters" if isinstance(value, str) else f"{len(text)} digits"
+    return f"{text[:SHOWN]}... ({size})"
+
+
 def _type_name(value: Any) -> str:
     if value is None:
         return "nothing (null)"
@@ -180,7 +198,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, int):
         return "a number"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_shown(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -210,8 +228,8 @@ def _size_message(kind: str, limit: Any, instance: Any) -> str:
     if kind == "minLength":
         if size == 0:
             return "the text is empty; give a value or remove the key"
-        return f"{instance!r} is {size} characters; give at least {limit}"
-    return f"{instance!r} is {size} characters; at most {limit} are allowed here"
+        return f"{_shown(instance)} is {size} characters; give at least {limit}"
+    return f"{_shown(instance)} is {size} characters; at most {limit} are allowed here"
 
 
 @dataclass(frozen=True)
@@ -348,7 +366,7 @@ def _enum(f: _Failure) -> None:
     options = ", ".join(allowed)
     hint = difflib.get_close_matches(str(f.error.instance), allowed, n=1)
     more = f"; did you mean {hint[0]!r}?" if hint else ""
-    f.report("not-allowed", f"{f.error.instance!r} is not one of: {options}{more}")
+    f.report("not-allowed", f"{_shown(f.error.instance)} is not one of: {options}{more}")
 
 
 def _range(f: _Failure) -> None:
@@ -359,14 +377,14 @@ def _range(f: _Failure) -> None:
         if lo is not None and hi is not None
         else f"{f.error.validator} {f.error.validator_value}"
     )
-    f.report("out-of-range", f"{f.error.instance} is out of range ({rng})")
+    f.report("out-of-range", f"{_shown(f.error.instance)} is out of range ({rng})")
 
 
 def _pattern(f: _Failure) -> None:
     desc = f.schema.get("description", "")
     f.report(
         "bad-format",
-        f"{f.error.instance!r} is not in the expected form"
+        f"{_shown(f.error.instance)} is not in the expected form"
         + (f": {desc}" if desc else f" (pattern {f.error.validator_value})"),
     )
 

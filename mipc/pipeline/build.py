@@ -47,7 +47,7 @@ from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.reader import prior_zones
 from mipc.release.rendering import Progress
-from mipc.release.staging import UnsafePath, safe_relpath
+from mipc.release.staging import GROUP_CODE, UnsafePath, safe_relpath
 from mipc.release.store import (
     EmitError,
     LockHeld,
@@ -378,6 +378,7 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
         return _failed(BuildPath.CHANGED, None, *_emit_failure(exc, out))
     if emitted is None:
         return None
+    diags.extend(w for w in emitted.warnings if w.code == GROUP_CODE)
     with contextlib.suppress(OSError):
         inputs = found.next_inputs(secret_key(out))
         if settled(inputs, started):
@@ -396,7 +397,8 @@ def _patch(found: Delta, pre: Prelink) -> Patch | None:
     the current release has of them; None when the shortcut does not apply after all."""
     if pre.current is None or pre.current != found.state.release:
         return None
-    own = render_delta(found)
+    secret: set[str] = set()
+    own = render_delta(found, secret)
     if own is None:
         return None
     previous = found.previous(pre.out.releases / pre.current)
@@ -411,12 +413,16 @@ def _patch(found: Delta, pre: Prelink) -> Patch | None:
         before=previous[1],
         phones=len(found.state.phones),
         warnings=tuple(d for d in found.diagnostics if d.code == RENDER),
+        secret=frozenset(secret),
     )
 
 
-def render_delta(found: Delta) -> dict[str, dict[str, bytes]] | None:
+def render_delta(
+    found: Delta, secret: set[str] | None = None
+) -> dict[str, dict[str, bytes]] | None:
     """The changed phones' own files (``www/...`` paths), or None when rendering them warns
-    in a new way or makes a file that another phone or the shared files have."""
+    in a new way or makes a file that another phone or the shared files have; ``secret``,
+    when given, receives the paths of those that hold a secret."""
     phones = sorted(found.plan.phones, key=lambda p: p.name)
     rendered = render_chunk(found.plan, phones)
     if not found.render_warnings_known(d.message for d in rendered.warnings):
@@ -430,4 +436,6 @@ def render_delta(found: Delta) -> dict[str, dict[str, bytes]] | None:
         if rel not in found.state.phones[name][5] and rel in found.state.index.files:
             return None
         own[name][rel] = art.data
+        if art.secret and secret is not None:
+            secret.add(rel)
     return own

@@ -22,11 +22,12 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+from mipc.artifacts import Artifact
 from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
-from mipc.release.staging import Counts
+from mipc.release.staging import Counts, WwwGroup, group_warning, open_new
 from mipc.release.store import EmitError, Out, release_id_of
 
 
@@ -127,6 +128,7 @@ class Patch:
     before: Mapping[str, PhoneFiles]  # each changed phone in ``release``
     phones: int  # the phones of the whole release
     warnings: tuple[Diagnostic, ...] = ()  # the render warnings (the same as the last build's)
+    secret: frozenset[str] = frozenset()  # the paths of ``own`` that hold a secret
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,11 @@ def _changes(patch: Patch) -> _Changes:
     return changes
 
 
-def _apply(staging: Path, changes: _Changes) -> None:
-    """Drop and write the changed files in the (linked) staging folder."""
+def _apply(staging: Path, changes: _Changes, patch: Patch) -> int:
+    """Drop and write the changed files in the (linked) staging folder, as Stager.write
+    does (mode and group); the number of files holding secrets left without the group."""
+    group = WwwGroup.named(patch.plan.inventory.serving.group)
+    counts = Counts()
     for rel, new in changes.files.items():
         if new is None:
             os.unlink(staging / rel)
@@ -163,10 +168,12 @@ def _apply(staging: Path, changes: _Changes) -> None:
         dest = staging / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)  # as Stager.write
+        art = Artifact(content, secret=rel in patch.secret)
+        fd = open_new(str(tmp), art, group, counts)
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         os.replace(tmp, dest)  # a new file: the old release's (linked) one is not touched
+    return counts.ungrouped
 
 
 def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | None:
@@ -184,7 +191,7 @@ def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | Non
         linked = pre.wait()
     if not linked:
         return None
-    _apply(staging, changes)
+    ungrouped = _apply(staging, changes, patch)
     index = splice(
         patch.manifest,
         patch.index,
@@ -206,4 +213,7 @@ def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | Non
         warnings=list(patch.warnings),
     )
     publish(pre.out, staging, current, result, EmitOptions(keep=keep), lambda: None)
+    if ungrouped:
+        group = WwwGroup.named(patch.plan.inventory.serving.group)
+        result.warnings.append(group_warning(group, ungrouped, pre.out.root))
     return result

@@ -23,7 +23,15 @@ from mipc.model import EffectivePhone, Plan
 from mipc.release.durable import fsync_dir, syncfs
 from mipc.release.manifest import MANIFEST, FileEntry, ManifestIndex, write_manifest
 from mipc.release.rendering import Progress, Rendering
-from mipc.release.staging import Counts, Stager, merge_entry, safe_relpath
+from mipc.release.staging import (
+    GROUP_CODE,
+    Counts,
+    Stager,
+    WwwGroup,
+    group_warning,
+    merge_entry,
+    safe_relpath,
+)
 from mipc.release.store import (
     EmitError,
     Out,
@@ -106,6 +114,7 @@ def emit(
             root=staging,
             old_root=(out.releases / current) if current and old.files else None,
             old_files=old.files,
+            group=WwwGroup.named(plan.inventory.serving.group),
         )
         try:
             return _emit_locked(
@@ -201,6 +210,11 @@ class _Emission:
         for name, data in sorted(made["files"].items()):
             self.write_shared("network/" + safe_relpath(name), Artifact(data))
 
+    def group_warning(self, ungrouped: int) -> list[Diagnostic]:
+        """The warning that ``ungrouped`` files holding secrets lack nginx's group."""
+        group = self.stager.group
+        return [group_warning(group, ungrouped, self.out.root)] if ungrouped and group else []
+
     def finish_staging(self) -> None:
         """Link the files that are the same as the current release's (a release is made)."""
         self.unchanged.extend(self.stager.unchanged)
@@ -234,9 +248,19 @@ def _emit_locked(e: _Emission, network: Network) -> EmitResult:
         warned=frozenset(e.warned),
         own=_own_files(e.files, frozenset(e.shared_paths)),
     )
+    result.warnings.extend(e.group_warning(e.counts.ungrouped))
     if e.options.strict and result.warnings:
         raise WarningsAsErrors(result.warnings)
-    publish(e.out, staging, e.current, result, e.options, e.finish_staging)
+
+    def finish() -> None:  # the files linked now may be copied without the group too
+        e.finish_staging()
+        late = e.group_warning(e.counts.ungrouped + e.stager.ungrouped)
+        if late and e.stager.ungrouped:
+            if e.options.strict:
+                raise WarningsAsErrors(late)
+            result.warnings = [w for w in result.warnings if w.code != GROUP_CODE] + late
+
+    publish(e.out, staging, e.current, result, e.options, finish)
     if progress:
         progress("manifest", 1, 1)
     return result

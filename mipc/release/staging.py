@@ -3,12 +3,17 @@
 Takes artifacts (:mod:`mipc.artifacts`) and the current release's file hashes; gives the files
 of a new release on disk and their manifest entries. Files whose sha256 equals the current
 release's are hard-linked from it; firmware images are hard-linked (or copied) from the store.
+A file holding a secret (:attr:`mipc.artifacts.Artifact.secret`) is written mode 0640 and given
+nginx's group (:class:`WwwGroup`); one the build cannot give the group is counted
+(:attr:`Counts.ungrouped`) for the build to warn about. A current release's secret file of
+another group is copied, not linked, so no older release's file changes.
 Every path a renderer returns is checked: no absolute paths, no ``..``, nothing that could
 land outside the release. Never imports render or incremental.
 """
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import os
 import shutil
@@ -19,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mipc.artifacts import Artifact, RenderConflict
-from mipc.diagnostics import InvalidInputError
+from mipc.diagnostics import Diagnostic, InvalidInputError, Severity
 from mipc.release.durable import file_sha
 from mipc.release.manifest import FileEntry
 from mipc.release.store import EmitError
@@ -54,12 +59,75 @@ class Counts:
     written: int = 0  # new or changed contents
     linked: int = 0  # firmware images linked (or copied) from the store
     unchanged: int = 0  # same bytes as the current release: hard-linked from it
+    ungrouped: int = 0  # files holding a secret that could not be given nginx's group
 
     def add(self, other: Counts) -> None:
         """Add another count to this one."""
         self.written += other.written
         self.linked += other.linked
         self.unchanged += other.unchanged
+        self.ungrouped += other.ungrouped
+
+
+#: The mode of a file holding a secret: the build user writes it, nginx's group reads it.
+SECRET_MODE = 0o640
+
+
+@dataclass(frozen=True)
+class WwwGroup:
+    """The group nginx reads the release as: its name, and its id on this machine (None
+    when there is no such group here)."""
+
+    name: str
+    gid: int | None
+
+    @classmethod
+    def named(cls, name: str) -> WwwGroup:
+        """The group ``name`` as this machine knows it."""
+        try:
+            return cls(name, grp.getgrnam(name).gr_gid)
+        except KeyError:
+            return cls(name, None)
+
+    def give(self, fd: int) -> bool:
+        """Give the open file ``fd`` this group; False when the build cannot."""
+        if self.gid is None:
+            return False
+        try:
+            os.fchown(fd, -1, self.gid)
+        except PermissionError:
+            return False
+        return True
+
+
+#: The code of the warning that files holding secrets lack nginx's group.
+GROUP_CODE = "www-group"
+
+
+def group_warning(group: WwwGroup, count: int, out: Path) -> Diagnostic:
+    """The one warning of a build that could not give ``count`` files holding secrets the
+    group nginx reads them as, with what to do."""
+    why = (
+        f"no group {group.name} on this machine"
+        if group.gid is None
+        else f"the build user is neither root nor a member of {group.name}"
+    )
+    message = (
+        f"{count} files holding secrets are mode 0640 but not of group {group.name} ({why}),"
+        f" so nginx reads them only if it runs as the build user: build as root or as a member"
+        f" of {group.name} (serving.nginx_group), or run: chgrp -R {group.name}"
+        f" {out.absolute()}/current/www"
+    )
+    return Diagnostic(Severity.WARNING, GROUP_CODE, message, None)
+
+
+def open_new(path: str, art: Artifact, group: WwwGroup | None, counts: Counts) -> int:
+    """A new file at ``path`` for ``art``: mode 0644, or 0640 and of ``group`` when it holds
+    a secret (counted in ``counts.ungrouped`` when the group cannot be given)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_MODE if art.secret else 0o644)
+    if art.secret and group is not None and not group.give(fd):
+        counts.ungrouped += 1
+    return fd
 
 
 @dataclass(frozen=True)
@@ -104,6 +172,8 @@ class Stager:
     old_files: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # (sha256, size)
     unchanged: list[str] = field(default_factory=list)  # same bytes as old: not yet linked
     early: _Background | None = None  # linking started while phones render
+    group: WwwGroup | None = None  # nginx's group, given to the files holding secrets
+    ungrouped: int = 0  # secret files copied from the current release without the group
     _dirs: set[str] = field(default_factory=set)
 
     def link_early(self, paths: list[str]) -> None:
@@ -151,6 +221,9 @@ class Stager:
                     raise EmitError(
                         f"the current release's {rel} is not a file; build with --force"
                     )
+                if self._regroup(st):
+                    self._copy_secret(rel)
+                    continue
                 try:
                     os.link(rel, rel, src_dir_fd=old, dst_dir_fd=new, follow_symlinks=False)
                 except FileExistsError:
@@ -160,6 +233,22 @@ class Stager:
         finally:
             os.close(old)
             os.close(new)
+
+    def _regroup(self, st: os.stat_result) -> bool:
+        """Whether a current release's file holds a secret (mode 0640) of another group than
+        nginx's now is: it is copied, so the older release keeps its own."""
+        group = self.group
+        mode = stat.S_IMODE(st.st_mode)
+        return group is not None and mode == SECRET_MODE and st.st_gid != group.gid
+
+    def _copy_secret(self, rel: str) -> None:
+        assert self.old_root is not None
+        data = (self.old_root / rel).read_bytes()
+        counts = Counts()
+        fd = open_new(self._dest(rel), Artifact(data, secret=True), self.group, counts)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        self.ungrouped += counts.ungrouped
 
     def write_www(self, artifacts: Mapping[str, Artifact]) -> Written:
         """Write artifacts (paths under ``www/``) in path order; what is left to link goes
@@ -184,7 +273,7 @@ class Stager:
             self.unchanged.append(rel)
             return entry
         try:
-            fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = open_new(dest, art, self.group, counts)
         except FileExistsError:  # a second artifact at the same path: merge compares hashes
             return entry
         try:

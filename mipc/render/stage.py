@@ -25,6 +25,7 @@ from mipc.diagnostics import Diagnostic, InvalidInputError, Position, Severity, 
 from mipc.model import EffectivePhone, Plan
 from mipc.render import load_all
 from mipc.render.base import Renderer, RendererFactory, registered
+from mipc.render.secrets import SecretForms, marked
 from mipc.resolve.credentials import phone_user
 
 
@@ -60,8 +61,9 @@ def merge_artifact(into: Artifacts, path: str, art: Artifact) -> None:
             f"(for {', '.join(old.phones) or 'all phones'} and "
             f"{', '.join(art.phones) or 'all phones'}); this is a bug in a renderer"
         )
-    if art.phones != old.phones:
-        into[path] = Artifact(old.data, tuple(sorted({*old.phones, *art.phones})), old.link)
+    if art.phones != old.phones or art.secret != old.secret:
+        phones = tuple(sorted({*old.phones, *art.phones}))
+        into[path] = Artifact(old.data, phones, old.link, old.secret or art.secret)
 
 
 #: The code of the renderers' warnings.
@@ -115,6 +117,7 @@ class ChunkRenderer:
         self._seen: dict[str, int] = {}  # per family: the renderer's warnings gathered
         self._raised: list[Diagnostic] = []
         self._positions: dict[str, Position | None] | None = None  # made on first warning
+        self._secrets = SecretForms(self.plan)
 
     def renderer(self, family: str) -> Renderer:
         """The renderer of ``family`` (made on first use)."""
@@ -141,18 +144,19 @@ class ChunkRenderer:
         return self._positions.get(phone)
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
-        """One phone's own files (none while it waits for an address)."""
+        """One phone's own files (none while it waits for an address); those holding one of
+        its secrets are marked."""
         if phone.waiting:
             return {}
         artifacts = self.renderer(phone.family).render_phone(phone, self.plan)
         self._gather(phone.family, phone.name)
-        return artifacts
+        return marked(artifacts, self._secrets.of(phone))
 
     def shared(self, family: str, phones: tuple[EffectivePhone, ...]) -> Artifacts:
-        """The shared files of one family's phones."""
+        """The shared files of one family's phones; those holding a secret are marked."""
         artifacts = self.renderer(family).render_shared(self.plan, phones)
         self._gather(family)
-        return artifacts
+        return marked(artifacts, self._secrets.every)
 
     def warning_count(self) -> int:
         """How many warnings the renderers raised so far."""

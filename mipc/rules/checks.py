@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from mipc.catalog.models import Catalog
 from mipc.diagnostics import Diagnostics
 from mipc.model import EffectivePhone, Inventory
-from mipc.rules.names import check_name, cycles, inherited, unknown
+from mipc.rules.names import check_name, check_printable, cycles, inherited, unknown
 from mipc.rules.phones import check_phone_entries
 from mipc.rules.references import (
     check_groups,
@@ -38,7 +38,8 @@ def check(inventory: Inventory, catalog: Catalog, diags: Diagnostics) -> None:
             unknown(diags, "template", tmpl.extends, inv.templates, tmpl.position)
     for name, group in inv.registration_groups.items():
         check_name(diags, "registration group", name, group.position)
-    for loc in inv.locations.values():
+    for name, loc in inv.locations.items():
+        check_printable(diags, "location", name, loc.position)
         if loc.parent is not None and loc.parent not in inv.locations:
             unknown(diags, "location", loc.parent, inv.locations, loc.position)
     cycles(

@@ -42,7 +42,7 @@ def unknown(
 
 
 def check_name(diags: Diagnostics, kind: str, name: str, position: Position | None) -> None:
-    """Report a name that cannot become part of a file name."""
+    """Report a name that cannot become part of a file name, or of the network files."""
     if _BAD_NAME.search(name) or name.strip() != name or not name:
         diags.error(
             "bad-name",
@@ -50,6 +50,22 @@ def check_name(diags: Diagnostics, kind: str, name: str, position: Position | No
             " control characters and surrounding spaces",
             position,
         )
+    else:
+        check_printable(diags, kind, name, position)
+
+
+def check_printable(diags: Diagnostics, kind: str, name: str, position: Position | None) -> None:
+    """Report a name holding characters that print nothing (a no-break space, a soft hyphen,
+    a format character): the DHCP and DNS files, whose comments name it, cannot hold them."""
+    if name.isprintable():
+        return
+    hidden = ", ".join(f"U+{ord(c):04X}" for c in sorted({c for c in name if not c.isprintable()}))
+    diags.error(
+        "bad-name",
+        f"{kind} name {name!r} holds characters that print nothing ({hidden}), which the"
+        " DHCP and DNS files cannot hold; remove them or use plain spaces",
+        position,
+    )
 
 
 def cycles(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from mipc.catalog.addresses import is_computer_name, looks_like_mac, mac_problem, normalize_mac
 from mipc.diagnostics import Diagnostics
 from mipc.model import AppearanceSpec, Inventory, PhoneSpec, Setting
-from mipc.rules.names import check_name, private_stations, unknown
+from mipc.rules.names import check_name, inherited, private_stations, unknown
 
 __all__ = ["check_phone_entries"]
 
@@ -43,6 +43,8 @@ def check_phone_entries(
 ) -> None:
     """Rules on every phone entry, then on the appearances that link phones."""
     claims = _Claims()
+    # The templates whose chain names no model: a phone of one must name its own.
+    modelless = {name for name in inv.templates if inherited(inv, name, "model") is None}
     for phone in inv.phones:
         diags.subject = phone.name
         private = private_stations(phone)
@@ -52,6 +54,7 @@ def check_phone_entries(
             if app.sharable:
                 claims.sharable[station] = phone
         _check_entry(inv, phone, claims, diags)
+        _check_model(phone, modelless, diags)
         if not _check_address(phone, claims, diags):
             continue
         _check_labels(phone, private, makers, diags)
@@ -83,11 +86,25 @@ def _check_entry(inv: Inventory, phone: PhoneSpec, claims: _Claims, diags: Diagn
         unknown(diags, "template", template, inv.templates, pos)
     if phone.location is not None and phone.location not in inv.locations:
         unknown(diags, "location", phone.location, inv.locations, pos)
-    if template is None and "model" not in phone.layer:
+
+
+def _check_model(phone: PhoneSpec, modelless: set[str], diags: Diagnostics) -> None:
+    """The phone names a model, or its template chain does (an unknown template is said
+    already)."""
+    if "model" in phone.layer:
+        return
+    if phone.template is None:
         diags.error(
             "no-model",
-            f"phone {name!r} has neither a template nor a manufacturer and model; give one",
-            pos,
+            f"phone {phone.name!r} has neither a template nor a manufacturer and model; give one",
+            phone.position,
+        )
+    elif phone.template in modelless:
+        diags.error(
+            "no-model",
+            f"phone {phone.name!r}: template {phone.template!r} (and the templates it"
+            " extends) names no model; give the template or the phone a model",
+            phone.position,
         )
 
 

@@ -51,13 +51,14 @@ class NginxLauncher:
             lambda listen: render_nginx("localhost", str(www), str(uploads), listen, serving)
         )
 
-    def start_site(self, render: Callable[[str], bytes]) -> str:
-        """Start nginx with the site ``render(listen)``; return its base URL."""
+    def start_site(self, render: Callable[[str], bytes], user: str | None = None) -> str:
+        """Start nginx with the site ``render(listen)`` (workers as ``user``, see
+        :func:`tests.tooling.write_nginx_prefix`); return its base URL."""
         self._count += 1
         run_dir = self._base / f"nginx{self._count}"
         run_dir.mkdir()
         port = free_port()
-        main = write_nginx_prefix(run_dir, render(f"127.0.0.1:{port}"))
+        main = write_nginx_prefix(run_dir, render(f"127.0.0.1:{port}"), user)
         stderr_path = run_dir / "logs" / "stderr.log"
         base_cmd = [self.nginx, "-p", f"{run_dir}/", "-c", str(main)]
         check = subprocess.run(

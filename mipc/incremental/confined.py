@@ -1,0 +1,75 @@
+"""Whether the inputs a record names still lead where a build may read them.
+
+The no-op and incremental shortcuts hash the inputs ``OUT/inputs.json`` names. An input the
+last build read may since have been replaced by a symbolic link leading outside the folders a
+build may read (:mod:`mipc.inventory.confine`); hashing it would open a file the full path
+refuses to open. So, before any input is opened, each is resolved: a phone list and every file
+below ``vendor_templates/``, ``custom_files/`` and ``certs/`` must stay inside the inventory's
+folder, a ``{file: …}`` secret inside it or ``--secrets-dir``, the firmware store inside it or
+``--firmware-store`` (the folders the record's options name). The inventory's own YAML files
+are the inventory (the full path reads them wherever they lead), so they are not checked.
+Anything leading elsewhere sends the build down the full path, which refuses it with an
+``outside-inventory`` error, having read nothing.
+
+Takes a record's :class:`~mipc.incremental.inputs.Inputs`, the inventory path and the build's
+options; gives the first input that leads outside, or None. Opens no file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mipc.inventory.confine import escapes
+from mipc.inventory.load import inventory_files
+
+if TYPE_CHECKING:
+    from mipc.incremental.inputs import Inputs
+
+
+def escaping(saved: Inputs, target: Path, options: Mapping[str, str]) -> str | None:
+    """The first input of ``saved`` that leads outside the folders a build of ``target``
+    with ``options`` may read; None when every one stays inside."""
+    root, yaml_files = inventory_files(target)
+    inventory = [os.path.abspath(root)]
+    own = {os.path.abspath(p) for p in yaml_files}
+    secrets = inventory + [v for k, v in options.items() if k == "secrets_dir"]
+    stores = inventory + [v for k, v in options.items() if k == "firmware_store"]
+    for path in sorted(saved.files):
+        if path not in own and escapes(path, inventory) is not None:
+            return path
+    for path in sorted(saved.secret_files):
+        if escapes(path, secrets) is not None:
+            return path
+    for folder in sorted(saved.trees):
+        found = _escaping_below(folder, inventory)
+        if found is not None:
+            return found
+    for folder in sorted(saved.stores):
+        found = _escaping_below(folder, stores)
+        if found is not None:
+            return found
+    return None
+
+
+def _escaping_below(folder: str, allowed: list[str]) -> str | None:
+    """``folder`` or the first file or folder below it that leads outside ``allowed``
+    (folders are looked into only once they are known to stay inside)."""
+    if not os.path.lexists(folder):
+        return None
+    if escapes(folder, allowed) is not None:
+        return folder
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames.clear()
+            continue
+        seen.add(real)
+        for name in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, name)
+            if escapes(path, allowed) is not None:
+                return path
+    return None
