@@ -13,6 +13,7 @@ from __future__ import annotations
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError, Position, Severity
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT
+from mipc.pipeline.compile import paused_gc
 from mipc.pipeline.site import site_files
 from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
@@ -34,6 +35,11 @@ def check_renders(
     every phone is tried, so every problem is said at once. The phones render in ``workers``
     processes, as a build's do (default: one per CPU); the shared and network files here,
     meanwhile."""
+    with paused_gc():  # a large plan's heap makes every collection slow (as in a build)
+        _check_renders(plan, diags, server_root, workers)
+
+
+def _check_renders(plan: Plan, diags: Diagnostics, server_root: str, workers: int | None) -> None:
     positions = {s.name: s.position for s in plan.inventory.phones}
     late: list[Diagnostic] = []
     refused = PhonePool(workers).refusals(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -133,7 +133,7 @@ def group_files(plan: Plan) -> GroupFiles:
     variants = _variants(plan.phones)
     varied = plan.varied_groups or frozenset()
     by_phone: dict[str, str] = {}
-    files: dict[str, GroupFile] = {}
+    made: dict[str, tuple[GroupFile, list[str]]] = {}  # path -> (its file, its phones)
     for group, seen in variants.items():
         for servers, phones in seen.items():
             variant = None
@@ -142,10 +142,11 @@ def group_files(plan: Plan) -> GroupFiles:
             for phone in phones:
                 gen = generation(phone)
                 path = gen.path(group_file_name(group, variant))
-                known = files.get(path)
-                names = (*known.phones, phone.name) if known else (phone.name,)
-                files[path] = GroupFile(group, servers, gen, names)
+                if path not in made:
+                    made[path] = (GroupFile(group, servers, gen, ()), [])
+                made[path][1].append(phone.name)
                 by_phone[phone.name] = path
+    files = {path: replace(f, phones=tuple(names)) for path, (f, names) in made.items()}
     return GroupFiles(plan, by_phone, files)
 
 
