@@ -270,3 +270,17 @@ def test_quiet_build_prints_diagnostics_but_no_summary(lab: Path, tmp_path: Path
     assert "warning[render]" in stderr  # the lab has no firmware store: still said
     code, stdout, _ = run("build", str(lab), "-o", str(out), "--quiet")
     assert code == 0 and stdout == ""
+
+
+def test_the_summary_counts_every_warning_it_printed(lab: Path, tmp_path: Path) -> None:
+    """The lab warns at validation (its ISS templates keep their factory login) and at render
+    (no firmware store): the summary's count is the lines printed, on a new release and on a
+    build that finds its inputs unchanged."""
+    out = tmp_path / "out"
+    for expect in ("release ", "its inputs are unchanged"):
+        code, stdout, stderr = run("build", str(lab), "-o", str(out))
+        assert code == 0 and expect in stdout
+        printed = [line for line in stderr.splitlines() if "warning[" in line]
+        kinds = {line.split("warning[", 1)[1].split("]", 1)[0] for line in printed}
+        assert {"render", "factory-admin-password"} <= kinds
+        assert stdout.rstrip().endswith(f", {len(printed)} warnings"), stdout

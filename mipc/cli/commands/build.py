@@ -59,8 +59,9 @@ class BuildOptions:
     uploads_owner: str | None = None  # chown the upload folders to this user (root only)
 
 
-def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
-    """The one line a build ends with."""
+def summary(out: Path, result: EmitResult, waiting: int = 0, warnings: int | None = None) -> str:
+    """The one line a build ends with; ``warnings``: how many were printed (default: the
+    renderers')."""
     c = result.counts
     if not result.changed:
         head = f"{out}: no changes (release {result.release} is current)"
@@ -72,7 +73,8 @@ def summary(out: Path, result: EmitResult, waiting: int = 0) -> str:
         head += " (changed phones only)"
     return (
         f"{head}: {phones_text(result.phones, waiting)}, {result.files} files: {c.written} written,"
-        f" {c.linked} linked, {c.unchanged} unchanged, {len(result.warnings)} warnings"
+        f" {c.linked} linked, {c.unchanged} unchanged,"
+        f" {len(result.warnings) if warnings is None else warnings} warnings"
     )
 
 
@@ -175,10 +177,11 @@ def _print(outcome: BuildOutcome, opts: BuildOptions, base: Path) -> None:
         click.echo(notice, err=True)
     if outcome.error:
         click.echo(f"mipc build: {outcome.error}", err=True)
-    elif opts.fmt != "text" or opts.quiet:
         return
-    elif outcome.emitted is not None:
-        click.echo(summary(opts.out, outcome.emitted, outcome.waiting))
+    if opts.fmt != "text" or opts.quiet:
+        return
+    warnings = len(set(outcome.diagnostics.warnings)) if outcome.diagnostics else 0
+    if outcome.emitted is not None:
+        click.echo(summary(opts.out, outcome.emitted, outcome.waiting, warnings))
     elif outcome.record is not None:
-        warnings = len(outcome.diagnostics.warnings) if outcome.diagnostics else 0
         click.echo(unchanged_summary(opts.out, outcome.record, warnings))
