@@ -60,6 +60,11 @@ defaults:
   qos: {rtp_dscp: 46, sip_dscp: 24}
   options:
     emergency: {customer_name: Bench Contact Center}
+  # no secrets in the bench: the admin logins are kept by hand, the site served on a closed
+  # network (both said, so neither warns, and the incremental paths are open as on a real site)
+  admin_password_changed_by_hand: true
+
+serving: {access: open}
 
 templates:
   Polycom Agent:
