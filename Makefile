@@ -47,6 +47,8 @@ demo: venv
 	@echo "DHCP, DNS and nginx snippets: $(DEMO)/current/network/"
 	@echo "Serve it with nginx (uploads go to $(DEMO)/uploads):"
 	@echo "  cp $(DEMO)/current/network/nginx-site.conf /etc/nginx/conf.d/mipc.conf && nginx -s reload"
+	@echo "  (the lab answers only its phones' network, 10.250.0.0/16: serving.access networks;"
+	@echo "   to try it from this machine, see docs/serving.md for the access modes)"
 	@echo "or, read-only, with any static server:  python3 -m http.server -d $(DEMO)/current/www 8088"
 	@echo "Inspect a phone:  $(BIN)/mipc explain PolycomAgent examples/lab"
 
