@@ -11,8 +11,9 @@ are the inventory (the full path reads them wherever they lead), so they are not
 Anything leading elsewhere sends the build down the full path, which refuses it with an
 ``outside-inventory`` error, having read nothing.
 
-Takes a record's :class:`~mipc.incremental.inputs.Inputs`, the inventory path and the build's
-options; gives the first input that leads outside, or None. Opens no file.
+Takes a record's inputs (anything shaped like :class:`~mipc.incremental.inputs.Inputs`: this
+module is imported by that one, so it names the shape, not the class), the inventory path and
+the build's options; gives the first input that leads outside, or None. Opens no file.
 """
 
 from __future__ import annotations
@@ -20,16 +21,33 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from mipc.inventory.confine import escapes
 from mipc.inventory.load import inventory_files
 
-if TYPE_CHECKING:
-    from mipc.incremental.inputs import Inputs
+
+class Recorded(Protocol):
+    """What a record says was read: files, secret files, folders walked, firmware stores."""
+
+    @property
+    def files(self) -> Mapping[str, str]:
+        """The inventory files read (YAML files, phone lists), by absolute path."""
+
+    @property
+    def secret_files(self) -> Mapping[str, str]:
+        """The ``{file: ...}`` secrets read, by absolute path."""
+
+    @property
+    def trees(self) -> Mapping[str, str]:
+        """The folders whose every file was read (templates, custom files, certificates)."""
+
+    @property
+    def stores(self) -> Mapping[str, str]:
+        """The firmware stores listed."""
 
 
-def escaping(saved: Inputs, target: Path, options: Mapping[str, str]) -> str | None:
+def escaping(saved: Recorded, target: Path, options: Mapping[str, str]) -> str | None:
     """The first input of ``saved`` that leads outside the folders a build of ``target``
     with ``options`` may read; None when every one stays inside."""
     root, yaml_files = inventory_files(target)
