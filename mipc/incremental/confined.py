@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mipc.inventory.confine import escapes
+from mipc.inventory.files import Refused, walk
 from mipc.inventory.load import inventory_files
 
 
@@ -73,21 +74,10 @@ def escaping(saved: Recorded, target: Path, options: Mapping[str, str]) -> str |
 
 
 def _escaping_below(folder: str, allowed: list[str]) -> str | None:
-    """``folder`` or the first file or folder below it that leads outside ``allowed``
-    (folders are looked into only once they are known to stay inside)."""
-    if not os.path.lexists(folder):
-        return None
-    if escapes(folder, allowed) is not None:
-        return folder
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames.clear()
-            continue
-        seen.add(real)
-        for name in sorted(dirnames + filenames):
-            path = os.path.join(dirpath, name)
-            if escapes(path, allowed) is not None:
-                return path
-    return None
+    """``folder`` or the first link below it that leads outside ``allowed`` (the inventory's
+    confined walk, which lists folders and follows no link that leaves; nothing is read)."""
+    refused: list[Refused] = []
+    for _ in walk(folder, allowed, refused):
+        if refused:
+            break
+    return refused[0].link if refused else None
