@@ -59,9 +59,8 @@ class BuildOptions:
     uploads_owner: str | None = None  # chown the upload folders to this user (root only)
 
 
-def summary(out: Path, result: EmitResult, waiting: int = 0, warnings: int | None = None) -> str:
-    """The one line a build ends with; ``warnings``: how many were printed (default: the
-    renderers')."""
+def summary(out: Path, result: EmitResult, waiting: int, warnings: int) -> str:
+    """The one line a build ends with; ``warnings``: how many were printed."""
     c = result.counts
     if not result.changed:
         head = f"{out}: no changes (release {result.release} is current)"
@@ -73,8 +72,7 @@ def summary(out: Path, result: EmitResult, waiting: int = 0, warnings: int | Non
         head += " (changed phones only)"
     return (
         f"{head}: {phones_text(result.phones, waiting)}, {result.files} files: {c.written} written,"
-        f" {c.linked} linked, {c.unchanged} unchanged,"
-        f" {len(result.warnings) if warnings is None else warnings} warnings"
+        f" {c.linked} linked, {c.unchanged} unchanged, {warnings} warnings"
     )
 
 
