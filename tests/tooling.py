@@ -2,6 +2,7 @@
 
 ``scripts/install-system-deps.sh`` installs them on Debian.  Outside CI a missing tool skips the
 test (with the package to install); in CI (``CI=true``) it fails, so a broken image is noticed.
+The same holds for tests that need root or a system user (:func:`require_root`, :func:`missing`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -43,9 +45,20 @@ def require_tool(name: str) -> str:
         f"system tool {name!r} not found (PATH, /usr/sbin, /sbin); "
         f"install it with: apt-get install {package}  (or run scripts/install-system-deps.sh)"
     )
+    missing(message)
+
+
+def missing(message: str) -> NoReturn:
+    """Skip the test for what this machine lacks; fail it in CI, whose machine must have it."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_root(why: str) -> None:
+    """Skip the test unless it runs as root (fail in CI, which runs the tests as root)."""
+    if os.geteuid() != 0:
+        missing(f"needs root: {why}")
 
 
 def write_nginx_prefix(run_dir: Path, site_conf: bytes, user: str | None = None) -> Path:

@@ -16,16 +16,22 @@ import pytest
 
 from tests.builders import settle
 from tests.cli.test_incremental import run
+from tests.tooling import missing, require_root
 
 REPO = Path(__file__).parent.parent.parent
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+ROOT_ONLY = pytest.mark.usefixtures("as_root")
+
+
+@pytest.fixture
+def as_root() -> None:
+    require_root("chown to another user")
 
 
 def nobody() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam("nobody")
     except KeyError:
-        pytest.skip("this machine has no user nobody")
+        missing("this machine has no user nobody")
 
 
 def lab(tmp_path: Path, user: str) -> Path:

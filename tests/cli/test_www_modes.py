@@ -23,9 +23,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mipc.cli import main
+from tests.tooling import require_root
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = "adm<in>&'pw\"7"  # escaped in XML attributes: both forms are looked for
+
+
+@pytest.fixture
+def as_root() -> None:
+    require_root("giving a file a group")
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +95,7 @@ def _built(tmp_path: Path, group: str) -> tuple[Result, Path, set[str]]:
     return built, release, _holding(release, _secrets(campus))
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file a group needs root")
+@pytest.mark.usefixtures("as_root")
 @pytest.mark.parametrize("workers", [False, True], ids=["serial", "workers"])
 def test_secret_files_are_0640_of_nginx_group_and_the_rest_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: bool
@@ -110,7 +116,7 @@ def test_secret_files_are_0640_of_nginx_group_and_the_rest_unchanged(
     assert "www-group" not in built.output
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file a group needs root")
+@pytest.mark.usefixtures("as_root")
 def test_a_new_group_is_given_without_touching_the_older_release(tmp_path: Path) -> None:
     campus = _campus(tmp_path, "nogroup")
     out = tmp_path / "out"

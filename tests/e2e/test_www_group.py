@@ -19,11 +19,16 @@ from click.testing import CliRunner
 from mipc.cli import main
 from tests.e2e.conftest import NginxLauncher
 from tests.simulate_helpers import copy_example
+from tests.tooling import require_root
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(os.geteuid() != 0, reason="nginx's workers change user only as root"),
-]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("as_root")]
+
+
+@pytest.fixture
+def as_root() -> None:
+    require_root("nginx's workers change user only as root")
+
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = b"partner"  # the lab's external registration password file starts so
 
