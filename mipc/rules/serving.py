@@ -47,6 +47,7 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
             path="serving",
         )
     _check_tls(inv, diags)
+    _unreadable_secrets(inv, diags)
     if serving.staging and serving.access != "phone":
         diags.warning(
             "serving-staging",
@@ -55,6 +56,16 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
             position=inv.serving.position,
             path="serving",
         )
+
+
+def _unreadable_secrets(inv: Inventory, diags: Diagnostics) -> None:
+    """A secret the ``serving:`` section names (its password, certificate chain, client CA)
+    that the load step could not read: said here, at the section, as the phones' secrets
+    are at their settings, before anything is rendered."""
+    for ref in dict.fromkeys(inv.serving.secrets()):
+        problem = inv.secrets.problems.get(ref)
+        if problem is not None:
+            diags.error("missing-secret", f"serving: {problem}", inv.serving.position, "serving")
 
 
 def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
