@@ -21,6 +21,7 @@ from mipc.network.serials import PriorZones
 from mipc.network.sip import sip_use
 from mipc.resolve.credentials import phone_credentials
 from mipc.resolve.resolver import DEFAULT_LOCATION
+from mipc.rules.serving import pem_certificates
 
 #: Where OUT lives on the web server unless ``--server-root`` says otherwise.
 DEFAULT_SERVER_ROOT = "/srv/mipc"
@@ -200,7 +201,7 @@ def tls_files(plan: Plan) -> dict[str, bytes]:
         text = secrets.values.get(ref)
         if text is None:
             raise ValueError(f"{what}: {secrets.problems.get(ref, 'it cannot be read')}")
-        if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY" in text:
+        if not pem_certificates(text):
             raise ValueError(
                 f"{what} ({ref.describe()}): PEM certificates only (-----BEGIN CERTIFICATE-----"
                 ", and no private key)"

@@ -58,14 +58,31 @@ def check_serving(inv: Inventory, diags: Diagnostics) -> None:
         )
 
 
+def pem_certificates(text: str) -> bool:
+    """Whether ``text`` holds PEM certificates and no private key (what nginx is given as
+    the site's chain or the phones' CA bundle; a key there would be published)."""
+    return "-----BEGIN CERTIFICATE-----" in text and "PRIVATE KEY" not in text
+
+
 def _unreadable_secrets(inv: Inventory, diags: Diagnostics) -> None:
     """A secret the ``serving:`` section names (its password, certificate chain, client CA)
-    that the load step could not read: said here, at the section, as the phones' secrets
-    are at their settings, before anything is rendered."""
+    that the load step could not read, or a certificate file that holds no PEM certificate
+    or a private key: said here, at the section, as the phones' secrets are at their
+    settings, before anything is rendered."""
+    tls = inv.serving.tls
+    certificates = {tls.certificate, tls.client_ca} if tls is not None else set()
     for ref in dict.fromkeys(inv.serving.secrets()):
         problem = inv.secrets.problems.get(ref)
         if problem is not None:
             diags.error("missing-secret", f"serving: {problem}", inv.serving.position, "serving")
+        elif ref in certificates and not pem_certificates(inv.secrets.values.get(ref, "")):
+            diags.error(
+                "serving-tls",
+                f"serving.tls: {ref.describe()} must hold PEM certificates only"
+                " (-----BEGIN CERTIFICATE-----) and no private key",
+                inv.serving.position,
+                "serving",
+            )
 
 
 def _check_tls(inv: Inventory, diags: Diagnostics) -> None:
