@@ -2,12 +2,15 @@
 
 Takes nothing; gives :class:`Artifact` (bytes, or a firmware image to link, the phones
 that fetch it, and whether it holds a secret), :data:`Artifacts` (relative path → artifact)
-and :class:`RenderConflict`.
+and :class:`RenderConflict`; and the content-addressed names of the files a phone fetches
+by the name another file gives (:func:`addressed`, :func:`stem_of`).
 Shared by render, which makes artifacts, and release, which writes them; imports neither.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 
 from mipc.diagnostics import InvalidInputError
@@ -29,3 +32,40 @@ Artifacts = dict[str, Artifact]
 
 class RenderConflict(InvalidInputError, RuntimeError):
     """Two renderers (or two phones) produced the same path with different contents."""
+
+
+#: Hex digits of a file's sha256 in its content-addressed name.
+ADDRESS_DIGITS = 8
+
+_ADDRESSED = re.compile(r"^(?P<stem>.+?)\.(?P<digest>[0-9a-f]{8})(?P<ext>\.[^./]*)?$")
+
+
+def addressed(path: str, data: bytes) -> str:
+    """``path`` with the first :data:`ADDRESS_DIGITS` hex digits of ``data``'s sha256 before
+    its extension: ``phone/<guid>.cfg`` → ``phone/<guid>.1a2b3c4d.cfg``.
+
+    A file another file names (a Polycom master's ``CONFIG_FILES``) carries its content in
+    its name, so a release never changes the bytes behind a name an earlier release gave: a
+    phone that read the master of one release reads that release's files, even after a
+    switch (the release after it keeps them, see :mod:`mipc.release.retain`).
+    """
+    digest = hashlib.sha256(data).hexdigest()[:ADDRESS_DIGITS]
+    folder, _, name = path.rpartition("/")
+    base, dot, ext = name[1:].rpartition(".")
+    name = f"{name[0]}{base}.{digest}.{ext}" if dot else f"{name}.{digest}"
+    return f"{folder}/{name}" if folder else name
+
+
+def stem_of(path: str, sha256: str | None) -> str:
+    """The name ``path`` has without its content address (itself if it has none): its
+    digits must be those of ``sha256``, the file's, so a name that merely looks addressed
+    stays as it is."""
+    match = _ADDRESSED.match(path)
+    if match is None or sha256 is None or not sha256.startswith(match["digest"]):
+        return path
+    return match["stem"] + (match["ext"] or "")
+
+
+def looks_addressed(path: str) -> bool:
+    """Whether ``path`` has the shape of a content-addressed name (digits not checked)."""
+    return _ADDRESSED.match(path) is not None

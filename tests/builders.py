@@ -3,17 +3,20 @@ files, a child process killed at a marker."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from mipc.artifacts import Artifact, addressed, stem_of
 from mipc.model import Inventory, Server, Site
 
 LAB_SITE = Site(
@@ -59,6 +62,14 @@ def tree(root: Path) -> dict[str, bytes]:
     }
 
 
+def served_tree(release: Path) -> dict[str, bytes]:
+    """:func:`tree` of a release without what it keeps of the release before it (its
+    ``retained.json`` and the files that lists): what a phone booting from it gets."""
+    found = tree(release)
+    listed = set(json.loads(found.pop("retained.json", b"[]")))
+    return {path: data for path, data in found.items() if path not in listed}
+
+
 def settle(root: Path) -> None:
     """Every file and folder below ``root`` last modified an hour ago: a build records its
     inputs only if none changed while it ran."""
@@ -97,3 +108,46 @@ def kill_at_marker(
             child.kill()
         stdout, stderr = child.communicate()
     return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
+def by_stem(files: Mapping[str, bytes] | Mapping[str, Artifact]) -> dict[str, Any]:
+    """``files`` (path → bytes or artifact) under their stems: the names without the content
+    address a file a Polycom master names is served under (``phone/<guid>.1a2b3c4d.cfg`` →
+    ``phone/<guid>.cfg``)."""
+    out: dict[str, Any] = {}
+    for path, value in files.items():
+        data = value.data if isinstance(value, Artifact) else value
+        out[stem_of(path, hashlib.sha256(data).hexdigest())] = value
+    return out
+
+
+def served_name(files: Mapping[str, Any], stem: str) -> str:
+    """The name ``stem`` is served under among ``files`` (path → bytes or artifact)."""
+    (name,) = [p for p, v in files.items() if p == stem or _stem(p, v) == stem]
+    return name
+
+
+def _stem(path: str, value: Any) -> str:
+    data = value.data if isinstance(value, Artifact) else value
+    return stem_of(path, hashlib.sha256(data).hexdigest()) if isinstance(data, bytes) else path
+
+
+def served_path(www: Path, stem: str) -> Path:
+    """The file of ``www`` served for ``stem`` (``server/xic.cfg`` →
+    ``www/server/xic.25521c91.cfg``): the one whose name without its content address is
+    ``stem``."""
+    folder = (www / stem).parent
+    found = [
+        p
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+        and f"{folder.relative_to(www).as_posix()}/{p.name}".removeprefix("./")
+        in (stem, *_addressed_as(p, stem))
+    ]
+    if len(found) != 1:
+        raise FileNotFoundError(f"{stem}: {len(found)} files in {folder} have that stem")
+    return found[0]
+
+
+def _addressed_as(path: Path, stem: str) -> tuple[str, ...]:
+    return (addressed(stem, path.read_bytes()),)

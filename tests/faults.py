@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from mipc.artifacts import stem_of
+
 REPO = Path(__file__).resolve().parent.parent
 
 DRIVER = """
@@ -108,6 +110,17 @@ def end_group(child: subprocess.Popen[bytes], grace: float = 5) -> None:
     emptied(child.pid, grace)
 
 
+def _retained(release: Path) -> list[str]:
+    """The files ``release`` keeps of the release before it: each must be named by its
+    content (mipc.artifacts.addressed), and not in the manifest."""
+    kept = release / "retained.json"
+    names: list[str] = json.loads(kept.read_bytes()) if kept.exists() else []
+    for rel in names:
+        sha = hashlib.sha256((release / rel).read_bytes()).hexdigest()
+        assert stem_of(rel, sha) != rel, rel
+    return names
+
+
 def verify_current(out: Path) -> bool:
     """Whether ``OUT/current`` resolves to ``releases/<id>`` whose manifest hashes to its id
     and lists exactly its files, each with its sha256 and size."""
@@ -129,9 +142,10 @@ def verify_current(out: Path) -> bool:
     on_disk = {
         p.relative_to(release).as_posix()
         for p in release.rglob("*")
-        if (p.is_file() or p.is_symlink()) and p.name != "manifest.json"
+        if (p.is_file() or p.is_symlink()) and p.name not in ("manifest.json", "retained.json")
     }
-    if on_disk != set(listed):
+    retained = set(_retained(release))
+    if on_disk - retained != set(listed) or not retained <= on_disk:
         return False
     for rel, meta in listed.items():
         body = (release / rel).read_bytes()

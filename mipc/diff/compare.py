@@ -5,16 +5,20 @@ from disk, or an inventory rendered in memory) and returns a :class:`mipc.diff.m
 File contents are reached through their loaders, so only the files whose hashes differ are
 ever read. A file is *own* when exactly one phone fetches it; files fetched by several phones
 or by none (registration group files, ``server/*``, ``000000000000.cfg``, ``network/*``) are
-*shared* and reported once, with the phones they affect.
+*shared* and reported once, with the phones they affect. Files are compared by stem: a file
+served under a content-addressed name (``phone/<guid>.1a2b3c4d.cfg``) is the same file in
+both snapshots whatever its digits (:func:`by_stem`).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from mipc.artifacts import looks_addressed, stem_of
 from mipc.diff.decode import decode_settings, is_binary, is_secret_key, unified_diff
 from mipc.diff.model import (
     PHONE_FIELDS,
@@ -104,10 +108,22 @@ def _phones_of(snapshot: Snapshot) -> dict[str, list[str]]:
     return out
 
 
-def _settings_of(ref: FileRef | None, path: str) -> dict[str, str] | None:
-    if ref is None:
+_TOKEN = re.compile(r"[^\s,\"']+")
+
+
+def _decode(c: _Compare, path: str, data: bytes | None) -> dict[str, str] | None:
+    """A file's settings, each file name a value gives under its stem (a master's
+    ``CONFIG_FILES`` names the files it lists by their content-addressed names)."""
+    if data is None:
         return {}
-    return decode_settings(path, ref.read())
+    settings = decode_settings(path, data)
+    if settings is None or not c.renames:
+        return settings
+    names = c.renames
+    return {
+        k: _TOKEN.sub(lambda m: names.get(m[0], m[0]), v) if "." in v else v
+        for k, v in settings.items()
+    }
 
 
 def _pair_renamed(old_only: list[str], new_only: list[str]) -> list[tuple[str, str]]:
@@ -143,6 +159,27 @@ class _Compare:
     status: dict[str, Status] = field(default_factory=dict)  # the files that differ
     decoded: dict[str, tuple[SettingChange, ...]] = field(default_factory=dict)
     shared: set[str] = field(default_factory=set)
+    renames: dict[str, str] = field(default_factory=dict)  # served name → stem (under www/)
+
+
+def by_stem(snapshot: Snapshot, names: dict[str, str] | None = None) -> Snapshot:
+    """``snapshot`` with each content-addressed file under its stem (the name without its
+    digits, :func:`mipc.artifacts.stem_of`), in its files and in its phones' records;
+    ``names``, when given, receives each renamed path → its stem."""
+    names = {} if names is None else names
+    for path, ref in snapshot.files.items():
+        if looks_addressed(path):
+            stem = stem_of(path, ref.digest())
+            if stem != path and stem not in snapshot.files:
+                names[path] = stem
+    if not names:
+        return snapshot
+    files = {names.get(p, p): ref for p, ref in snapshot.files.items()}
+    phones = {
+        name: replace(rec, files=tuple(names.get(p, p) for p in rec.files))
+        for name, rec in snapshot.phones.items()
+    }
+    return replace(snapshot, files=files, phones=phones)
 
 
 def diff(
@@ -152,8 +189,12 @@ def diff(
     show_secrets: bool = False,
     files: bool = False,
 ) -> Report:
-    """Compare two snapshots. ``files`` adds (redacted) unified diffs to changed files."""
+    """Compare two snapshots (by stem, see :func:`by_stem`). ``files`` adds (redacted)
+    unified diffs to changed files."""
+    renamed: dict[str, str] = {}
+    old, new = by_stem(old, renamed), by_stem(new, renamed)
     c = _Compare(old, new, show_secrets, files, old.secrets | new.secrets)
+    c.renames = {p.removeprefix("www/"): s.removeprefix("www/") for p, s in renamed.items()}
     c.old_users, c.new_users = _phones_of(old), _phones_of(new)
     c.status = _file_statuses(old, new)
     # Files first: which paths differ, and who fetches them; then phones.
@@ -206,8 +247,7 @@ def _file_change(c: _Compare, path: str) -> FileChange:
     settings: tuple[SettingChange, ...] = ()
     ok = False
     if not binary:
-        sa = decode_settings(path, a) if a is not None else {}
-        sb = decode_settings(path, b) if b is not None else {}
+        sa, sb = _decode(c, path, a), _decode(c, path, b)
         if sa is not None and sb is not None:
             ok = True
             settings = tuple(
@@ -293,8 +333,9 @@ def _changed_phone(c: _Compare, name: str, po: PhoneRecord, pn: PhoneRecord) -> 
 
 def _renamed_settings(c: _Compare, a_path: str, b_path: str) -> list[SettingChange]:
     """The settings' changes between a phone's file and the file that took its place."""
-    sa = _settings_of(c.old.files.get(a_path), a_path)
-    sb = _settings_of(c.new.files.get(b_path), b_path)
+    ref_a, ref_b = c.old.files.get(a_path), c.new.files.get(b_path)
+    sa = _decode(c, a_path, ref_a.read() if ref_a is not None else None)
+    sb = _decode(c, b_path, ref_b.read() if ref_b is not None else None)
     if sa is None or sb is None:
         return []
     return setting_changes(

@@ -183,8 +183,13 @@ def access_maps(serving: Serving) -> list[str]:
     by_cert = serving.client_ca is not None
     lines = [
         "",
-        "# Each phone's own files and the identity that may read them (one phone's only).",
-        "map $uri $mipc_owner {",
+        "# A file's name without its content address (phone/<guid>.1a2b3c4d.cfg: its stem).",
+        "map $uri $mipc_stem {",
+        "    default $uri;",
+        '    "~^(?<mipc_s>/.+?)\\.[0-9a-f]{8}(?<mipc_e>\\.[^./]*)?$" $mipc_s$mipc_e;',
+        "}",
+        "# Each phone's own files (by stem) and the identity that may read them.",
+        "map $mipc_stem $mipc_owner {",
         '    default "";',
         *(f'    "{path}" {user};' for path, user in entries),
         f'    "{_MAC_NAMED}" $mipc_omac;',

@@ -22,11 +22,12 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
-from mipc.artifacts import Artifact
+from mipc.artifacts import Artifact, stem_of
 from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
+from mipc.release.retain import drop_retained, retain
 from mipc.release.staging import Counts, WwwGroup, group_warning, open_new
 from mipc.release.store import EmitError, Out, release_id_of
 
@@ -138,10 +139,11 @@ class _Changes:
     files: dict[str, bytes | None]
     records: dict[str, bytes | None]
     writes: list[tuple[str, bytes]]
+    kept: list[str]  # dropped from the manifest, but retained (content-addressed)
 
 
 def _changes(patch: Patch) -> _Changes:
-    changes = _Changes({}, {}, [])
+    changes = _Changes({}, {}, [], [])
     for phone in sorted(patch.plan.phones, key=lambda p: p.name):
         before, own = patch.before[phone.name], patch.own[phone.name]
         for rel, content in own.items():
@@ -149,9 +151,11 @@ def _changes(patch: Patch) -> _Changes:
             if rel not in before.own or before.own[rel][0] != sha:
                 changes.writes.append((rel, content))
                 changes.files[rel] = file_entry(rel, sha, len(content))
-        for rel in before.own:
+        for rel, (sha, _size) in before.own.items():
             if rel not in own:
                 changes.files[rel] = None
+                if stem_of(rel, sha) != rel:
+                    changes.kept.append(rel)
         changes.records[phone.name] = phone_entry(phone, [*before.shared, *own])
     return changes
 
@@ -161,9 +165,13 @@ def _apply(staging: Path, changes: _Changes, patch: Patch) -> int:
     does (mode and group); the number of files holding secrets left without the group."""
     group = WwwGroup.named(patch.plan.inventory.serving.group)
     counts = Counts()
+    drop_retained(staging, staging.parent / "releases" / patch.release, set(changes.files))
+    kept = set(changes.kept)
     for rel, new in changes.files.items():
-        if new is None:
+        if new is None and rel not in kept:
             os.unlink(staging / rel)
+    if kept:
+        retain(staging, staging, sorted(kept))  # linked already (cp -al): listed only
     for rel, content in changes.writes:
         dest = staging / rel
         dest.parent.mkdir(parents=True, exist_ok=True)

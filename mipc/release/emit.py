@@ -23,6 +23,7 @@ from mipc.model import EffectivePhone, Plan
 from mipc.release.durable import fsync_dir, syncfs
 from mipc.release.manifest import MANIFEST, FileEntry, ManifestIndex, write_manifest
 from mipc.release.rendering import Progress, Rendering
+from mipc.release.retain import carried, retain
 from mipc.release.staging import (
     GROUP_CODE,
     Counts,
@@ -210,6 +211,16 @@ class _Emission:
         for name, data in sorted(made["files"].items()):
             self.write_shared("network/" + safe_relpath(name), Artifact(data))
 
+    def retain(self) -> None:
+        """Keep the current release's content-addressed files this one lacks, for the phones
+        that read its masters (:mod:`mipc.release.retain`)."""
+        if self.current is None:
+            return
+        before = self.old.files or self.out.index_of(self.current).files
+        paths = carried(before, self.files)
+        if paths:
+            retain(self.stager.root, self.out.releases / self.current, paths)
+
     def group_warning(self, ungrouped: int) -> list[Diagnostic]:
         """The warning that ``ungrouped`` files holding secrets lack nginx's group."""
         group = self.stager.group
@@ -254,6 +265,7 @@ def _emit_locked(e: _Emission, network: Network) -> EmitResult:
 
     def finish() -> None:  # the files linked now may be copied without the group too
         e.finish_staging()
+        e.retain()
         late = e.group_warning(e.counts.ungrouped + e.stager.ungrouped)
         if late and e.stager.ungrouped:
             if e.options.strict:
@@ -287,6 +299,8 @@ def publish(
         return
     if (out.releases / name).is_dir() and not force and out.manifest_sha256(name) == digest:
         result.reused = True  # e.g. after a rollback: switch back to the identical release
+        if current is not None:
+            out.carry_over(current, name)
     else:
         if (out.releases / name).exists():  # --force: a fresh copy beside the old one
             n = 2

@@ -4,6 +4,8 @@ Layout of OUT::
 
     OUT/current -> releases/<id>     switched by renaming a new symlink over the old one
     OUT/releases/<id>/{www,network,manifest.json}
+    OUT/releases/<id>/retained.json  the files kept of the release before it (not in its
+                                     manifest; see mipc.release.retain)
     OUT/releases.json                the order releases were made current (rollback), and
                                      which mipc (package digest) made each release
     OUT/uploads/{logs,overrides,contacts}   created once, never written by a build
@@ -30,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from mipc.diagnostics import Diagnostic, InvalidInputError
-from mipc.release.durable import file_sha, fsync_dir, write_atomic
+from mipc.release.durable import file_sha, fsync_dir, syncfs, write_atomic
 from mipc.release.errors import EmitError as EmitError
 from mipc.release.errors import LockHeld as LockHeld
 from mipc.release.lock import hold
 from mipc.release.manifest import MANIFEST
+from mipc.release.retain import carried, read_retained, retain
 from mipc.resources import package_digest
 
 HISTORY = "releases.json"
@@ -204,6 +207,18 @@ class Out:
         for entry in self.root.glob(".staging-*"):
             shutil.rmtree(entry, ignore_errors=True)
 
+    def carry_over(self, current: str, target: str) -> None:
+        """Before switching from release ``current`` to the existing release ``target``:
+        link into ``target`` the content-addressed files of ``current`` it lacks, so a phone
+        that read ``current``'s master finds what it names (:mod:`mipc.release.retain`)."""
+        if current == target:
+            return
+        folder = self.releases / target
+        paths = carried(self.index_of(current).files, self.index_of(target).files)
+        if paths:
+            retain(folder, self.releases / current, paths, read_retained(folder))
+            syncfs(folder)
+
     def prune(self, names: list[str], keep: int, current: str) -> list[str]:
         """Keep the last ``keep`` releases of ``names`` (and the current one); delete the rest."""
         kept = names[-keep:] if keep > 0 else []
@@ -247,6 +262,7 @@ def rollback(out_dir: Path, to: str | None = None) -> RollbackResult:
                     f"no release before {current} in {out.root}; nothing to roll back to"
                 )
             target = history[history.index(current) - 1]
+        out.carry_over(current, target)
         out.switch(target)
         out.write_history(history, target)
         return RollbackResult(previous=current, current=target)

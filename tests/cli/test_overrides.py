@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from mipc.cli import main
 from mipc.render.polycom import iter_params, phone_guid
+from tests.builders import served_path
 
 REPO = Path(__file__).parent.parent.parent
 
@@ -39,7 +40,7 @@ def www(out: Path) -> Path:
 
 
 def polycom_params(out: Path, path: str) -> dict[str, str]:
-    return dict(iter_params((www(out) / path).read_bytes()))
+    return dict(iter_params(served_path(www(out), path).read_bytes()))
 
 
 def test_a_polycom_override_adds_a_parameter_by_extending_a_block(

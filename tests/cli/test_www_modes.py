@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import grp
+import json
 import os
 import re
 import shutil
@@ -81,8 +82,13 @@ def _files(release: Path) -> dict[str, os.stat_result]:
 
 
 def _holding(release: Path, secrets: list[bytes]) -> set[str]:
+    """The files of ``release``'s manifest holding a secret (not those it keeps of the release
+    before it: links to that release's files, with their mode and group)."""
+    manifest = json.loads((release / "manifest.json").read_bytes())["files"]
     return {
-        rel for rel in _files(release) if any(s in (release / rel).read_bytes() for s in secrets)
+        rel
+        for rel in _files(release)
+        if rel in manifest and any(s in (release / rel).read_bytes() for s in secrets)
     }
 
 
@@ -131,7 +137,7 @@ def test_a_new_group_is_given_without_touching_the_older_release(tmp_path: Path)
     holding = _holding(second, _secrets(campus))
     www_data, nogroup = grp.getgrnam("www-data").gr_gid, grp.getgrnam("nogroup").gr_gid
     assert {_files(second)[rel].st_gid for rel in holding} == {www_data}
-    assert {_files(first)[rel].st_gid for rel in holding} == {nogroup}
+    assert {_files(first)[rel].st_gid for rel in _holding(first, _secrets(campus))} == {nogroup}
     assert {stat.S_IMODE(_files(second)[rel].st_mode) for rel in holding} == {0o640}
 
 

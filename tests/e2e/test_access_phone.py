@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from mipc.cli import main
 from mipc.network.nginx import Serving, htpasswd
 from mipc.resolve.credentials import derive_password
+from tests.builders import served_path
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_simulate_http import _serve
 from tests.simulate_helpers import EXAMPLES, build_into, copy_example, phones, simulate
@@ -128,9 +129,16 @@ def test_a_phone_reads_and_writes_only_its_own(
     guid = other_cfg.split("/")[1]
     for trick in (f"/x/../{other_cfg}", f"//{other_cfg}", f"/phone/%{ord(guid[0]):02x}{guid[1:]}"):
         assert raw(base, trick, a) == 403, trick  # nginx matches the normalised URI
-    assert request(f"{base}/server/xic.cfg", a) == 200  # shared
+    # Owned by stem: any content address of another phone's file is refused unread.
+    stem = other_cfg.rsplit(".", 2)[0]
+    assert request(f"{base}/{stem}.cfg", a) == 403
+    assert request(f"{base}/{stem}.00000000.cfg", a) == 403
+    assert request(f"{base}/{own_cfg.rsplit('.', 2)[0]}.00000000.cfg", a) == 404
+    www = out / "current" / "www"
+    xic = served_path(www, "server/xic.cfg").relative_to(www).as_posix()
+    assert request(f"{base}/{xic}", a) == 200  # shared
     assert request(f"{base}/000000000000.cfg", b) == 200  # shared by every new phone
-    assert request(f"{base}/server/xic.cfg", "0004f2999999") == 401  # not a phone of the site
+    assert request(f"{base}/{xic}", "0004f2999999") == 401  # not a phone of the site
     for path in (f"logs/{b}-app.log", f"overrides/{b}-phone.cfg", f"contacts/{b}-directory.xml"):
         assert request(f"{base}/{path}", a, "PUT", b"<x/>\n") == 403, path
     big = b"x" * (10 * 1024 * 1024 + 1)

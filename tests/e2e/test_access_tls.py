@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import served_path
 from tests.e2e.conftest import NginxLauncher
 from tests.e2e.test_simulate_http import _serve
 from tests.simulate_helpers import EXAMPLES, build_into, copy_example, phones, simulate
@@ -163,9 +164,12 @@ def test_client_certificates_keep_each_phone_to_its_own(
     assert fetch(base, other, inside, "a") == 403
     assert fetch(base, other, inside, "b") == 200
     assert fetch(base, "0004F2001002.cfg", inside, "a") == 403
-    assert fetch(base, "server/xic.cfg", inside, "a") == 200
-    assert fetch(base, "server/xic.cfg", inside, None) == 400  # no certificate: refused
-    assert fetch(base, "server/xic.cfg", inside, "stranger") == 400  # another CA's
+    assert fetch(base, f"{other.rsplit('.', 2)[0]}.00000000.cfg", inside, "a") == 403  # by stem
+    www = out / "current" / "www"
+    xic = served_path(www, "server/xic.cfg").relative_to(www).as_posix()
+    assert fetch(base, xic, inside, "a") == 200
+    assert fetch(base, xic, inside, None) == 400  # no certificate: refused
+    assert fetch(base, xic, inside, "stranger") == 400  # another CA's
     assert fetch(base, "logs/0004f2001002-app.log", inside, "a", "PUT", b"x\n") == 403
     assert fetch(base, "logs/0004f2001001-app.log", inside, "a", "PUT", b"x" * 10485761) == 413
     assert not [p for p in (out / "uploads").rglob("*") if p.is_file()]

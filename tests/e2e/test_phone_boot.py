@@ -7,6 +7,7 @@ loopback port), then requests files the way each family's phone does.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.error
 import urllib.request
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mipc.artifacts import stem_of
 from mipc.cli import main
 from tests.builders import edit, settle
 from tests.e2e.conftest import NginxLauncher
@@ -61,24 +63,30 @@ def _put(url: str, body: bytes) -> int:
 
 
 def _polycom_boot(base: str, mac_upper: str) -> tuple[dict[str, str], list[str]]:
-    """What a Polycom phone ends up with: master, then CONFIG_FILES, first file wins."""
+    """What a Polycom phone ends up with: master, then CONFIG_FILES, first file wins; the
+    files by stem, each fetched under the content address of the bytes nginx gave."""
     status, body = _get(f"{base}/{mac_upper}.cfg")
     assert status == 200
     app = ET.fromstring(body)
     assert app.tag == "APPLICATION"
     files = [f.strip() for f in app.attrib["CONFIG_FILES"].split(",") if f.strip()]
     effective: dict[str, str] = {}
+    stems: list[str] = []
     for name in files:
         status, data = _get(f"{base}/{name}")
         if name in STOCK and status == 404:
+            stems.append(name)
             continue
         assert status == 200, name
+        stem = stem_of(name, hashlib.sha256(data).hexdigest())
+        assert name in STOCK or stem != name, name  # named by its content
+        stems.append(stem)
         for element in ET.fromstring(data).iter():
             for key, value in element.attrib.items():
                 effective.setdefault(key, value)  # first file that defines it wins
     firmware = app.attrib["APP_FILE_PATH"]
     assert re.fullmatch(r"firmware/polycom/[0-9.]+[A-Za-z.]*/[0-9-]+\.sip\.ld", firmware)
-    return effective, files
+    return effective, stems
 
 
 def _keyvalue(body: bytes) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import served_path
 from tests.e2e.conftest import NginxLauncher
 from tests.simulate_helpers import EXAMPLES, build, phones, simulate
 
@@ -48,11 +49,14 @@ def test_every_phone_boots_over_http_as_from_the_tree(
         assert http.stdout == tree.stdout, name
     unknown = simulate("0004f2999999", "--url", base)
     assert unknown.exit_code == 0 and "GET 000000000000.cfg 200" in unknown.stdout
-    (out / "current" / "www" / "server" / "xic.cfg").unlink()
+    www = out / "current" / "www"
+    xic = served_path(www, "server/xic.cfg")
+    xic.unlink()
     first = next(n for n, p in phones(out).items() if p["family"] == "polycom")
     if example == "lab":
         missing = simulate(first, "--url", base, "--manifest", str(out))
-        assert missing.exit_code == 1 and "server/xic.cfg: not found" in missing.stderr
+        gone = xic.relative_to(www).as_posix()
+        assert missing.exit_code == 1 and f"{gone}: not found" in missing.stderr
 
 
 class _Guarded(http.server.BaseHTTPRequestHandler):

@@ -1,6 +1,6 @@
 """Each renderer names its phones' own files without rendering them (``own_files``), and the
-names are exactly what it renders for one phone: what ``serving.access: phone`` lets only
-that phone read."""
+names are exactly what it renders for one phone, by stem (the site's owner map looks a path up
+without its content address): what ``serving.access: phone`` lets only that phone read."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from mipc.pipeline import validate
 from mipc.render.stage import ChunkRenderer, phone_owners, provisioned
+from tests.builders import by_stem
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ def test_owners_are_the_files_rendered_for_one_phone(example: str) -> None:
     chunk = ChunkRenderer(plan)
     rendered: dict[str, str] = {}
     for phone in provisioned(plan).phones:
-        for path, art in chunk.phone(phone).items():
+        for path, art in by_stem(chunk.phone(phone)).items():
             assert art.phones == (phone.name,), path
             user = phone.mac or phone.computer_name
             assert user is not None

@@ -20,6 +20,7 @@ import yaml
 from mipc.catalog.models import version_key
 from mipc.render.polycom import PolycomError, PolycomRenderer
 from mipc.render.polycom.params import iter_params
+from tests.builders import by_stem, tree
 
 ROOT = Path(__file__).resolve().parents[2]
 TREE = ROOT / "tests" / "golden" / "trees" / "polycom-generations" / "www"
@@ -80,7 +81,7 @@ def test_every_parameter_is_one_the_generation_reads(mac_file: str) -> None:
 
 
 def test_a_dns_srv_entry_keeps_its_tls_transport() -> None:
-    params = dict(iter_params((TREE / "proxy" / "Secure-Agents.cfg").read_bytes()))
+    params = dict(iter_params(by_stem(tree(TREE))["proxy/Secure-Agents.cfg"]))
     assert params["voIpProt.server.1.transport"] == "TLS"
     assert params["voIpProt.server.1.port"] == "0"
 

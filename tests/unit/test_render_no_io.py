@@ -32,6 +32,7 @@ from mipc.render.polycom import names as polycom_names
 from mipc.render.polycom import shared as polycom_shared
 from mipc.render.stage import renderers
 from mipc.render.templating import shipped_sources
+from tests.builders import by_stem
 
 ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = ("audiocodes", "iss", "softphone", "polycom")
@@ -143,7 +144,7 @@ def test_rendering_reads_no_file(plan: Plan, monkeypatch: pytest.MonkeyPatch) ->
     if plan.inventory.root.endswith("campus"):
         assert any(name.startswith("AudioCodes/") for name in artifacts)  # a custom file
         assert any(name.endswith(".i3sipcfg") for name in artifacts)  # a soft phone
-        assert "server/cert/ca.cfg" in artifacts  # the CA certificate
+        assert "server/cert/ca.cfg" in by_stem(artifacts)  # the CA certificate
     else:
         assert any(name.endswith("/sip.cfg") and a.link for name, a in artifacts.items())
 

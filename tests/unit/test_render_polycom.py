@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mipc.artifacts import Artifacts
+from mipc.artifacts import Artifacts, addressed
 from mipc.catalog.models import Firmware, load_catalog
 from mipc.catalog.timezones import lookup
 from mipc.inventory.files import with_files
@@ -28,6 +28,7 @@ from mipc.model import (
 from mipc.render.polycom import (
     CA_FILE,
     DEFAULT_MASTER,
+    SETUP_FILE,
     PolycomError,
     PolycomRenderer,
     iter_params,
@@ -36,7 +37,7 @@ from mipc.render.polycom import (
 )
 from mipc.render.stage import renderers
 from mipc.render.templating import TemplateError
-from tests.builders import bare_inventory, lab_site
+from tests.builders import bare_inventory, by_stem, lab_site
 
 
 def linked(name: str) -> bool:
@@ -228,14 +229,15 @@ def render(plan: Plan) -> tuple[Artifacts, PolycomRenderer]:
     shared = renderer.render_shared(plan, phones)
     assert not set(shared) & set(out)
     out.update(shared)
-    return out, renderer
+    return by_stem(out), renderer  # under their stems: phone/<guid>.cfg, server/xic.cfg
 
 
 def play(artifacts: Artifacts, mac: str) -> tuple[dict[str, str], list[str]]:
     """What a phone ends up with: its master, then CONFIG_FILES left to right, first wins."""
     master = ET.fromstring(artifacts[f"{mac}.cfg"].data)
     assert master.tag == "APPLICATION"
-    files = [f.strip() for f in master.attrib["CONFIG_FILES"].split(",")]
+    stems = {addressed(stem, art.data): stem for stem, art in artifacts.items()}
+    files = [stems.get(f.strip(), f.strip()) for f in master.attrib["CONFIG_FILES"].split(",")]
     effective: dict[str, str] = {}
     for name in files:
         if linked(name):
@@ -466,7 +468,8 @@ def test_default_master_holds_nothing_private(plan: Plan) -> None:
     artifacts, _ = render(plan)
     shared = {p: a for p, a in artifacts.items() if p.startswith("000000000000")}
     setup = ET.fromstring(artifacts[DEFAULT_MASTER].data).attrib["CONFIG_FILES"]
-    shared[setup] = artifacts[setup]
+    assert setup == addressed(SETUP_FILE, artifacts[SETUP_FILE].data)
+    shared[setup] = artifacts[SETUP_FILE]
     assert artifacts[DEFAULT_MASTER].phones == ()
     forbidden = [SECRET, EXT_SECRET, "admin", "password", "auth", "10.250.", "lab.voip", "*86"]
     for phone in plan.phones:
@@ -477,7 +480,7 @@ def test_default_master_holds_nothing_private(plan: Plan) -> None:
         text = artifact.data.decode("utf-8")
         for word in forbidden:
             assert word not in text, (path, word)
-    params = dict(iter_params(artifacts[setup].data))
+    params = dict(iter_params(artifacts[SETUP_FILE].data))
     assert params["reg.1.label"] == "Setup"
     assert not any(k.startswith("reg.2.") for k in params)
     master = ET.fromstring(artifacts[DEFAULT_MASTER].data)
@@ -548,8 +551,8 @@ def test_server_file_has_park_and_page(plan: Plan) -> None:
 def test_guid_is_stable_and_independent_of_the_mac(plan: Plan) -> None:
     phone = plan.phones[0]
     moved = dataclasses.replace(phone, mac="0004f2ffffff")
-    first = PolycomRenderer().render_phone(phone, plan)
-    second = PolycomRenderer().render_phone(moved, plan)
+    first = by_stem(PolycomRenderer().render_phone(phone, plan))
+    second = by_stem(PolycomRenderer().render_phone(moved, plan))
     guid_path = f"phone/{phone_guid(phone.name)}.cfg"
     assert guid_path in first and guid_path in second
     assert first[guid_path].data == second[guid_path].data

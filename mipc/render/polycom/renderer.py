@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mipc.artifacts import Artifact, Artifacts
+from mipc.artifacts import Artifact, Artifacts, addressed
 from mipc.catalog.models import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render.base import ProfileMemo, register
@@ -71,6 +71,7 @@ class PolycomRenderer:
         self._groups: shared.GroupFiles | None = None
         self._data: tuple[Plan, PolycomData] | None = None
         self._profile_params: ProfileMemo[list[tuple[str, str]]] = ProfileMemo()
+        self._addresses: tuple[Plan, Mapping[str, str]] | None = None
 
     def _warn(self, message: str) -> None:
         """Add a warning once (render_shared may run more than once per renderer)."""
@@ -97,20 +98,21 @@ class PolycomRenderer:
         self._apply_extra(phone, params)
         self._warn_left_out_servers(phone, data)
         owner = (phone.name,)
-        master = self.master_context(phone, self.config_files(phone, plan), plan)
         per_phone = {
             "phone_comment": comment(phone.name),
             "model_comment": comment(phone.model.display),
             "elements": params.elements(),
             "emergency": self._emergency(phone),
         }
-        return {
-            f"{phone.mac}.cfg": _render(plan, "master.cfg.j2", master, owner),
-            phone_file_name(phone.name): _render(plan, "phone.cfg.j2", per_phone, owner),
-        }
+        own = _render(plan, "phone.cfg.j2", per_phone, owner)
+        own_path = addressed(phone_file_name(phone.name), own.data)
+        master = self.master_context(phone, self.config_files(phone, plan, own_path), plan)
+        return {f"{phone.mac}.cfg": _render(plan, "master.cfg.j2", master, owner), own_path: own}
 
     def own_files(self, phone: EffectivePhone, plan: Plan) -> tuple[str, ...]:
-        """The master and the per-phone file :meth:`render_phone` writes."""
+        """The master and the per-phone file :meth:`render_phone` writes, by stem (the
+        per-phone file is served under its content-addressed name, see
+        :func:`mipc.artifacts.addressed`)."""
         return () if phone.mac is None else (f"{phone.mac}.cfg", phone_file_name(phone.name))
 
     def for_firmware(
@@ -150,8 +152,35 @@ class PolycomRenderer:
                 )
 
     def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
-        """Group, server, CA, provisional, custom, stock and firmware files."""
+        """Group, server, CA, provisional, custom, stock and firmware files; those a master
+        names under their content-addressed names."""
         served = tuple(sorted((p for p in phones if p.mac is not None), key=lambda p: p.name))
+        out = {addressed(path, art.data): art for path, art in self._named(plan, served).items()}
+        default_master = self.default_master_context(plan)
+        out[DEFAULT_MASTER] = _render(plan, "default-master.cfg.j2", default_master)
+        out.update(shared.store_links(plan, served, self._warn))
+        return out
+
+    def addresses(self, plan: Plan) -> Mapping[str, str]:
+        """The served name of each shared file a master names (its stem →
+        :func:`~mipc.artifacts.addressed` name), for all the plan's phones: worked out once
+        per plan, without the warnings (:meth:`render_shared` raises those)."""
+        if self._addresses is None or self._addresses[0] is not plan:
+            phones = tuple(
+                sorted(
+                    (p for p in plan.phones if p.family == FAMILY and p.mac is not None),
+                    key=lambda p: p.name,
+                )
+            )
+            before = list(self.warnings)
+            named = self._named(plan, phones)
+            self.warnings[:] = before
+            names = {path: addressed(path, art.data) for path, art in named.items()}
+            self._addresses = (plan, names)
+        return self._addresses[1]
+
+    def _named(self, plan: Plan, served: tuple[EffectivePhone, ...]) -> Artifacts:
+        """The shared files a master names, by stem: group, server, CA, setup and custom."""
         out: Artifacts = {}
         wanted = {p.name for p in served}
         for path, group in sorted(self._group_files(plan).files.items()):
@@ -168,12 +197,9 @@ class PolycomRenderer:
             by_gen.setdefault(shared.generation(phone), []).append(phone)
         for gen, gen_phones in by_gen.items():
             out.update(self._generation_files(plan, gen, gen_phones))
-        default_master = self.default_master_context(plan)
-        out[DEFAULT_MASTER] = _render(plan, "default-master.cfg.j2", default_master)
         setup = {"elements": self.setup_params(plan).elements()}
         out[SETUP_FILE] = _render(plan, "setup.cfg.j2", setup)
         out.update(shared.custom_files(plan, served, self._warn))
-        out.update(shared.store_links(plan, served, self._warn))
         return out
 
     def _adapted(self, plan: Plan, gen: Generation, params: Params) -> Params:
@@ -212,9 +238,10 @@ class PolycomRenderer:
 
     # --- master files ----------------------------------------------------------------------
 
-    def config_files(self, phone: EffectivePhone, plan: Plan) -> list[str]:
+    def config_files(self, phone: EffectivePhone, plan: Plan, own: str) -> list[str]:
         """``CONFIG_FILES`` of a phone's master, in the guide's order (first file wins): the
-        files of its firmware generation, the custom files that exist, its stock files."""
+        files of its firmware generation, the custom files that exist, its stock files; each
+        under its served name (``own``: the per-phone file's)."""
         gen = shared.generation(phone)
         names: list[str] = []
         if _uses_tls(phone):
@@ -225,7 +252,7 @@ class PolycomRenderer:
                     f"{phone.name}: registers over TLS, but firmware of {gen.name} reads no "
                     "custom CA certificate; install CIC's certificate authority on the phone"
                 )
-        names.append(phone_file_name(phone.name))
+        names.append(own)
         group_file = self._group_files(plan).by_phone.get(phone.name)
         names.append(group_file or gen.path(group_file_name(phone.registration_group)))
         names.append(gen.path(SERVER_FILE))
@@ -238,6 +265,8 @@ class PolycomRenderer:
                 )
             elif f"{CUSTOM_DIR}/{name}" not in names:
                 names.append(f"{CUSTOM_DIR}/{name}")
+        served = self.addresses(plan)
+        names = [served.get(name, name) for name in names]
         if phone.firmware is not None:
             names.extend(shared.stock_paths(phone.firmware.version, gen))
         self._check_length(phone.name, names, plan)
@@ -277,17 +306,18 @@ class PolycomRenderer:
 
     def default_master_context(self, plan: Plan) -> dict[str, Any]:
         """``000000000000.cfg``: latest firmware per model, the ``Setup`` file, nothing else."""
+        setup = self.addresses(plan)[SETUP_FILE]
         children = [
             {
                 "token": token,
                 "app_file_path": path,
-                "config_files": ", ".join((SETUP_FILE, *stock)) if stock else None,
+                "config_files": ", ".join((setup, *stock)) if stock else None,
             }
             for token, path, stock in shared.provisional_firmware()
         ]
         return {
             "app_file_path": "sip.ld",
-            "config_files": SETUP_FILE,
+            "config_files": setup,
             "uploads": self.data(plan).upload_dirs,
             "overrides": plan.inventory.serving.overrides,
             "models": children,
