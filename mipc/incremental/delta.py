@@ -29,6 +29,7 @@ from typing import Any
 from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Severity
 from mipc.incremental.confined import escaping
 from mipc.incremental.fingerprints import context_key, identity, linking, spec_digest
+from mipc.incremental.frame import Frame, document_of
 from mipc.incremental.inputs import (
     KEY,
     Inputs,
@@ -40,7 +41,7 @@ from mipc.incremental.inputs import (
 )
 from mipc.incremental.state import State
 from mipc.inventory.assemble import phone_from_yaml
-from mipc.inventory.load import Document, display_name, load_inventory
+from mipc.inventory.load import Document, display_name, inventory_files, load_inventory
 from mipc.inventory.phone_lists import list_templates, read_list
 from mipc.inventory.schema import validate_document
 from mipc.model import PhoneSpec, Plan
@@ -67,6 +68,7 @@ class Delta:
     state: State
     plan: Plan  # the context with only the changed phones (resolved, checked)
     specs: Mapping[str, PhoneSpec]  # the changed phones' new entries
+    frame: Frame | None = None  # the inventory's frame now (mipc.incremental.frame)
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -117,7 +119,7 @@ class Delta:
                 own[name],
                 old[6],
             )
-        return replace(self.state, release=release, phones=phones, index=index)
+        return replace(self.state, release=release, phones=phones, index=index, frame=self.frame)
 
     def next_inputs(self, key: bytes) -> Inputs:
         """The record's inputs with the inventory's files as they are now, and the secrets the
@@ -191,11 +193,12 @@ def changes(
         known = candidate(target, out, current, options)
     if known is None:
         return None
-    doc = _current_document(target, known)
+    changed = {os.path.abspath(p) for p in changed_files(known.record.inputs)}
+    doc = _current_document(target, known, changed)
     if doc is None:
         return None
     old = frozenset(known.record.diagnostics)
-    fresh = _fresh_entries(doc, known, old)
+    fresh = _fresh_entries(doc, changed, old)
     if fresh is None:
         return None
     specs: dict[str, PhoneSpec] = {}
@@ -212,15 +215,26 @@ def changes(
     return Changes(known, doc, specs, old)
 
 
-def _current_document(target: Path, known: Known) -> Document | None:
-    """The inventory as it is now, if it is valid, silent, and made of the same files."""
-    try:
-        doc = load_inventory(target)
-    except InputError:
-        return None
-    diags = Diagnostics()
-    if not validate_document(doc, diags) or diags.items:
-        return None
+def _current_document(target: Path, known: Known, changed: set[str]) -> Document | None:
+    """The inventory as it is now, if it is valid, silent, and made of the same files; its
+    frame (no phones) when its YAML files are those the state's frame was read from
+    (``changed``: the inventory files whose bytes changed since)."""
+    root, files = inventory_files(target)
+    doc = None
+    if (
+        known.state.frame is not None
+        and files
+        and not changed & {os.path.abspath(f) for f in files}
+    ):
+        doc = document_of(known.state.frame, root, files)
+    if doc is None:
+        try:
+            doc = load_inventory(target)
+        except InputError:
+            return None
+        diags = Diagnostics()
+        if not validate_document(doc, diags) or diags.items:
+            return None
     lists = [doc.root / str(e) for e in doc.data.get("phone_lists") or ()]
     sources = (*doc.files, *lists)
     if {os.path.abspath(p) for p in sources} != set(known.record.inputs.files):
@@ -231,11 +245,10 @@ def _current_document(target: Path, known: Known) -> Document | None:
 
 
 def _fresh_entries(
-    doc: Document, known: Known, old: frozenset[Diagnostic]
+    doc: Document, changed: set[str], old: frozenset[Diagnostic]
 ) -> dict[str, list[PhoneSpec]] | None:
-    """The entries of the changed files, by source group; None if a changed phone list now
-    says something (an error, or a message) it did not say before."""
-    changed = set(changed_files(known.record.inputs))
+    """The entries of the ``changed`` files (absolute paths), by source group; None if a
+    changed phone list now says something (an error, or a message) it did not say before."""
     fresh: dict[str, list[PhoneSpec]] = {}
     if any(os.path.abspath(p) in changed for p in doc.files):
         fresh[""] = [phone_from_yaml(i, p, doc) for i, p in enumerate(doc.data.get("phones") or ())]

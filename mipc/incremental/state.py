@@ -26,12 +26,13 @@ from pathlib import Path
 from mipc import __version__
 from mipc.diagnostics import Diagnostic
 from mipc.incremental.fingerprints import identity, linking, projection, source_group, spec_digest
+from mipc.incremental.frame import Frame
 from mipc.model import Plan
 from mipc.release.manifest import ManifestIndex
 
 STATE = "state.bin"
 
-FORMAT = 1
+FORMAT = 2
 
 #: Per phone: spec digest, source group, address key, extensions, stations, own files,
 #: projection.
@@ -50,6 +51,7 @@ class State:
     flagged: frozenset[str]  # phones that raised a warning first
     varied: frozenset[str]  # registration groups with more than one set of servers
     index: ManifestIndex
+    frame: Frame | None = None  # the inventory's context as read (mipc.incremental.frame)
 
     def to_bytes(self) -> bytes:
         """The state as written to disk (marshal; format and mipc version first)."""
@@ -66,6 +68,7 @@ class State:
                 self.flagged,
                 self.varied,
                 (i.sha256, i.files, i.file_starts, i.phones, i.phone_starts),
+                self.frame,
             )
         )
 
@@ -86,6 +89,7 @@ class State:
                 flagged=data[7],
                 varied=data[8],
                 index=index,
+                frame=data[10],
             )
         except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None
@@ -145,15 +149,19 @@ class Written:
 
 
 def state_of(
-    facts: PlanFacts, diagnostics: Iterable[Diagnostic], context: str, written: Written
+    facts: PlanFacts,
+    diagnostics: Iterable[Diagnostic],
+    context: tuple[str, Frame | None],
+    written: Written,
 ) -> State:
     """The state after a full build (``facts``: :func:`plan_facts` of its plan; ``context``:
-    the inventory's context key) that wrote ``written``."""
+    the inventory's context key and frame) that wrote ``written``."""
     flagged = {d.subject for d in diagnostics if d.subject}
     own = written.own
     return State(
         release=written.release,
-        context=context,
+        context=context[0],
+        frame=context[1],
         phones={n: (*s[:5], own.get(n, ()), s[6]) for n, s in facts.phones.items()},
         linking=facts.linking,
         shared_refs=facts.shared_refs,

@@ -259,7 +259,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
             state = state_of(
                 facts[0] if facts else plan_facts(plan, varied_groups(provisioned(plan).phones)),
                 diags,
-                result.context,
+                (result.context, result.frame),
                 Written(emitted.release, emitted.index, emitted.own, emitted.warned),
             )
             save_state(out, state)

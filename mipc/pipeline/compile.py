@@ -14,11 +14,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.delta import Changes, Delta, Known, changes
 from mipc.incremental.fingerprints import context_key, projection, render_epoch
+from mipc.incremental.frame import Frame, frame_of
 from mipc.inventory.assemble import assemble
 from mipc.inventory.confine import Allowed as Allowed  # the commands' way to it
 from mipc.inventory.confine import check_document
@@ -42,6 +44,7 @@ class Result:
     plan: Plan | None = None
     sources: list[Path] = field(default_factory=list)  # the YAML files and phone lists read
     context: str = ""  # mipc.incremental.fingerprints.context_key of the inventory
+    frame: Frame | None = None  # and its frame (mipc.incremental.frame)
 
 
 def default_inventory(cwd: Path | None = None) -> Path:
@@ -55,7 +58,7 @@ def default_inventory(cwd: Path | None = None) -> Path:
 def load_model(
     target: Path,
     sources: list[Path] | None = None,
-    context: list[str] | None = None,
+    context: list[Any] | None = None,
     *,
     allowed: Allowed | None = None,
 ) -> tuple[Inventory | None, Diagnostics]:
@@ -63,7 +66,8 @@ def load_model(
 
     ``sources``, when given, receives the files the inventory is made of: its YAML files and
     the phone lists they name; ``context`` the digest of all but its phones
-    (:func:`mipc.incremental.fingerprints.context_key`); ``allowed`` the folders outside the
+    (:func:`mipc.incremental.fingerprints.context_key`), then its frame
+    (:func:`mipc.incremental.frame.frame_of`); ``allowed`` the folders outside the
     inventory the command line lets it read (:mod:`mipc.inventory.confine`).
     """
     diags = Diagnostics()
@@ -77,7 +81,7 @@ def load_model(
         sources.extend(doc.files)
         sources.extend(doc.root / str(entry) for entry in doc.data.get("phone_lists") or ())
     if context is not None:
-        context.append(context_key(doc))
+        context.extend((context_key(doc), frame_of(doc)))
     check_document(doc, allowed or Allowed(), diags)
     lists = read_lists(doc, diags)
     if diags.errors:
@@ -111,10 +115,14 @@ def validate(target: Path, *, allowed: Allowed | None = None) -> Result:
 
 def _validate(target: Path, allowed: Allowed | None) -> Result:
     sources: list[Path] = []
-    context: list[str] = []
+    context: list[Any] = []
     inventory, diags = load_model(target, sources, context, allowed=allowed)
     result = Result(
-        diagnostics=diags, inventory=inventory, sources=sources, context="".join(context)
+        diagnostics=diags,
+        inventory=inventory,
+        sources=sources,
+        context=context[0] if context else "",
+        frame=context[1] if context else None,
     )
     if inventory is not None:
         result.plan = compile_inventory(inventory, diags)
@@ -153,7 +161,7 @@ def delta(
     plan = _compile_changed(found, allowed or Allowed())
     if plan is None:
         return None
-    return Delta(found.known.record, found.known.state, plan, found.specs)
+    return Delta(found.known.record, found.known.state, plan, found.specs, frame_of(found.doc))
 
 
 def _compile_changed(found: Changes, allowed: Allowed) -> Plan | None:

@@ -174,6 +174,43 @@ def test_incremental_build_is_the_full_build(case: str, campus: Path, tmp_path: 
     assert code == 0 and "its inputs are unchanged" in stdout
 
 
+def test_a_list_row_change_does_not_read_the_yaml_files_again(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The YAML files are those the last build read: the state's frame of them is used (see
+    mipc.incremental.frame), and the release is the full build's all the same."""
+    import mipc.incremental.delta
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+
+    def refuse(target: Path) -> None:
+        raise AssertionError(f"{target} read again")
+
+    monkeypatch.setattr(mipc.incremental.delta, "load_inventory", refuse)
+    edit(agents(campus), "Agent 9002,Polycom Base,,9002", "Agent 9002,Polycom Base,,9092")
+    settle(campus)
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT in stdout
+    edit(agents(campus), "Agent 9002,Polycom Base,,9092", "Agent 9002,Polycom Base,,9093")
+    settle(campus)  # the frame the shortcut kept serves the next one too
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT in stdout
+    monkeypatch.undo()
+    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
+    assert served((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
+    edit(phones(campus), '"8005"', '"8095"')  # a YAML file changed: read, and still right
+    settle(campus)
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT in stdout
+    assert run("build", str(campus), "-o", str(tmp_path / "full2"))[0] == 0
+    assert served((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full2" / "current").resolve()
+    )
+
+
 def test_chain_of_incremental_builds(campus: Path, tmp_path: Path) -> None:
     """Each incremental build leaves a state the next one can use; the old releases stay as
     they were (the new files replace the links, never write through them)."""

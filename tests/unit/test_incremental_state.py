@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from pathlib import Path
 
-from mipc.incremental.fingerprints import APPEARANCE_FIELDS, projection, spec_digest
+from mipc.diagnostics import Diagnostics
+from mipc.incremental.fingerprints import APPEARANCE_FIELDS, context_key, projection, spec_digest
+from mipc.incremental.frame import document_of
 from mipc.incremental.state import State, Written, plan_facts, save_state, state_of
+from mipc.inventory.load import inventory_files, load_inventory
+from mipc.inventory.schema import validate_document
 from mipc.model import AppearanceSpec, PhoneSpec
 from mipc.pipeline import validate
 from mipc.release.manifest import ManifestIndex
@@ -57,17 +61,28 @@ def test_digests_see_each_change() -> None:
 
 def test_state_round_trip(tmp_path: Path) -> None:
 
-    plan = validate(REPO / "examples" / "lab").plan
-    assert plan is not None
+    result = validate(REPO / "examples" / "lab")
+    plan = result.plan
+    assert plan is not None and result.frame is not None
     index = ManifestIndex("0" * 64, ("www/a",), (11, 20), ("P",), (30, 40))
     state = state_of(
         plan_facts(plan, varied_groups(plan.phones)),
         [],
-        "ctx",
+        (result.context, result.frame),
         Written("r1", index, {plan.phones[0].name: ("www/a",)}, ["P"]),
     )
     save_state(tmp_path, state)
     assert State.read(tmp_path) == state
+    # the frame gives back the document a read of the YAML files gives, without its phones
+    doc = load_inventory(REPO / "examples" / "lab")
+    assert validate_document(doc, Diagnostics())
+    root, files = inventory_files(REPO / "examples" / "lab")
+    kept = document_of(state.frame, root, files)
+    assert kept is not None
+    assert kept.data == {k: v for k, v in doc.data.items() if k != "phones"}
+    assert context_key(kept) == context_key(doc) == result.context
+    assert kept.positions == {p: v for p, v in doc.positions.items() if p[:1] != ("phones",)}
+    assert document_of(state.frame, root, [*files[:-1], root / "other.yaml"]) is None
     (tmp_path / "state.bin").write_bytes(b"not marshal")
     assert State.read(tmp_path) is None
 

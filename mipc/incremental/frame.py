@@ -1,0 +1,72 @@
+"""The inventory's frame: its context as the last build read it, so a build whose YAML files
+did not change does not read them again.
+
+The frame is the validated data of everything but ``phones`` and the source positions of
+everything but the phones' entries: what the incremental compile takes from the YAML files
+when only a phone list changed (the context it compiles the changed rows in, and the
+context key it compares). It is kept in the state (:mod:`mipc.incremental.state`), beside
+the record of the inputs it was read from: while the YAML files' bytes are those the record
+holds (and mipc, the schema and the folder's listing are the same, which the record checks
+first), reading them again would give this very document. Plain values only (marshal).
+
+Takes a :class:`~mipc.inventory.load.Document`; gives a :data:`Frame` and back. Never
+imports render or the pipeline.
+"""
+
+from __future__ import annotations
+
+import marshal
+from pathlib import Path
+from typing import Any
+
+from mipc.diagnostics import Position
+from mipc.inventory.load import Document, JsonPath
+
+__all__ = ["Frame", "document_of", "frame_of"]
+
+#: (root, YAML files, data without phones, positions, key positions).
+Frame = tuple[str, tuple[str, ...], dict[str, Any], list[Any], list[Any]]
+
+
+def _table(table: dict[JsonPath, Position]) -> list[Any]:
+    return [
+        (path, (p.file, p.line, p.col, p.column_name))
+        for path, p in table.items()
+        if not path or path[0] != "phones"
+    ]
+
+
+def frame_of(doc: Document) -> Frame | None:
+    """The frame of a validated document; None if it holds a value marshal cannot keep."""
+    frame: Frame = (
+        str(doc.root),
+        tuple(str(f) for f in doc.files),
+        {k: v for k, v in doc.data.items() if k != "phones"},
+        _table(doc.positions),
+        _table(doc.key_positions),
+    )
+    try:
+        marshal.dumps(frame)
+    except ValueError:
+        return None
+    return frame
+
+
+def document_of(frame: Any, root: Path, files: list[Path]) -> Document | None:
+    """The document a frame keeps (without phones), if it is of the inventory at ``root``
+    made of ``files``; None if it is not, or is not a frame."""
+    try:
+        saved_root, saved_files, data, positions, keys = frame
+        if saved_root != str(root) or tuple(saved_files) != tuple(str(f) for f in files):
+            return None
+        if not isinstance(data, dict):
+            return None
+        return Document(
+            data=dict(data),
+            positions={tuple(path): Position(*pos) for path, pos in positions},
+            key_positions={tuple(path): Position(*pos) for path, pos in keys},
+            files=list(files),
+            root=root,
+        )
+    except (TypeError, ValueError):
+        return None
