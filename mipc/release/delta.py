@@ -31,6 +31,23 @@ from mipc.release.retain import drop_retained, retain
 from mipc.release.staging import Counts, WwwGroup, group_warning, open_new
 from mipc.release.store import EmitError, Out, release_id_of
 
+#: Processes that link a release's ``www/`` entries (the kernel's work: one per core).
+LINKERS = 2
+
+
+def _batches(names: list[str]) -> list[list[str]]:
+    """``names`` in batches whose command lines stay well under the kernel's limit."""
+    limit = max(os.sysconf("SC_ARG_MAX") // 4, 16_384)
+    out: list[list[str]] = []
+    size = limit
+    for name in names:
+        if size + len(name) + 9 > limit:
+            out.append([])
+            size = 0
+        out[-1].append(name)
+        size += len(name) + 9
+    return out
+
 
 def _end_with(build: int) -> None:
     """In a ``cp`` about to run: be SIGKILLed when the build ends (Linux's parent-death
@@ -55,6 +72,7 @@ class Prelink:
         self.staging = self.out.root / f".staging-{os.getpid()}"
         self._lock: contextlib.ExitStack | None = None
         self._copies: list[subprocess.Popen[bytes]] = []
+        self._wanted = -1  # the processes that must succeed
 
     def __enter__(self) -> Prelink:
         try:
@@ -76,22 +94,38 @@ class Prelink:
         return self
 
     def _start_copies(self, old: Path) -> None:
-        with contextlib.suppress(OSError):  # no cp: wait() says so
-            for part in ("www", "network"):
-                command = ["cp", "-al", "-T", "--", str(old / part), str(self.staging / part)]
+        """``cp -al`` of the release's ``network/`` and, in :data:`LINKERS` processes, of
+        the entries of its ``www/`` (names relative to it, in batches a command line holds)."""
+        self._wanted = -1  # until every process has started: wait() fails
+        try:
+            (self.staging / "www").mkdir()
+            names = sorted(os.listdir(old / "www"))
+            share = -(-len(names) // LINKERS) if names else 0
+            batches = [
+                b for i in range(LINKERS) for b in _batches(names[i * share : (i + 1) * share])
+            ]
+            network = ["cp", "-al", "-T", "--", "network", str(self.staging / "network")]
+            www = ["cp", "-al", "-t", str(self.staging / "www"), "--"]
+            commands: list[tuple[list[str], Path]] = [(network, old)]
+            commands += [([*www, *batch], old / "www") for batch in batches]
+            for command, cwd in commands:
                 self._copies.append(
                     subprocess.Popen(
                         command,
+                        cwd=cwd,
                         stdin=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                         preexec_fn=partial(_end_with, os.getpid()),
                     )
                 )
+            self._wanted = len(commands)
+        except OSError:  # no cp, or no release to copy: wait() says so
+            return
 
     def wait(self) -> bool:
         """Wait for the links; False if they could not all be made (no GNU cp, say)."""
         failed = [c.wait() for c in self._copies]
-        return len(self._copies) == 2 and not any(failed)
+        return len(self._copies) == self._wanted and not any(failed)
 
     def __exit__(self, *exc: object) -> None:
         for copy in self._copies:
