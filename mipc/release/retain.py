@@ -73,11 +73,15 @@ def retain(into: Path, source: Path, paths: Iterable[str], listed: Iterable[str]
     the same mode and group where no link can be made; a file gone from ``source`` is
     skipped), and write ``into``'s list of retained files: those and ``listed``."""
     kept = set(listed)
+    made: set[str] = set()  # folders made already (tens of thousands of files share a few)
     for path in paths:
         if not _plain(path):
             continue
-        src, dest = source / path, into / path
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        src, dest = os.path.join(source, path), os.path.join(into, path)
+        folder = os.path.dirname(dest)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         try:
             os.link(src, dest, follow_symlinks=False)
         except FileExistsError:
