@@ -27,7 +27,7 @@ from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
-from mipc.release.retain import drop_retained, retain
+from mipc.release.retain import drop_retained, write_retained
 from mipc.release.staging import Counts, WwwGroup, group_warning, open_new
 from mipc.release.store import EmitError, Out, release_id_of
 
@@ -194,18 +194,20 @@ def _changes(patch: Patch) -> _Changes:
     return changes
 
 
-def _apply(staging: Path, changes: _Changes, patch: Patch) -> int:
-    """Drop and write the changed files in the (linked) staging folder, as Stager.write
-    does (mode and group); the number of files holding secrets left without the group."""
-    group = WwwGroup.named(patch.plan.inventory.serving.group)
+def _apply(
+    staging: Path, changes: _Changes, patch: Patch, linked: tuple[Path, WwwGroup | None]
+) -> int:
+    """Drop and write the changed files in the staging folder linked from release folder
+    ``linked[0]``, as Stager.write does (mode and group ``linked[1]``); the number of files
+    holding secrets left without the group."""
+    release, group = linked
     counts = Counts()
-    drop_retained(staging, staging.parent / "releases" / patch.release, set(changes.files))
+    drop_retained(staging, release, set(changes.files))
     kept = set(changes.kept)
     for rel, new in changes.files.items():
         if new is None and rel not in kept:
             os.unlink(staging / rel)
-    if kept:
-        retain(staging, staging, sorted(kept))  # linked already (cp -al): listed only
+    write_retained(staging, kept)  # linked already (cp -al)
     for rel, content in changes.writes:
         dest = staging / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -233,7 +235,8 @@ def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | Non
         linked = pre.wait()
     if not linked:
         return None
-    ungrouped = _apply(staging, changes, patch)
+    group = WwwGroup.named(patch.plan.inventory.serving.group)
+    ungrouped = _apply(staging, changes, patch, (pre.out.releases / current, group))
     index = splice(
         patch.manifest,
         patch.index,
@@ -256,6 +259,5 @@ def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | Non
     )
     publish(pre.out, staging, current, result, EmitOptions(keep=keep), lambda: None)
     if ungrouped:
-        group = WwwGroup.named(patch.plan.inventory.serving.group)
         result.warnings.append(group_warning(group, ungrouped, pre.out.root))
     return result

@@ -25,8 +25,9 @@ from pathlib import Path
 
 from mipc.artifacts import stem_of
 from mipc.release.durable import write_atomic
+from mipc.release.errors import UnsafePath, safe_relpath
 
-__all__ = ["RETAINED", "carried", "drop_retained", "read_retained", "retain"]
+__all__ = ["RETAINED", "carried", "drop_retained", "read_retained", "retain", "write_retained"]
 
 #: The list of a release's retained files (``www/...`` paths), beside its manifest.
 RETAINED = "retained.json"
@@ -53,10 +54,14 @@ def read_retained(release: Path) -> list[str]:
 
 
 def _plain(path: object) -> bool:
-    """Whether ``path`` is a plain relative path under ``www/`` (no ``..``, no NUL)."""
-    if not isinstance(path, str) or not path.startswith("www/") or "\x00" in path:
+    """Whether ``path`` is a plain relative path under ``www/`` (:func:`safe_relpath`)."""
+    if not isinstance(path, str) or not path.startswith("www/"):
         return False
-    return all(part not in ("", ".", "..") for part in path.split("/"))
+    try:
+        safe_relpath(path)
+    except UnsafePath:
+        return False
+    return True
 
 
 def drop_retained(staging: Path, release: Path, keep: Container[str]) -> None:
@@ -94,5 +99,11 @@ def retain(into: Path, source: Path, paths: Iterable[str], listed: Iterable[str]
                 st = os.lstat(src)
                 os.chown(dest, -1, st.st_gid, follow_symlinks=False)
         kept.add(path)
+    write_retained(into, kept)
+
+
+def write_retained(into: Path, paths: Iterable[str]) -> None:
+    """Write release folder ``into``'s list of retained files (none: no list)."""
+    kept = sorted(set(paths))
     if kept:
-        write_atomic(into / RETAINED, (json.dumps(sorted(kept), indent=0) + "\n").encode())
+        write_atomic(into / RETAINED, (json.dumps(kept, indent=0) + "\n").encode())

@@ -24,26 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mipc.artifacts import Artifact, RenderConflict
-from mipc.diagnostics import Diagnostic, InvalidInputError, Severity
+from mipc.diagnostics import Diagnostic, Severity
 from mipc.release.durable import file_sha
+from mipc.release.errors import UnsafePath as UnsafePath
+from mipc.release.errors import safe_relpath as safe_relpath
 from mipc.release.manifest import FileEntry
 from mipc.release.store import EmitError
-
-
-class UnsafePath(InvalidInputError, ValueError):
-    """A path that could land outside the release (absolute, ``..``, empty parts, ...)."""
-
-
-def safe_relpath(rel: str) -> str:
-    """``rel`` if it is a plain relative POSIX path that stays inside its root, else raise."""
-    if not isinstance(rel, str) or not rel:
-        raise UnsafePath(f"empty or non-text path {rel!r}")
-    if "\x00" in rel or "\\" in rel or rel.startswith("/"):
-        raise UnsafePath(f"unsafe path {rel!r}: absolute, or with a NUL or a backslash")
-    for part in rel.split("/"):
-        if part in ("", ".", "..") or len(part.encode("utf-8")) > 255:
-            raise UnsafePath(f"unsafe path {rel!r}: empty, '.', '..' or over-long component")
-    return rel
 
 
 def _inside(path: Path, root: Path) -> bool:
