@@ -37,7 +37,10 @@ class RenderConflict(InvalidInputError, RuntimeError):
 #: Hex digits of a file's sha256 in its content-addressed name.
 ADDRESS_DIGITS = 8
 
-_ADDRESSED = re.compile(r"^(?P<stem>.+?)\.(?P<digest>[0-9a-f]{8})(?P<ext>\.[^./]*)?$")
+#: The digits' pattern, for the other places that must recognise them (the nginx site).
+ADDRESS_PATTERN = rf"\.[0-9a-f]{{{ADDRESS_DIGITS}}}"
+
+_ADDRESSED = re.compile(rf"^(?P<stem>.+?)(?P<digest>{ADDRESS_PATTERN})(?P<ext>\.[^./]*)?$")
 
 
 def addressed(path: str, data: bytes) -> str:
@@ -61,7 +64,7 @@ def stem_of(path: str, sha256: str | None) -> str:
     digits must be those of ``sha256``, the file's, so a name that merely looks addressed
     stays as it is."""
     match = _ADDRESSED.match(path)
-    if match is None or sha256 is None or not sha256.startswith(match["digest"]):
+    if match is None or sha256 is None or not sha256.startswith(match["digest"][1:]):
         return path
     return match["stem"] + (match["ext"] or "")
 

@@ -15,6 +15,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from mipc.artifacts import ADDRESS_PATTERN
 from mipc.network.checks import hostile
 
 __all__ = ["Serving", "abs_path", "access_lines", "access_maps", "htpasswd", "tls_lines"]
@@ -186,7 +187,7 @@ def access_maps(serving: Serving) -> list[str]:
         "# A file's name without its content address (phone/<guid>.1a2b3c4d.cfg: its stem).",
         "map $uri $mipc_stem {",
         "    default $uri;",
-        '    "~^(?<mipc_s>/.+?)\\.[0-9a-f]{8}(?<mipc_e>\\.[^./]*)?$" $mipc_s$mipc_e;',
+        f'    "~^(?<mipc_s>/.+?){ADDRESS_PATTERN}(?<mipc_e>\\.[^./]*)?$" $mipc_s$mipc_e;',
         "}",
         "# Each phone's own files (by stem) and the identity that may read them.",
         "map $mipc_stem $mipc_owner {",
