@@ -7,7 +7,7 @@ ever read. A file is *own* when exactly one phone fetches it; files fetched by s
 or by none (registration group files, ``server/*``, ``000000000000.cfg``, ``network/*``) are
 *shared* and reported once, with the phones they affect. Files are compared by stem: a file
 served under a content-addressed name (``phone/<guid>.1a2b3c4d.cfg``) is the same file in
-both snapshots whatever its digits (:func:`by_stem`).
+both snapshots whatever its digits (:func:`stems`, :func:`by_stem`).
 """
 
 from __future__ import annotations
@@ -162,16 +162,21 @@ class _Compare:
     renames: dict[str, str] = field(default_factory=dict)  # served name → stem (under www/)
 
 
-def by_stem(snapshot: Snapshot, names: dict[str, str] | None = None) -> Snapshot:
-    """``snapshot`` with each content-addressed file under its stem (the name without its
-    digits, :func:`mipc.artifacts.stem_of`), in its files and in its phones' records;
-    ``names``, when given, receives each renamed path → its stem."""
-    names = {} if names is None else names
+def stems(snapshot: Snapshot) -> dict[str, str]:
+    """Each content-addressed file of ``snapshot`` → its stem (the name without its digits,
+    :func:`mipc.artifacts.stem_of`), unless another file has that name already."""
+    names: dict[str, str] = {}
     for path, ref in snapshot.files.items():
         if looks_addressed(path):
             stem = stem_of(path, ref.digest())
             if stem != path and stem not in snapshot.files:
                 names[path] = stem
+    return names
+
+
+def by_stem(snapshot: Snapshot, names: Mapping[str, str]) -> Snapshot:
+    """``snapshot`` with the files ``names`` renames (:func:`stems`) under their stems, in its
+    files and in its phones' records."""
     if not names:
         return snapshot
     files = {names.get(p, p): ref for p, ref in snapshot.files.items()}
@@ -189,11 +194,12 @@ def diff(
     show_secrets: bool = False,
     files: bool = False,
 ) -> Report:
-    """Compare two snapshots (by stem, see :func:`by_stem`). ``files`` adds (redacted)
+    """Compare two snapshots (by stem, see :func:`stems`). ``files`` adds (redacted)
     unified diffs to changed files."""
-    renamed: dict[str, str] = {}
-    old, new = by_stem(old, renamed), by_stem(new, renamed)
+    old_names, new_names = stems(old), stems(new)
+    old, new = by_stem(old, old_names), by_stem(new, new_names)
     c = _Compare(old, new, show_secrets, files, old.secrets | new.secrets)
+    renamed = {**old_names, **new_names}  # a name means the same bytes in both
     c.renames = {p.removeprefix("www/"): s.removeprefix("www/") for p, s in renamed.items()}
     c.old_users, c.new_users = _phones_of(old), _phones_of(new)
     c.status = _file_statuses(old, new)
