@@ -10,7 +10,7 @@ Never imports release or another stage.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,11 @@ def _uses_tls(phone: EffectivePhone) -> bool:
     return phone.secure or any(
         reg.transport == "tls" for app in phone.appearances for reg in app.registrations
     )
+
+
+def _served(phones: Iterable[EffectivePhone]) -> tuple[EffectivePhone, ...]:
+    """The phones that fetch files (those with a MAC), by name."""
+    return tuple(sorted((p for p in phones if p.mac is not None), key=lambda p: p.name))
 
 
 def _override_dir(plan: Plan) -> Overrides | None:
@@ -154,8 +159,12 @@ class PolycomRenderer:
     def render_shared(self, plan: Plan, phones: tuple[EffectivePhone, ...]) -> Artifacts:
         """Group, server, CA, provisional, custom, stock and firmware files; those a master
         names under their content-addressed names."""
-        served = tuple(sorted((p for p in phones if p.mac is not None), key=lambda p: p.name))
-        out = {addressed(path, art.data): art for path, art in self._named(plan, served).items()}
+        served = _served(phones)
+        named = self._named(plan, served)
+        names = {path: addressed(path, art.data) for path, art in named.items()}
+        if served == _served(p for p in plan.phones if p.family == FAMILY):
+            self._addresses = (plan, names)  # what addresses() would work out again
+        out = {names[path]: art for path, art in named.items()}
         default_master = self.default_master_context(plan)
         out[DEFAULT_MASTER] = _render(plan, "default-master.cfg.j2", default_master)
         out.update(shared.store_links(plan, served, self._warn))
@@ -166,14 +175,8 @@ class PolycomRenderer:
         :func:`~mipc.artifacts.addressed` name), for all the plan's phones: worked out once
         per plan, without the warnings (:meth:`render_shared` raises those)."""
         if self._addresses is None or self._addresses[0] is not plan:
-            phones = tuple(
-                sorted(
-                    (p for p in plan.phones if p.family == FAMILY and p.mac is not None),
-                    key=lambda p: p.name,
-                )
-            )
             before = list(self.warnings)
-            named = self._named(plan, phones)
+            named = self._named(plan, _served(p for p in plan.phones if p.family == FAMILY))
             self.warnings[:] = before
             names = {path: addressed(path, art.data) for path, art in named.items()}
             self._addresses = (plan, names)
