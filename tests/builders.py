@@ -16,7 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mipc.artifacts import Artifact, addressed, stem_of
+from mipc.artifacts import Artifact, stem_of
 from mipc.model import Inventory, Server, Site
 
 LAB_SITE = Site(
@@ -114,22 +114,10 @@ def by_stem(files: Mapping[str, bytes] | Mapping[str, Artifact]) -> dict[str, An
     """``files`` (path → bytes or artifact) under their stems: the names without the content
     address a file a Polycom master names is served under (``phone/<guid>.1a2b3c4d.cfg`` →
     ``phone/<guid>.cfg``)."""
-    out: dict[str, Any] = {}
-    for path, value in files.items():
-        data = value.data if isinstance(value, Artifact) else value
-        out[stem_of(path, hashlib.sha256(data).hexdigest())] = value
-    return out
-
-
-def served_name(files: Mapping[str, Any], stem: str) -> str:
-    """The name ``stem`` is served under among ``files`` (path → bytes or artifact)."""
-    (name,) = [p for p, v in files.items() if p == stem or _stem(p, v) == stem]
-    return name
-
-
-def _stem(path: str, value: Any) -> str:
-    data = value.data if isinstance(value, Artifact) else value
-    return stem_of(path, hashlib.sha256(data).hexdigest()) if isinstance(data, bytes) else path
+    return {
+        _stem(path, value.data if isinstance(value, Artifact) else value): value
+        for path, value in files.items()
+    }
 
 
 def served_path(www: Path, stem: str) -> Path:
@@ -140,14 +128,12 @@ def served_path(www: Path, stem: str) -> Path:
     found = [
         p
         for p in sorted(folder.iterdir())
-        if p.is_file()
-        and f"{folder.relative_to(www).as_posix()}/{p.name}".removeprefix("./")
-        in (stem, *_addressed_as(p, stem))
+        if p.is_file() and _stem(p.relative_to(www).as_posix(), p.read_bytes()) == stem
     ]
     if len(found) != 1:
         raise FileNotFoundError(f"{stem}: {len(found)} files in {folder} have that stem")
     return found[0]
 
 
-def _addressed_as(path: Path, stem: str) -> tuple[str, ...]:
-    return (addressed(stem, path.read_bytes()),)
+def _stem(path: str, data: bytes) -> str:
+    return stem_of(path, hashlib.sha256(data).hexdigest())
