@@ -3,15 +3,20 @@
 :func:`changes` re-reads only the inventory files that changed, finds the phones whose entries
 differ, and checks that they can be compiled without the others; the pipeline then compiles the
 context with just those phones (:func:`mipc.pipeline.delta`) and renders them
-(:func:`mipc.pipeline.build.render_delta`). Either answers None, and the
-caller compiles in full, whenever the shortcut could differ from a full compile in any way:
-anything but the inventory's files changed (mipc, templates, custom files, secrets, options);
-the context changed; phones were added, removed or renamed; a changed phone shares appearances
-or is shared; a changed phone warned before or would warn in a new way; an address, extension
-or station now collides; any error; a changed phone's groups, servers, address, family, model,
-firmware or custom files changed (the shared and network files would change); or more than
-:data:`MAX_CHANGED` phones changed. ``tests/cli/test_incremental.py`` checks, change by change,
-that a build through this path is byte for byte the full build's.
+(:func:`mipc.pipeline.build.render_delta`). Either answers None, and the caller compiles in
+full, whenever the shortcut could differ from a full compile in any way: anything but the
+inventory's files changed (mipc, templates, custom files, secrets, options); the context
+changed; a changed, added or removed phone shares appearances or is shared; a changed or
+removed phone warned before, or a changed or added one would warn in a new way; an address,
+extension or station now collides; any error; a changed phone's groups, servers, address,
+family, model, firmware or custom files changed (the shared files would change); an added phone
+loads shared files no phone of the release loads, or a removed one shared files no phone left
+loads (:func:`~mipc.incremental.fingerprints.sharing`); a phone that waits for an address comes
+or goes; the last build said something that counts phones (:data:`PHONE_SET_CODES`); or more
+than :data:`MAX_CHANGED` phones changed. The network files are made again, from the facts the
+state keeps of the other phones, when a phone's facts changed
+(:class:`mipc.network.facts.PhoneFacts`). ``tests/cli/test_incremental.py`` checks, change by
+change, that a build through this path is byte for byte the full build's.
 
 Takes the inventory's path and OUT; gives :class:`Changes` and :class:`Delta`. Never imports
 render or the pipeline.
@@ -22,13 +27,19 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Severity
 from mipc.incremental.confined import escaping
-from mipc.incremental.fingerprints import context_key, identity, linking, spec_digest
+from mipc.incremental.fingerprints import (
+    context_key,
+    identity,
+    linking,
+    source_group,
+    spec_digest,
+)
 from mipc.incremental.frame import Frame, document_of
 from mipc.incremental.inputs import (
     KEY,
@@ -45,10 +56,18 @@ from mipc.inventory.load import Document, display_name, inventory_files, load_in
 from mipc.inventory.phone_lists import list_templates, read_list
 from mipc.inventory.schema import validate_document
 from mipc.model import PhoneSpec, Plan
+from mipc.network.facts import PhoneFacts
 from mipc.release.manifest import MANIFEST, ManifestIndex, entry_value
 
 #: More changed phones than this, and the full compile (with its worker processes) is used.
 MAX_CHANGED = 2000
+
+#: Diagnostics whose text counts or names the phones of a set (phones of a family, phones
+#: holding passwords on an open site): with one of these, adding or removing a phone is
+#: compiled in full. So is a render warning about the shared files that names a phone.
+PHONE_SET_CODES = frozenset(
+    {"open-site-passwords", "serving-credentials-family", "serving-certificate-family"}
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +86,35 @@ class Delta:
     record: Record
     state: State
     plan: Plan  # the context with only the changed phones (resolved, checked)
-    specs: Mapping[str, PhoneSpec]  # the changed phones' new entries
+    specs: Mapping[str, PhoneSpec]  # the changed and added phones' new entries
     frame: Frame | None = None  # the inventory's frame now (mipc.incremental.frame)
+    removed: frozenset[str] = frozenset()
+    twins: Mapping[str, str] = field(default_factory=dict)  # added -> a phone of its sharing
+    facts: Mapping[str, PhoneFacts] = field(default_factory=dict)  # the compiled phones'
+    fingerprints: Mapping[str, tuple[bytes, bytes]] = field(default_factory=dict)  # added:
+    # their projection and sharing
+
+    @property
+    def added(self) -> frozenset[str]:
+        """The phones the release does not have."""
+        return frozenset(self.twins)
+
+    @property
+    def network_changed(self) -> bool:
+        """Whether the network files change: phones come or go, or a phone's facts changed."""
+        if self.removed or self.twins:
+            return True
+        return any(f.to_tuple() != self.state.phones[n][8] for n, f in self.facts.items())
+
+    def network_facts(self) -> list[PhoneFacts]:
+        """Every phone's network facts after this delta, in name order."""
+        names = sorted(set(self.state.phones).difference(self.removed).union(self.specs))
+        phones, facts = self.state.phones, self.facts
+        return [facts[n] if n in facts else PhoneFacts.from_tuple(phones[n][8]) for n in names]
+
+    def freed(self) -> frozenset[str]:
+        """The own files of the removed phones."""
+        return frozenset(f for n in self.removed for f in self.state.phones[n][5])
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -81,45 +127,70 @@ class Delta:
         return all(w in known for w in warnings)
 
     def previous(self, release: Path) -> tuple[bytes, dict[str, Previous]] | None:
-        """The manifest of ``release`` (the current one) and what it says of each changed
-        phone; None if the manifest is not the one the state indexes."""
+        """The manifest of ``release`` (the current one) and what it says of each changed and
+        removed phone (an added one: no record, no own files, its twin's shared files);
+        None if the manifest is not the one the state indexes."""
         data = (release / MANIFEST).read_bytes()
-        index = self.state.index
-        if hashlib.sha256(data).hexdigest() != index.sha256:
+        if hashlib.sha256(data).hexdigest() != self.state.index.sha256:
             return None
         out: dict[str, Previous] = {}
-        for name in self.specs:
-            entry = index.phone_entry(data, name)
-            if entry is None:
+        wanted = {*self.specs, *self.removed, *self.twins.values()}.difference(self.twins)
+        for name in sorted(wanted):
+            found = self._previous(data, name)
+            if found is None:
                 return None
-            record = entry_value(entry)
-            own: dict[str, tuple[str, int]] = {}
-            for rel in self.state.phones[name][5]:
-                meta = index.file_entry(data, rel)
-                if meta is None:
-                    return None
-                value = entry_value(meta)
-                own[rel] = (value["sha256"], value["size"])
-            shared = tuple(f for f in record["files"] if f not in own)
-            out[name] = Previous(record, own, shared)
+            out[name] = found
+        for name, twin in self.twins.items():
+            out[name] = Previous({}, {}, out[twin].shared)
         return data, out
 
+    def _previous(self, data: bytes, name: str) -> Previous | None:
+        index = self.state.index
+        entry = index.phone_entry(data, name)
+        if entry is None:
+            return None
+        record = entry_value(entry)
+        own: dict[str, tuple[str, int]] = {}
+        for rel in self.state.phones[name][5]:
+            meta = index.file_entry(data, rel)
+            if meta is None:
+                return None
+            value = entry_value(meta)
+            own[rel] = (value["sha256"], value["size"])
+        return Previous(record, own, tuple(f for f in record["files"] if f not in own))
+
     def next_state(
-        self, release: str, index: ManifestIndex, own: Mapping[str, tuple[str, ...]]
+        self,
+        release: str,
+        index: ManifestIndex,
+        own: Mapping[str, tuple[str, ...]],
+        owners: Mapping[str, str] | None,
     ) -> State:
         """The state after this delta is written as ``release`` (manifest ``index``; each
-        changed phone's ``own`` files)."""
+        changed and added phone's ``own`` files; the ``owners`` of the phones' files the
+        network files were made with)."""
         phones = dict(self.state.phones)
+        for name in self.removed:
+            del phones[name]
         for name, spec in self.specs.items():
-            old = phones[name]
+            old = phones.get(name)
+            fingerprints = old[6:8] if old is not None else self.fingerprints[name]
             phones[name] = (
                 spec_digest(spec),
-                old[1],
+                source_group(spec),
                 *identity(spec),
                 own[name],
-                old[6],
+                *fingerprints,
+                self.facts[name].to_tuple(),
             )
-        return replace(self.state, release=release, phones=phones, index=index, frame=self.frame)
+        return replace(
+            self.state,
+            release=release,
+            phones=phones,
+            index=index,
+            frame=self.frame,
+            owners=owners,
+        )
 
     def next_inputs(self, key: bytes) -> Inputs:
         """The record's inputs with the inventory's files as they are now, and the secrets the
@@ -175,8 +246,10 @@ class Changes:
 
     known: Known
     doc: Document  # the inventory as it is now
-    specs: Mapping[str, PhoneSpec]  # the changed phones' new entries
+    specs: Mapping[str, PhoneSpec]  # the changed and added phones' new entries
     old_diagnostics: frozenset[Diagnostic]  # what the last full compile said
+    added: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
 
 
 def changes(
@@ -201,18 +274,50 @@ def changes(
     fresh = _fresh_entries(doc, changed, old)
     if fresh is None:
         return None
-    specs: dict[str, PhoneSpec] = {}
-    state = known.state
-    for group, entries in fresh.items():
-        names = {name for name, s in state.phones.items() if s[1] == group}
-        if len(entries) != len(names) or {e.name for e in entries} != names:
-            return None  # phones added, removed, renamed or duplicated
-        for spec in entries:
-            if spec_digest(spec) != state.phones[spec.name][0]:
-                specs[spec.name] = spec
-    if len(specs) > MAX_CHANGED or not _independent(specs, state):
+    found = _compared(fresh, known.state)
+    if found is None:
         return None
-    return Changes(known, doc, specs, old)
+    specs, added, removed = found
+    if len(specs) + len(removed) > MAX_CHANGED or not _independent(specs, known.state, removed):
+        return None
+    if (added or removed) and _counts_phones(old, known.state, added):
+        return None
+    return Changes(known, doc, specs, old, frozenset(added), frozenset(removed))
+
+
+def _compared(
+    fresh: Mapping[str, list[PhoneSpec]], state: State
+) -> tuple[dict[str, PhoneSpec], set[str], set[str]] | None:
+    """The changed and added entries of ``fresh`` (by source group), the added phones and the
+    removed ones; None when a name is listed twice or moved to another file."""
+    specs: dict[str, PhoneSpec] = {}
+    added: set[str] = set()
+    removed: set[str] = set()
+    for group, entries in fresh.items():
+        listed = {e.name for e in entries}
+        if len(listed) != len(entries):
+            return None  # a name twice: the full compile says where
+        for spec in entries:
+            old = state.phones.get(spec.name)
+            if old is None:
+                added.add(spec.name)
+                specs[spec.name] = spec
+            elif old[1] != group:
+                return None  # moved, or also in another file
+            elif spec_digest(spec) != old[0]:
+                specs[spec.name] = spec
+        removed.update(n for n, s in state.phones.items() if s[1] == group and n not in listed)
+    return specs, added, removed
+
+
+def _counts_phones(said: Iterable[Diagnostic], state: State, added: set[str]) -> bool:
+    """Whether something the last build said may change when a phone comes or goes: a
+    diagnostic of :data:`PHONE_SET_CODES`, or a warning about the shared files that names a
+    phone (the phones a missing firmware image leaves out, say)."""
+    shared = [d.message for d in said if d.code == "render" and not d.subject]
+    if shared and any(n in m for n in (*state.phones, *added) for m in shared):
+        return True
+    return any(d.code in PHONE_SET_CODES for d in said)
 
 
 def _current_document(target: Path, known: Known, changed: set[str]) -> Document | None:
@@ -267,23 +372,34 @@ def _fresh_entries(
     return fresh
 
 
-def _independent(specs: Mapping[str, PhoneSpec], state: State) -> bool:
-    """Whether the changed phones can be compiled without the others: none warned first,
-    none shares or is shared, and no address, extension or station collides."""
+def _droppable(state: State, name: str) -> bool:
+    """Whether removing phone ``name`` changes no other phone's diagnostics or files."""
+    old = state.phones[name]
+    if name in state.flagged or name in state.linking or state.shared_refs.intersection(old[4]):
+        return False
+    return not PhoneFacts.from_tuple(old[8]).waiting
+
+
+def _independent(specs: Mapping[str, PhoneSpec], state: State, removed: set[str]) -> bool:
+    """Whether the changed and added phones can be compiled without the others, and the
+    removed ones dropped: none warned first, none shares or is shared, none waited for an
+    address, and no address, extension or station collides."""
+    if not all(_droppable(state, n) for n in removed):
+        return False
     if not specs:
         return True
     if any(n in state.flagged or n in state.linking for n in specs):
         return False
     new = {n: identity(s) for n, s in specs.items()}
     for n, spec in specs.items():
-        stations = {*state.phones[n][4], *new[n][2]}
-        if linking(spec) or stations & state.shared_refs:
+        before = state.phones[n][4] if n in state.phones else ()
+        if linking(spec) or state.shared_refs.intersection((*before, *new[n][2])):
             return False
     addresses: set[str] = set()
     extensions: set[str] = set()
     stations_all: set[str] = set()
     for name, s in state.phones.items():
-        if name in specs:
+        if name in specs or name in removed:
             continue
         addresses.add(s[2])
         extensions.update(s[3])

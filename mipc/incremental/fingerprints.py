@@ -107,6 +107,23 @@ def projection(phone: EffectivePhone, memo: dict[int, str] | None = None) -> byt
     ``memo`` keeps the repr of objects phones share (registrations, firmware, time), by
     identity: give the same dict for the phones of one plan, which must outlive it.
     """
+    return _shared_key(phone, memo, who=True)
+
+
+def sharing(phone: EffectivePhone, memo: dict[int, str] | None = None) -> bytes:
+    """:func:`projection` without who the phone is (name, MAC, computer name): phones with
+    the same one load the same shared files, so while one of them stays, adding or removing
+    another changes no shared file. A phone whose custom files' names hold ``[MACADDRESS]``
+    keeps its MAC in it."""
+    return _shared_key(phone, memo, who=False)
+
+
+def _names_mac(config_files: tuple[str, ...]) -> bool:
+    """Whether a custom file's name holds the ``[MACADDRESS]`` macro (any case)."""
+    return any("[macaddress]" in name.lower() for name in config_files)
+
+
+def _shared_key(phone: EffectivePhone, memo: dict[int, str] | None, *, who: bool) -> bytes:
     memo = {} if memo is None else memo
 
     def shared(value: object) -> str:
@@ -116,11 +133,11 @@ def projection(phone: EffectivePhone, memo: dict[int, str] | None = None) -> byt
         return text
 
     key: Any = (
-        phone.name,
+        phone.name if who else None,
         phone.family,
         phone.model.id,
-        phone.mac,
-        phone.computer_name,
+        phone.mac if who or _names_mac(phone.config_files) else None,
+        phone.computer_name if who else None,
         phone.location,
         phone.registration_group,
         shared(phone.registrations),

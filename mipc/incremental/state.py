@@ -5,11 +5,14 @@ It keeps a digest of the *context* (everything of the inventory but its phones: 
 and the source positions of everything but ``phones``); per phone a digest of its entry (the
 parsed YAML entry or CSV row, positions included), where it came from (the YAML files, or one
 phone list), its identity (address, extensions, stations, for the cross-phone checks), its own
-files, and a digest of what the shared and network files take from it
-(:func:`mipc.incremental.fingerprints.projection`); the phones with shared or external
-appearances, and the stations shared appearances name; the phones that raised a warning first;
-and the manifest's index (:mod:`mipc.release.manifest`), so the next manifest is spliced, not
-rewritten.
+files, a digest of what the shared and network files take from it
+(:func:`mipc.incremental.fingerprints.projection`), the same without who it is
+(:func:`~mipc.incremental.fingerprints.sharing`), and its network facts
+(:class:`mipc.network.facts.PhoneFacts`, as a tuple); with ``serving.access`` phone or
+certificate, the owner of each phone's own files (the nginx site's map); the phones with shared
+or external appearances, and the stations shared appearances name; the phones that raised a
+warning first; and the manifest's index (:mod:`mipc.release.manifest`), so the next manifest is
+spliced, not rewritten.
 
 Takes a plan and what a build wrote; gives :class:`State`, read and written with marshal.
 Never imports render.
@@ -19,24 +22,43 @@ from __future__ import annotations
 
 import marshal
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mipc import __version__
 from mipc.diagnostics import Diagnostic
-from mipc.incremental.fingerprints import identity, linking, projection, source_group, spec_digest
+from mipc.incremental.fingerprints import (
+    identity,
+    linking,
+    projection,
+    sharing,
+    source_group,
+    spec_digest,
+)
 from mipc.incremental.frame import Frame
 from mipc.model import Plan
+from mipc.network.facts import PhoneFacts
 from mipc.release.manifest import ManifestIndex
 
 STATE = "state.bin"
 
-FORMAT = 2
+FORMAT = 3
 
 #: Per phone: spec digest, source group, address key, extensions, stations, own files,
-#: projection.
-PhoneState = tuple[bytes, str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...], bytes]
+#: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`).
+PhoneState = tuple[
+    bytes,
+    str,
+    str,
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    bytes,
+    bytes,
+    tuple[Any, ...],
+]
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,7 @@ class State:
     varied: frozenset[str]  # registration groups with more than one set of servers
     index: ManifestIndex
     frame: Frame | None = None  # the inventory's context as read (mipc.incremental.frame)
+    owners: Mapping[str, str] | None = None  # own file stem -> user (access phone/certificate)
 
     def to_bytes(self) -> bytes:
         """The state as written to disk (marshal; format and mipc version first)."""
@@ -69,6 +92,7 @@ class State:
                 self.varied,
                 (i.sha256, i.files, i.file_starts, i.phones, i.phone_starts),
                 self.frame,
+                None if self.owners is None else dict(self.owners),
             )
         )
 
@@ -90,6 +114,7 @@ class State:
                 varied=data[8],
                 index=index,
                 frame=data[10],
+                owners=data[11],
             )
         except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None
@@ -113,12 +138,20 @@ class PlanFacts:
     linking: frozenset[str]
     shared_refs: frozenset[str]
     varied: frozenset[str]
+    owners: Mapping[str, str] | None = None
 
 
-def plan_facts(plan: Plan, varied: frozenset[str]) -> PlanFacts:
+def plan_facts(
+    plan: Plan,
+    varied: frozenset[str],
+    network: tuple[Sequence[PhoneFacts], Mapping[str, str] | None],
+) -> PlanFacts:
     """What the state keeps of ``plan``'s phones; ``varied``: the registration groups whose
-    group file comes in more than one variant (the renderers say which)."""
+    group file comes in more than one variant (the renderers say which); ``network``: the
+    phones' network facts and the owners of their own files, as the network files took
+    them (:class:`mipc.pipeline.site.SiteInputs`)."""
     effective = {p.name: p for p in plan.phones}
+    net = {f.name: f.to_tuple() for f in network[0]}
     memo: dict[int, str] = {}
     phones: dict[str, PhoneState] = {}
     links: set[str] = set()
@@ -133,8 +166,10 @@ def plan_facts(plan: Plan, varied: frozenset[str]) -> PlanFacts:
             *identity(spec),
             (),
             projection(effective[spec.name], memo),
+            sharing(effective[spec.name], memo),
+            net[spec.name],
         )
-    return PlanFacts(phones, frozenset(links), frozenset(refs), varied)
+    return PlanFacts(phones, frozenset(links), frozenset(refs), varied, network[1])
 
 
 @dataclass(frozen=True)
@@ -162,10 +197,11 @@ def state_of(
         release=written.release,
         context=context[0],
         frame=context[1],
-        phones={n: (*s[:5], own.get(n, ()), s[6]) for n, s in facts.phones.items()},
+        phones={n: (*s[:5], own.get(n, ()), *s[6:]) for n, s in facts.phones.items()},
         linking=facts.linking,
         shared_refs=facts.shared_refs,
         flagged=frozenset(flagged | set(written.warned)),
         varied=facts.varied,
         index=written.index,
+        owners=facts.owners,
     )

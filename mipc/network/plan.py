@@ -1,25 +1,27 @@
 """The network plan of an inventory, and the ``network/`` files of a release.
 
-Takes a :class:`mipc.model.Plan`; gives the :class:`mipc.network.checks.NetworkPlan` the
-DHCP, DNS and nginx writers take, and those files (name → bytes). Never imports render or
-release.
+Takes the inventory and its phones' :class:`~mipc.network.facts.PhoneFacts` (or a
+:class:`mipc.model.Plan`, whose phones' facts are made); gives the
+:class:`mipc.network.checks.NetworkPlan` the DHCP, DNS and nginx writers take, and those files
+(name → bytes). Never imports render or release.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from mipc.model import Plan
+from mipc.model import Inventory, Plan
 from mipc.network.checks import NetPhone, NetServer, NetworkPlan, check, host_or_ip
 from mipc.network.dhcp import render_dhcpd, render_dnsmasq, render_kea
 from mipc.network.dns import render_named_snippet, render_reverse_zones, render_zone
+from mipc.network.facts import PhoneFacts, facts_of
 from mipc.network.nginx import Serving, htpasswd, render_nginx, render_nginx_cache
 from mipc.network.scopes import location_scopes, location_time, voice_vlan
 from mipc.network.serials import PriorZones
 from mipc.network.sip import sip_use
-from mipc.resolve.credentials import phone_credentials
+from mipc.resolve.credentials import user_credentials
 from mipc.resolve.resolver import DEFAULT_LOCATION
 from mipc.rules.serving import pem_certificates
 
@@ -31,11 +33,15 @@ PROXY_CACHE_ROOT = "/var/cache/nginx/mipc"
 
 
 def network_plan(plan: Plan) -> NetworkPlan:
-    """The :class:`mipc.network.checks.NetworkPlan` of an inventory (DHCP, DNS)."""
-    inv = plan.inventory
+    """The :class:`mipc.network.checks.NetworkPlan` of a plan (DHCP, DNS)."""
+    return network_plan_of(plan.inventory, facts_of(plan.phones))
+
+
+def network_plan_of(inv: Inventory, phones: Sequence[PhoneFacts]) -> NetworkPlan:
+    """The :class:`mipc.network.checks.NetworkPlan` of an inventory whose phones have the
+    facts ``phones`` (in name order)."""
     site = inv.site
-    sip = sip_use(plan)
-    phones = sorted(plan.phones, key=lambda p: p.name)
+    sip = sip_use(inv, phones)
     home = [p for p in phones if p.location == DEFAULT_LOCATION] or phones
     offset, time_servers = location_time(inv, home[0].location if home else DEFAULT_LOCATION, home)
     dns = site.dns_servers
@@ -62,7 +68,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
             NetPhone(
                 name=p.name,
                 mac=p.mac,
-                boot_file=p.model.firmware_image,
+                boot_file=p.boot_file,
                 family=p.family,
             )
             for p in phones
@@ -72,7 +78,7 @@ def network_plan(plan: Plan) -> NetworkPlan:
         dns_servers=dns,
         voice_vlan=voice_vlan(phones),
         zone_serial=site.zone_serial,
-        scopes=location_scopes(plan),
+        scopes=location_scopes(inv, phones),
         vlan_encoding=site.vlan_option_encoding,
         time_server_option=site.time_server_option,
     )
@@ -103,7 +109,20 @@ def network_files(
     owners: Mapping[str, str] | None = None,
     prior: PriorZones | None = None,
 ) -> dict[str, bytes]:
-    """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``.
+    """``network/`` of ``plan``: :func:`network_files_of` its inventory and its phones'
+    facts."""
+    return network_files_of(plan.inventory, facts_of(plan.phones), server_root, owners, prior)
+
+
+def network_files_of(
+    inv: Inventory,
+    phones: Sequence[PhoneFacts],
+    server_root: str = DEFAULT_SERVER_ROOT,
+    owners: Mapping[str, str] | None = None,
+    prior: PriorZones | None = None,
+) -> dict[str, bytes]:
+    """``network/``: DHCP, DNS and the nginx site serving ``server_root/current/www``, for
+    the inventory ``inv`` whose phones have the facts ``phones`` (in name order).
 
     ``server_root`` is where OUT lives on the web server (not necessarily where it was built),
     so the release does not depend on the machine that built it. ``owners``: each phone's own
@@ -111,23 +130,23 @@ def network_files(
     only that phone read; ``prior`` the zones of the releases in OUT, which the zones' serials
     follow. Raises ``ValueError`` on a value that cannot be written safely.
     """
-    files = dict(render_network(network_plan(plan), prior))
-    url = urlsplit(plan.inventory.site.provisioning_url)
+    files = dict(render_network(network_plan_of(inv, phones), prior))
+    url = urlsplit(inv.site.provisioning_url)
     if url.scheme in ("http", "https"):
         root = server_root.rstrip("/") or "/"
         default_port = 443 if url.scheme == "https" else 80
-        serving = _serving(plan)
-        access = plan.inventory.serving.access
+        serving = _serving(inv, phones)
+        access = inv.serving.access
         if access in ("basic", "phone"):
-            files["htpasswd"] = b"".join(htpasswd(*c) for c in site_credentials(plan))
+            files["htpasswd"] = b"".join(htpasswd(*c) for c in site_credentials(inv, phones))
             serving = replace(serving, htpasswd=f"{root}/current/network/htpasswd")
         if access in ("phone", "certificate"):
             owned = tuple(sorted((owners or {}).items()))
-            staging = plan.inventory.serving.staging if access == "phone" else ()
+            staging = inv.serving.staging if access == "phone" else ()
             serving = replace(serving, per_phone=True, owners=owned, staging=staging)
-        pem = tls_files(plan)
+        pem = tls_files(inv)
         files.update({f"tls/{name}": data for name, data in pem.items()})
-        tls = plan.inventory.serving.tls
+        tls = inv.serving.tls
         if tls is not None:
             serving = replace(
                 serving,
@@ -142,13 +161,12 @@ def network_files(
             str(url.port or default_port),
             serving,
         )
-        files.update(proxy_sites(plan))
+        files.update(proxy_sites(inv))
     return dict(sorted(files.items()))
 
 
-def _serving(plan: Plan) -> Serving:
-    """What the nginx site lets the plan's phones read and upload."""
-    inv = plan.inventory
+def _serving(inv: Inventory, phones: Sequence[PhoneFacts]) -> Serving:
+    """What the nginx site lets the phones read and upload."""
     allow: tuple[str, ...] = ()
     if inv.serving.access == "networks":
         allow = tuple(sorted({n for loc in inv.locations.values() for n in loc.networks}))
@@ -158,35 +176,34 @@ def _serving(plan: Plan) -> Serving:
                 "networks: [CIDR, ...] to the locations"
             )
     return Serving(
-        macs=tuple(sorted({p.mac for p in plan.phones if p.mac is not None})),
+        macs=tuple(sorted({p.mac for p in phones if p.mac is not None})),
         overrides=inv.serving.overrides,
         max_upload_bytes=inv.serving.max_upload_bytes,
         allow=allow,
     )
 
 
-def site_credentials(plan: Plan) -> list[tuple[str, str]]:
+def site_credentials(inv: Inventory, phones: Sequence[PhoneFacts]) -> list[tuple[str, str]]:
     """The users and passwords of ``network/htpasswd``, sorted by user: with ``basic`` the
     one pair every phone presents, with ``phone`` each provisioned phone's own."""
-    inv = plan.inventory
     serving, secrets = inv.serving, inv.secrets
     if serving.password is None or (serving.access == "basic" and serving.user is None):
         raise ValueError(f"serving.access is {serving.access}: {_NEEDS[serving.access]}")
     if serving.password not in secrets.values:
         problem = secrets.problems.get(serving.password, "it cannot be read")
         raise ValueError(f"serving.password: {problem}")
-    phones = [p for p in plan.phones if not p.waiting]
-    pairs = {c for c in (phone_credentials(inv, p) for p in phones) if c is not None}
+    users = (p.user for p in phones if not p.waiting)
+    pairs = {c for c in (user_credentials(inv, u) for u in users) if c is not None}
     if serving.access == "basic":  # the pair, even for a site of no phones yet
         pairs = {(str(serving.user), secrets.values[serving.password])}
     return sorted(pairs)
 
 
-def tls_files(plan: Plan) -> dict[str, bytes]:
+def tls_files(inv: Inventory) -> dict[str, bytes]:
     """``site.crt`` (the site's certificate chain) and, for ``access: certificate``,
     ``client-ca.pem`` (the CA bundle of the phones' certificates): each read at build as a
     ``{file:}`` secret and checked to hold PEM certificates. Nothing without ``serving.tls``."""
-    serving, secrets = plan.inventory.serving, plan.inventory.secrets
+    serving, secrets = inv.serving, inv.secrets
     if serving.tls is None:
         if serving.access == "certificate":
             raise ValueError("serving.access is certificate: give serving.tls with client_ca")
@@ -217,13 +234,12 @@ _NEEDS = {
 }
 
 
-def proxy_sites(plan: Plan) -> dict[str, bytes]:
+def proxy_sites(inv: Inventory) -> dict[str, bytes]:
     """``nginx-cache-<host>.conf``: the cache site of each location's provision proxy.
 
     The proxy caches GET/HEAD from the provisioning server (revalidating, and serving stale
     copies while it is down) and passes uploads through; one file per proxy host and port.
     """
-    inv = plan.inventory
     url = urlsplit(inv.site.provisioning_url)
     central = f"{url.scheme}://{url.netloc}/"
     proxies = {loc.provision_proxy for loc in inv.locations.values() if loc.provision_proxy}

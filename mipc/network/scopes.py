@@ -1,9 +1,9 @@
 """Each location's DHCP scope and the site-wide values the DHCP options take from the phones.
 
-Takes a :class:`mipc.model.Plan`; gives the :class:`mipc.network.checks.NetScope` of each
-location that lists ``networks`` (its time offset and time servers, its VLAN, its provision
-proxy), the time settings of a location, and the voice VLAN of a set of phones (option 132).
-Never imports render or release.
+Takes the inventory and its phones' :class:`~mipc.network.facts.PhoneFacts`; gives the
+:class:`mipc.network.checks.NetScope` of each location that lists ``networks`` (its time offset
+and time servers, its VLAN, its provision proxy), the time settings of a location, and the
+voice VLAN of a set of phones (option 132). Never imports render or release.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from mipc.catalog.timezones import lookup
-from mipc.model import EffectivePhone, Inventory, Plan, chain
+from mipc.model import Inventory, chain
 from mipc.network.checks import NetScope
+from mipc.network.facts import PhoneFacts
 from mipc.resolve.resolver import DEFAULT_LOCATION
 
 __all__ = ["location_scopes", "location_time", "proxy_url", "voice_vlan"]
-
-#: The families that boot a recovery image and so read option 132 (the guide's table).
-VLAN_FAMILIES = frozenset({"iss", "audiocodes", "genesys"})
 
 
 def _setting(inv: Inventory, location: str, key: str) -> object:
@@ -38,13 +36,13 @@ def _setting(inv: Inventory, location: str, key: str) -> object:
 
 
 def location_time(
-    inv: Inventory, location: str, phones: Sequence[EffectivePhone]
+    inv: Inventory, location: str, phones: Sequence[PhoneFacts]
 ) -> tuple[int, tuple[str, ...]]:
     """(UTC offset in seconds, time servers) of ``location``: as its first phone resolved them,
     else from the location's settings (default UTC and the CIC servers)."""
     here = [p for p in phones if p.location == location]
     if here:
-        return here[0].time.zone.std_offset, here[0].time.sntp_servers
+        return here[0].time
     zone = _setting(inv, location, "time_zone")
     offset = lookup(str(zone)).std_offset if zone is not None else 0
     sntp = _setting(inv, location, "sntp_server")
@@ -53,13 +51,9 @@ def location_time(
     return offset, (str(sntp),)
 
 
-def voice_vlan(phones: Sequence[EffectivePhone]) -> int | None:
+def voice_vlan(phones: Sequence[PhoneFacts]) -> int | None:
     """The VLAN id most of the phones that read option 132 are given (ties: the lowest)."""
-    ids: Counter[int] = Counter()
-    for p in phones:
-        vlan = p.options.get("vlan") if p.family in VLAN_FAMILIES else None
-        if isinstance(vlan, dict) and isinstance(vlan.get("id"), int):
-            ids[vlan["id"]] += 1
+    ids = Counter(p.vlan for p in phones if p.vlan is not None)
     if not ids:
         return None
     return sorted(ids.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
@@ -71,10 +65,9 @@ def proxy_url(provisioning_url: str, proxy: tuple[str, int]) -> str:
     return f"http://{host}:{port}{urlsplit(provisioning_url).path or '/'}"
 
 
-def location_scopes(plan: Plan) -> tuple[NetScope, ...]:
-    """The scope of each location that lists networks, in name order."""
-    inv = plan.inventory
-    phones = sorted(plan.phones, key=lambda p: p.name)
+def location_scopes(inv: Inventory, phones: Sequence[PhoneFacts]) -> tuple[NetScope, ...]:
+    """The scope of each location that lists networks, in name order (``phones``: in name
+    order)."""
     scopes: list[NetScope] = []
     web = urlsplit(inv.site.provisioning_url).scheme in ("http", "https")  # a proxy caches HTTP
     for name, loc in sorted(inv.locations.items()):

@@ -1,19 +1,21 @@
 """The SIP services of the voice zone: which transports the phones use, and their DNS names.
 
-Takes a :class:`mipc.model.Plan`; gives :class:`SipUse`: the transports some phone registers
-over with the site's servers (a Line entry, or a DNS SRV entry looking up the site's domain),
-the port of each, and the transports a DNS SRV entry chose. The zone gets SRV and NAPTR records
-for exactly those transports (:mod:`mipc.network.dns`). :data:`SERVICES` is the table of names.
-Never imports render or release.
+Takes the inventory and its phones' :class:`~mipc.network.facts.PhoneFacts`; gives
+:class:`SipUse`: the transports some phone registers over with the site's servers (a Line
+entry, or a DNS SRV entry looking up the site's domain), the port of each, and the transports a
+DNS SRV entry chose. The zone gets SRV and NAPTR records for exactly those transports
+(:mod:`mipc.network.dns`). :data:`SERVICES` is the table of names. Never imports render or
+release.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from mipc.model import EffectivePhone, Line, Plan, Registration
+from mipc.model import Inventory, Line
+from mipc.network.facts import PhoneFacts
 
 __all__ = ["SERVICES", "SipUse", "sip_use"]
 
@@ -47,17 +49,6 @@ class SipUse:
         return self.ports.get(transport, 0)
 
 
-def _registrations(phones: tuple[EffectivePhone, ...]) -> Iterator[Registration]:
-    """Every registration of the phones (their groups and their appearances' groups), each
-    group's tuple once (the resolve stage shares one tuple per group)."""
-    seen: set[int] = set()
-    for phone in phones:
-        for regs in (phone.registrations, *(a.registrations for a in phone.appearances)):
-            if id(regs) not in seen:
-                seen.add(id(regs))
-                yield from regs
-
-
 def _line_port(lines: Mapping[str, Line], transport: str, used: set[tuple[str, int]]) -> int:
     """The port of the first line (by name) of ``transport`` that phones use, else of any."""
     candidates = sorted(
@@ -68,18 +59,23 @@ def _line_port(lines: Mapping[str, Line], transport: str, used: set[tuple[str, i
     return candidates[0][2] if candidates else 0
 
 
-def sip_use(plan: Plan) -> SipUse:
-    """Which transports the plan's phones register over with the site's servers."""
-    domain = plan.inventory.site.domain.lower().rstrip(".")
+def sip_use(inv: Inventory, phones: Iterable[PhoneFacts]) -> SipUse:
+    """Which transports ``phones`` register over with the site's servers."""
+    domain = inv.site.domain.lower().rstrip(".")
     lines: set[tuple[str, int]] = set()
     chosen: set[str] = set()
-    for reg in _registrations(plan.phones):
-        if reg.kind == "line" and reg.port is not None:
-            lines.add((reg.transport, reg.port))
-        elif reg.kind == "dns_srv" and reg.address.lower().rstrip(".") == domain:
-            chosen.add(reg.transport)
+    seen: set[int] = set()
+    for phone in phones:
+        if id(phone.sip) in seen:  # the phones of one group share theirs
+            continue
+        seen.add(id(phone.sip))
+        for kind, transport, address, port in phone.sip:
+            if kind == "line" and port is not None:
+                lines.add((transport, port))
+            elif kind == "dns_srv" and address.lower().rstrip(".") == domain:
+                chosen.add(transport)
     used = {t for t, _ in lines} | chosen
-    ports = {t: _line_port(plan.inventory.lines, t, lines) for t in SERVICES if t in used}
+    ports = {t: _line_port(inv.lines, t, lines) for t in SERVICES if t in used}
     return SipUse(
         ports=MappingProxyType({t: p for t, p in ports.items() if p}),
         chosen=tuple(t for t in SERVICES if t in chosen),

@@ -215,6 +215,8 @@ def incremental_report(
     if root.parent.name != "releases" or Path(os.path.realpath(against)) != root.parent.parent:
         return None
     found = delta(inventory, against, root.name, release_options(server_root))
+    if found is not None and (found.added or found.removed or found.network_changed):
+        return None  # the network files and the counts change: the full compare says how
     try:
         own = render_delta(found) if found is not None else None
     except (ValueError, TemplateError):

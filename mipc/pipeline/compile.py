@@ -19,7 +19,7 @@ from typing import Any
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.delta import Changes, Delta, Known, changes
-from mipc.incremental.fingerprints import context_key, projection, render_epoch
+from mipc.incremental.fingerprints import context_key, projection, render_epoch, sharing
 from mipc.incremental.frame import Frame, frame_of
 from mipc.inventory.assemble import assemble
 from mipc.inventory.confine import Allowed as Allowed  # the commands' way to it
@@ -31,6 +31,7 @@ from mipc.inventory.phone_lists import read_lists
 from mipc.inventory.schema import load_schema, validate_document
 from mipc.inventory.sources import with_secrets
 from mipc.model import Inventory, Plan
+from mipc.network.facts import facts_of
 from mipc.resolve.resolver import resolve_plan
 from mipc.rules.checks import check, check_phones
 
@@ -161,7 +162,44 @@ def delta(
     plan = _compile_changed(found, allowed or Allowed())
     if plan is None:
         return None
-    return Delta(found.known.record, found.known.state, plan, found.specs, frame_of(found.doc))
+    twins = _twins(plan, found)
+    if twins is None:
+        return None
+    added = [p for p in plan.phones if p.name in found.added]
+    return Delta(
+        found.known.record,
+        found.known.state,
+        plan,
+        found.specs,
+        frame_of(found.doc),
+        removed=found.removed,
+        twins=twins,
+        facts={f.name: f for f in facts_of(plan.phones)},
+        fingerprints={p.name: (projection(p), sharing(p)) for p in added},
+    )
+
+
+def _twins(plan: Plan, found: Changes) -> dict[str, str] | None:
+    """For each added phone, a phone of the release that stays and loads the same shared
+    files (the same :func:`~mipc.incremental.fingerprints.sharing`); None when an added
+    phone has none, waits for an address, or a removed phone was the last of its sharing."""
+    if not found.added and not found.removed:
+        return {}
+    phones = found.known.state.phones
+    staying: dict[bytes, str] = {}
+    for name, s in phones.items():
+        if name not in found.removed:
+            staying.setdefault(s[7], name)
+    if any(phones[n][7] not in staying for n in found.removed):
+        return None
+    twins: dict[str, str] = {}
+    for phone in plan.phones:
+        if phone.name in found.added:
+            twin = staying.get(sharing(phone))
+            if twin is None or phone.waiting:
+                return None
+            twins[phone.name] = twin
+    return twins
 
 
 def _compile_changed(found: Changes, allowed: Allowed) -> Plan | None:
@@ -191,6 +229,7 @@ def _compile_changed(found: Changes, allowed: Allowed) -> Plan | None:
         return None
     if any(d not in found.old_diagnostics for d in diags.items):
         return None
-    if any(projection(p) != state.phones[p.name][6] for p in plan.phones):
+    changed = (p for p in plan.phones if p.name not in found.added)
+    if any(projection(p) != state.phones[p.name][6] for p in changed):
         return None
     return replace(plan, varied_groups=state.varied)

@@ -16,8 +16,9 @@ import os
 import shutil
 import signal
 import subprocess
+from bisect import bisect_left
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Protocol
@@ -26,9 +27,16 @@ from mipc.artifacts import Artifact, stem_of
 from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
 from mipc.release.emit import EmitOptions, EmitResult, publish
-from mipc.release.manifest import MANIFEST, ManifestIndex, file_entry, phone_entry, splice
+from mipc.release.manifest import (
+    MANIFEST,
+    ManifestIndex,
+    entry_value,
+    file_entry,
+    phone_entry,
+    splice,
+)
 from mipc.release.retain import drop_retained, write_retained
-from mipc.release.staging import Counts, WwwGroup, group_warning, open_new
+from mipc.release.staging import Counts, WwwGroup, group_warning, open_new, safe_relpath
 from mipc.release.store import EmitError, Out, release_id_of
 
 #: Processes that link a release's ``www/`` entries (the kernel's work: one per core).
@@ -164,6 +172,8 @@ class Patch:
     phones: int  # the phones of the whole release
     warnings: tuple[Diagnostic, ...] = ()  # the render warnings (the same as the last build's)
     secret: frozenset[str] = frozenset()  # the paths of ``own`` that hold a secret
+    gone: Mapping[str, PhoneFiles] = field(default_factory=dict)  # each removed phone
+    network: Mapping[str, bytes] | None = None  # network/ now, when it changes
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,12 @@ class _Changes:
 
 def _changes(patch: Patch) -> _Changes:
     changes = _Changes({}, {}, [], [])
+    for name, gone in sorted(patch.gone.items()):
+        for rel, (sha, _size) in gone.own.items():
+            changes.files[rel] = None
+            if stem_of(rel, sha) != rel:
+                changes.kept.append(rel)
+        changes.records[name] = None
     for phone in sorted(patch.plan.phones, key=lambda p: p.name):
         before, own = patch.before[phone.name], patch.own[phone.name]
         for rel, content in own.items():
@@ -191,7 +207,29 @@ def _changes(patch: Patch) -> _Changes:
                 if stem_of(rel, sha) != rel:
                     changes.kept.append(rel)
         changes.records[phone.name] = phone_entry(phone, [*before.shared, *own])
+    if patch.network is not None:
+        _network_changes(patch, patch.network, changes)
+    # a removed phone's file an added one writes again is the new release's, not kept
+    changes.kept[:] = [rel for rel in changes.kept if changes.files[rel] is None]
     return changes
+
+
+def _network_changes(patch: Patch, network: Mapping[str, bytes], changes: _Changes) -> None:
+    """The ``network/`` files that differ from the release's, and those it no longer has."""
+    index, data = patch.index, patch.manifest
+    first = bisect_left(index.files, "network/")
+    last = bisect_left(index.files, "network0")  # "0" follows "/"
+    old = set(index.files[first:last])
+    for name, content in network.items():
+        rel = "network/" + safe_relpath(name)
+        old.discard(rel)
+        sha = hashlib.sha256(content).hexdigest()
+        entry = index.file_entry(data, rel)
+        if entry is None or entry_value(entry)["sha256"] != sha:
+            changes.writes.append((rel, content))
+            changes.files[rel] = file_entry(rel, sha, len(content))
+    for rel in old:
+        changes.files[rel] = None
 
 
 def _apply(

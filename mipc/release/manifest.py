@@ -56,6 +56,11 @@ class ManifestIndex:
     phones: tuple[str, ...]
     phone_starts: tuple[int, ...]
 
+    def file_entry_exists(self, path: str) -> bool:
+        """Whether the manifest lists file ``path``."""
+        i = bisect_left(self.files, path)
+        return i < len(self.files) and self.files[i] == path
+
     def file_entry(self, data: bytes, path: str) -> bytes | None:
         """The ``"path":{...}`` entry of file ``path`` in manifest ``data``, or None."""
         return _entry(data, self.files, self.file_starts, path)

@@ -14,7 +14,7 @@ import hmac
 
 from mipc.model import EffectivePhone, Inventory
 
-__all__ = ["derive_password", "phone_credentials", "phone_user"]
+__all__ = ["derive_password", "phone_credentials", "phone_user", "user_credentials"]
 
 #: Characters of a derived password (base32 of the HMAC, lower case: letters and 2-7).
 PASSWORD_LENGTH = 20
@@ -36,6 +36,11 @@ def phone_user(phone: EffectivePhone) -> str | None:
 def phone_credentials(inventory: Inventory, phone: EffectivePhone) -> tuple[str, str] | None:
     """The user and password ``phone`` presents, or None (an ``open``/``networks`` site, an
     unset secret, a phone with neither MAC nor computer name)."""
+    return user_credentials(inventory, phone_user(phone))
+
+
+def user_credentials(inventory: Inventory, user: str | None) -> tuple[str, str] | None:
+    """The user and password of a phone whose :func:`phone_user` is ``user``."""
     serving = inventory.serving
     if serving.password is None or serving.access not in ("basic", "phone"):
         return None
@@ -44,5 +49,4 @@ def phone_credentials(inventory: Inventory, phone: EffectivePhone) -> tuple[str,
         return None
     if serving.access == "basic":
         return None if serving.user is None else (serving.user, secret)
-    user = phone_user(phone)
     return None if user is None else (user, derive_password(secret, user))

@@ -180,7 +180,7 @@ def test_network_file_refusal_leaves_current(
     def refuse(*_args: object) -> dict[str, bytes]:
         raise ValueError("domain 'lab\"voip': only letters, digits, '-' and '.' are allowed")
 
-    monkeypatch.setattr("mipc.pipeline.build.site_files", refuse)
+    monkeypatch.setattr("mipc.pipeline.site.SiteInputs.files", refuse)
     (lab / "mipc.yaml").write_text(
         (lab / "mipc.yaml").read_text(encoding="utf-8").replace('"7001"', '"7091"', 1),
         encoding="utf-8",

@@ -12,6 +12,7 @@ from mipc.incremental.state import State, Written, plan_facts, save_state, state
 from mipc.inventory.load import inventory_files, load_inventory
 from mipc.inventory.schema import validate_document
 from mipc.model import AppearanceSpec, PhoneSpec
+from mipc.network.facts import PhoneFacts, facts_of
 from mipc.pipeline import validate
 from mipc.release.manifest import ManifestIndex
 from mipc.render.polycom import varied_groups
@@ -66,13 +67,16 @@ def test_state_round_trip(tmp_path: Path) -> None:
     assert plan is not None and result.frame is not None
     index = ManifestIndex("0" * 64, ("www/a",), (11, 20), ("P",), (30, 40))
     state = state_of(
-        plan_facts(plan, varied_groups(plan.phones)),
+        plan_facts(plan, varied_groups(plan.phones), (facts_of(plan.phones), {"phone/x": "u"})),
         [],
         (result.context, result.frame),
         Written("r1", index, {plan.phones[0].name: ("www/a",)}, ["P"]),
     )
     save_state(tmp_path, state)
     assert State.read(tmp_path) == state
+    assert state.owners == {"phone/x": "u"}
+    net = {f.name: f for f in facts_of(plan.phones)}
+    assert all(PhoneFacts.from_tuple(s[8]) == net[n] for n, s in state.phones.items())
     # the frame gives back the document a read of the YAML files gives, without its phones
     doc = load_inventory(REPO / "examples" / "lab")
     assert validate_document(doc, Diagnostics())

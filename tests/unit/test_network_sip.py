@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from mipc.network.facts import facts_of
 from mipc.network.plan import network_files, render_network
 from mipc.network.sip import sip_use
 from mipc.pipeline import validate
@@ -90,7 +91,7 @@ def test_srv_only_for_the_transports_phones_use() -> None:
     result = validate(EXAMPLES / "campus")
     assert result.plan is not None
     assert "Stations-TCP" in result.plan.inventory.lines
-    use = sip_use(result.plan)
+    use = sip_use(result.plan.inventory, facts_of(result.plan.phones))
     assert dict(use.ports) == {"tls": 8061, "udp": 8060} and use.chosen == ("tls",)
     records = zone_records(network_files(result.plan)["campus.voip.zone"].decode())
     assert sorted({o for o, t, _ in records if t == "SRV"}) == ["_sip._udp", "_sips._tcp"]
@@ -107,15 +108,20 @@ def test_a_group_no_phone_uses_adds_nothing(tmp_path: Path) -> None:
     before = validate(EXAMPLES / "lab")
     after = validate(target)
     assert before.plan is not None and after.plan is not None
-    assert sip_use(after.plan) == sip_use(before.plan)
-    assert sip_use(before.plan).chosen == ("tls", "tcp")
+    assert sip_use(after.plan.inventory, facts_of(after.plan.phones)) == sip_use(
+        before.plan.inventory, facts_of(before.plan.phones)
+    )
+    assert sip_use(before.plan.inventory, facts_of(before.plan.phones)).chosen == ("tls", "tcp")
 
 
 def test_the_chosen_transport_gets_its_line_port() -> None:
     """A DNS SRV entry over a transport only an unused line has: that line's port."""
     result = validate(EXAMPLES / "lab")
     assert result.plan is not None
-    assert sip_use(result.plan).port("tcp") == result.plan.inventory.lines["Stations-TCP"].port
+    assert (
+        sip_use(result.plan.inventory, facts_of(result.plan.phones)).port("tcp")
+        == result.plan.inventory.lines["Stations-TCP"].port
+    )
     assert not any(
         r.kind == "line" and r.transport == "tcp"
         for p in result.plan.phones
