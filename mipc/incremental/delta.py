@@ -62,12 +62,15 @@ from mipc.release.manifest import MANIFEST, ManifestIndex, entry_value
 #: More changed phones than this, and the full compile (with its worker processes) is used.
 MAX_CHANGED = 2000
 
-#: Diagnostics whose text counts or names the phones of a set (phones of a family, phones
-#: holding passwords on an open site): with one of these, adding or removing a phone is
-#: compiled in full. So is a render warning about the shared files that names a phone.
-PHONE_SET_CODES = frozenset(
-    {"open-site-passwords", "serving-credentials-family", "serving-certificate-family"}
-)
+#: Diagnostics whose text counts or names the phones of a set (the phones holding passwords
+#: on an open site): with one of these, adding or removing a phone is compiled in full. So
+#: is a render warning about the shared files that names a phone.
+PHONE_SET_CODES = frozenset({"open-site-passwords"})
+
+#: Diagnostics that count the phones of the families whose files cannot carry the site's
+#: credentials: they stay as they are while no phone of those families comes or goes (the
+#: pipeline checks, once it knows the added phones' families).
+FAMILY_CODES = frozenset({"serving-credentials-family", "serving-certificate-family"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class Delta:
     facts: Mapping[str, PhoneFacts] = field(default_factory=dict)  # the compiled phones'
     fingerprints: Mapping[str, tuple[bytes, bytes]] = field(default_factory=dict)  # added:
     # their projection and sharing
+    moved: Mapping[str, bytes] = field(default_factory=dict)  # only their place changed:
+    # their spec digest now
 
     @property
     def added(self) -> frozenset[str]:
@@ -182,7 +187,10 @@ class Delta:
                 own[name],
                 *fingerprints,
                 self.facts[name].to_tuple(),
+                spec_digest(spec, placed=False),
             )
+        for name, digest in self.moved.items():
+            phones[name] = (digest, *phones[name][1:])
         return replace(
             self.state,
             release=release,
@@ -250,6 +258,7 @@ class Changes:
     old_diagnostics: frozenset[Diagnostic]  # what the last full compile said
     added: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
+    moved: Mapping[str, bytes] = field(default_factory=dict)  # see Delta.moved
 
 
 def changes(
@@ -277,22 +286,26 @@ def changes(
     found = _compared(fresh, known.state)
     if found is None:
         return None
-    specs, added, removed = found
+    specs, added, removed, moved = found
     if len(specs) + len(removed) > MAX_CHANGED or not _independent(specs, known.state, removed):
         return None
     if (added or removed) and _counts_phones(old, known.state, added):
         return None
-    return Changes(known, doc, specs, old, frozenset(added), frozenset(removed))
+    if any(n in known.state.flagged for n in moved):
+        return None  # a message points at its old place
+    return Changes(known, doc, specs, old, frozenset(added), frozenset(removed), moved)
 
 
 def _compared(
     fresh: Mapping[str, list[PhoneSpec]], state: State
-) -> tuple[dict[str, PhoneSpec], set[str], set[str]] | None:
-    """The changed and added entries of ``fresh`` (by source group), the added phones and the
-    removed ones; None when a name is listed twice or moved to another file."""
+) -> tuple[dict[str, PhoneSpec], set[str], set[str], dict[str, bytes]] | None:
+    """The changed and added entries of ``fresh`` (by source group), the added phones, the
+    removed ones, and those whose entry only moved (with their digest now); None when a name
+    is listed twice or moved to another file."""
     specs: dict[str, PhoneSpec] = {}
     added: set[str] = set()
     removed: set[str] = set()
+    moved: dict[str, bytes] = {}
     for group, entries in fresh.items():
         listed = {e.name for e in entries}
         if len(listed) != len(entries):
@@ -304,10 +317,13 @@ def _compared(
                 specs[spec.name] = spec
             elif old[1] != group:
                 return None  # moved, or also in another file
-            elif spec_digest(spec) != old[0]:
-                specs[spec.name] = spec
+            elif (digest := spec_digest(spec)) != old[0]:
+                if spec_digest(spec, placed=False) == old[9]:
+                    moved[spec.name] = digest
+                else:
+                    specs[spec.name] = spec
         removed.update(n for n, s in state.phones.items() if s[1] == group and n not in listed)
-    return specs, added, removed
+    return specs, added, removed, moved
 
 
 def _counts_phones(said: Iterable[Diagnostic], state: State, added: set[str]) -> bool:

@@ -48,17 +48,23 @@ APPEARANCE_FIELDS = (
 )
 
 
-def spec_digest(spec: PhoneSpec) -> bytes:
-    """A digest of a phone's entry as parsed: its values and where each came from."""
+def spec_digest(spec: PhoneSpec, *, placed: bool = True) -> bytes:
+    """A digest of a phone's entry as parsed: its values and (``placed``) where each came
+    from. Without the positions it says whether only the entry's place changed (a row above
+    it was removed): no file of the phone changes, only where a message would point."""
+
+    def at(p: Position | None) -> tuple[str, int, int, str] | None:
+        return _position(p) if placed else None
+
     key: Any = (
         spec.name,
         spec.template,
         spec.location,
         spec.address,
         spec.origin,
-        _position(spec.position),
-        _position(spec.address_position),
-        tuple((k, repr(s.value), s.layer, _position(s.position)) for k, s in spec.layer.items()),
+        at(spec.position),
+        at(spec.address_position),
+        tuple((k, repr(s.value), s.layer, at(s.position)) for k, s in spec.layer.items()),
         tuple(
             (
                 a.kind,
@@ -73,7 +79,7 @@ def spec_digest(spec: PhoneSpec) -> bytes:
                 a.line_keys,
                 a.shared,
                 a.registration_group,
-                _position(a.position),
+                at(a.position),
             )
             for a in spec.appearances
         ),

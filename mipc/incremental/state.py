@@ -47,7 +47,8 @@ STATE = "state.bin"
 FORMAT = 3
 
 #: Per phone: spec digest, source group, address key, extensions, stations, own files,
-#: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`).
+#: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`), and the spec digest
+#: without positions.
 PhoneState = tuple[
     bytes,
     str,
@@ -58,6 +59,7 @@ PhoneState = tuple[
     bytes,
     bytes,
     tuple[Any, ...],
+    bytes,
 ]
 
 
@@ -168,6 +170,7 @@ def plan_facts(
             projection(effective[spec.name], memo),
             sharing(effective[spec.name], memo),
             net[spec.name],
+            spec_digest(spec, placed=False),
         )
     return PlanFacts(phones, frozenset(links), frozenset(refs), varied, network[1])
 

@@ -231,29 +231,34 @@ def _ports(
 def _phones(plan: NetworkPlan) -> tuple[tuple[str, str, str, str], ...]:
     phones: list[tuple[str, str, str, str]] = []
     seen: dict[str, str] = {}
+    checked: set[tuple[str, str | None]] = set()  # (family, boot file) pairs, few of them
     for i, ph in enumerate(plan.phones):
         if not isinstance(ph.mac, str) or not MAC.match(ph.mac):
             raise ValueError(
                 f"phones[{i}].mac {ph.mac!r}: 12 lower-case hex digits without separators"
             )
         pname = comment_name(f"phones[{i}].name", ph.name)
-        hostile(f"phones[{i}].family", ph.family)
+        if (ph.family, ph.boot_file) not in checked:
+            hostile(f"phones[{i}].family", ph.family)
+            if ph.boot_file is not None:
+                boot_file(f"phones[{i}].boot_file", ph.boot_file)
+            checked.add((ph.family, ph.boot_file))
         if ph.mac in seen:
             raise ValueError(f"phones: MAC {ph.mac} used by both {seen[ph.mac]!r} and {pname!r}")
         seen[ph.mac] = pname
         if ph.boot_file is not None:
-            boot = boot_file(f"phones[{i}].boot_file", ph.boot_file)
-            phones.append((ph.mac, pname, ph.family, boot))
+            phones.append((ph.mac, pname, ph.family, ph.boot_file))
     return tuple(sorted(phones))
 
 
 def _classes(phones: tuple[tuple[str, str, str, str], ...]) -> tuple[tuple[str, str], ...]:
     """One vendor class per model: the boot file most phones of that model use."""
+    boots = Counter(boot for *_, boot in phones)
     per_model: dict[str, Counter[str]] = {}
-    for _mac, _pn, _fam, boot in phones:
+    for boot, n in sorted(boots.items()):
         m = MODEL.match(boot)
         if m:
-            per_model.setdefault(m.group(1).upper(), Counter())[boot] += 1
+            per_model.setdefault(m.group(1).upper(), Counter())[boot] += n
     return tuple(
         (model, sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))[0][0])
         for model, count in sorted(per_model.items())

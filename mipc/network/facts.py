@@ -9,8 +9,7 @@ tuples and back (the state is marshalled). Never imports render or release.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import astuple, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mipc.model import EffectivePhone, Registration
 from mipc.resolve.credentials import phone_user
@@ -24,9 +23,9 @@ VLAN_FAMILIES = frozenset({"iss", "audiocodes", "genesys"})
 Sip = tuple[str, str, str, int | None]
 
 
-@dataclass(frozen=True)
-class PhoneFacts:
-    """One phone as the network files see it.
+class PhoneFacts(NamedTuple):
+    """One phone as the network files see it (a named tuple: the state keeps 100,000s of
+    them, and makes them again on each incremental build).
 
     ``boot_file``: its model's recovery image (DHCP option 67); ``time``: its UTC offset
     (seconds) and time servers; ``vlan``: the VLAN id its options give, for a family that
@@ -46,13 +45,13 @@ class PhoneFacts:
     sip: tuple[Sip, ...]
 
     def to_tuple(self) -> tuple[Any, ...]:
-        """The facts as a plain tuple (for marshal)."""
-        return astuple(self)
+        """The facts as a plain tuple (for marshal), its values shared, not copied."""
+        return tuple(self)
 
     @classmethod
     def from_tuple(cls, data: tuple[Any, ...]) -> PhoneFacts:
         """The facts :meth:`to_tuple` gave."""
-        return cls(*data)
+        return cls._make(data)
 
 
 def _sip(regs: tuple[Registration, ...]) -> tuple[Sip, ...]:

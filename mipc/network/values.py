@@ -157,7 +157,7 @@ def relative_in_zone(what: str, value: str, domain: str) -> str:
 
 def colon_mac(mac: str) -> str:
     """``0004f2aabbcc`` as ``00:04:f2:aa:bb:cc``."""
-    return ":".join(mac[i : i + 2] for i in range(0, 12, 2))
+    return f"{mac[0:2]}:{mac[2:4]}:{mac[4:6]}:{mac[6:8]}:{mac[8:10]}:{mac[10:12]}"
 
 
 def text(lines: list[str]) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, InputError
-from mipc.incremental.delta import Changes, Delta, Known, changes
+from mipc.incremental.delta import FAMILY_CODES, Changes, Delta, Known, changes
 from mipc.incremental.fingerprints import context_key, projection, render_epoch, sharing
 from mipc.incremental.frame import Frame, frame_of
 from mipc.inventory.assemble import assemble
@@ -31,7 +31,7 @@ from mipc.inventory.phone_lists import read_lists
 from mipc.inventory.schema import load_schema, validate_document
 from mipc.inventory.sources import with_secrets
 from mipc.model import Inventory, Plan
-from mipc.network.facts import facts_of
+from mipc.network.facts import PhoneFacts, facts_of
 from mipc.resolve.resolver import resolve_plan
 from mipc.rules.checks import check, check_phones
 
@@ -163,7 +163,7 @@ def delta(
     if plan is None:
         return None
     twins = _twins(plan, found)
-    if twins is None:
+    if twins is None or not _families_unchanged(plan, found):
         return None
     added = [p for p in plan.phones if p.name in found.added]
     return Delta(
@@ -176,7 +176,30 @@ def delta(
         twins=twins,
         facts={f.name: f for f in facts_of(plan.phones)},
         fingerprints={p.name: (projection(p), sharing(p)) for p in added},
+        moved=found.moved,
     )
+
+
+def _families_unchanged(plan: Plan, found: Changes) -> bool:
+    """Whether the warnings that count the phones of families the site's credentials miss
+    (:data:`~mipc.incremental.delta.FAMILY_CODES`) stay as they are: no phone of such a
+    family comes or goes (the rule of :func:`mipc.rules.serving.check_serving_phones`)."""
+    if not (found.added or found.removed):
+        return True
+    if not any(d.code in FAMILY_CODES for d in found.old_diagnostics):
+        return True
+    certificate = plan.inventory.serving.access == "certificate"
+    facts = load_catalog().families
+    phones = found.known.state.phones
+    came = {p.family for p in plan.phones if p.name in found.added}
+    went = {PhoneFacts.from_tuple(phones[n][8]).family for n in found.removed}
+    for family in came | went:
+        known = facts.get(family)
+        if known is not None and not (
+            known.device_certificate if certificate else known.provisioning_credentials
+        ):
+            return False
+    return True
 
 
 def _twins(plan: Plan, found: Changes) -> dict[str, str] | None:

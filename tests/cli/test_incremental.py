@@ -60,6 +60,15 @@ def figures(summary: str) -> tuple[str, ...]:
     return found.groups()
 
 
+def rebuilt_as_full(campus: Path, out: Path, full: Path) -> None:
+    """Build ``campus`` into ``out`` through the shortcut; its release is a full build's
+    (into ``full``)."""
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT in stdout, stdout
+    assert run("build", str(campus), "-o", str(full))[0] == 0
+    assert served((out / "current").resolve()) == tree_bytes((full / "current").resolve())
+
+
 def built_then_edited(campus: Path, out: Path) -> tuple[str, dict[str, bytes | str]]:
     """Build ``campus`` into ``out``, then change one phone's extension (settled): the
     release that was current, and its files."""
@@ -145,6 +154,12 @@ CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
     "row removed, the rows after it moved": (
         lambda c: edit(agents(c), "Agent 9001,Polycom Base,,9001,,Agent 9001,0004f2900001\n", ""),
         False,  # a warning names a row below it
+    ),
+    "row removed, a row after it moved": (
+        lambda c: edit(
+            agents(c), "Agent 9004,Genesys Agent,,9004,sip:9004@10.20.0.11:5060,,00908f900004\n", ""
+        ),
+        True,
     ),
     "row added": (lambda c: add_row(c, "Agent 9006", "0004f2900006"), True),
     "rows added and removed": (
@@ -259,12 +274,7 @@ def test_a_list_row_change_does_not_read_the_yaml_files_again(
     )
     edit(phones(campus), '"8005"', '"8095"')  # a YAML file changed: read, and still right
     settle(campus)
-    code, stdout, _ = run("build", str(campus), "-o", str(out))
-    assert code == 0 and SHORTCUT in stdout
-    assert run("build", str(campus), "-o", str(tmp_path / "full2"))[0] == 0
-    assert served((out / "current").resolve()) == tree_bytes(
-        (tmp_path / "full2" / "current").resolve()
-    )
+    rebuilt_as_full(campus, out, tmp_path / "full2")
 
 
 def test_chain_of_incremental_builds(campus: Path, tmp_path: Path) -> None:
@@ -319,6 +329,7 @@ FULL_DIFF = {
     "row added",
     "rows added and removed",
     "row renamed",
+    "row removed, a row after it moved",
     "voice VLAN",
 }
 
@@ -489,3 +500,47 @@ def test_the_pipeline_says_which_way_a_build_went_and_prints_nothing(
     assert broken.emitted is None
     assert os.readlink(out / "current") == f"releases/{changed.emitted.release}"
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("access", ["phone", "basic"])
+@pytest.mark.parametrize(
+    ("case", "shortcut"),
+    [
+        ("row added", True),
+        ("row renamed", True),
+        # a warning counts the phones of the families whose files carry no credentials:
+        ("row removed, a row after it moved", False),  # Genesys phones: the audiocodes family
+        ("row removed", False),  # a soft phone
+    ],
+)
+def test_phones_come_and_go_with_credentials(
+    case: str, shortcut: bool, access: str, campus: Path, tmp_path: Path
+) -> None:
+    """With ``serving.access`` phone (or basic) the network files hold each phone's user
+    (the htpasswd file, the nginx site's map of whose files are whose): made from the facts
+    the state keeps, they are the full build's. A phone of a family that cannot carry them
+    changes a warning that counts those phones: compiled in full."""
+    (campus / "secrets" / "site.txt").write_text("a site secret\n")
+    user = ", user: provisioner" if access == "basic" else ""
+    edit(
+        campus / "site.yaml",
+        "serving: {access: networks}",
+        f"serving: {{access: {access}, password: {{file: secrets/site.txt}}{user}}}",
+    )
+    settle(campus)
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    CASES[case][0](campus)
+    settle(campus)
+    code, stdout, stderr = run("build", str(campus), "-o", str(out))
+    assert code == 0 and (SHORTCUT in stdout) is shortcut, stdout + stderr
+    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
+    release = served((out / "current").resolve())
+    assert release == tree_bytes((tmp_path / "full" / "current").resolve())
+    if access == "phone" and case == "row added":
+        assert b"0004f2900006:" in release["network/htpasswd"]
+        assert b"/0004f2900006.cfg" in release["network/nginx-site.conf"]
+    # a second change on the state the first one left
+    edit(agents(campus), "Polycom Base,,9001,", "Polycom Base,,9091,")
+    settle(campus)
+    rebuilt_as_full(campus, out, tmp_path / "full2")
