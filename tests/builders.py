@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,6 +77,14 @@ def settle(root: Path) -> None:
     past = time.time() - 3600
     for path in [root, *root.rglob("*")]:
         os.utime(path, (past, past), follow_symlinks=False)
+
+
+def example_copy(name: str, into: Path) -> Path:
+    """A copy of ``examples/<name>`` in folder ``into``, settled (see :func:`settle`)."""
+    target = into / name
+    shutil.copytree(Path(__file__).parent.parent / "examples" / name, target)
+    settle(target)
+    return target
 
 
 def edit(path: Path, *pairs: str) -> None:

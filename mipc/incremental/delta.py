@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mipc.diagnostics import Diagnostic, Diagnostics, InputError, Severity
+from mipc.diagnostics import Diagnostic, Diagnostics, Severity
 from mipc.incremental.confined import escaping
 from mipc.incremental.fingerprints import (
     context_key,
@@ -40,7 +40,7 @@ from mipc.incremental.fingerprints import (
     source_group,
     spec_digest,
 )
-from mipc.incremental.frame import Frame, document_of
+from mipc.incremental.frame import Frame
 from mipc.incremental.inputs import (
     KEY,
     Inputs,
@@ -51,10 +51,10 @@ from mipc.incremental.inputs import (
     unchanged_but_files,
 )
 from mipc.incremental.state import State
+from mipc.incremental.yaml_phones import Now, read_now
 from mipc.inventory.assemble import phone_from_yaml
-from mipc.inventory.load import Document, display_name, inventory_files, load_inventory
+from mipc.inventory.load import Document, display_name
 from mipc.inventory.phone_lists import list_templates, read_list
-from mipc.inventory.schema import validate_document
 from mipc.model import PhoneSpec, Plan
 from mipc.network.facts import PhoneFacts
 from mipc.release.manifest import MANIFEST, ManifestIndex, entry_value
@@ -259,6 +259,7 @@ class Changes:
     added: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
     moved: Mapping[str, bytes] = field(default_factory=dict)  # see Delta.moved
+    frame: Frame | None = None  # the inventory's frame now
 
 
 def changes(
@@ -276,14 +277,15 @@ def changes(
     if known is None:
         return None
     changed = {os.path.abspath(p) for p in changed_files(known.record.inputs)}
-    doc = _current_document(target, known, changed)
-    if doc is None:
+    now = _current_document(target, known, changed)
+    if now is None:
         return None
     old = frozenset(known.record.diagnostics)
-    fresh = _fresh_entries(doc, changed, old)
+    fresh = _fresh_entries(now, changed, old)
     if fresh is None:
         return None
-    found = _compared(fresh, known.state)
+    partial = None if not now.spliced else {"": {n for p in now.spliced for n in p.old_names}}
+    found = _compared(fresh, known.state, partial)
     if found is None:
         return None
     specs, added, removed, moved = found
@@ -293,15 +295,20 @@ def changes(
         return None
     if any(n in known.state.flagged for n in moved):
         return None  # a message points at its old place
-    return Changes(known, doc, specs, old, frozenset(added), frozenset(removed), moved)
+    return Changes(
+        known, now.doc, specs, old, frozenset(added), frozenset(removed), moved, now.frame
+    )
 
 
 def _compared(
-    fresh: Mapping[str, list[PhoneSpec]], state: State
+    fresh: Mapping[str, list[PhoneSpec]],
+    state: State,
+    partial: Mapping[str, set[str]] | None = None,
 ) -> tuple[dict[str, PhoneSpec], set[str], set[str], dict[str, bytes]] | None:
     """The changed and added entries of ``fresh`` (by source group), the added phones, the
     removed ones, and those whose entry only moved (with their digest now); None when a name
-    is listed twice or moved to another file."""
+    is listed twice or moved to another file. ``partial``: the groups of which ``fresh``
+    holds only some entries, those that were the names of the others."""
     specs: dict[str, PhoneSpec] = {}
     added: set[str] = set()
     removed: set[str] = set()
@@ -310,19 +317,22 @@ def _compared(
         listed = {e.name for e in entries}
         if len(listed) != len(entries):
             return None  # a name twice: the full compile says where
+        were = (partial or {}).get(group)
+        if were is None:
+            were = {n for n, s in state.phones.items() if s[1] == group}
         for spec in entries:
             old = state.phones.get(spec.name)
             if old is None:
                 added.add(spec.name)
                 specs[spec.name] = spec
-            elif old[1] != group:
-                return None  # moved, or also in another file
+            elif old[1] != group or spec.name not in were:
+                return None  # moved, or also elsewhere
             elif (digest := spec_digest(spec)) != old[0]:
                 if spec_digest(spec, placed=False) == old[9]:
                     moved[spec.name] = digest
                 else:
                     specs[spec.name] = spec
-        removed.update(n for n, s in state.phones.items() if s[1] == group and n not in listed)
+        removed.update(were.difference(listed))
     return specs, added, removed, moved
 
 
@@ -336,43 +346,35 @@ def _counts_phones(said: Iterable[Diagnostic], state: State, added: set[str]) ->
     return any(d.code in PHONE_SET_CODES for d in said)
 
 
-def _current_document(target: Path, known: Known, changed: set[str]) -> Document | None:
-    """The inventory as it is now, if it is valid, silent, and made of the same files; its
-    frame (no phones) when its YAML files are those the state's frame was read from
+def _current_document(target: Path, known: Known, changed: set[str]) -> Now | None:
+    """The inventory's YAML files as they are now (:func:`~mipc.incremental.yaml_phones.
+    read_now`), if they are valid, silent, and the same files with the same context
     (``changed``: the inventory files whose bytes changed since)."""
-    root, files = inventory_files(target)
-    doc = None
-    if (
-        known.state.frame is not None
-        and files
-        and not changed & {os.path.abspath(f) for f in files}
-    ):
-        doc = document_of(known.state.frame, root, files)
-    if doc is None:
-        try:
-            doc = load_inventory(target)
-        except InputError:
-            return None
-        diags = Diagnostics()
-        if not validate_document(doc, diags) or diags.items:
-            return None
+    now = read_now(target, known.state.frame, changed)
+    if now is None:
+        return None
+    doc = now.doc
     lists = [doc.root / str(e) for e in doc.data.get("phone_lists") or ()]
     sources = (*doc.files, *lists)
     if {os.path.abspath(p) for p in sources} != set(known.record.inputs.files):
         return None
     if context_key(doc) != known.state.context:
         return None
-    return doc
+    return now
 
 
 def _fresh_entries(
-    doc: Document, changed: set[str], old: frozenset[Diagnostic]
+    now: Now, changed: set[str], old: frozenset[Diagnostic]
 ) -> dict[str, list[PhoneSpec]] | None:
-    """The entries of the ``changed`` files (absolute paths), by source group; None if a
-    changed phone list now says something (an error, or a message) it did not say before."""
+    """The entries of the ``changed`` files (absolute paths), by source group (of the YAML
+    files, those an edit touched when they were read alone); None if a changed phone list now
+    says something (an error, or a message) it did not say before."""
     fresh: dict[str, list[PhoneSpec]] = {}
-    if any(os.path.abspath(p) in changed for p in doc.files):
+    doc = now.doc
+    if now.spliced is None:
         fresh[""] = [phone_from_yaml(i, p, doc) for i, p in enumerate(doc.data.get("phones") or ())]
+    elif now.spliced:
+        fresh[""] = [spec for part in now.spliced for spec in part.specs]
     templates: dict[str, str] | None = None
     for i, entry in enumerate(doc.data.get("phone_lists") or ()):
         path = doc.root / str(entry)

@@ -20,12 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from mipc.diagnostics import Position
-from mipc.inventory.load import Document, JsonPath
+from mipc.inventory.load import Document, JsonPath, display_name
 
-__all__ = ["Frame", "document_of", "frame_of"]
+__all__ = ["Frame", "PhoneText", "document_of", "frame_of", "phone_texts", "with_phone_texts"]
 
-#: (root, YAML files, data without phones, positions, key positions).
-Frame = tuple[str, tuple[str, ...], dict[str, Any], list[Any], list[Any]]
+#: (root, YAML files, data without phones, positions, key positions, phone texts).
+Frame = tuple[str, tuple[str, ...], dict[str, Any], list[Any], list[Any], dict[str, Any]]
+
+#: Per YAML file (its path) holding phone entries: its name in messages, its text, and each
+#: entry's start (line, column, name), in order.
+PhoneText = tuple[str, str, tuple[tuple[int, int, str], ...]]
 
 
 def _table(table: dict[JsonPath, Position]) -> list[Any]:
@@ -44,6 +48,7 @@ def frame_of(doc: Document) -> Frame | None:
         {k: v for k, v in doc.data.items() if k != "phones"},
         _table(doc.positions),
         _table(doc.key_positions),
+        _phone_texts(doc),
     )
     try:
         marshal.dumps(frame)
@@ -52,11 +57,44 @@ def frame_of(doc: Document) -> Frame | None:
     return frame
 
 
+def _phone_texts(doc: Document) -> dict[str, PhoneText]:
+    """The :data:`PhoneText` of each file of ``doc`` that holds phone entries."""
+    starts: dict[str, list[tuple[int, int, str]]] = {}
+    for i, entry in enumerate(doc.data.get("phones") or ()):
+        pos = doc.positions.get(("phones", i))
+        if pos is None or not isinstance(entry, dict):
+            return {}
+        starts.setdefault(pos.file, []).append((pos.line, pos.col, str(entry.get("name"))))
+    out: dict[str, PhoneText] = {}
+    shown = {display_name(f, doc.root): str(f) for f in doc.files}
+    shown.update({f.as_posix(): str(f) for f in doc.files})
+    for name, entries in starts.items():
+        path = shown.get(name)
+        if path is None or path not in doc.texts:
+            return {}
+        out[path] = (name, doc.texts[path], tuple(entries))
+    return out
+
+
+def phone_texts(frame: Any) -> dict[str, PhoneText]:
+    """The phone texts a frame keeps (none from a frame that keeps none)."""
+    try:
+        texts = frame[5]
+    except (TypeError, IndexError):
+        return {}
+    return texts if isinstance(texts, dict) else {}
+
+
+def with_phone_texts(frame: Frame, texts: dict[str, PhoneText]) -> Frame:
+    """``frame`` with the phone texts ``texts``."""
+    return (*frame[:5], texts)
+
+
 def document_of(frame: Any, root: Path, files: list[Path]) -> Document | None:
     """The document a frame keeps (without phones), if it is of the inventory at ``root``
     made of ``files``; None if it is not, or is not a frame."""
     try:
-        saved_root, saved_files, data, positions, keys = frame
+        saved_root, saved_files, data, positions, keys = frame[:5]
         if saved_root != str(root) or tuple(saved_files) != tuple(str(f) for f in files):
             return None
         if not isinstance(data, dict):

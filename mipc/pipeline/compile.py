@@ -171,7 +171,7 @@ def delta(
         found.known.state,
         plan,
         found.specs,
-        frame_of(found.doc),
+        found.frame,
         removed=found.removed,
         twins=twins,
         facts={f.name: f for f in facts_of(plan.phones)},

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from mipc.cli import main
 from mipc.incremental.state import State
-from tests.builders import edit, kill_at_marker, settle
+from tests.builders import edit, example_copy, kill_at_marker, settle
 
 REPO = Path(__file__).parent.parent.parent
 SHORTCUT = "(changed phones only)"
@@ -80,10 +80,7 @@ def built_then_edited(campus: Path, out: Path) -> tuple[str, dict[str, bytes | s
 
 @pytest.fixture
 def campus(tmp_path: Path) -> Path:
-    target = tmp_path / "campus"
-    shutil.copytree(REPO / "examples" / "campus", target)
-    settle(target)
-    return target
+    return example_copy("campus", tmp_path)
 
 
 def phones(c: Path) -> Path:
@@ -250,7 +247,7 @@ def test_a_list_row_change_does_not_read_the_yaml_files_again(
 ) -> None:
     """The YAML files are those the last build read: the state's frame of them is used (see
     mipc.incremental.frame), and the release is the full build's all the same."""
-    import mipc.incremental.delta
+    import mipc.incremental.yaml_phones
 
     out = tmp_path / "out"
     assert run("build", str(campus), "-o", str(out))[0] == 0
@@ -258,7 +255,7 @@ def test_a_list_row_change_does_not_read_the_yaml_files_again(
     def refuse(target: Path) -> None:
         raise AssertionError(f"{target} read again")
 
-    monkeypatch.setattr(mipc.incremental.delta, "load_inventory", refuse)
+    monkeypatch.setattr(mipc.incremental.yaml_phones, "load_inventory", refuse)
     edit(agents(campus), "Agent 9002,Polycom Base,,9002", "Agent 9002,Polycom Base,,9092")
     settle(campus)
     code, stdout, _ = run("build", str(campus), "-o", str(out))
@@ -544,3 +541,37 @@ def test_phones_come_and_go_with_credentials(
     edit(agents(campus), "Polycom Base,,9001,", "Polycom Base,,9091,")
     settle(campus)
     rebuilt_as_full(campus, out, tmp_path / "full2")
+
+
+def test_a_phone_entry_edit_reads_only_that_entry(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edits inside the YAML phone entries (one changed, one added at the end, it removed
+    again) read only the entries they touch (mipc.incremental.yaml_phones): the YAML files
+    are never read whole, and each release is the full build's."""
+    import mipc.incremental.yaml_phones
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    original = phones(campus).read_text()
+
+    def refuse(target: Path) -> None:
+        raise AssertionError(f"{target} read whole")
+
+    monkeypatch.setattr(mipc.incremental.yaml_phones, "load_inventory", refuse)
+    steps: list[Callable[[], object]] = [
+        lambda: edit(phones(campus), '"8005"', '"8095"'),
+        lambda: add_phone(campus, "0004f2100018"),
+        lambda: phones(campus).write_text(original.replace('"8005"', '"8095"')),
+        lambda: edit(phones(campus), "label: Lobby}", "label: Front Lobby}"),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        settle(campus)
+        code, stdout, stderr = run("build", str(campus), "-o", str(out))
+        assert code == 0 and SHORTCUT in stdout, stdout + stderr
+        # (a full build reads the files through the pipeline's load_model, not refused)
+        assert run("build", str(campus), "-o", str(tmp_path / f"full{i}"))[0] == 0
+        assert served((out / "current").resolve()) == tree_bytes(
+            (tmp_path / f"full{i}" / "current").resolve()
+        )
