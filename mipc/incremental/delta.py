@@ -413,18 +413,24 @@ def _independent(specs: Mapping[str, PhoneSpec], state: State, removed: set[str]
         before = state.phones[n][4] if n in state.phones else ()
         if linking(spec) or state.shared_refs.intersection((*before, *new[n][2])):
             return False
+    return not _collides(new.values(), state, {*specs, *removed})
+
+
+def _collides(
+    new: Iterable[tuple[str, tuple[str, ...], tuple[str, ...]]], state: State, left: set[str]
+) -> bool:
+    """Whether an address, extension or station of ``new`` is another phone's (the phones of
+    the state but those ``left``)."""
     addresses: set[str] = set()
     extensions: set[str] = set()
-    stations_all: set[str] = set()
-    for name, s in state.phones.items():
-        if name in specs or name in removed:
-            continue
-        addresses.add(s[2])
-        extensions.update(s[3])
-        stations_all.update(s[4])
-    for address, exts, own_stations in new.values():
-        if (address and address in addresses) or extensions.intersection(exts):
-            return False
-        if stations_all.intersection(own_stations):
-            return False
-    return True
+    stations: set[str] = set()
+    for address, exts, own in new:
+        if address:
+            addresses.add(address)
+        extensions.update(exts)
+        stations.update(own)
+    return any(
+        (s[2] in addresses or not extensions.isdisjoint(s[3]) or not stations.isdisjoint(s[4]))
+        and name not in left
+        for name, s in state.phones.items()
+    )
