@@ -51,7 +51,7 @@ from mipc.incremental.inputs import (
     unchanged_but_files,
 )
 from mipc.incremental.state import State
-from mipc.incremental.yaml_phones import Now, read_now
+from mipc.incremental.yaml_phones import Now, inside_entries, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
 from mipc.inventory.phone_lists import list_templates, read_list
@@ -220,13 +220,15 @@ class Known:
     release: str
     record: Record
     state: State
+    changed: frozenset[str] = frozenset()  # the inventory files changed since (absolute)
 
 
 def candidate(
     target: Path, out: Path, current: str | None, options: Mapping[str, str]
 ) -> Known | None:
     """The cheap half of :func:`delta`: the record and the state of ``current``, if they
-    name it and nothing but the inventory's own files changed since."""
+    name it, nothing but the inventory's own files changed since, and its YAML files only
+    inside their phone entries (:func:`~mipc.incremental.yaml_phones.inside_entries`)."""
     if current is None:
         return None
     record = Record.read(out)
@@ -245,7 +247,10 @@ def candidate(
         return None
     if not unchanged_but_files(record.inputs, options, key):
         return None
-    return Known(current, record, state)
+    changed = {os.path.abspath(p) for p in changed_files(record.inputs)}
+    if not inside_entries(target, state.frame, changed):
+        return None  # a YAML file changed beyond its phone entries: the context, likely
+    return Known(current, record, state, frozenset(changed))
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,7 @@ def changes(
         known = candidate(target, out, current, options)
     if known is None:
         return None
-    changed = {os.path.abspath(p) for p in changed_files(known.record.inputs)}
+    changed = set(known.changed)
     now = _current_document(target, known, changed)
     if now is None:
         return None

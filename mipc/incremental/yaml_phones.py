@@ -41,7 +41,7 @@ from mipc.inventory.load import (
 from mipc.inventory.schema import validate_document
 from mipc.model import PhoneSpec
 
-__all__ = ["Now", "Splice", "read_now", "splice"]
+__all__ = ["Now", "Splice", "inside_entries", "read_now", "splice"]
 
 #: A line that ends the ``phones:`` block: another top-level key, or a document marker.
 _BLOCK_END = re.compile(r"^(?:[^\s#-]|---|\.\.\.)")
@@ -57,18 +57,26 @@ class Splice:
     text: PhoneText
 
 
-def splice(saved: PhoneText, text: str, context: Document) -> Splice | None:
-    """The entries of ``saved``'s file that its new ``text`` changed, or None: read the file
-    whole (see the module's docstring). ``context``: the inventory without its phones."""
-    shown, old_text, starts = saved
-    old = old_text.splitlines(keepends=True)
-    new = text.splitlines(keepends=True)
+@dataclass(frozen=True)
+class _Region:
+    """What an edit touched: the entries (their indexes), the lines [a, b) they span in the
+    old text, and how many lines the text grew by."""
+
+    touched: tuple[int, ...]
+    a: int
+    b: int
+    shift: int
+
+
+def _region(old: list[str], new: list[str], starts: tuple[Any, ...]) -> _Region | None:
+    """The entries the edit from ``old`` to ``new`` touched, or None when it reaches beyond
+    them (an empty region: the texts have the same lines)."""
     spans = _spans(old, starts)
     if spans is None:
         return None
     first, end = _edited(old, new)
     if first is None:
-        return Splice(frozenset(), (), (shown, text, starts))  # the same lines
+        return _Region((), 0, 0, 0)
     low = first - 1 if end == first else first  # lines only inserted: the entry before them
     touched = [k for k, (a, b) in enumerate(spans) if b > low and a < max(end, low + 1)]
     if not touched or spans[touched[0]][0] > low:
@@ -79,7 +87,21 @@ def splice(saved: PhoneText, text: str, context: Document) -> Splice | None:
     shift = len(new) - len(old)
     if shift and b < len(old):
         return None  # what follows would move: its positions would change
-    entries = _parse(shown, new, (a, b + shift), context)
+    return _Region(tuple(touched), a, b, shift)
+
+
+def splice(saved: PhoneText, text: str, context: Document) -> Splice | None:
+    """The entries of ``saved``'s file that its new ``text`` changed, or None: read the file
+    whole (see the module's docstring). ``context``: the inventory without its phones."""
+    shown, old_text, starts = saved
+    new = text.splitlines(keepends=True)
+    region = _region(old_text.splitlines(keepends=True), new, starts)
+    if region is None:
+        return None
+    if not region.touched:
+        return Splice(frozenset(), (), (shown, text, starts))  # the same lines
+    touched = region.touched
+    entries = _parse(shown, new, (region.a, region.b + region.shift), context)
     if entries is None:
         return None
     kept = [s for k, s in enumerate(starts) if k < touched[0] or k > touched[-1]]
@@ -88,6 +110,25 @@ def splice(saved: PhoneText, text: str, context: Document) -> Splice | None:
         return None
     made = sorted((*kept, *placed))
     return Splice(frozenset(starts[k][2] for k in touched), entries[1], (shown, text, tuple(made)))
+
+
+def inside_entries(target: Path, frame: Frame | None, changed: set[str]) -> bool:
+    """Whether every YAML file of ``target`` that changed (``changed``: absolute paths)
+    changed inside its phone entries only, as far as its text tells (no parsing): when one
+    did not, its context changed, or may have, and the build is a full one."""
+    _root, files = inventory_files(target)
+    texts = phone_texts(frame)
+    for path in files:
+        if os.path.abspath(path) not in changed:
+            continue
+        saved = texts.get(str(path))
+        text = None if saved is None else read_text(path, saved[0], Diagnostics(), "file")
+        if saved is None or text is None:
+            return False
+        region = _region(saved[1].splitlines(keepends=True), text.splitlines(True), saved[2])
+        if region is None:
+            return False
+    return True
 
 
 def _spans(
