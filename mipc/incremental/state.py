@@ -125,10 +125,15 @@ class State:
 def save_state(out: Path, state: State) -> None:
     """Write ``OUT/state.bin`` (atomically; a crash leaves the old one, which names its own
     release and so is never taken for another's)."""
-    path = out / STATE
-    tmp = path.with_name(f".{STATE}.tmp-{os.getpid()}")
+    os.replace(staged_state(out, state), out / STATE)
+
+
+def staged_state(out: Path, state: State) -> Path:
+    """Write ``state`` beside ``OUT/state.bin``, for :func:`save_state` or the caller to
+    rename over it; the path written."""
+    tmp = out / f".{STATE}.tmp-{os.getpid()}"
     tmp.write_bytes(state.to_bytes())
-    os.replace(tmp, path)
+    return tmp
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError
-from mipc.incremental.delta import Delta
+from mipc.diagnostics import Diagnostic, Diagnostics
 from mipc.incremental.delta import candidate as incremental_candidate
 from mipc.incremental.inputs import (
     Inputs,
@@ -36,18 +34,23 @@ from mipc.incremental.inputs import (
     secret_key,
     settled,
 )
-from mipc.incremental.state import PlanFacts, Written, plan_facts, save_state, state_of
+from mipc.incremental.state import (
+    PlanFacts,
+    Written,
+    plan_facts,
+    save_state,
+    state_of,
+)
 from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT
-from mipc.network.serials import PriorZones, stale_serials
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
-from mipc.pipeline.site import SiteInputs, per_phone, site_inputs
-from mipc.release.delta import Patch, Prelink, emit_delta
+from mipc.pipeline.patch import Network, NetworkFilesError, written
+from mipc.pipeline.site import site_inputs
+from mipc.release.delta import Prelink
 from mipc.release.emit import EmitOptions, EmitResult, emit
-from mipc.release.reader import prior_zones
 from mipc.release.rendering import Progress
-from mipc.release.staging import GROUP_CODE, UnsafePath, safe_relpath
+from mipc.release.staging import GROUP_CODE, UnsafePath
 from mipc.release.store import (
     EmitError,
     LockHeld,
@@ -58,8 +61,7 @@ from mipc.release.store import (
 from mipc.release.uploads import give_uploads, uploads_warning
 from mipc.render.polycom import varied_groups
 from mipc.render.pool import PhonePool
-from mipc.render.stage import CODE as RENDER
-from mipc.render.stage import phone_owners, provisioned, render_chunk
+from mipc.render.stage import provisioned
 from mipc.render.templating import TemplateError
 
 
@@ -175,49 +177,6 @@ def _unchanged(record: Record, settings: BuildSettings) -> BuildOutcome:
 # --- the full build -----------------------------------------------------------------------
 
 
-class NetworkFilesError(InvalidInputError):
-    """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
-
-
-@dataclass
-class _Network:
-    """The network files of ``inputs`` (a plan's, made when first asked), made when the emit
-    asks (while the workers render, OUT locked); the zones' serials follow OUT's releases as
-    they were before this build."""
-
-    inputs: Callable[[], SiteInputs] | None
-    server_root: str
-    out: Path
-    prior: PriorZones | None = None
-    made: Mapping[str, bytes] | None = None
-    _inputs: SiteInputs | None = None
-
-    def site(self) -> SiteInputs:
-        """What the network files take from the phones (made once)."""
-        if self._inputs is None:
-            assert self.inputs is not None
-            self._inputs = self.inputs()
-        return self._inputs
-
-    def owners(self, otherwise: Mapping[str, str] | None) -> Mapping[str, str] | None:
-        """The owners the network files were made with; ``otherwise`` if none were made."""
-        return otherwise if self._inputs is None else self._inputs.owners
-
-    def __call__(self) -> Mapping[str, bytes]:
-        self.prior = prior_zones(self.out)
-        try:
-            self.made = self.site().files(self.server_root, self.prior)
-        except ValueError as exc:
-            raise NetworkFilesError(str(exc)) from exc
-        return self.made
-
-    def notices(self) -> tuple[str, ...]:
-        """A zone whose records changed without its (explicit) serial increasing."""
-        if self.prior is None or self.made is None:
-            return ()
-        return tuple(stale_serials(self.prior, self.made))
-
-
 def _emit_failure(exc: Exception, out: Path) -> tuple[str, int]:
     """The message and exit code of an emit that raised ``exc``."""
     untouched = f"{out}/current untouched"
@@ -248,7 +207,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
             return _failed(BuildPath.FULL, diags, f"cannot read {target}; {_nothing(out)}", 2)
         return _failed(BuildPath.FULL, diags, f"{target} is invalid; {_nothing(out)}", 1)
     plan = result.plan
-    network = _Network(lambda: site_inputs(plan), settings.server_root, out)
+    network = Network(lambda: site_inputs(plan), settings.server_root, out)
 
     def state_facts() -> PlanFacts:
         site = network.site()
@@ -380,7 +339,7 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
     if known is None:
         return None
     diags = Diagnostics()
-    network = _Network(None, settings.server_root, out)  # given inputs if the files change
+    network = Network(None, settings.server_root, out)  # given inputs if the files change
     try:
         with Prelink(out, known.release) as pre:
             found = delta(target, out, pre.current, options, known, allowed=settings.allowed)
@@ -389,103 +348,24 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
             diags.extend(found.diagnostics)
             if diags.has_errors(settings.strict):
                 return None  # the full build reports it, as it always has
-            patch = _patch(found, pre, network)
-            emitted = None if patch is None else emit_delta(patch, pre, keep=settings.keep)
+            made = written(found, pre, network, settings.keep)
     except (UnsafePath, TemplateError, ValueError, NetworkFilesError):
         return None  # the full build explains it
     except (EmitError, OSError) as exc:
         return _failed(BuildPath.CHANGED, None, *_emit_failure(exc, out))
-    if emitted is None:
+    if made is None:
         return None
+    emitted, state = made
     diags.extend(w for w in emitted.warnings if w.code == GROUP_CODE)
     with contextlib.suppress(OSError):
         inputs = found.next_inputs(secret_key(out))
-        if settled(inputs, started):
-            assert emitted.index is not None
-            owners = network.owners(found.state.owners)
-            save_state(out, found.next_state(emitted.release, emitted.index, emitted.own, owners))
+        if not settled(inputs, started):
+            state.drop()
+        else:
+            state.save(emitted)
             user = found.plan.inventory.serving.nginx_user
             said = (found.diagnostics, found.record.waiting, user)
             _save_record(target, out, emitted, inputs, said)
     waiting = found.record.waiting  # an address that comes or goes is compiled in full
     notices = network.notices() + _uploads(settings, found.plan.inventory.serving.nginx_user)
     return BuildOutcome(BuildPath.CHANGED, 0, diags, emitted, waiting=waiting, notices=notices)
-
-
-def _patch(found: Delta, pre: Prelink, network: _Network) -> Patch | None:
-    """The release's part of an incremental compile: the changed and added phones rendered,
-    what the current release has of them and of the removed ones, and the network files when
-    they change; None when the shortcut does not apply after all."""
-    if pre.current is None or pre.current != found.state.release:
-        return None
-    secret: set[str] = set()
-    own = render_delta(found, secret)
-    if own is None:
-        return None
-    previous = found.previous(pre.out.releases / pre.current)
-    if previous is None:
-        return None
-    before = previous[1]
-    made = None
-    if found.network_changed:
-        site = _site_inputs(found)
-        if site is None:
-            return None
-        network.inputs = lambda: site
-        made = dict(network())
-    return Patch(
-        release=pre.current,
-        plan=found.plan,
-        own=own,
-        manifest=previous[0],
-        index=found.state.index,
-        before={n: before[n] for n in found.specs},
-        phones=len(found.state.phones) + len(found.added) - len(found.removed),
-        warnings=tuple(d for d in found.diagnostics if d.code == RENDER),
-        secret=frozenset(secret),
-        gone={n: before[n] for n in found.removed},
-        network=made,
-    )
-
-
-def _site_inputs(found: Delta) -> SiteInputs | None:
-    """What the network files take from every phone after ``found``: the facts the state
-    keeps, the compiled phones' own; None when the state lacks the owners the site needs."""
-    inventory = found.plan.inventory
-    owners = found.state.owners
-    if per_phone(inventory):
-        if owners is None:
-            return None
-        if found.removed or found.twins:
-            gone = {found.state.phones[n][8][7] for n in found.removed}
-            owners = {k: u for k, u in owners.items() if u not in gone}
-            owners.update(phone_owners(found.plan))
-    else:
-        owners = None
-    return SiteInputs(inventory, found.network_facts(), owners)
-
-
-def render_delta(
-    found: Delta, secret: set[str] | None = None
-) -> dict[str, dict[str, bytes]] | None:
-    """The changed phones' own files (``www/...`` paths), or None when rendering them warns
-    in a new way or makes a file that another phone or the shared files have; ``secret``,
-    when given, receives the paths of those that hold a secret."""
-    phones = sorted(found.plan.phones, key=lambda p: p.name)
-    rendered = render_chunk(found.plan, phones)
-    if not found.render_warnings_known(d.message for d in rendered.warnings):
-        return None
-    own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
-    freed = found.freed()
-    for path, art in rendered.artifacts.items():
-        rel = "www/" + safe_relpath(path)
-        if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
-            return None
-        name = art.phones[0]
-        had = found.state.phones[name][5] if name in found.state.phones else ()
-        if rel not in had and rel not in freed and found.state.index.file_entry_exists(rel):
-            return None
-        own[name][rel] = art.data
-        if art.secret and secret is not None:
-            secret.add(rel)
-    return own

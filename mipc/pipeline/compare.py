@@ -19,8 +19,8 @@ from mipc.incremental.inputs import release_options, up_to_date
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.network.serials import PriorZones
-from mipc.pipeline.build import render_delta
 from mipc.pipeline.compile import delta
+from mipc.pipeline.patch import render_delta
 from mipc.pipeline.site import site_files
 from mipc.release.manifest import phone_record
 from mipc.release.reader import _reader, release_folder

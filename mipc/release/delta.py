@@ -13,11 +13,12 @@ import contextlib
 import ctypes
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,13 +40,23 @@ from mipc.release.retain import drop_retained, write_retained
 from mipc.release.staging import Counts, WwwGroup, group_warning, open_new, safe_relpath
 from mipc.release.store import EmitError, Out, release_id_of
 
-#: Processes that link a release's ``www/`` entries (the kernel's work: one per core).
-LINKERS = 2
+#: The stack a ``cp`` is given, so that the kernel lets its command line hold the names of a
+#: whole release's top level (Linux allows a quarter of the stack limit, at most 6 MiB).
+CP_STACK = 32 << 20
+
+
+def _arg_limit() -> int:
+    """Bytes of names a ``cp`` command line may hold (see :data:`CP_STACK`)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    if hard == resource.RLIM_INFINITY or hard >= CP_STACK:
+        return 4 << 20
+    return max(os.sysconf("SC_ARG_MAX") // 4, 16_384)
 
 
 def _batches(names: list[str]) -> list[list[str]]:
-    """``names`` in batches whose command lines stay well under the kernel's limit."""
-    limit = max(os.sysconf("SC_ARG_MAX") // 4, 16_384)
+    """``names`` in batches whose command lines stay under the kernel's limit (each name
+    costs its bytes, a NUL and a pointer)."""
+    limit = _arg_limit()
     out: list[list[str]] = []
     size = limit
     for name in names:
@@ -59,9 +70,14 @@ def _batches(names: list[str]) -> list[list[str]]:
 
 def _end_with(build: int) -> None:
     """In a ``cp`` about to run: be SIGKILLed when the build ends (Linux's parent-death
-    signal), so a killed build leaves no copy writing into OUT."""
+    signal), so a killed build leaves no copy writing into OUT; and a stack big enough for
+    its command line (:data:`CP_STACK`)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    with contextlib.suppress(OSError, ValueError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        if soft != resource.RLIM_INFINITY and soft < CP_STACK:
+            resource.setrlimit(resource.RLIMIT_STACK, (CP_STACK, hard))
     if os.getppid() != build:
         os._exit(1)
 
@@ -102,20 +118,22 @@ class Prelink:
         return self
 
     def _start_copies(self, old: Path) -> None:
-        """``cp -al`` of the release's ``network/`` and, in :data:`LINKERS` processes, of
-        the entries of its ``www/`` (names relative to it, in batches a command line holds)."""
+        """``cp -al`` of the release's ``network/``, of the folders of its ``www/``, and (in
+        another process: two processes adding names to one folder contend for its lock) of
+        the files at the top of ``www/`` (names relative to it, in as few command lines as
+        the kernel allows)."""
         self._wanted = -1  # until every process has started: wait() fails
         try:
             (self.staging / "www").mkdir()
-            names = sorted(os.listdir(old / "www"))
-            share = -(-len(names) // LINKERS) if names else 0
-            batches = [
-                b for i in range(LINKERS) for b in _batches(names[i * share : (i + 1) * share])
-            ]
+            with os.scandir(old / "www") as found:
+                entries = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in found)
+            folders = [name for name, folder in entries if folder]
+            files = [name for name, folder in entries if not folder]
             network = ["cp", "-al", "-T", "--", "network", str(self.staging / "network")]
             www = ["cp", "-al", "-t", str(self.staging / "www"), "--"]
             commands: list[tuple[list[str], Path]] = [(network, old)]
-            commands += [([*www, *batch], old / "www") for batch in batches]
+            commands += [([*www, *batch], old / "www") for batch in _batches(folders)]
+            commands += [([*www, *batch], old / "www") for batch in _batches(files)]
             for command, cwd in commands:
                 self._copies.append(
                     subprocess.Popen(
@@ -258,43 +276,53 @@ def _apply(
     return counts.ungrouped
 
 
-def emit_delta(patch: Patch, pre: Prelink, *, keep: int = 5) -> EmitResult | None:
+def emit_delta(
+    patch: Patch,
+    pre: Prelink,
+    *,
+    keep: int = 5,
+    meanwhile: Callable[[EmitResult], None] | None = None,
+) -> EmitResult | None:
     """Write the release of an incremental compile in ``pre``'s staging folder: the current
     release's files linked, the changed phones' own files written over them (new files, never
     through a link), the manifest spliced. None if the shortcut does not apply after all (the
-    caller builds in full); raises as :func:`mipc.release.emit.emit`.
+    caller builds in full); raises as :func:`mipc.release.emit.emit`. The manifest is spliced
+    while the links are being made, and ``meanwhile`` is given the result then (the release
+    it names is made current only once they are).
     """
     current, staging = pre.current, pre.staging
     if current is None or current != patch.release:
         return None
     try:
         changes = _changes(patch)
+        index = splice(
+            patch.manifest,
+            patch.index,
+            changes.files,
+            changes.records,
+            patch.plan.inventory.digest,
+            staging / MANIFEST,
+        )
+        written = len(changes.writes)
+        result = EmitResult(
+            release=release_id_of(index.sha256),
+            changed=False,
+            counts=Counts(written=written, unchanged=len(index.files) - written),
+            phones=patch.phones,
+            files=len(index.files),
+            index=index,
+            own={name: tuple(sorted(paths)) for name, paths in patch.own.items()},
+            incremental=True,
+            warnings=list(patch.warnings),
+        )
+        if meanwhile is not None:
+            meanwhile(result)
     finally:
         linked = pre.wait()
     if not linked:
         return None
     group = WwwGroup.named(patch.plan.inventory.serving.group)
     ungrouped = _apply(staging, changes, patch, (pre.out.releases / current, group))
-    index = splice(
-        patch.manifest,
-        patch.index,
-        changes.files,
-        changes.records,
-        patch.plan.inventory.digest,
-        staging / MANIFEST,
-    )
-    written = len(changes.writes)
-    result = EmitResult(
-        release=release_id_of(index.sha256),
-        changed=False,
-        counts=Counts(written=written, unchanged=len(index.files) - written),
-        phones=patch.phones,
-        files=len(index.files),
-        index=index,
-        own={name: tuple(sorted(paths)) for name, paths in patch.own.items()},
-        incremental=True,
-        warnings=list(patch.warnings),
-    )
     publish(pre.out, staging, current, result, EmitOptions(keep=keep), lambda: None)
     if ungrouped:
         result.warnings.append(group_warning(group, ungrouped, pre.out.root))

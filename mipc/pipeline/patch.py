@@ -1,0 +1,209 @@
+"""The incremental build's own parts: the network files made when asked, the changed phones
+rendered into a patch of the current release, and the state written while its links are made.
+
+Takes a :class:`~mipc.incremental.delta.Delta` (the changed, added and removed phones,
+compiled) and the :class:`~mipc.release.delta.Prelink` of the current release; gives the
+:class:`~mipc.release.delta.Patch` :func:`mipc.release.delta.emit_delta` writes, and the
+next state. :mod:`mipc.pipeline.build` composes them. Never imports the CLI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mipc.diagnostics import InvalidInputError
+from mipc.incremental.delta import Delta
+from mipc.incremental.state import STATE, State, save_state, staged_state
+from mipc.network.serials import PriorZones, stale_serials
+from mipc.pipeline.site import SiteInputs, per_phone
+from mipc.release.delta import Patch, Prelink, emit_delta
+from mipc.release.emit import EmitResult
+from mipc.release.reader import prior_zones
+from mipc.release.staging import safe_relpath
+from mipc.render.stage import CODE as RENDER
+from mipc.render.stage import phone_owners, render_chunk
+
+
+class NetworkFilesError(InvalidInputError):
+    """A value the DHCP, DNS or nginx files cannot hold safely (exit code 1)."""
+
+
+@dataclass
+class Network:
+    """The network files of ``inputs`` (a plan's, made when first asked), made when the emit
+    asks (while the workers render, OUT locked); the zones' serials follow OUT's releases as
+    they were before this build."""
+
+    inputs: Callable[[], SiteInputs] | None
+    server_root: str
+    out: Path
+    prior: PriorZones | None = None
+    made: Mapping[str, bytes] | None = None
+    _inputs: SiteInputs | None = None
+
+    def site(self) -> SiteInputs:
+        """What the network files take from the phones (made once)."""
+        if self._inputs is None:
+            assert self.inputs is not None
+            self._inputs = self.inputs()
+        return self._inputs
+
+    def owners(self, otherwise: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """The owners the network files were made with; ``otherwise`` if none were made."""
+        return otherwise if self._inputs is None else self._inputs.owners
+
+    def __call__(self) -> Mapping[str, bytes]:
+        """Make the network files (raises :class:`NetworkFilesError` on a value they cannot
+        hold)."""
+        self.prior = prior_zones(self.out)
+        try:
+            self.made = self.site().files(self.server_root, self.prior)
+        except ValueError as exc:
+            raise NetworkFilesError(str(exc)) from exc
+        return self.made
+
+    def notices(self) -> tuple[str, ...]:
+        """A zone whose records changed without its (explicit) serial increasing."""
+        if self.prior is None or self.made is None:
+            return ()
+        return tuple(stale_serials(self.prior, self.made))
+
+
+def written(
+    found: Delta, pre: Prelink, network: Network, keep: int
+) -> tuple[EmitResult, NextState] | None:
+    """The incremental release written (and current), and its state staged; None when the
+    shortcut does not apply after all."""
+    patch = patch_of(found, pre, network)
+    if patch is None:
+        return None
+    state = NextState(found, pre.out.root, network)
+    try:
+        emitted = emit_delta(patch, pre, keep=keep, meanwhile=state.stage)
+    except BaseException:
+        state.drop()
+        raise
+    if emitted is None:
+        state.drop()
+        return None
+    return emitted, state
+
+
+@dataclass
+class NextState:
+    """The state after an incremental build, written while the release's links are made
+    (:func:`mipc.release.delta.emit_delta`'s ``meanwhile``), renamed into place once the
+    release is current and its inputs settled; dropped otherwise."""
+
+    found: Delta
+    out: Path
+    network: Network
+    staged: tuple[str, Path] | None = None  # the release it names, and where it is
+
+    def _state(self, emitted: EmitResult) -> State:
+        assert emitted.index is not None
+        owners = self.network.owners(self.found.state.owners)
+        return self.found.next_state(emitted.release, emitted.index, emitted.own, owners)
+
+    def stage(self, emitted: EmitResult) -> None:
+        """Write the state of the release ``emitted`` names, beside ``OUT/state.bin``."""
+        self.staged = (emitted.release, staged_state(self.out, self._state(emitted)))
+
+    def save(self, emitted: EmitResult) -> None:
+        """Put the state of the release now current in place."""
+        if self.staged is not None and self.staged[0] == emitted.release:
+            os.replace(self.staged[1], self.out / STATE)
+            self.staged = None
+        else:  # publish switched to another name (an identical release): made again
+            self.drop()
+            save_state(self.out, self._state(emitted))
+
+    def drop(self) -> None:
+        """Remove the staged state, if any."""
+        if self.staged is not None:
+            with contextlib.suppress(OSError):
+                self.staged[1].unlink()
+            self.staged = None
+
+
+def patch_of(found: Delta, pre: Prelink, network: Network) -> Patch | None:
+    """The release's part of an incremental compile: the changed and added phones rendered,
+    what the current release has of them and of the removed ones, and the network files when
+    they change; None when the shortcut does not apply after all."""
+    if pre.current is None or pre.current != found.state.release:
+        return None
+    secret: set[str] = set()
+    own = render_delta(found, secret)
+    if own is None:
+        return None
+    previous = found.previous(pre.out.releases / pre.current)
+    if previous is None:
+        return None
+    before = previous[1]
+    made = None
+    if found.network_changed:
+        site = _site_inputs(found)
+        if site is None:
+            return None
+        network.inputs = lambda: site
+        made = dict(network())
+    return Patch(
+        release=pre.current,
+        plan=found.plan,
+        own=own,
+        manifest=previous[0],
+        index=found.state.index,
+        before={n: before[n] for n in found.specs},
+        phones=len(found.state.phones) + len(found.added) - len(found.removed),
+        warnings=tuple(d for d in found.diagnostics if d.code == RENDER),
+        secret=frozenset(secret),
+        gone={n: before[n] for n in found.removed},
+        network=made,
+    )
+
+
+def _site_inputs(found: Delta) -> SiteInputs | None:
+    """What the network files take from every phone after ``found``: the facts the state
+    keeps, the compiled phones' own; None when the state lacks the owners the site needs."""
+    inventory = found.plan.inventory
+    owners = found.state.owners
+    if per_phone(inventory):
+        if owners is None:
+            return None
+        if found.removed or found.twins:
+            gone = {found.state.phones[n][8][7] for n in found.removed}
+            owners = {k: u for k, u in owners.items() if u not in gone}
+            owners.update(phone_owners(found.plan))
+    else:
+        owners = None
+    return SiteInputs(inventory, found.network_facts(), owners)
+
+
+def render_delta(
+    found: Delta, secret: set[str] | None = None
+) -> dict[str, dict[str, bytes]] | None:
+    """The changed phones' own files (``www/...`` paths), or None when rendering them warns
+    in a new way or makes a file that another phone or the shared files have; ``secret``,
+    when given, receives the paths of those that hold a secret."""
+    phones = sorted(found.plan.phones, key=lambda p: p.name)
+    rendered = render_chunk(found.plan, phones)
+    if not found.render_warnings_known(d.message for d in rendered.warnings):
+        return None
+    own: dict[str, dict[str, bytes]] = {p.name: {} for p in phones}
+    freed = found.freed()
+    for path, art in rendered.artifacts.items():
+        rel = "www/" + safe_relpath(path)
+        if len(art.phones) != 1 or art.phones[0] not in own or art.link is not None:
+            return None
+        name = art.phones[0]
+        had = found.state.phones[name][5] if name in found.state.phones else ()
+        if rel not in had and rel not in freed and found.state.index.file_entry_exists(rel):
+            return None
+        own[name][rel] = art.data
+        if art.secret and secret is not None:
+            secret.add(rel)
+    return own
