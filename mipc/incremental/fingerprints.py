@@ -52,19 +52,19 @@ def spec_digest(spec: PhoneSpec, *, placed: bool = True) -> bytes:
     """A digest of a phone's entry as parsed: its values and (``placed``) where each came
     from. Without the positions it says whether only the entry's place changed (a row above
     it was removed): no file of the phone changes, only where a message would point."""
+    return spec_digests(spec)[0 if placed else 1]
 
-    def at(p: Position | None) -> tuple[str, int, int, str] | None:
-        return _position(p) if placed else None
 
+def spec_digests(spec: PhoneSpec) -> tuple[bytes, bytes]:
+    """:func:`spec_digest` with and without the positions, the entry encoded once: the
+    first is the digest of the second and of the positions."""
     key: Any = (
         spec.name,
         spec.template,
         spec.location,
         spec.address,
         spec.origin,
-        at(spec.position),
-        at(spec.address_position),
-        tuple((k, repr(s.value), s.layer, at(s.position)) for k, s in spec.layer.items()),
+        tuple((k, repr(s.value), s.layer) for k, s in spec.layer.items()),
         tuple(
             (
                 a.kind,
@@ -79,12 +79,20 @@ def spec_digest(spec: PhoneSpec, *, placed: bool = True) -> bytes:
                 a.line_keys,
                 a.shared,
                 a.registration_group,
-                at(a.position),
             )
             for a in spec.appearances
         ),
     )
-    return hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
+    places: Any = (
+        _position(spec.position),
+        _position(spec.address_position),
+        tuple(_position(s.position) for s in spec.layer.values()),
+        tuple(_position(a.position) for a in spec.appearances),
+    )
+    unplaced = hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
+    h = hashlib.sha1(unplaced, usedforsecurity=False)
+    h.update(marshal.dumps(places, _STABLE))
+    return h.digest(), unplaced
 
 
 def source_group(spec: PhoneSpec) -> str:
@@ -106,30 +114,25 @@ def identity(spec: PhoneSpec) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     return address_key(spec), extensions, tuple(station for station, _ in private)
 
 
-def projection(phone: EffectivePhone, memo: dict[int, str] | None = None) -> bytes:
+def projection(phone: EffectivePhone, memo: dict[Any, Any] | None = None) -> bytes:
     """A digest of what the shared files (group, server, CA, custom and firmware files) and the
     network files take from a phone: while it is the same, they are the same.
 
     ``memo`` keeps the repr of objects phones share (registrations, firmware, time), by
-    identity: give the same dict for the phones of one plan, which must outlive it.
+    identity, and the digests of the :func:`sharing` parts: give the same dict for the phones
+    of one plan, which must outlive it.
     """
-    return _shared_key(phone, memo, who=True)
+    h = hashlib.sha1(sharing(phone, memo), usedforsecurity=False)
+    for part in (phone.name, phone.mac or "", phone.computer_name or ""):
+        h.update(b"\0" + part.encode())
+    return h.digest()
 
 
-def sharing(phone: EffectivePhone, memo: dict[int, str] | None = None) -> bytes:
+def sharing(phone: EffectivePhone, memo: dict[Any, Any] | None = None) -> bytes:
     """:func:`projection` without who the phone is (name, MAC, computer name): phones with
     the same one load the same shared files, so while one of them stays, adding or removing
     another changes no shared file. A phone whose custom files' names hold ``[MACADDRESS]``
-    keeps its MAC in it."""
-    return _shared_key(phone, memo, who=False)
-
-
-def _names_mac(config_files: tuple[str, ...]) -> bool:
-    """Whether a custom file's name holds the ``[MACADDRESS]`` macro (any case)."""
-    return any("[macaddress]" in name.lower() for name in config_files)
-
-
-def _shared_key(phone: EffectivePhone, memo: dict[int, str] | None, *, who: bool) -> bytes:
+    keeps its MAC in it. Phones of one profile share it: it is worked out once for them."""
     memo = {} if memo is None else memo
 
     def shared(value: object) -> str:
@@ -139,11 +142,9 @@ def _shared_key(phone: EffectivePhone, memo: dict[int, str] | None, *, who: bool
         return text
 
     key: Any = (
-        phone.name if who else None,
         phone.family,
         phone.model.id,
-        phone.mac if who or _names_mac(phone.config_files) else None,
-        phone.computer_name if who else None,
+        phone.mac if _names_mac(phone.config_files) else None,
         phone.location,
         phone.registration_group,
         shared(phone.registrations),
@@ -153,7 +154,16 @@ def _shared_key(phone: EffectivePhone, memo: dict[int, str] | None, *, who: bool
         shared(phone.firmware),
         shared(phone.time),
     )
-    return hashlib.sha1(marshal.dumps(key, _STABLE), usedforsecurity=False).digest()
+    digest: bytes | None = memo.get(key)
+    if digest is None:
+        encoded = marshal.dumps(key, _STABLE)
+        digest = memo[key] = hashlib.sha1(encoded, usedforsecurity=False).digest()
+    return digest
+
+
+def _names_mac(config_files: tuple[str, ...]) -> bool:
+    """Whether a custom file's name holds the ``[MACADDRESS]`` macro (any case)."""
+    return any("[macaddress]" in name.lower() for name in config_files)
 
 
 def linking(spec: PhoneSpec) -> bool:

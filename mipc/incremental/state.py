@@ -35,7 +35,7 @@ from mipc.incremental.fingerprints import (
     projection,
     sharing,
     source_group,
-    spec_digest,
+    spec_digests,
 )
 from mipc.incremental.frame import Frame
 from mipc.model import Plan
@@ -159,7 +159,7 @@ def plan_facts(
     them (:class:`mipc.pipeline.site.SiteInputs`)."""
     effective = {p.name: p for p in plan.phones}
     net = {f.name: f.to_tuple() for f in network[0]}
-    memo: dict[int, str] = {}
+    memo: dict[Any, Any] = {}
     phones: dict[str, PhoneState] = {}
     links: set[str] = set()
     refs: set[str] = set()
@@ -167,15 +167,16 @@ def plan_facts(
         if linking(spec):
             links.add(spec.name)
             refs.update(a.shared for a in spec.appearances if a.shared)
+        placed, unplaced = spec_digests(spec)
         phones[spec.name] = (
-            spec_digest(spec),
+            placed,
             source_group(spec),
             *identity(spec),
             (),
             projection(effective[spec.name], memo),
             sharing(effective[spec.name], memo),
             net[spec.name],
-            spec_digest(spec, placed=False),
+            unplaced,
         )
     return PlanFacts(phones, frozenset(links), frozenset(refs), varied, network[1])
 
