@@ -18,14 +18,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
 
 from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.load import Document, JsonPath, PlainStr, json_path
 from mipc.resources import schemas_dir
+
+if TYPE_CHECKING:  # the reference validator is imported when a document is invalid
+    import jsonschema
 
 Schema = dict[str, Any]
 
@@ -49,6 +51,8 @@ def _fast_validator(name: str) -> Any:
 
 @cache
 def _reference_validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema  # about 40 ms: imported only to explain a problem
+
     return jsonschema.Draft202012Validator(load_schema(name))
 
 
