@@ -60,11 +60,11 @@ def figures(summary: str) -> tuple[str, ...]:
     return found.groups()
 
 
-def rebuilt_as_full(campus: Path, out: Path, full: Path) -> None:
-    """Build ``campus`` into ``out`` through the shortcut; its release is a full build's
-    (into ``full``)."""
+def rebuilt_as_full(campus: Path, out: Path, full: Path, *, shortcut: bool = True) -> None:
+    """Build ``campus`` into ``out`` through the shortcut (or, ``shortcut`` False, not); its
+    release is a full build's (into ``full``)."""
     code, stdout, _ = run("build", str(campus), "-o", str(out))
-    assert code == 0 and SHORTCUT in stdout, stdout
+    assert code == 0 and (SHORTCUT in stdout) is shortcut, stdout
     assert run("build", str(campus), "-o", str(full))[0] == 0
     assert served((out / "current").resolve()) == tree_bytes((full / "current").resolve())
 
@@ -310,12 +310,7 @@ def test_rollback_then_change_builds_in_full(campus: Path, tmp_path: Path) -> No
     assert run("rollback", str(out))[0] == 0
     edit(phones(campus), '"8095"', '"8096"')
     settle(campus)
-    code, stdout, _ = run("build", str(campus), "-o", str(out))
-    assert code == 0 and SHORTCUT not in stdout
-    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
-    assert served((out / "current").resolve()) == tree_bytes(
-        (tmp_path / "full" / "current").resolve()
-    )
+    rebuilt_as_full(campus, out, tmp_path / "full", shortcut=False)
 
 
 #: Cases whose phones come or go, or whose network files change: the incremental build
@@ -575,3 +570,22 @@ def test_a_phone_entry_edit_reads_only_that_entry(
         assert served((out / "current").resolve()) == tree_bytes(
             (tmp_path / f"full{i}" / "current").resolve()
         )
+
+
+def test_a_change_beyond_the_phone_entries_links_nothing(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template changed (a YAML file edited beyond its phone entries): the build knows it
+    from the text alone and goes the full way without starting the release's linking."""
+    import mipc.pipeline.build
+
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the incremental path started")
+
+    monkeypatch.setattr(mipc.pipeline.build, "Prelink", refuse)
+    edit(campus / "templates.yaml", "volume_persistence: true", "volume_persistence: false")
+    settle(campus)
+    rebuilt_as_full(campus, out, tmp_path / "full", shortcut=False)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from mipc.diagnostics import Diagnostics
+from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.fingerprints import spec_digest
 from mipc.incremental.frame import PhoneText, document_of, frame_of, phone_texts
 from mipc.incremental.yaml_phones import read_now, splice
@@ -142,3 +144,57 @@ def test_read_now_falls_back_to_the_whole_file(campus: Path) -> None:
     site.write_text(site.read_text() + "# a note\n")
     now = read_now(campus, frame, {str(path.resolve()), str(site.resolve())})
     assert now is not None and now.spliced is None and "phones" in now.doc.data
+
+
+#: Lines that often make a valid edit, and some that do not.
+PLAUSIBLE = [
+    "",
+    "  # a note",
+    '      - {extension: "8999"}',
+    "    label: Desk",
+    "    location: Kolkata",
+    "  - {name: Q1, template: Polycom Base, address: 0004f2aa0009, appearances: [{extension: "
+    '"8998"}]}',
+    "    model: VVX 411",
+    "phones:",
+]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    line=st.integers(min_value=0),
+    text=st.one_of(st.sampled_from(PLAUSIBLE), st.text(alphabet=' "#:-{}[],abc0123', max_size=12)),
+)
+def test_what_a_splice_gives_is_what_the_whole_file_gives(
+    campus: Path, line: int, text: str
+) -> None:
+    """Any line of phones.yaml replaced by any text: when the splice takes it, its entries are
+    those a read of the whole file gives, and it takes it only if the whole file is valid."""
+    saved, context = saved_and_context(campus)
+    path = campus / "phones.yaml"
+    original = path.read_text()
+    lines = original.splitlines(keepends=True)
+    i = line % len(lines)
+    edited = "".join([*lines[:i], text + "\n", *lines[i + 1 :]])
+    found = splice(saved, edited, context)
+    path.write_text(edited)
+    try:
+        try:
+            doc = load_inventory(campus)
+            valid = validate_document(doc, Diagnostics())
+        except InputError:
+            valid = False
+        if found is None:
+            return
+        assert valid, edited
+        names = {s.name for s in found.specs} | set(found.old_names)
+        whole = digests_of_whole(campus, names)
+        assert {s.name: spec_digest(s) for s in found.specs} == {
+            n: d for n, d in whole.items() if n in {s.name for s in found.specs}
+        }
+        gone = set(found.old_names) - {s.name for s in found.specs}
+        assert not gone & set(whole)
+    finally:
+        path.write_text(original)
