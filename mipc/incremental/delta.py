@@ -38,7 +38,7 @@ from mipc.incremental.fingerprints import (
     identity,
     linking,
     source_group,
-    spec_digest,
+    spec_digests,
 )
 from mipc.incremental.frame import Frame
 from mipc.incremental.inputs import (
@@ -51,7 +51,7 @@ from mipc.incremental.inputs import (
     unchanged_but_files,
 )
 from mipc.incremental.state import State
-from mipc.incremental.yaml_phones import Now, inside_entries, read_now
+from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
 from mipc.inventory.phone_lists import list_templates, read_list
@@ -180,14 +180,15 @@ class Delta:
         for name, spec in self.specs.items():
             old = phones.get(name)
             fingerprints = old[6:8] if old is not None else self.fingerprints[name]
+            placed, unplaced = spec_digests(spec)
             phones[name] = (
-                spec_digest(spec),
+                placed,
                 source_group(spec),
                 *identity(spec),
                 own[name],
                 *fingerprints,
                 self.facts[name].to_tuple(),
-                spec_digest(spec, placed=False),
+                unplaced,
             )
         for name, digest in self.moved.items():
             phones[name] = (digest, *phones[name][1:])
@@ -221,6 +222,7 @@ class Known:
     record: Record
     state: State
     changed: frozenset[str] = frozenset()  # the inventory files changed since (absolute)
+    texts: Mapping[str, str] = field(default_factory=dict)  # the changed YAML files' now
 
 
 def candidate(
@@ -228,7 +230,7 @@ def candidate(
 ) -> Known | None:
     """The cheap half of :func:`delta`: the record and the state of ``current``, if they
     name it, nothing but the inventory's own files changed since, and its YAML files only
-    inside their phone entries (:func:`~mipc.incremental.yaml_phones.inside_entries`)."""
+    inside their phone entries (:func:`~mipc.incremental.yaml_phones.edited_texts`)."""
     if current is None:
         return None
     record = Record.read(out)
@@ -248,9 +250,10 @@ def candidate(
     if not unchanged_but_files(record.inputs, options, key):
         return None
     changed = {os.path.abspath(p) for p in changed_files(record.inputs)}
-    if not inside_entries(target, state.frame, changed):
+    texts = edited_texts(target, state.frame, changed)
+    if texts is None:
         return None  # a YAML file changed beyond its phone entries: the context, likely
-    return Known(current, record, state, frozenset(changed))
+    return Known(current, record, state, frozenset(changed), texts)
 
 
 @dataclass(frozen=True)
@@ -332,10 +335,11 @@ def _compared(
                 specs[spec.name] = spec
             elif old[1] != group or spec.name not in were:
                 return None  # moved, or also elsewhere
-            elif (digest := spec_digest(spec)) != old[0]:
-                if spec_digest(spec, placed=False) == old[9]:
-                    moved[spec.name] = digest
-                else:
+            else:
+                placed, unplaced = spec_digests(spec)
+                if placed != old[0] and unplaced == old[9]:
+                    moved[spec.name] = placed
+                elif placed != old[0]:
                     specs[spec.name] = spec
         removed.update(were.difference(listed))
     return specs, added, removed, moved
@@ -355,7 +359,7 @@ def _current_document(target: Path, known: Known, changed: set[str]) -> Now | No
     """The inventory's YAML files as they are now (:func:`~mipc.incremental.yaml_phones.
     read_now`), if they are valid, silent, and the same files with the same context
     (``changed``: the inventory files whose bytes changed since)."""
-    now = read_now(target, known.state.frame, changed)
+    now = read_now(target, known.state.frame, changed, known.texts)
     if now is None:
         return None
     doc = now.doc

@@ -30,7 +30,7 @@ def _position(p: Position | None) -> tuple[str, int, int, str] | None:
     return None if p is None else (p.file, p.line, p.col, p.column_name)
 
 
-#: The fields of an appearance that spec_digest covers: all of them (a test checks).
+#: The fields of an appearance that spec_digests covers: all of them (a test checks).
 APPEARANCE_FIELDS = (
     "kind",
     "extension",
@@ -48,16 +48,11 @@ APPEARANCE_FIELDS = (
 )
 
 
-def spec_digest(spec: PhoneSpec, *, placed: bool = True) -> bytes:
-    """A digest of a phone's entry as parsed: its values and (``placed``) where each came
-    from. Without the positions it says whether only the entry's place changed (a row above
-    it was removed): no file of the phone changes, only where a message would point."""
-    return spec_digests(spec)[0 if placed else 1]
-
-
 def spec_digests(spec: PhoneSpec) -> tuple[bytes, bytes]:
-    """:func:`spec_digest` with and without the positions, the entry encoded once: the
-    first is the digest of the second and of the positions."""
+    """Digests of a phone's entry as parsed: its values and where each came from, then its
+    values alone (the entry encoded once: the first is the digest of the second and of the
+    positions). The second says whether only the entry's place changed (a row above it was
+    removed): no file of the phone changes, only where a message would point."""
     key: Any = (
         spec.name,
         spec.template,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mipc.diagnostics import Position
-from mipc.inventory.load import Document, JsonPath, display_name
+from mipc.inventory.load import Document, JsonPath
 
 __all__ = ["Frame", "PhoneText", "document_of", "frame_of", "phone_texts", "with_phone_texts"]
 
@@ -65,14 +65,13 @@ def _phone_texts(doc: Document) -> dict[str, PhoneText]:
         if pos is None or not isinstance(entry, dict):
             return {}
         starts.setdefault(pos.file, []).append((pos.line, pos.col, str(entry.get("name"))))
+    paths = {shown: (path, text) for path, (shown, text) in doc.texts.items()}
     out: dict[str, PhoneText] = {}
-    shown = {display_name(f, doc.root): str(f) for f in doc.files}
-    shown.update({f.as_posix(): str(f) for f in doc.files})
     for name, entries in starts.items():
-        path = shown.get(name)
-        if path is None or path not in doc.texts:
+        if name not in paths:
             return {}
-        out[path] = (name, doc.texts[path], tuple(entries))
+        path, text = paths[name]
+        out[path] = (name, text, tuple(entries))
     return out
 
 

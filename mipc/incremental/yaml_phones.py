@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from mipc.inventory.load import (
 from mipc.inventory.schema import validate_document
 from mipc.model import PhoneSpec
 
-__all__ = ["Now", "Splice", "inside_entries", "read_now", "splice"]
+__all__ = ["Now", "Splice", "edited_texts", "read_now", "splice"]
 
 #: A line that ends the ``phones:`` block: another top-level key, or a document marker.
 _BLOCK_END = re.compile(r"^(?:[^\s#-]|---|\.\.\.)")
@@ -112,23 +113,25 @@ def splice(saved: PhoneText, text: str, context: Document) -> Splice | None:
     return Splice(frozenset(starts[k][2] for k in touched), entries[1], (shown, text, tuple(made)))
 
 
-def inside_entries(target: Path, frame: Frame | None, changed: set[str]) -> bool:
-    """Whether every YAML file of ``target`` that changed (``changed``: absolute paths)
-    changed inside its phone entries only, as far as its text tells (no parsing): when one
-    did not, its context changed, or may have, and the build is a full one."""
+def edited_texts(target: Path, frame: Frame | None, changed: set[str]) -> dict[str, str] | None:
+    """The texts now of the YAML files of ``target`` that changed (``changed``: absolute
+    paths), by path, when each changed inside its phone entries only, as far as its text
+    tells (no parsing); None when one did not: its context changed, or may have, and the
+    build is a full one."""
     _root, files = inventory_files(target)
-    texts = phone_texts(frame)
+    saved_texts = phone_texts(frame)
+    out: dict[str, str] = {}
     for path in files:
         if os.path.abspath(path) not in changed:
             continue
-        saved = texts.get(str(path))
+        saved = saved_texts.get(str(path))
         text = None if saved is None else read_text(path, saved[0], Diagnostics(), "file")
         if saved is None or text is None:
-            return False
-        region = _region(saved[1].splitlines(keepends=True), text.splitlines(True), saved[2])
-        if region is None:
-            return False
-    return True
+            return None
+        if _region(saved[1].splitlines(keepends=True), text.splitlines(True), saved[2]) is None:
+            return None
+        out[str(path)] = text
+    return out
 
 
 def _spans(
@@ -202,21 +205,24 @@ class Now:
     spliced: tuple[Splice, ...] | None
 
 
-def read_now(target: Path, frame: Frame | None, changed: set[str]) -> Now | None:
+def read_now(
+    target: Path, frame: Frame | None, changed: set[str], texts: Mapping[str, str]
+) -> Now | None:
     """The YAML files of ``target`` now (``changed``: the absolute paths of the inventory's
-    files whose bytes changed since ``frame`` was made); None when they are invalid or say
-    anything (the full compile reports it)."""
+    files whose bytes changed since ``frame`` was made; ``texts``: the changed YAML files'
+    texts, as :func:`edited_texts` read them); None when they are invalid or say anything
+    (the full compile reports it)."""
     root, files = inventory_files(target)
     edited = [f for f in files if os.path.abspath(f) in changed]
     doc = document_of(frame, root, files) if frame is not None and files else None
     if doc is not None and frame is not None and not edited:
         return Now(doc, frame, ())
     if doc is not None and frame is not None:
-        spliced = _spliced(doc, frame, edited)
+        spliced = _spliced(doc, frame, [(f, texts.get(str(f))) for f in edited])
         if spliced is not None:
-            now = {str(f): s.text for f, s in zip(edited, spliced, strict=True)}
-            texts = {**phone_texts(frame), **now}
-            return Now(doc, with_phone_texts(frame, texts), spliced)
+            kept = {**phone_texts(frame)}
+            kept.update((str(f), s.text) for f, s in zip(edited, spliced, strict=True))
+            return Now(doc, with_phone_texts(frame, kept), spliced)
     try:
         doc = load_inventory(target)
     except InputError:
@@ -227,16 +233,16 @@ def read_now(target: Path, frame: Frame | None, changed: set[str]) -> Now | None
     return Now(doc, frame_of(doc), None)
 
 
-def _spliced(doc: Document, frame: Frame, edited: list[Path]) -> tuple[Splice, ...] | None:
-    """The touched entries of each edited file; None if one of them must be read whole."""
-    texts = phone_texts(frame)
+def _spliced(
+    doc: Document, frame: Frame, edited: list[tuple[Path, str | None]]
+) -> tuple[Splice, ...] | None:
+    """The touched entries of each edited file (with its text now, None: not read); None if
+    one of them must be read whole."""
+    saved_texts = phone_texts(frame)
     out: list[Splice] = []
-    for path in edited:
-        saved = texts.get(str(path))
-        if saved is None:
-            return None
-        text = read_text(path, saved[0], Diagnostics(), "inventory file")
-        found = None if text is None else splice(saved, text, doc)
+    for path, text in edited:
+        saved = saved_texts.get(str(path))
+        found = None if saved is None or text is None else splice(saved, text, doc)
         if found is None:
             return None
         out.append(found)

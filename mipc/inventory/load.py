@@ -66,7 +66,8 @@ class Document:
     key_positions: dict[JsonPath, Position] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     root: Path = Path(".")
-    texts: dict[str, str] = field(default_factory=dict)  # each file's text, as parsed
+    #: each file's text as parsed (its path → its name in positions, its text)
+    texts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def position(self, path: JsonPath) -> Position | None:
         """The position of a value, or of the nearest enclosing value that has one."""
@@ -362,7 +363,7 @@ def load_inventory(target: Path) -> Document:
         text = read_text(path, shown, diags, "inventory file")
         if text is None:
             continue
-        merged.texts[str(path)] = text
+        merged.texts[str(path)] = (shown, text)
         doc = parse_yaml(text, shown, diags)
         if doc is not None:
             _merge(merged, doc, diags)

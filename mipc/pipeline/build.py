@@ -339,7 +339,7 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
     if known is None:
         return None
     diags = Diagnostics()
-    network = Network(None, settings.server_root, out)  # given inputs if the files change
+    network = Network(None, settings.server_root, out)  # Network.of, if the files change
     try:
         with Prelink(out, known.release) as pre:
             found = delta(target, out, pre.current, options, known, allowed=settings.allowed)

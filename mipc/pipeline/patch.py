@@ -18,6 +18,7 @@ from pathlib import Path
 from mipc.diagnostics import InvalidInputError
 from mipc.incremental.delta import Delta
 from mipc.incremental.state import STATE, State, save_state, staged_state
+from mipc.network.facts import PhoneFacts
 from mipc.network.serials import PriorZones, stale_serials
 from mipc.pipeline.site import SiteInputs, per_phone
 from mipc.release.delta import Patch, Prelink, emit_delta
@@ -55,6 +56,11 @@ class Network:
     def owners(self, otherwise: Mapping[str, str] | None) -> Mapping[str, str] | None:
         """The owners the network files were made with; ``otherwise`` if none were made."""
         return otherwise if self._inputs is None else self._inputs.owners
+
+    def of(self, site: SiteInputs) -> Mapping[str, bytes]:
+        """Make the network files of ``site`` (see :meth:`__call__`)."""
+        self._inputs = site
+        return self()
 
     def __call__(self) -> Mapping[str, bytes]:
         """Make the network files (raises :class:`NetworkFilesError` on a value they cannot
@@ -149,8 +155,7 @@ def patch_of(found: Delta, pre: Prelink, network: Network) -> Patch | None:
         site = _site_inputs(found)
         if site is None:
             return None
-        network.inputs = lambda: site
-        made = dict(network())
+        made = dict(network.of(site))
     return Patch(
         release=pre.current,
         plan=found.plan,
@@ -175,7 +180,7 @@ def _site_inputs(found: Delta) -> SiteInputs | None:
         if owners is None:
             return None
         if found.removed or found.twins:
-            gone = {found.state.phones[n][8][7] for n in found.removed}
+            gone = {PhoneFacts.from_tuple(found.state.phones[n][8]).user for n in found.removed}
             owners = {k: u for k, u in owners.items() if u not in gone}
             owners.update(phone_owners(found.plan))
     else:

@@ -203,14 +203,19 @@ class _Changes:
     writes: list[tuple[str, bytes]]
     kept: list[str]  # dropped from the manifest, but retained (content-addressed)
 
+    def drop(self, rel: str, sha256: str) -> None:
+        """Drop file ``rel`` (content ``sha256``) from the manifest; keep it if it is
+        content-addressed (a phone that read the old master may ask for it)."""
+        self.files[rel] = None
+        if stem_of(rel, sha256) != rel:
+            self.kept.append(rel)
+
 
 def _changes(patch: Patch) -> _Changes:
     changes = _Changes({}, {}, [], [])
     for name, gone in sorted(patch.gone.items()):
         for rel, (sha, _size) in gone.own.items():
-            changes.files[rel] = None
-            if stem_of(rel, sha) != rel:
-                changes.kept.append(rel)
+            changes.drop(rel, sha)
         changes.records[name] = None
     for phone in sorted(patch.plan.phones, key=lambda p: p.name):
         before, own = patch.before[phone.name], patch.own[phone.name]
@@ -221,9 +226,7 @@ def _changes(patch: Patch) -> _Changes:
                 changes.files[rel] = file_entry(rel, sha, len(content))
         for rel, (sha, _size) in before.own.items():
             if rel not in own:
-                changes.files[rel] = None
-                if stem_of(rel, sha) != rel:
-                    changes.kept.append(rel)
+                changes.drop(rel, sha)
         changes.records[phone.name] = phone_entry(phone, [*before.shared, *own])
     if patch.network is not None:
         _network_changes(patch, patch.network, changes)

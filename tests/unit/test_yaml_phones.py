@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mipc.diagnostics import Diagnostics, InputError
-from mipc.incremental.fingerprints import spec_digest
+from mipc.incremental.fingerprints import spec_digests
 from mipc.incremental.frame import PhoneText, document_of, frame_of, phone_texts
-from mipc.incremental.yaml_phones import read_now, splice
+from mipc.incremental.yaml_phones import edited_texts, read_now, splice
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, inventory_files, load_inventory
 from mipc.inventory.schema import validate_document
@@ -45,7 +45,7 @@ def digests_of_whole(target: Path, names: set[str]) -> dict[str, bytes]:
     """The digests a read of the whole inventory gives the phones ``names``."""
     doc = read(target)
     specs = [phone_from_yaml(i, p, doc) for i, p in enumerate(doc.data["phones"])]
-    return {s.name: spec_digest(s) for s in specs if s.name in names}
+    return {s.name: spec_digests(s)[0] for s in specs if s.name in names}
 
 
 def test_an_edit_of_each_entry_is_read_alone_as_the_whole_file_reads_it(campus: Path) -> None:
@@ -65,7 +65,7 @@ def test_an_edit_of_each_entry_is_read_alone_as_the_whole_file_reads_it(campus: 
         assert len(found.old_names) == 1 and {s.name for s in found.specs} == found.old_names
         path.write_text(text)
         whole = digests_of_whole(campus, set(found.old_names))
-        assert {s.name: spec_digest(s) for s in found.specs} == whole
+        assert {s.name: spec_digests(s)[0] for s in found.specs} == whole
         path.write_text(original)
 
 
@@ -85,7 +85,7 @@ def test_entries_added_at_the_end(campus: Path) -> None:
     assert found.old_names == {"Remote SSP"}
     assert [s.name for s in found.specs] == ["Remote SSP", "New One", "New Two"]
     path.write_text(text)
-    assert {s.name: spec_digest(s) for s in found.specs} == digests_of_whole(
+    assert {s.name: spec_digests(s)[0] for s in found.specs} == digests_of_whole(
         campus, {"Remote SSP", "New One", "New Two"}
     )
     # the kept starts are where a read of the whole file puts the entries
@@ -138,11 +138,16 @@ def test_read_now_falls_back_to_the_whole_file(campus: Path) -> None:
     assert frame is not None
     path = campus / "phones.yaml"
     path.write_text(path.read_text().replace('"8005"', '"8095"'))
-    now = read_now(campus, frame, {str(path.resolve())})
+    changed = {str(path.resolve())}
+    texts = edited_texts(campus, frame, changed)
+    assert texts == {str(campus / "phones.yaml"): path.read_text()}
+    now = read_now(campus, frame, changed, texts)
     assert now is not None and now.spliced is not None and len(now.spliced) == 1
     site = campus / "site.yaml"
     site.write_text(site.read_text() + "# a note\n")
-    now = read_now(campus, frame, {str(path.resolve()), str(site.resolve())})
+    changed.add(str(site.resolve()))
+    assert edited_texts(campus, frame, changed) is None  # no text of site.yaml is kept
+    now = read_now(campus, frame, changed, texts)
     assert now is not None and now.spliced is None and "phones" in now.doc.data
 
 
@@ -191,7 +196,7 @@ def test_what_a_splice_gives_is_what_the_whole_file_gives(
         assert valid, edited
         names = {s.name for s in found.specs} | set(found.old_names)
         whole = digests_of_whole(campus, names)
-        assert {s.name: spec_digest(s) for s in found.specs} == {
+        assert {s.name: spec_digests(s)[0] for s in found.specs} == {
             n: d for n, d in whole.items() if n in {s.name for s in found.specs}
         }
         gone = set(found.old_names) - {s.name for s in found.specs}
