@@ -117,7 +117,12 @@ def projection(phone: EffectivePhone, memo: dict[Any, Any] | None = None) -> byt
     identity, and the digests of the :func:`sharing` parts: give the same dict for the phones
     of one plan, which must outlive it.
     """
-    h = hashlib.sha1(sharing(phone, memo), usedforsecurity=False)
+    return projected(sharing(phone, memo), phone)
+
+
+def projected(shared: bytes, phone: EffectivePhone) -> bytes:
+    """:func:`projection` of a phone whose :func:`sharing` is ``shared``."""
+    h = hashlib.sha1(shared, usedforsecurity=False)
     for part in (phone.name, phone.mac or "", phone.computer_name or ""):
         h.update(b"\0" + part.encode())
     return h.digest()

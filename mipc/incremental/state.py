@@ -32,7 +32,7 @@ from mipc.diagnostics import Diagnostic
 from mipc.incremental.fingerprints import (
     identity,
     linking,
-    projection,
+    projected,
     sharing,
     source_group,
     spec_digests,
@@ -168,13 +168,15 @@ def plan_facts(
             links.add(spec.name)
             refs.update(a.shared for a in spec.appearances if a.shared)
         placed, unplaced = spec_digests(spec)
+        phone = effective[spec.name]
+        shared = sharing(phone, memo)
         phones[spec.name] = (
             placed,
             source_group(spec),
             *identity(spec),
             (),
-            projection(effective[spec.name], memo),
-            sharing(effective[spec.name], memo),
+            projected(shared, phone),
+            shared,
             net[spec.name],
             unplaced,
         )

@@ -10,7 +10,7 @@ that refuses a key twice), :class:`ProfileMemo` and the artifact types. Imports 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from mipc.artifacts import Artifacts
@@ -82,6 +82,23 @@ class KeyedFile(ABC):
         if key in self._items:
             raise self.twice(key)
         self._items[key] = text
+
+    def set_texts(self, keys: Sequence[str], texts: Sequence[str]) -> None:
+        """:meth:`set_text` of each key and text, in order (at once when the file is empty
+        and no key repeats)."""
+        if not self._items and len(set(keys)) == len(keys) == len(texts):
+            self._items = dict(zip(keys, texts, strict=True))
+            return
+        for key, text in zip(keys, texts, strict=True):
+            self.set_text(key, text)
+
+    def names(self) -> tuple[str, ...]:
+        """The keys, in the order written."""
+        return tuple(self._items)
+
+    def texts(self) -> list[str]:
+        """The texts, in the order written."""
+        return list(self._items.values())
 
     def __contains__(self, key: object) -> bool:
         return key in self._items

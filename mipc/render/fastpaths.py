@@ -13,12 +13,14 @@ a stale digest, and proves each fast path renders what its template renders. Imp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
+from operator import itemgetter
+from typing import Any, overload
 
 from mipc.render.templating import fast_path, kv_value, xml_attr
 
-__all__ = ["keyvalue_phone", "polycom_master", "polycom_phone"]
+__all__ = ["Elements", "keyvalue_phone", "polycom_master", "polycom_phone"]
 
 
 def _out(value: Any) -> str:
@@ -41,8 +43,83 @@ def keyvalue_phone(context: Mapping[str, Any]) -> str:
     return "".join(f"{_out(key)}={kv_value(value)}\n" for key, value in context["settings"])
 
 
+#: (value order, text around the values) of each list of parameter names seen: the same few
+#: lists recur in every phone of a profile, so each is laid out once.
+_LAYOUTS: dict[tuple[str, ...], tuple[Any, tuple[str, ...]]] = {}
+
+
+class Elements(Sequence[Mapping[str, Any]]):
+    """Parameters (names and checked texts, in the order written) as the ``elements`` of
+    ``polycom/_params.j2``: one ``{tag, attributes}`` per first dotted name, in first-seen
+    order. A template sees the list; the fast path lays out the text once per list of names
+    and fills in the values."""
+
+    __slots__ = ("_groups", "_keys", "_values")
+
+    def __init__(self, keys: tuple[str, ...], values: list[str]) -> None:
+        self._keys = keys
+        self._values = values
+        self._groups: list[Mapping[str, Any]] | None = None
+
+    def _list(self) -> list[Mapping[str, Any]]:
+        if self._groups is None:
+            groups: dict[str, list[tuple[str, str]]] = {}
+            for key, value in zip(self._keys, self._values, strict=True):
+                groups.setdefault(key.split(".", 1)[0], []).append((key, value))
+            self._groups = [{"tag": tag, "attributes": attrs} for tag, attrs in groups.items()]
+        return self._groups
+
+    @overload
+    def __getitem__(self, index: int) -> Mapping[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Mapping[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return iter(self._list())
+
+    def body(self) -> str:
+        """The text ``params_body`` writes for these parameters."""
+        if not self._keys:
+            return ""
+        layout = _LAYOUTS.get(self._keys)
+        if layout is None:
+            if len(_LAYOUTS) > 4096:  # an inventory of many shapes: keep the memo bounded
+                _LAYOUTS.clear()
+            layout = _LAYOUTS[self._keys] = _layout(self._keys)
+        order, pieces = layout
+        values = order(self._values) if len(self._keys) > 1 else (self._values[0],)
+        filled = zip(pieces, map(xml_attr, values), strict=False)  # pieces: one more
+        return "".join(chain.from_iterable(filled)) + pieces[-1]
+
+
+def _layout(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+    """The value order and the text around each value of :meth:`Elements.body`."""
+    groups: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key.split(".", 1)[0], []).append(index)
+    order: list[int] = []
+    pieces: list[str] = []
+    before = ""
+    for tag, indices in groups.items():
+        before += f"  <{tag}\n"
+        for index in indices:
+            order.append(index)
+            pieces.append(f'{before}    {keys[index]}="')
+            before = '"\n'
+        before += "  />\n"
+    pieces.append(before)
+    return itemgetter(*order), tuple(pieces)
+
+
 def _params_body(elements: Any) -> list[str]:
     """``polycom/_params.j2``'s ``params_body``: one element per group of parameters."""
+    if type(elements) is Elements:
+        return [elements.body()]
     out: list[str] = []
     for element in elements:
         out.append(f"  <{_out(_get(element, 'tag'))}\n")

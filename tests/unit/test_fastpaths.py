@@ -115,6 +115,40 @@ def test_polycom_master_path_on_any_values(
     )
 
 
+_NAME = st.lists(st.sampled_from(["reg", "msg", "1", "2", "x_y"]), min_size=1, max_size=3).map(
+    ".".join
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    keys=st.lists(_NAME, max_size=8, unique=True),
+    texts=st.lists(_TEXT, min_size=8, max_size=8),
+    comments=st.tuples(_TEXT, _TEXT),
+)
+def test_parameter_elements_lay_out_as_the_template_does(
+    keys: list[str], texts: list[str], comments: tuple[str, str]
+) -> None:
+    """Elements (names and texts, laid out once per list of names) renders as the template
+    renders the same groups: by the fast path, by Jinja2, and as a plain list."""
+    elements = fastpaths.Elements(tuple(keys), texts[: len(keys)])
+    plain = [dict(e) for e in elements]
+    pairs = [a for e in plain for a in e["attributes"]]
+    assert sorted(pairs) == sorted(zip(keys, texts, strict=False))  # each once, grouped
+    assert [e["tag"] for e in plain] == list(dict.fromkeys(k.split(".")[0] for k in keys))
+    context = {
+        "phone_comment": comments[0],
+        "model_comment": comments[1],
+        "elements": elements,
+        "emergency": [],
+    }
+    text = render_template("polycom/phone.cfg.j2", context)
+    assert text == _jinja("polycom/phone.cfg.j2", context)
+    assert text == _jinja("polycom/phone.cfg.j2", {**context, "elements": plain})
+    again = fastpaths.Elements(tuple(keys), texts[: len(keys)])  # the memo's second use
+    assert render_template("polycom/phone.cfg.j2", {**context, "elements": again}) == text
+
+
 _PRINTABLE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=10)
 
 

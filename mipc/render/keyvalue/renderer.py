@@ -11,6 +11,7 @@ plan's :class:`mipc.model.InventoryFiles` (no I/O here). Never imports release.
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 from mipc.artifacts import Artifact, Artifacts
@@ -53,6 +54,8 @@ class KeyValueRenderer:
         self._seen_warnings: set[str] = set()
         self._custom_cache: dict[str, dict[str, str] | None] = {}
         self._parts: dict[int, ProfileMemo[_Part]] = {}
+        #: Whether an option was set by a template or the phone: its profile's settings say.
+        self._explicit: dict[str, ProfileMemo[bool]] = {}
 
     def profile(self, plan: Plan) -> Profile:
         """The family's data, as the plan's inventory sees it (its overrides first)."""
@@ -130,7 +133,10 @@ class KeyValueRenderer:
 
     def _report_unwritable(self, w: Writer, profile: Profile, phone: EffectivePhone) -> None:
         for option in w.unwritable_options():
-            if not set_explicitly(phone, option):
+            if f"option:{option}" in self._seen_warnings:
+                continue  # said once already
+            memo = self._explicit.setdefault(option, ProfileMemo())
+            if not memo.get(phone, partial(set_explicitly, phone, option)):
                 continue  # a catalog default the family has no key for: nothing to report
             self._warn(
                 f"option {option} is set for {profile.display} phones "

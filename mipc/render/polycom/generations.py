@@ -108,6 +108,35 @@ def _names(rules: tuple[VersionRule, ...], generation: Generation) -> dict[str, 
     return memo
 
 
+#: :func:`adapt_keys`' answers, by table (its id, the table kept to check it), generation
+#: and names: a profile's phones write the same names, so each list is adapted once.
+_KEYS: dict[tuple[int, Generation, tuple[str, ...]], tuple[object, Adapted]] = {}
+
+Adapted = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
+"""(the names kept or renamed, their places in the names given, the names left out)."""
+
+
+def adapt_keys(
+    rules: tuple[VersionRule, ...], generation: Generation, keys: tuple[str, ...]
+) -> Adapted:
+    """:func:`adapt` of parameter names alone: the names ``generation`` reads, where each
+    was among ``keys``, and the names it reads none of."""
+    key = (id(rules), generation, keys)
+    hit = _KEYS.get(key)
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    kept, dropped = adapt(rules, generation, ((k, str(i)) for i, k in enumerate(keys)))
+    answer = (
+        tuple(name for name, _ in kept),
+        tuple(int(i) for _, i in kept),
+        tuple(dropped),
+    )
+    if len(_KEYS) > 4096:  # many shapes or overrides: keep the memo bounded
+        _KEYS.clear()
+    _KEYS[key] = (rules, answer)
+    return answer
+
+
 def adapt(
     rules: tuple[VersionRule, ...], generation: Generation, items: Iterable[tuple[str, str]]
 ) -> tuple[list[tuple[str, str]], list[str]]:

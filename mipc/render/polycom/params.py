@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 from mipc.render.base import KeyedFile, RenderError
+from mipc.render.fastpaths import Elements
 
 __all__ = ["Params", "PolycomError", "comment", "iter_params", "valid_key"]
 
@@ -66,13 +67,10 @@ class Params(KeyedFile):
         for key, value in pairs:
             self.set(key, value)
 
-    def elements(self) -> list[dict[str, Any]]:
+    def elements(self) -> Elements:
         """The parameters grouped by their first dotted name, in first-seen order; the
         templates write each group as one element (Polycom ignores element names)."""
-        groups: dict[str, list[tuple[str, str]]] = {}
-        for key, value in self._items.items():
-            groups.setdefault(key.split(".", 1)[0], []).append((key, value))
-        return [{"tag": tag, "attributes": attrs} for tag, attrs in groups.items()]
+        return Elements(tuple(self._items), list(self._items.values()))
 
 
 def comment(text: str) -> str:

@@ -19,7 +19,7 @@ from mipc.catalog.models import load_catalog
 from mipc.model import Appearance, EffectivePhone, Plan, Registration
 from mipc.render.base import ProfileMemo, register
 from mipc.render.polycom import files, shared
-from mipc.render.polycom.generations import Generation, adapt
+from mipc.render.polycom.generations import Generation, adapt, adapt_keys
 from mipc.render.polycom.mapping import PolycomData, load_mapping, option_params
 from mipc.render.polycom.names import (
     CA_FILE,
@@ -125,10 +125,10 @@ class PolycomRenderer:
     ) -> Params:
         """``params`` as the phone's firmware reads them; what it cannot read is warned."""
         data = self.data(plan)
-        kept, dropped = adapt(data.by_firmware, gen, params.items())
+        names, places, dropped = adapt_keys(data.by_firmware, gen, params.names())
+        texts = params.texts()
         out = Params(params.owner)
-        for key, text in kept:
-            out.set_text(key, text)
+        out.set_texts(names, [texts[i] for i in places])
         shown = [k for k in dropped if k != data.device_enable and not k.endswith(".set")]
         if shown:
             version = phone.firmware.version if phone.firmware else "unknown"
