@@ -10,10 +10,12 @@ and its entry's position). The renderers' warnings stay the build's (every build
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mipc.diagnostics import Diagnostic, Diagnostics, InvalidInputError, Position, Severity
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT
-from mipc.pipeline.compile import paused_gc
+from mipc.pipeline.compile import Allowed, Result, paused_gc, validate
 from mipc.pipeline.site import site_files
 from mipc.render.pool import PhonePool
 from mipc.render.stage import CODE as RENDER
@@ -23,6 +25,18 @@ from mipc.render.stage import ChunkRenderer, by_family, sorted_phones
 REFUSALS = (InvalidInputError, ValueError)
 
 NETWORK = "network"
+
+
+def validate_rendered(target: Path, allowed: Allowed | None = None) -> Result:
+    """:func:`~mipc.pipeline.compile.validate`, then, when the inventory is valid,
+    :func:`check_renders`: what ``mipc validate`` checks. One pause of the collector for
+    both, so the heap of a large plan is not collected between them (a second at 100k
+    phones)."""
+    with paused_gc():
+        result = validate(target, allowed=allowed)
+        if result.plan is not None and not result.diagnostics.errors:
+            check_renders(result.plan, result.diagnostics)
+    return result
 
 
 def check_renders(

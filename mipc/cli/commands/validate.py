@@ -19,8 +19,8 @@ import click
 from mipc.catalog.models import load_catalog
 from mipc.cli.report import reporter
 from mipc.model import waiting_phones
-from mipc.pipeline import default_inventory, validate
-from mipc.pipeline.check import check_renders
+from mipc.pipeline import default_inventory
+from mipc.pipeline.check import validate_rendered
 from mipc.pipeline.compile import Allowed
 
 
@@ -79,10 +79,8 @@ def run_validate(opts: ValidateOptions) -> int:
     """Validate, report, return the exit code."""
     target = opts.inventory if opts.inventory is not None else default_inventory()
     with reporter("validate", opts.fmt, quiet=opts.quiet) as out:
-        result = validate(target, allowed=Allowed.of(opts.secrets_dir, opts.firmware_store))
+        result = validate_rendered(target, Allowed.of(opts.secrets_dir, opts.firmware_store))
         diags = result.diagnostics
-        if result.plan is not None and not diags.errors:
-            check_renders(result.plan, diags)
         out.diagnostics(diags, inventory_root(target))
         out.code = diags.exit_code(opts.strict)
         phones = result.plan.phones if result.plan else ()
