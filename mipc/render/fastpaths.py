@@ -13,12 +13,13 @@ a stale digest, and proves each fast path renders what its template renders. Imp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any, overload
 
-from mipc.render.templating import fast_path, kv_value, xml_attr
+from mipc.render.templating import fast_path, kv_value, proof, xml_attr
 
 __all__ = ["Elements", "keyvalue_phone", "polycom_master", "polycom_phone"]
 
@@ -82,6 +83,11 @@ class Elements(Sequence[Mapping[str, Any]]):
     def __iter__(self) -> Iterator[Mapping[str, Any]]:
         return iter(self._list())
 
+    def well_formed(self) -> bool:
+        """Whether :meth:`body` is well-formed XML whatever the values (:func:`xml_attr`
+        escapes each): the names are distinct XML names."""
+        return _names_hold(self._keys)
+
     def body(self) -> str:
         """The text ``params_body`` writes for these parameters."""
         if not self._keys:
@@ -95,6 +101,35 @@ class Elements(Sequence[Mapping[str, Any]]):
         values = order(self._values) if len(self._keys) > 1 else (self._values[0],)
         filled = zip(pieces, map(xml_attr, values), strict=False)  # pieces: one more
         return "".join(chain.from_iterable(filled)) + pieces[-1]
+
+
+#: A parameter name that is an XML name and no reserved one (the first dotted part, a tag).
+_NAME = re.compile(r"(?!(?i:xml))[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
+
+#: Text an XML comment holds as it is: XML characters, no ``--``, no ``-`` at either end.
+_COMMENT = re.compile(
+    r"(?!-)(?:[^\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff-]|-(?!-))*(?<!-)"
+)
+
+#: The lists of names found to be XML attribute names, each one once.
+_NAMED: dict[tuple[str, ...], bool] = {}
+
+
+def _comments_hold(*texts: Any) -> bool:
+    """Whether each text (None: empty) goes into an XML comment as it is."""
+    return all(t is None or (type(t) is str and _COMMENT.fullmatch(t)) for t in texts)
+
+
+def _names_hold(keys: tuple[str, ...]) -> bool:
+    """Whether ``keys`` are distinct XML attribute names (their first parts, tags)."""
+    held = _NAMED.get(keys)
+    if held is None:
+        if len(_NAMED) > 4096:
+            _NAMED.clear()
+        held = _NAMED[keys] = len(set(keys)) == len(keys) and all(
+            type(k) is str and _NAME.fullmatch(k) for k in keys
+        )
+    return held
 
 
 def _layout(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
@@ -177,3 +212,23 @@ def polycom_master(context: Mapping[str, Any]) -> str:
         "/>\n",
     ]
     return "".join(out)
+
+
+@proof("polycom/phone.cfg.j2")
+def polycom_phone_holds(context: Mapping[str, Any]) -> bool:
+    """``phone/<guid>.cfg`` parses whatever its values: its parameters are
+    :class:`Elements` of XML names, and its comments hold their texts as they are."""
+    elements, emergency = context["elements"], context["emergency"]
+    return (
+        type(elements) is Elements
+        and elements.well_formed()
+        and _comments_hold(context["phone_comment"], context["model_comment"])
+        and all(_comments_hold(*line) for line in emergency)
+    )
+
+
+@proof("polycom/master.cfg.j2")
+def polycom_master_holds(context: Mapping[str, Any]) -> bool:
+    """``<mac>.cfg`` parses whatever its values (each escaped), when its comment holds the
+    phone's name as it is."""
+    return _comments_hold(context["phone_comment"])

@@ -11,7 +11,9 @@ key twice in a section), ``other`` (any text: no check) and the ones renderer mo
 register with :func:`syntax` (``key=value``, the strict form mipc writes, registered by
 :mod:`mipc.render.keyvalue`). A template that declares nothing gets the renderer's default:
 so a shipped template is checked as before, and an override may declare what it writes.
-Never imports release or another stage.
+A fast path of a shipped template may prove its text parses (:data:`PROOFS
+<mipc.render.templating.PROOFS>`): :func:`render_checked` then leaves the parse out. Never
+imports release or another stage.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from xml.parsers import expat
 
 from mipc.render.base import RenderError, registrar
-from mipc.render.templating import Overrides, render_template, template_source
+from mipc.render.templating import Overrides, proven, render_template, template_source
 
 __all__ = ["SYNTAXES", "check_rendered", "declared_syntax", "render_checked", "syntax"]
 
@@ -92,7 +94,9 @@ def check_rendered(
 def render_checked(
     name: str, context: Mapping[str, Any], override: Overrides | None, default: str
 ) -> str:
-    """Render ``name`` and parse the text back (see :func:`check_rendered`)."""
+    """Render ``name`` and parse the text back (see :func:`check_rendered`), unless its fast
+    path proves the text parses (:func:`mipc.render.templating.proven`)."""
     text = render_template(name, context, override)
-    check_rendered(name, override, default, text, f"template {name}")
+    if not proven(name, context, override):
+        check_rendered(name, override, default, text, f"template {name}")
     return text

@@ -48,6 +48,8 @@ __all__ = [
     "fast_path",
     "kv_value",
     "overrides",
+    "proof",
+    "proven",
     "render_template",
     "shipped_sources",
     "template_source",
@@ -283,6 +285,31 @@ def fast_path(digests: Mapping[str, str]) -> Callable[[Rendering], Rendering]:
         return function
 
     return register
+
+
+Proof = Callable[[Mapping[str, Any]], bool]
+
+#: What some fast paths know of their text: by template name, a test of the context that,
+#: when it passes, means the fast path's text parses in the syntax the template declares
+#: (so the parse-back check has nothing to find); when it fails, the text is parsed.
+PROOFS: dict[str, Proof] = {}
+
+
+def proof(name: str) -> Callable[[Proof], Proof]:
+    """Register the proof of the fast path of the template ``name`` (see :data:`PROOFS`)."""
+
+    def register(function: Proof) -> Proof:
+        PROOFS[name] = function
+        return function
+
+    return register
+
+
+def proven(name: str, context: Mapping[str, Any], override: Overrides | None = None) -> bool:
+    """Whether what :func:`render_template` gives for ``name`` and ``context`` is known to
+    parse in its template's syntax: its fast path is used and that path's proof holds."""
+    test = PROOFS.get(name)
+    return test is not None and _fast(name, override) is not None and test(context)
 
 
 def shipped_digest(name: str) -> str | None:

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mipc.render.templating as templating
 from mipc.pipeline import validate
-from mipc.render import fastpaths
+from mipc.render import fastpaths, syntax
+from mipc.render.base import RenderError
+from mipc.render.polycom.renderer import PolycomRenderer
 from mipc.render.stage import render_all
 from mipc.render.templating import FAST_PATHS, render_template, shipped_digest
 
@@ -147,6 +149,77 @@ def test_parameter_elements_lay_out_as_the_template_does(
     assert text == _jinja("polycom/phone.cfg.j2", {**context, "elements": plain})
     again = fastpaths.Elements(tuple(keys), texts[: len(keys)])  # the memo's second use
     assert render_template("polycom/phone.cfg.j2", {**context, "elements": again}) == text
+
+
+_ANY_TEXT = st.text(max_size=8)  # surrogates and all
+_ANY_NAME = st.one_of(_NAME, _ANY_TEXT, st.sampled_from(["xmlns", "XML.a", "a..b", "1a", "a-b"]))
+
+
+def _well_formed(text: str) -> bool:
+    try:
+        syntax.SYNTAXES["xml"](text, "t")
+    except (RenderError, UnicodeEncodeError):
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@example(keys=["reg.1.address"], texts=["a&b", "", "", "", ""], comments=("P", "M"), emergency=[])
+@given(
+    keys=st.lists(_ANY_NAME, max_size=5),
+    texts=st.lists(_ANY_TEXT, min_size=5, max_size=5),
+    comments=st.tuples(_ANY_TEXT, st.one_of(_ANY_TEXT, st.none())),
+    emergency=st.lists(st.tuples(_ANY_TEXT, _ANY_TEXT), max_size=2),
+)
+def test_a_proven_polycom_file_is_well_formed_xml(
+    keys: list[str],
+    texts: list[str],
+    comments: tuple[str, str | None],
+    emergency: list[tuple[str, str]],
+) -> None:
+    """Where the proofs let the parse-back check go, it had nothing to find: a context the
+    proof passes renders well-formed XML (and one it fails is parsed, as before)."""
+    phone = {
+        "phone_comment": comments[0],
+        "model_comment": comments[1],
+        "elements": fastpaths.Elements(tuple(keys), texts[: len(keys)]),
+        "emergency": emergency,
+    }
+    if templating.proven("polycom/phone.cfg.j2", phone):
+        assert _well_formed(render_template("polycom/phone.cfg.j2", phone))
+    master = {
+        "phone_comment": comments[0],
+        "app_file_path": texts[0],
+        "config_files": texts[1],
+        "uploads": {"logs": texts[2], "overrides": texts[3], "contacts": texts[4]},
+        "overrides": bool(keys),
+    }
+    if templating.proven("polycom/master.cfg.j2", master):
+        assert _well_formed(render_template("polycom/master.cfg.j2", master))
+
+
+def test_the_proofs_hold_for_the_lab_phones_and_not_for_an_override(tmp_path: Path) -> None:
+    """The proofs are used: every Polycom phone of the lab example passes them, so its files
+    are not parsed back; an override of the template (or what it imports) is parsed."""
+    result = validate(REPO / "examples" / "lab")
+    assert result.plan is not None
+    phones = [p for p in result.plan.phones if p.family == "polycom" and p.mac]
+    assert phones
+    renderer = PolycomRenderer()
+    for phone in phones:
+        params = renderer.phone_params(phone, result.plan)
+        context = {
+            "phone_comment": phone.name,
+            "model_comment": phone.model.display,
+            "elements": params.elements(),
+            "emergency": [],
+        }
+        assert templating.proven("polycom/phone.cfg.j2", context)
+    files = {"polycom/_params.j2": b"{% macro params_body(elements) %}{% endmacro %}\n"}
+    override = templating._gathered(str(tmp_path), files, {})
+    assert not templating.proven("polycom/phone.cfg.j2", context, override)
+    assert not templating.proven("polycom/phone.cfg.j2", {**context, "phone_comment": "a--b"})
+    assert not templating.proven("polycom/phone.cfg.j2", {**context, "elements": []})
 
 
 _PRINTABLE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=10)

@@ -20,7 +20,8 @@ which parameter, tables, defaults) is data, ``vendor_templates/polycom/mapping.y
 :mod:`.mapping`; the values are computed in :mod:`.renderer` and :mod:`.files` (one ordered
 parameter map per file, where a key written twice is a bug that raises); the templates in
 ``vendor_templates/polycom/`` only lay them out, and each rendered file is parsed back in the
-syntax its template declares. Problems that do not stop a build (a missing custom file or
+syntax its template declares (unless the shipped layout's fast path proves it well-formed,
+:func:`mipc.render.templating.proven`). Problems that do not stop a build (a missing custom file or
 firmware image, an option Polycom has no parameter for) are appended to
 :attr:`PolycomRenderer.warnings`. Never imports release or another stage.
 """

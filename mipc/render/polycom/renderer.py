@@ -3,7 +3,8 @@
 Takes a :class:`~mipc.model.Plan` and its Polycom phones; gives artifacts (see the package
 docstring for the files). The values come from :mod:`~mipc.render.polycom.mapping` (the
 data) and :mod:`~mipc.render.polycom.files`; the templates in ``vendor_templates/polycom/``
-lay them out, and every rendered file is parsed back in the syntax its template declares.
+lay them out, and every rendered file is parsed back in the syntax its template declares
+(or proven to parse by the shipped layout's fast path).
 Never imports release or another stage.
 """
 
