@@ -7,6 +7,7 @@ of mipc.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 _SEPARATORS = re.compile(r"[\s:.\-]")
@@ -15,6 +16,7 @@ _HOST = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 18)  # one phone's MAC is read, checked and resolved: three calls
 def normalize_mac(text: str) -> str | None:
     """12 lower-case hex digits, or None when text is not a MAC in a notation we accept.
 

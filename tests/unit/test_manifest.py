@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 
 from mipc.model import Plan
 from mipc.pipeline import validate
-from mipc.release.manifest import FileEntry, ManifestIndex, entry_value, splice, write_manifest
+from mipc.release.manifest import (
+    FileEntry,
+    ManifestIndex,
+    entry_value,
+    phone_entry,
+    phone_record,
+    splice,
+    write_manifest,
+)
 from mipc.render.stage import render_all
 
 REPO = Path(__file__).parent.parent.parent
@@ -108,3 +117,38 @@ def test_splice_is_a_rewrite(
     new = (tmp_path / "n.json").read_bytes()
     assert new == canonical(doc)
     check_index(new, new_index)
+
+
+_FIELD = st.one_of(st.none(), st.text(max_size=6))
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.tuples(st.text(max_size=6), st.text(max_size=6), st.text(max_size=6)),
+    optional=st.tuples(_FIELD, _FIELD, _FIELD),
+    files=st.lists(st.text(max_size=6), max_size=3),
+)
+def test_a_phone_entry_is_the_canonical_encoding_of_its_record(
+    lab: tuple[Plan, dict[str, FileEntry]],
+    texts: tuple[str, str, str],
+    optional: tuple[str | None, str | None, str | None],
+    files: list[str],
+) -> None:
+    """phone_entry writes the record field by field: the bytes json.dumps gives for it, with
+    any text (quotes, controls, beyond ASCII, line separators) and None where one may be."""
+    plan, _ = lab
+    for phone in plan.phones[:3]:
+        odd = replace(
+            phone,
+            name=texts[0],
+            location=texts[1],
+            type=texts[2],
+            mac=optional[0],
+            computer_name=optional[1],
+            template=optional[2],
+            model=replace(phone.model, id=texts[1] + "m", manufacturer=texts[0] + "v"),
+        )
+        expected = canonical({odd.name: phone_record(odd, files)})[1:-2]
+        assert phone_entry(odd, files) == expected
