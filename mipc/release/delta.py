@@ -305,6 +305,7 @@ def emit_delta(
             changes.records,
             patch.plan.inventory.digest,
             staging / MANIFEST,
+            pre.out.releases / current / MANIFEST,
         )
         written = len(changes.writes)
         result = EmitResult(

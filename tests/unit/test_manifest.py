@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from mipc.model import Plan
 from mipc.pipeline import validate
+from mipc.release import manifest
 from mipc.release.manifest import (
     FileEntry,
     ManifestIndex,
@@ -81,7 +82,10 @@ names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_siz
 )
 @given(data=st.data())
 def test_splice_is_a_rewrite(
-    lab: tuple[Plan, dict[str, FileEntry]], tmp_path: Path, data: st.DataObject
+    lab: tuple[Plan, dict[str, FileEntry]],
+    tmp_path: Path,
+    data: st.DataObject,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plan, files = lab
     path = tmp_path / "m.json"
@@ -117,6 +121,16 @@ def test_splice_is_a_rewrite(
     new = (tmp_path / "n.json").read_bytes()
     assert new == canonical(doc)
     check_index(new, new_index)
+    # The unchanged runs copied from the file the old bytes came from (every run, here):
+    # the same bytes and index; and from a file that is not those bytes, written instead.
+    monkeypatch.setattr(manifest, "_COPIED", 1)
+    (tmp_path / "short.json").write_bytes(old[:-1])
+    for source in (path, tmp_path / "short.json"):
+        again = splice(
+            old, index, file_changes, phone_changes, "b" * 64, tmp_path / "c.json", source
+        )
+        assert (tmp_path / "c.json").read_bytes() == new
+        assert again == new_index
 
 
 _FIELD = st.one_of(st.none(), st.text(max_size=6))

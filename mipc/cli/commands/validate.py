@@ -10,6 +10,7 @@ argv.
 from __future__ import annotations
 
 import json
+import mmap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,10 +70,17 @@ def released_families(out: Path) -> list[str]:
     """The catalog's families that phones of ``OUT``'s current release belong to. The manifest
     is canonical JSON (:mod:`mipc.release.manifest`), so a family shows as its exact bytes."""
     try:
-        data = (out / "current" / "manifest.json").read_bytes()
-    except OSError:
+        with (
+            open(out / "current" / "manifest.json", "rb") as fh,
+            mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data,  # 70 MB at 100k
+        ):
+            return [
+                f
+                for f in load_catalog().families
+                if data.find(f'"family":{json.dumps(f)}'.encode()) != -1
+            ]
+    except (OSError, ValueError):  # none, or empty
         return []
-    return [f for f in load_catalog().families if f'"family":{json.dumps(f)}'.encode() in data]
 
 
 def run_validate(opts: ValidateOptions) -> int:
