@@ -31,6 +31,7 @@ from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import (
     MANIFEST,
     ManifestIndex,
+    Spliced,
     entry_value,
     file_entry,
     phone_entry,
@@ -299,13 +300,11 @@ def emit_delta(
     try:
         changes = _changes(patch)
         index = splice(
-            patch.manifest,
-            patch.index,
+            Spliced(patch.manifest, patch.index, pre.out.releases / current / MANIFEST),
             changes.files,
             changes.records,
             patch.plan.inventory.digest,
             staging / MANIFEST,
-            pre.out.releases / current / MANIFEST,
         )
         written = len(changes.writes)
         result = EmitResult(

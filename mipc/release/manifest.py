@@ -318,23 +318,31 @@ def _splice_table(
     return out_keys, out_starts
 
 
+@dataclass(frozen=True)
+class Spliced:
+    """A manifest to splice: its bytes, its index, and the file they were read from (a
+    release's, which does not change), whose unchanged runs are then copied, not written."""
+
+    data: bytes
+    index: ManifestIndex
+    path: Path | None = None
+
+
 def splice(
-    data: bytes,
-    index: ManifestIndex,
+    old: Spliced,
     files: Mapping[str, bytes | None],
     phones: Mapping[str, bytes | None],
     inventory_digest: str,
     path: Path,
-    source: Path | None = None,
 ) -> ManifestIndex:
-    """Write to ``path`` the manifest ``data`` (indexed by ``index``) with the file and phone
-    entries in ``files`` and ``phones`` replaced, added, or (None) removed, and the given
-    inventory digest; return the new index. ``source``: the file ``data`` was read from (a
-    release's, which does not change), whose unchanged runs are copied, not written."""
+    """Write to ``path`` the manifest ``old`` with the file and phone entries in ``files``
+    and ``phones`` replaced, added, or (None) removed, and the given inventory digest;
+    return the new index."""
+    data, index = old.data, old.index
     return _write(
         path,
         inventory_digest,
         lambda w: _splice_table(w, data, index.files, index.file_starts, files),
         lambda w: _splice_table(w, data, index.phones, index.phone_starts, phones),
-        None if source is None else (data, source),
+        None if old.path is None else (data, old.path),
     )

@@ -17,6 +17,7 @@ from mipc.release import manifest
 from mipc.release.manifest import (
     FileEntry,
     ManifestIndex,
+    Spliced,
     entry_value,
     phone_entry,
     phone_record,
@@ -117,7 +118,9 @@ def test_splice_is_a_rewrite(
             doc["phones"][name] = record
             phone_changes[name] = canonical({name: record})[1:-2]
     doc["inventory_digest"] = "b" * 64
-    new_index = splice(old, index, file_changes, phone_changes, "b" * 64, tmp_path / "n.json")
+    new_index = splice(
+        Spliced(old, index), file_changes, phone_changes, "b" * 64, tmp_path / "n.json"
+    )
     new = (tmp_path / "n.json").read_bytes()
     assert new == canonical(doc)
     check_index(new, new_index)
@@ -127,7 +130,7 @@ def test_splice_is_a_rewrite(
     (tmp_path / "short.json").write_bytes(old[:-1])
     for source in (path, tmp_path / "short.json"):
         again = splice(
-            old, index, file_changes, phone_changes, "b" * 64, tmp_path / "c.json", source
+            Spliced(old, index, source), file_changes, phone_changes, "b" * 64, tmp_path / "c.json"
         )
         assert (tmp_path / "c.json").read_bytes() == new
         assert again == new_index
