@@ -44,7 +44,7 @@ from mipc.release.manifest import ManifestIndex
 
 STATE = "state.bin"
 
-FORMAT = 3
+FORMAT = 4
 
 #: Per phone: spec digest, source group, address key, extensions, stations, own files,
 #: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`), and the spec digest
@@ -77,6 +77,7 @@ class State:
     index: ManifestIndex
     frame: Frame | None = None  # the inventory's context as read (mipc.incremental.frame)
     owners: Mapping[str, str] | None = None  # own file stem -> user (access phone/certificate)
+    dhcp: str = ""  # the digest of the checked network plan its DHCP files were made from
 
     def to_bytes(self) -> bytes:
         """The state as written to disk (marshal; format and mipc version first)."""
@@ -95,6 +96,7 @@ class State:
                 (i.sha256, i.files, i.file_starts, i.phones, i.phone_starts),
                 self.frame,
                 None if self.owners is None else dict(self.owners),
+                self.dhcp,
             )
         )
 
@@ -117,6 +119,7 @@ class State:
                 index=index,
                 frame=data[10],
                 owners=data[11],
+                dhcp=data[12],
             )
         except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -239,7 +239,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
                 (result.context, result.frame),
                 Written(emitted.release, emitted.index, emitted.own, emitted.warned),
             )
-            save_state(out, state)
+            save_state(out, replace(state, dhcp=network.dhcp.key))
     code = 1 if diags.has_errors(settings.strict) else 0
     return BuildOutcome(
         BuildPath.FULL,

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from mipc.diagnostics import InvalidInputError
 from mipc.incremental.delta import Delta
 from mipc.incremental.state import STATE, State, save_state, staged_state
 from mipc.network.facts import PhoneFacts
+from mipc.network.plan import DHCP_FILES, DhcpMemo
 from mipc.network.serials import PriorZones, stale_serials
 from mipc.pipeline.site import SiteInputs, per_phone
 from mipc.release.delta import Patch, Prelink, emit_delta
@@ -44,6 +46,7 @@ class Network:
     out: Path
     prior: PriorZones | None = None
     made: Mapping[str, bytes] | None = None
+    dhcp: DhcpMemo = field(default_factory=DhcpMemo)  # the last release's DHCP files
     _inputs: SiteInputs | None = None
 
     def site(self) -> SiteInputs:
@@ -67,7 +70,7 @@ class Network:
         hold)."""
         self.prior = prior_zones(self.out)
         try:
-            self.made = self.site().files(self.server_root, self.prior)
+            self.made = self.site().files(self.server_root, self.prior, self.dhcp)
         except ValueError as exc:
             raise NetworkFilesError(str(exc)) from exc
         return self.made
@@ -113,7 +116,10 @@ class NextState:
     def _state(self, emitted: EmitResult) -> State:
         assert emitted.index is not None
         owners = self.network.owners(self.found.state.owners)
-        return self.found.next_state(emitted.release, emitted.index, emitted.own, owners)
+        state = self.found.next_state(emitted.release, emitted.index, emitted.own, owners)
+        if self.network.made is None:  # the files are the last release's, and so is the key
+            return state
+        return replace(state, dhcp=self.network.dhcp.key)
 
     def stage(self, emitted: EmitResult) -> None:
         """Write the state of the release ``emitted`` names, beside ``OUT/state.bin``."""
@@ -136,6 +142,15 @@ class NextState:
             self.staged = None
 
 
+def read_files(folder: Path, names: Sequence[str]) -> dict[str, bytes] | None:
+    """The files ``names`` of ``folder`` (a release's, which does not change), or None when
+    one cannot be read."""
+    try:
+        return {name: (folder / name).read_bytes() for name in names}
+    except OSError:
+        return None
+
+
 def patch_of(found: Delta, pre: Prelink, network: Network) -> Patch | None:
     """The release's part of an incremental compile: the changed and added phones rendered,
     what the current release has of them and of the removed ones, and the network files when
@@ -155,6 +170,8 @@ def patch_of(found: Delta, pre: Prelink, network: Network) -> Patch | None:
         site = _site_inputs(found)
         if site is None:
             return None
+        folder = pre.out.releases / pre.current / "network"
+        network.dhcp = DhcpMemo(found.state.dhcp, partial(read_files, folder, DHCP_FILES))
         made = dict(network.of(site))
     return Patch(
         release=pre.current,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mipc.model import EffectivePhone, Inventory, Plan
 from mipc.network.facts import PhoneFacts, facts_of
-from mipc.network.plan import DEFAULT_SERVER_ROOT, network_files_of
+from mipc.network.plan import DEFAULT_SERVER_ROOT, DhcpMemo, network_files_of
 from mipc.network.serials import PriorZones
 from mipc.render.stage import phone_owners
 from mipc.resolve.credentials import phone_credentials
@@ -31,12 +31,15 @@ class SiteInputs:
     owners: Mapping[str, str] | None
 
     def files(
-        self, server_root: str = DEFAULT_SERVER_ROOT, prior: PriorZones | None = None
+        self,
+        server_root: str = DEFAULT_SERVER_ROOT,
+        prior: PriorZones | None = None,
+        dhcp: DhcpMemo | None = None,
     ) -> dict[str, bytes]:
         """``network/`` (DHCP, DNS, the nginx sites, htpasswd), the zones' serials following
-        ``prior`` (the zones of OUT's releases); raises ``ValueError`` on a value that cannot
-        be written safely."""
-        return network_files_of(self.inventory, self.facts, server_root, self.owners, prior)
+        ``prior`` (the zones of OUT's releases), the DHCP files taken from ``dhcp`` if they
+        are the same; raises ``ValueError`` on a value that cannot be written safely."""
+        return network_files_of(self.inventory, self.facts, server_root, self.owners, prior, dhcp)
 
 
 def per_phone(inventory: Inventory) -> bool:

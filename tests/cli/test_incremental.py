@@ -20,6 +20,9 @@ from click.testing import CliRunner
 
 from mipc.cli import main
 from mipc.incremental.state import State
+from mipc.network import dhcp
+from mipc.network import plan as network_plan
+from mipc.network.checks import Checked
 from tests.builders import edit, example_copy, kill_at_marker, settle
 
 REPO = Path(__file__).parent.parent.parent
@@ -589,3 +592,40 @@ def test_a_change_beyond_the_phone_entries_links_nothing(
     edit(campus / "templates.yaml", "volume_persistence: true", "volume_persistence: false")
     settle(campus)
     rebuilt_as_full(campus, out, tmp_path / "full", shortcut=False)
+
+
+def test_the_dhcp_files_are_made_again_only_when_their_plan_changes(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Polycom phone added (no recovery image, no DHCP line): the incremental build takes
+    the DHCP files from the current release instead of making them; an ISS II phone added
+    (its recovery image is in every DHCP file): they are made again. Each release is what a
+    full build writes."""
+    made: list[str] = []
+    real = dhcp.render_kea
+
+    def counted(checked: Checked) -> bytes:
+        made.append("kea")
+        return real(checked)
+
+    monkeypatch.setattr(network_plan, "render_kea", counted)
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    first = State.read(out)
+    assert made and first is not None and first.dhcp
+    iss_row = "Agent 9099,ISS II Agent,,9099,,,0026fd900099\n"
+    for n in range(2):
+        if n == 0:
+            add_phone(campus, "0004f2-100088")
+        else:
+            agents(campus).write_text(agents(campus).read_text() + iss_row)
+        settle(campus)
+        made.clear()
+        code, stdout, _ = run("build", str(campus), "-o", str(out))
+        assert code == 0 and SHORTCUT in stdout, stdout
+        assert made == ([] if n == 0 else ["kea"])
+        full = tmp_path / f"full{n}"
+        assert run("build", str(campus), "-o", str(full))[0] == 0
+        assert served((out / "current").resolve()) == tree_bytes((full / "current").resolve())
+        ours, theirs = State.read(out), State.read(full)
+        assert ours is not None and theirs is not None and ours.dhcp == theirs.dhcp
