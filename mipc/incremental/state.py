@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import marshal
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from mipc.release.manifest import ManifestIndex
 
 STATE = "state.bin"
 
-FORMAT = 4
+FORMAT = 5
 
 #: Per phone: spec digest, source group, address key, extensions, stations, own files,
 #: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`), and the spec digest
@@ -61,6 +61,48 @@ PhoneState = tuple[
     tuple[Any, ...],
     bytes,
 ]
+
+
+class StateUnreadable(ValueError):
+    """A state whose phones, decoded when first needed, cannot be read: compile in full."""
+
+
+class LazyPhones(Mapping[str, PhoneState]):
+    """The phones of a state as read: kept as marshal bytes and decoded when first looked
+    at (at 100k phones, a quarter of a second the build spends after it has started the
+    linking of the release, not before)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+        self._phones: dict[str, PhoneState] = {}
+
+    def _decoded(self) -> dict[str, PhoneState]:
+        if self._data is not None:
+            try:
+                phones = marshal.loads(self._data)
+            except (ValueError, EOFError, TypeError) as exc:
+                raise StateUnreadable(f"{STATE}: its phones cannot be read ({exc})") from exc
+            if not isinstance(phones, dict):
+                raise StateUnreadable(f"{STATE}: its phones cannot be read")
+            self._phones, self._data = phones, None
+        return self._phones
+
+    def __getitem__(self, name: str) -> PhoneState:
+        return self._decoded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def encoded(self) -> bytes:
+        """The phones as marshal bytes (those read, while nothing decoded them)."""
+        return marshal.dumps(self._decoded()) if self._data is None else self._data
+
+
+def _encoded(phones: Mapping[str, PhoneState]) -> bytes:
+    return phones.encoded() if isinstance(phones, LazyPhones) else marshal.dumps(dict(phones))
 
 
 @dataclass(frozen=True)
@@ -88,7 +130,7 @@ class State:
                 __version__,
                 self.release,
                 self.context,
-                dict(self.phones),
+                _encoded(self.phones),
                 self.linking,
                 self.shared_refs,
                 self.flagged,
@@ -111,7 +153,7 @@ class State:
             return cls(
                 release=data[2],
                 context=data[3],
-                phones=data[4],
+                phones=LazyPhones(data[4]),
                 linking=data[5],
                 shared_refs=data[6],
                 flagged=data[7],

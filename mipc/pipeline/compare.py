@@ -15,7 +15,9 @@ from pathlib import Path
 from mipc import __version__
 from mipc.diff.compare import diff, same_file
 from mipc.diff.model import Counts, FileRef, PhoneRecord, Report, Snapshot, record, same_but_files
+from mipc.incremental.delta import Delta
 from mipc.incremental.inputs import release_options, up_to_date
+from mipc.incremental.state import StateUnreadable
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.network.serials import PriorZones
@@ -201,6 +203,18 @@ def _take_from(
                 per_phone[name].append(path)
 
 
+def _changed_only(inventory: Path, against: Path, release: str, server_root: str) -> Delta | None:
+    """The delta of ``inventory`` against ``release``, when only phones' own files and
+    records change; None: compare in full."""
+    try:
+        found = delta(inventory, against, release, release_options(server_root))
+    except StateUnreadable:
+        return None  # a state whose phones cannot be read
+    if found is not None and (found.added or found.removed or found.network_changed):
+        return None  # the network files and the counts change: the full compare says how
+    return found
+
+
 def incremental_report(
     against: Path, inventory: Path, server_root: str, *, show_secrets: bool, files: bool
 ) -> Report | None:
@@ -214,9 +228,7 @@ def incremental_report(
     root, _ = release_folder(against)
     if root.parent.name != "releases" or Path(os.path.realpath(against)) != root.parent.parent:
         return None
-    found = delta(inventory, against, root.name, release_options(server_root))
-    if found is not None and (found.added or found.removed or found.network_changed):
-        return None  # the network files and the counts change: the full compare says how
+    found = _changed_only(inventory, against, root.name, server_root)
     try:
         own = render_delta(found) if found is not None else None
     except (ValueError, TemplateError):

@@ -9,6 +9,7 @@ inventory into a fresh OUT. ``incremental`` says whether the shortcut must have 
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import shutil
@@ -629,3 +630,20 @@ def test_the_dhcp_files_are_made_again_only_when_their_plan_changes(
         assert served((out / "current").resolve()) == tree_bytes((full / "current").resolve())
         ours, theirs = State.read(out), State.read(full)
         assert ours is not None and theirs is not None and ours.dhcp == theirs.dhcp
+
+
+def test_a_state_whose_phones_are_damaged_builds_and_diffs_in_full(
+    campus: Path, tmp_path: Path
+) -> None:
+    """The state's phones are read only when the shortcut needs them: damaged, the build and
+    the diff take the full path, and say nothing of it."""
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    fields_ = list(marshal.loads((out / "state.bin").read_bytes()))
+    fields_[4] = b"\x00 damaged"
+    (out / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    code, stdout, stderr = run("diff", str(campus), "--against", str(out))
+    assert code == 1 and "8095" in stdout and not stderr, stdout + stderr  # 1: it differs
+    rebuilt_as_full(campus, out, tmp_path / "full", shortcut=False)

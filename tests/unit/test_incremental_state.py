@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import fields, replace
 from pathlib import Path
+
+import pytest
 
 from mipc.diagnostics import Diagnostics
 from mipc.incremental.fingerprints import APPEARANCE_FIELDS, context_key, projection, spec_digests
 from mipc.incremental.frame import document_of
-from mipc.incremental.state import State, Written, plan_facts, save_state, state_of
+from mipc.incremental.state import (
+    State,
+    StateUnreadable,
+    Written,
+    plan_facts,
+    save_state,
+    state_of,
+)
 from mipc.inventory.load import inventory_files, load_inventory
 from mipc.inventory.schema import validate_document
 from mipc.model import AppearanceSpec, PhoneSpec
@@ -92,6 +102,31 @@ def test_state_round_trip(tmp_path: Path) -> None:
     assert document_of(state.frame, root, [*files[:-1], root / "other.yaml"]) is None
     (tmp_path / "state.bin").write_bytes(b"not marshal")
     assert State.read(tmp_path) is None
+
+
+def test_a_state_whose_phones_cannot_be_read_says_so_when_they_are_needed(
+    tmp_path: Path,
+) -> None:
+    """The phones are decoded when first looked at: a state whose phones are damaged reads,
+    and looking at them raises StateUnreadable (the build and diff then compile in full)."""
+    result = validate(REPO / "examples" / "lab")
+    assert result.plan is not None
+    facts = plan_facts(result.plan, frozenset(), (facts_of(result.plan.phones), None))
+    index = ManifestIndex("0" * 64, (), (0,), (), (0,))
+    state = state_of(facts, [], (result.context, result.frame), Written("r1", index, {}))
+    fields_ = list(marshal.loads(state.to_bytes()))
+    fields_[4] = b"\x00 damaged"
+    (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+    damaged = State.read(tmp_path)
+    assert damaged is not None and damaged.release == "r1"
+    with pytest.raises(StateUnreadable):
+        len(damaged.phones)
+    fields_[4] = marshal.dumps(["not", "a", "dict"])
+    (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+    wrong = State.read(tmp_path)
+    assert wrong is not None
+    with pytest.raises(StateUnreadable):
+        wrong.phones.get("x")
 
 
 def test_digest_does_not_depend_on_object_sharing() -> None:
