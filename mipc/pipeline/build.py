@@ -45,7 +45,7 @@ from mipc.incremental.unchanged import save_record, unchanged_release
 from mipc.model import waiting_phones
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
-from mipc.pipeline.patch import Network, NetworkFilesError, written
+from mipc.pipeline.patch import Network, NetworkFilesError, last_dhcp, written
 from mipc.pipeline.site import site_inputs
 from mipc.release.delta import Prelink
 from mipc.release.emit import EmitOptions, EmitResult, emit
@@ -208,6 +208,8 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         return _failed(BuildPath.FULL, diags, f"{target} is invalid; {_nothing(out)}", 1)
     plan = result.plan
     network = Network(lambda: site_inputs(plan), settings.server_root, out)
+    if not settings.force:  # the DHCP files of the current release, if they stay the same
+        network.dhcp = last_dhcp(out)
 
     def state_facts() -> PlanFacts:
         site = network.site()

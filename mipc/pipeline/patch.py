@@ -27,6 +27,7 @@ from mipc.release.delta import Patch, Prelink, emit_delta
 from mipc.release.emit import EmitResult
 from mipc.release.reader import prior_zones
 from mipc.release.staging import safe_relpath
+from mipc.release.store import Out
 from mipc.render.stage import CODE as RENDER
 from mipc.render.stage import phone_owners, render_chunk
 
@@ -140,6 +141,20 @@ class NextState:
             with contextlib.suppress(OSError):
                 self.staged[1].unlink()
             self.staged = None
+
+
+def last_dhcp(out: Path) -> DhcpMemo:
+    """The DHCP files of OUT's current release, with the digest of the network plan they
+    were made from, when its state says it and this mipc made it (else: none to take)."""
+    store = Out(out)
+    current = store.current_id()
+    if current is None or not store.same_toolchain(current):
+        return DhcpMemo()
+    state = State.read(out)
+    if state is None or state.release != current or not state.dhcp:
+        return DhcpMemo()
+    folder = store.releases / current / "network"
+    return DhcpMemo(state.dhcp, partial(read_files, folder, DHCP_FILES))
 
 
 def read_files(folder: Path, names: Sequence[str]) -> dict[str, bytes] | None:

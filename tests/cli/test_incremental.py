@@ -647,3 +647,35 @@ def test_a_state_whose_phones_are_damaged_builds_and_diffs_in_full(
     code, stdout, stderr = run("diff", str(campus), "--against", str(out))
     assert code == 1 and "8095" in stdout and not stderr, stdout + stderr  # 1: it differs
     rebuilt_as_full(campus, out, tmp_path / "full", shortcut=False)
+
+
+def test_a_full_build_over_a_release_takes_its_dhcp_files_while_they_stay(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template change builds in full; its DHCP files are the current release's (not made
+    again), and the release is what a build into a new OUT writes; with --force they are
+    made again."""
+    made: list[str] = []
+    real = dhcp.render_kea
+
+    def counted(checked: Checked) -> bytes:
+        made.append("kea")
+        return real(checked)
+
+    monkeypatch.setattr(network_plan, "render_kea", counted)
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    edit(
+        campus / "templates.yaml",
+        "one_touch_voicemail: true, vlan",
+        "one_touch_voicemail: false, vlan",
+    )
+    settle(campus)
+    made.clear()
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT not in stdout and made == [], stdout
+    fresh = tmp_path / "fresh"
+    assert run("build", str(campus), "-o", str(fresh))[0] == 0 and made == ["kea"]
+    assert served((out / "current").resolve()) == tree_bytes((fresh / "current").resolve())
+    made.clear()
+    assert run("build", str(campus), "-o", str(out), "--force")[0] == 0 and made == ["kea"]
