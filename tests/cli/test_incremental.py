@@ -595,21 +595,27 @@ def test_a_change_beyond_the_phone_entries_links_nothing(
     rebuilt_as_full(campus, out, tmp_path / "full", shortcut=False)
 
 
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``kea`` for each time the DHCP files are made (not taken from a release)."""
+    calls: list[str] = []
+    real = dhcp.render_kea
+
+    def counted(checked: Checked) -> bytes:
+        calls.append("kea")
+        return real(checked)
+
+    monkeypatch.setattr(network_plan, "render_kea", counted)
+    return calls
+
+
 def test_the_dhcp_files_are_made_again_only_when_their_plan_changes(
-    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    campus: Path, tmp_path: Path, made: list[str]
 ) -> None:
     """A Polycom phone added (no recovery image, no DHCP line): the incremental build takes
     the DHCP files from the current release instead of making them; an ISS II phone added
     (its recovery image is in every DHCP file): they are made again. Each release is what a
     full build writes."""
-    made: list[str] = []
-    real = dhcp.render_kea
-
-    def counted(checked: Checked) -> bytes:
-        made.append("kea")
-        return real(checked)
-
-    monkeypatch.setattr(network_plan, "render_kea", counted)
     out = tmp_path / "out"
     assert run("build", str(campus), "-o", str(out))[0] == 0
     first = State.read(out)
@@ -650,19 +656,11 @@ def test_a_state_whose_phones_are_damaged_builds_and_diffs_in_full(
 
 
 def test_a_full_build_over_a_release_takes_its_dhcp_files_while_they_stay(
-    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    campus: Path, tmp_path: Path, made: list[str]
 ) -> None:
     """A template change builds in full; its DHCP files are the current release's (not made
     again), and the release is what a build into a new OUT writes; with --force they are
     made again."""
-    made: list[str] = []
-    real = dhcp.render_kea
-
-    def counted(checked: Checked) -> bytes:
-        made.append("kea")
-        return real(checked)
-
-    monkeypatch.setattr(network_plan, "render_kea", counted)
     out = tmp_path / "out"
     assert run("build", str(campus), "-o", str(out))[0] == 0
     edit(
