@@ -198,13 +198,14 @@ def _copy_range(source: int, fd: int, start: int, view: memoryview) -> None:
     """Append to ``fd`` the bytes of ``source`` from ``start`` (``view`` holds them, and is
     written instead where the kernel cannot copy)."""
     done = 0
+    copy = getattr(os, "copy_file_range", None)  # Linux (and FreeBSD) only
     try:
-        while done < len(view):
-            copied = os.copy_file_range(source, fd, len(view) - done, start + done)
+        while copy is not None and done < len(view):
+            copied = copy(source, fd, len(view) - done, start + done)
             if copied == 0:  # the source is shorter than it was read: write what is left
                 break
             done += copied
-    except OSError:  # no copy_file_range here (other kernel, file system): write
+    except OSError:  # the kernel or file system cannot: write
         pass
     _write_all(fd, view[done:])
 

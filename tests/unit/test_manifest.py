@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -134,6 +135,12 @@ def test_splice_is_a_rewrite(
         )
         assert (tmp_path / "c.json").read_bytes() == new
         assert again == new_index
+    with monkeypatch.context() as no_copy:  # a system without copy_file_range: written
+        no_copy.setattr(os, "copy_file_range", None)
+        again = splice(
+            Spliced(old, index, path), file_changes, phone_changes, "b" * 64, tmp_path / "d.json"
+        )
+        assert (tmp_path / "d.json").read_bytes() == new and again == new_index
 
 
 _FIELD = st.one_of(st.none(), st.text(max_size=6))
