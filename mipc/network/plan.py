@@ -109,11 +109,16 @@ class DhcpMemo:
             known = self.read()
             if known is not None and all(name in known for name in DHCP_FILES):
                 return {name: known[name] for name in DHCP_FILES}
-        return {
-            "dhcpd.conf": render_dhcpd(checked),
-            "kea-dhcp4.json": render_kea(checked),
-            "dnsmasq.conf": render_dnsmasq(checked),
-        }
+        return _dhcp_files(checked)
+
+
+def _dhcp_files(checked: Checked) -> dict[str, bytes]:
+    """The DHCP files (:data:`DHCP_FILES`) of a checked network plan."""
+    return {
+        "dhcpd.conf": render_dhcpd(checked),
+        "kea-dhcp4.json": render_kea(checked),
+        "dnsmasq.conf": render_dnsmasq(checked),
+    }
 
 
 def render_network(
@@ -129,7 +134,7 @@ def render_network(
     """
     c = check(plan)
     return {
-        **(dhcp or DhcpMemo()).files(c),
+        **(_dhcp_files(c) if dhcp is None else dhcp.files(c)),
         f"{c.domain}.zone": render_zone(c, prior),
         "named.conf.snippet": render_named_snippet(c),
         **render_reverse_zones(c, prior),
