@@ -64,10 +64,11 @@ class Elements(Sequence[Mapping[str, Any]]):
 
     def _list(self) -> list[Mapping[str, Any]]:
         if self._groups is None:
-            groups: dict[str, list[tuple[str, str]]] = {}
-            for key, value in zip(self._keys, self._values, strict=True):
-                groups.setdefault(key.split(".", 1)[0], []).append((key, value))
-            self._groups = [{"tag": tag, "attributes": attrs} for tag, attrs in groups.items()]
+            keys, values = self._keys, self._values
+            self._groups = [
+                {"tag": tag, "attributes": [(keys[i], values[i]) for i in places]}
+                for tag, places in _grouped(keys).items()
+            ]
         return self._groups
 
     @overload
@@ -132,15 +133,20 @@ def _names_hold(keys: tuple[str, ...]) -> bool:
     return held
 
 
-def _layout(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
-    """The value order and the text around each value of :meth:`Elements.body`."""
+def _grouped(keys: tuple[str, ...]) -> dict[str, list[int]]:
+    """The places of ``keys`` by their first dotted name (a tag), in first-seen order."""
     groups: dict[str, list[int]] = {}
     for index, key in enumerate(keys):
         groups.setdefault(key.split(".", 1)[0], []).append(index)
+    return groups
+
+
+def _layout(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
+    """The value order and the text around each value of :meth:`Elements.body`."""
     order: list[int] = []
     pieces: list[str] = []
     before = ""
-    for tag, indices in groups.items():
+    for tag, indices in _grouped(keys).items():
         before += f"  <{tag}\n"
         for index in indices:
             order.append(index)

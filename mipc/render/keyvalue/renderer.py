@@ -133,7 +133,8 @@ class KeyValueRenderer:
 
     def _report_unwritable(self, w: Writer, profile: Profile, phone: EffectivePhone) -> None:
         for option in w.unwritable_options():
-            if f"option:{option}" in self._seen_warnings:
+            once = f"option:{option}"
+            if once in self._seen_warnings:
                 continue  # said once already
             memo = self._explicit.setdefault(option, ProfileMemo())
             if not memo.get(phone, partial(set_explicitly, phone, option)):
@@ -142,7 +143,7 @@ class KeyValueRenderer:
                 f"option {option} is set for {profile.display} phones "
                 f"(first: {phone.name}) but mipc knows no {profile.display} key for it; "
                 "not written (use extra: with the vendor's key)",
-                once=f"option:{option}",
+                once=once,
             )
 
     def _read_custom(self, plan: Plan, rel: str) -> dict[str, str] | None:

@@ -119,18 +119,27 @@ Adapted = tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...]]
 def adapt_keys(
     rules: tuple[VersionRule, ...], generation: Generation, keys: tuple[str, ...]
 ) -> Adapted:
-    """:func:`adapt` of parameter names alone: the names ``generation`` reads, where each
-    was among ``keys``, and the names it reads none of."""
+    """The names of ``keys`` as ``generation`` reads them (kept or renamed), where each was
+    among ``keys``, and the names it reads none of."""
     key = (id(rules), generation, keys)
     hit = _KEYS.get(key)
     if hit is not None and hit[0] is rules:
         return hit[1]
-    kept, dropped = adapt(rules, generation, ((k, str(i)) for i, k in enumerate(keys)))
-    answer = (
-        tuple(name for name, _ in kept),
-        tuple(int(i) for _, i in kept),
-        tuple(dropped),
-    )
+    memo = _names(rules, generation)
+    names: list[str] = []
+    places: list[int] = []
+    dropped: list[str] = []
+    for place, name in enumerate(keys):
+        try:
+            read = memo[name]
+        except KeyError:
+            read = memo[name] = _name_for(rules, generation, name)
+        if read is None:
+            dropped.append(name)
+        else:
+            names.append(read)
+            places.append(place)
+    answer = (tuple(names), tuple(places), tuple(dropped))
     if len(_KEYS) > 4096:  # many shapes or overrides: keep the memo bounded
         _KEYS.clear()
     _KEYS[key] = (rules, answer)
@@ -140,17 +149,8 @@ def adapt_keys(
 def adapt(
     rules: tuple[VersionRule, ...], generation: Generation, items: Iterable[tuple[str, str]]
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """``items`` as ``generation`` reads them: (kept or renamed items, names left out)."""
-    kept: list[tuple[str, str]] = []
-    dropped: list[str] = []
-    memo = _names(rules, generation)
-    for key, value in items:
-        try:
-            name = memo[key]
-        except KeyError:
-            name = memo[key] = _name_for(rules, generation, key)
-        if name is None:
-            dropped.append(key)
-        else:
-            kept.append((name, value))
-    return kept, dropped
+    """``items`` as ``generation`` reads them: (kept or renamed items, names left out), by
+    :func:`adapt_keys` of their names."""
+    pairs = list(items)
+    names, places, dropped = adapt_keys(rules, generation, tuple(key for key, _ in pairs))
+    return [(name, pairs[i][1]) for name, i in zip(names, places, strict=True)], list(dropped)
