@@ -151,10 +151,17 @@ def last_dhcp(out: Path) -> DhcpMemo:
     if current is None or not store.same_toolchain(current):
         return DhcpMemo()
     state = State.read(out)
-    if state is None or state.release != current or not state.dhcp:
+    if state is None or state.release != current:
         return DhcpMemo()
-    folder = store.releases / current / "network"
-    return DhcpMemo(state.dhcp, partial(read_files, folder, DHCP_FILES))
+    return release_dhcp(state, store.releases / current)
+
+
+def release_dhcp(state: State, release: Path) -> DhcpMemo:
+    """The DHCP files of ``release`` (the one ``state`` is of), read when taken, and the
+    digest of the network plan they were made from (none: nothing to take)."""
+    if not state.dhcp:
+        return DhcpMemo()
+    return DhcpMemo(state.dhcp, partial(read_files, release / "network", DHCP_FILES))
 
 
 def read_files(folder: Path, names: Sequence[str]) -> dict[str, bytes] | None:
@@ -185,8 +192,7 @@ def patch_of(found: Delta, pre: Prelink, network: Network) -> Patch | None:
         site = _site_inputs(found)
         if site is None:
             return None
-        folder = pre.out.releases / pre.current / "network"
-        network.dhcp = DhcpMemo(found.state.dhcp, partial(read_files, folder, DHCP_FILES))
+        network.dhcp = release_dhcp(found.state, pre.out.releases / pre.current)
         made = dict(network.of(site))
     return Patch(
         release=pre.current,

@@ -106,17 +106,17 @@ def phone_record(phone: EffectivePhone, files: list[str]) -> dict[str, Any]:
     }
 
 
-def file_entry(path: str, sha256: str, size: int) -> bytes:
-    """A file's manifest entry, encoded (``"path":{"sha256":...,"size":...}``)."""
-    return f'{_encode(path)}:{{"sha256":{_encode(sha256)},"size":{size}}}'.encode()
-
-
 def _json(value: Any) -> str:
     """``value`` as the canonical encoder writes it: a string (the common case) or None at
     the C encoder's speed, anything else through the encoder."""
     if type(value) is str:
         return _string(value)
     return "null" if value is None else _encode(value)
+
+
+def file_entry(path: str, sha256: str, size: int) -> bytes:
+    """A file's manifest entry, encoded (``"path":{"sha256":...,"size":...}``)."""
+    return f'{_json(path)}:{{"sha256":{_json(sha256)},"size":{size}}}'.encode()
 
 
 def phone_entry(phone: EffectivePhone, files: list[str]) -> bytes:
