@@ -50,7 +50,7 @@ from mipc.incremental.inputs import (
     secret_inputs,
     unchanged_but_files,
 )
-from mipc.incremental.state import State
+from mipc.incremental.state import PhoneState, State, with_changes
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
@@ -113,9 +113,10 @@ class Delta:
 
     def network_facts(self) -> list[PhoneFacts]:
         """Every phone's network facts after this delta, in name order."""
-        names = sorted(set(self.state.phones).difference(self.removed).union(self.specs))
-        phones, facts = self.state.phones, self.facts
-        return [facts[n] if n in facts else PhoneFacts.from_tuple(phones[n][8]) for n in names]
+        facts, removed, make = self.facts, self.removed, PhoneFacts.from_tuple
+        now = {n: s[8] for n, s in self.state.phones.items() if n not in removed}
+        now.update(facts)
+        return [facts[n] if n in facts else make(now[n]) for n in sorted(now)]
 
     def freed(self) -> frozenset[str]:
         """The own files of the removed phones."""
@@ -174,14 +175,13 @@ class Delta:
         """The state after this delta is written as ``release`` (manifest ``index``; each
         changed and added phone's ``own`` files; the ``owners`` of the phones' files the
         network files were made with)."""
-        phones = dict(self.state.phones)
-        for name in self.removed:
-            del phones[name]
+        phones = self.state.phones
+        changes: dict[str, PhoneState | None] = dict.fromkeys(self.removed)
         for name, spec in self.specs.items():
             old = phones.get(name)
             fingerprints = old[6:8] if old is not None else self.fingerprints[name]
             placed, unplaced = spec_digests(spec)
-            phones[name] = (
+            changes[name] = (
                 placed,
                 source_group(spec),
                 *identity(spec),
@@ -191,11 +191,11 @@ class Delta:
                 unplaced,
             )
         for name, digest in self.moved.items():
-            phones[name] = (digest, *phones[name][1:])
+            changes[name] = (digest, *phones[name][1:])
         return replace(
             self.state,
             release=release,
-            phones=phones,
+            phones=with_changes(phones, changes),
             index=index,
             frame=self.frame,
             owners=owners,

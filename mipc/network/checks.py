@@ -11,12 +11,14 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mipc.network.sip import SERVICES
 from mipc.network.values import (
     HEADER,
     MAC,
     MODEL,
+    all_macs,
     boot_file,
     bounded,
     colon_mac,
@@ -67,9 +69,8 @@ class NetServer:
     weight: int = 0
 
 
-@dataclass(frozen=True)
-class NetPhone:
-    """A phone as DHCP sees it.
+class NetPhone(NamedTuple):
+    """A phone as DHCP sees it (a named tuple: a plan holds 100,000s of them).
 
     ``mac`` is 12 lower-case hex digits without separators.  ``boot_file`` is the recovery
     firmware the guide hands out in option 67 (``sip100.img``, ``sip200.img``, ``405.img``,
@@ -228,12 +229,46 @@ def _ports(
     return tuple(ports), tuple((service, owner) for *_, service, owner in sorted(naptr))
 
 
+def _phones_fine(plan: NetworkPlan) -> bool:
+    """Whether :func:`_phones_checked` would find nothing wrong, tested a whole plan at a
+    time (at 100k phones, a twentieth of the time); False: let it say what."""
+    phones = plan.phones
+    if not phones:
+        return True
+    names = [ph.name for ph in phones]
+    try:
+        names_fine = all(names) and "".join(names).isprintable()
+    except TypeError:  # a value that is no text
+        return False
+    if not (names_fine and max(map(len, names)) <= 128 and all_macs(ph.mac for ph in phones)):
+        return False
+    if len({ph.mac for ph in phones}) != len(phones):
+        return False
+    try:
+        for family, boot in {(ph.family, ph.boot_file) for ph in phones}:
+            hostile("phones[].family", family)
+            if boot is not None:
+                boot_file("phones[].boot_file", boot)
+    except ValueError:
+        return False
+    return True
+
+
 def _phones(plan: NetworkPlan) -> tuple[tuple[str, str, str, str], ...]:
+    """The phones with a boot file, as (mac, name, family, boot file), sorted; a ValueError
+    names the first bad phone."""
+    if not _phones_fine(plan):
+        return _phones_checked(plan)
+    booting = ((p.mac, p.name, p.family, p.boot_file) for p in plan.phones)
+    return tuple(sorted((m, n, f, b) for m, n, f, b in booting if b is not None))
+
+
+def _phones_checked(plan: NetworkPlan) -> tuple[tuple[str, str, str, str], ...]:
     phones: list[tuple[str, str, str, str]] = []
     seen: dict[str, str] = {}
     checked: set[tuple[str, str | None]] = set()  # (family, boot file) pairs, few of them
     for i, ph in enumerate(plan.phones):
-        if not isinstance(ph.mac, str) or not MAC.match(ph.mac):
+        if not isinstance(ph.mac, str) or not MAC.fullmatch(ph.mac):
             raise ValueError(
                 f"phones[{i}].mac {ph.mac!r}: 12 lower-case hex digits without separators"
             )

@@ -19,6 +19,7 @@ from mipc.network.access import (
     tls_lines,
 )
 from mipc.network.checks import HEADER, host_or_ip, hostile, port, text, url
+from mipc.network.values import all_macs
 
 __all__ = ["Serving", "htpasswd", "render_nginx", "render_nginx_cache"]
 
@@ -158,9 +159,10 @@ def _phones_map(macs: tuple[str, ...]) -> list[str]:
 
     nginx looks a map's strings up without regard to case, so an upper-case MAC matches too.
     """
-    for mac in macs:
-        if not _MAC.match(mac) or mac == _SHARED_MAC:
-            raise ValueError(f"upload MAC {mac!r}: 12 lower-case hex digits, not all zero")
+    if not all_macs(macs) or _SHARED_MAC in macs:
+        for mac in macs:
+            if not _MAC.fullmatch(mac) or mac == _SHARED_MAC:
+                raise ValueError(f"upload MAC {mac!r}: 12 lower-case hex digits, not all zero")
     return [
         "",
         "# The phones of the inventory: only they may upload (never 000000000000, shared by all).",

@@ -67,14 +67,7 @@ def network_plan_of(inv: Inventory, phones: Sequence[PhoneFacts]) -> NetworkPlan
             else site.provisioning_address
         ),
         phones=tuple(
-            NetPhone(
-                name=p.name,
-                mac=p.mac,
-                boot_file=p.boot_file,
-                family=p.family,
-            )
-            for p in phones
-            if p.mac is not None
+            NetPhone(p.name, p.mac, p.boot_file, p.family) for p in phones if p.mac is not None
         ),
         default_boot_file=None,
         dns_servers=dns,

@@ -79,8 +79,11 @@ def stale_serials(prior: PriorZones, files: Mapping[str, bytes]) -> list[str]:
     do that): secondary servers would not transfer it."""
     said: list[str] = []
     for name, data in sorted(files.items()):
-        before, serial = prior.current.get(name), serial_of(data)
-        if before is None or serial is None or _key(_lines(before)) == _key(_lines(data)):
+        before = prior.current.get(name)  # a zone (not the DHCP files: megabytes)
+        if before is None:
+            continue
+        serial = serial_of(data)
+        if serial is None or _key(_lines(before)) == _key(_lines(data)):
             continue
         highest = _highest(prior, name)
         if serial <= highest and serial != highest % _MAX + 1:

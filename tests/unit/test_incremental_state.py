@@ -12,12 +12,15 @@ from mipc.diagnostics import Diagnostics
 from mipc.incremental.fingerprints import APPEARANCE_FIELDS, context_key, projection, spec_digests
 from mipc.incremental.frame import document_of
 from mipc.incremental.state import (
+    PATCH_LIMIT,
+    PhoneState,
     State,
     StateUnreadable,
     Written,
     plan_facts,
     save_state,
     state_of,
+    with_changes,
 )
 from mipc.inventory.load import inventory_files, load_inventory
 from mipc.inventory.schema import validate_document
@@ -115,18 +118,65 @@ def test_a_state_whose_phones_cannot_be_read_says_so_when_they_are_needed(
     index = ManifestIndex("0" * 64, (), (0,), (), (0,))
     state = state_of(facts, [], (result.context, result.frame), Written("r1", index, {}))
     fields_ = list(marshal.loads(state.to_bytes()))
-    fields_[4] = b"\x00 damaged"
+    fields_[4] = (b"\x00 damaged", marshal.dumps({}))
     (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
     damaged = State.read(tmp_path)
     assert damaged is not None and damaged.release == "r1"
     with pytest.raises(StateUnreadable):
         len(damaged.phones)
-    fields_[4] = marshal.dumps(["not", "a", "dict"])
+    fields_[4] = (marshal.dumps(["not", "a", "dict"]), marshal.dumps({}))
     (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
     wrong = State.read(tmp_path)
     assert wrong is not None
     with pytest.raises(StateUnreadable):
         wrong.phones.get("x")
+    for patch in (b"\x00 damaged", marshal.dumps(["not", "a", "dict"])):  # read at once
+        fields_[4] = (marshal.dumps({}), patch)
+        (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+        assert State.read(tmp_path) is None
+
+
+def _phone(n: int) -> PhoneState:
+    return (b"d%d" % n, "", f"a{n}", (str(n),), (), (f"www/{n}.cfg",), b"p", b"s", (), b"u")
+
+
+def test_a_patched_state_keeps_its_phones_bytes_and_reads_back_the_same(
+    tmp_path: Path,
+) -> None:
+    """A state made from another by a few changes writes the phones it read as they were,
+    beside a patch; read back, its phones are the changed ones. Past PATCH_LIMIT changes the
+    phones are written whole again."""
+    result = validate(REPO / "examples" / "lab")
+    assert result.plan is not None
+    facts = plan_facts(result.plan, frozenset(), (facts_of(result.plan.phones), None))
+    index = ManifestIndex("0" * 64, (), (0,), (), (0,))
+    first = state_of(facts, [], (result.context, result.frame), Written("r1", index, {}))
+    first = replace(first, phones={f"p{n}": _phone(n) for n in range(10)})
+    save_state(tmp_path, first)
+    base0 = marshal.loads((tmp_path / "state.bin").read_bytes())[4][0]
+    expected = dict(first.phones)
+    for round_, decode in enumerate((False, True, False)):
+        read = State.read(tmp_path)
+        assert read is not None
+        if decode:
+            assert len(read.phones) == len(expected)
+        changes: dict[str, PhoneState | None] = {f"p{round_}": None, f"n{round_}": _phone(99)}
+        changes[f"p{round_ + 5}"] = _phone(50 + round_)
+        after = with_changes(read.phones, changes)
+        for name, phone in changes.items():
+            if phone is None:
+                expected.pop(name)
+            else:
+                expected[name] = phone
+        assert dict(after) == expected and dict(read.phones) != expected
+        save_state(tmp_path, replace(read, phones=after))
+        stored = marshal.loads((tmp_path / "state.bin").read_bytes())[4]
+        assert stored[0] == base0 and len(marshal.loads(stored[1])) == 3 * (round_ + 1)
+    again = State.read(tmp_path)
+    assert again is not None and dict(again.phones) == expected
+    many = with_changes(again.phones, {f"m{n}": _phone(n) for n in range(PATCH_LIMIT + 1)})
+    base, patch = marshal.loads(replace(again, phones=many).to_bytes())[4]
+    assert marshal.loads(patch) == {} and marshal.loads(base) == dict(many)
 
 
 def test_digest_does_not_depend_on_object_sharing() -> None:
