@@ -11,6 +11,7 @@ goes to standard error; ``--out`` writes the report (``make bench`` writes RESUL
 from __future__ import annotations
 
 import argparse
+import compileall
 import itertools
 import os
 import random
@@ -195,6 +196,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def byte_compile() -> None:
+    """Compile mipc's modules to bytecode, as installing it does (see ``bench/METHOD.md``):
+    an editable install under ``PYTHONDONTWRITEBYTECODE`` would compile them from source in
+    every timed process."""
+    if not compileall.compile_dir(REPO / "mipc", quiet=1):
+        raise SystemExit("cannot byte-compile mipc (compileall failed)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when it completed."""
     args = parse(argv)
@@ -207,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = [s.key for s in STEPS if s.key in args.steps.split(",")]
     rounds = max(1, args.rounds)
     args.scratch.mkdir(parents=True, exist_ok=True)
+    byte_compile()
     need = sum((diskcheck.size_need(n, rounds, keys) for n in sizes), diskcheck.Need(0, 0))
     say(diskcheck.refuse_if_short(args.scratch, need))
     root = Path(tempfile.mkdtemp(prefix="mipc-bench-", dir=args.scratch))
