@@ -45,6 +45,11 @@ from mipc.release.store import EmitError, Out, release_id_of
 #: whole release's top level (Linux allows a quarter of the stack limit, at most 6 MiB).
 CP_STACK = 32 << 20
 
+#: How much less the copies after the first (of the top of ``www/``, the longest) weigh for
+#: the scheduler: on two cores the first and the build's own compile each keep a core, and
+#: the others take what the two leave.
+LATER_NICE = 19
+
 
 def _arg_limit() -> int:
     """Bytes of names a ``cp`` command line may hold (see :data:`CP_STACK`)."""
@@ -71,7 +76,7 @@ def _batches(names: list[str]) -> list[list[str]]:
     return out
 
 
-def _end_with(build: int) -> None:
+def _end_with(build: int, nice: int = 0) -> None:
     """In a ``cp`` about to run: be SIGKILLed when the build ends (Linux's parent-death
     signal), so a killed build leaves no copy writing into OUT; and a stack big enough for
     its command line (:data:`CP_STACK`)."""
@@ -81,6 +86,9 @@ def _end_with(build: int) -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
         if soft != resource.RLIM_INFINITY and soft < CP_STACK:
             resource.setrlimit(resource.RLIMIT_STACK, (CP_STACK, hard))
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     if os.getppid() != build:
         os._exit(1)
 
@@ -139,14 +147,14 @@ class Prelink:
             commands = [([*www, *batch], old / "www") for batch in _batches(files)]
             commands += [([*www, *batch], old / "www") for batch in _batches(folders)]
             commands.append((network, old))
-            for command, cwd in commands:
+            for i, (command, cwd) in enumerate(commands):
                 self._copies.append(
                     subprocess.Popen(
                         command,
                         cwd=cwd,
                         stdin=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
-                        preexec_fn=partial(_end_with, os.getpid()),
+                        preexec_fn=partial(_end_with, os.getpid(), LATER_NICE if i else 0),
                     )
                 )
             self._wanted = len(commands)
