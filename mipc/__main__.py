@@ -1,5 +1,5 @@
 """Entry point for ``python -m mipc``."""
 
-from mipc.cli import main
+from mipc.cli import run
 
-main()
+run()
