@@ -10,17 +10,14 @@ Never imports render or incremental.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import os
-import resource
 import shutil
-import signal
 import subprocess
+import sys
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -41,64 +38,21 @@ from mipc.release.retain import drop_retained, write_retained
 from mipc.release.staging import Counts, WwwGroup, group_warning, open_new, safe_relpath
 from mipc.release.store import EmitError, Out, release_id_of
 
-#: The stack a ``cp`` is given, so that the kernel lets its command line hold the names of a
-#: whole release's top level (Linux allows a quarter of the stack limit, at most 6 MiB).
-CP_STACK = 32 << 20
+#: The program that links a release's files (:mod:`mipc.release.linker`), run by path.
+LINKER = Path(__file__).with_name("linker.py")
 
-#: How much less the copies after the first (of the top of ``www/``, the longest) weigh for
-#: the scheduler: on two cores the first and the build's own compile each keep a core, and
-#: the others take what the two leave.
+#: How much less the links after those of the top of ``www/`` (the longest) weigh for the
+#: scheduler: on two cores the first and the build's own compile each keep a core, and the
+#: others take what the two leave.
 LATER_NICE = 19
-
-
-def _arg_limit() -> int:
-    """Bytes of names a ``cp`` command line may hold (see :data:`CP_STACK`)."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-    if hard == resource.RLIM_INFINITY or hard >= CP_STACK:
-        return 4 << 20
-    return max(os.sysconf("SC_ARG_MAX") // 4, 16_384)
-
-
-def _batches(names: list[str]) -> list[list[str]]:
-    """``names`` in batches whose command lines stay under the kernel's limit (each name
-    costs its bytes, a NUL and a pointer)."""
-    limit = _arg_limit()
-    if sum(map(len, names)) + 9 * len(names) <= limit:  # at 100k phones, the usual case
-        return [names] if names else []
-    out: list[list[str]] = []
-    size = limit
-    for name in names:
-        if size + len(name) + 9 > limit:
-            out.append([])
-            size = 0
-        out[-1].append(name)
-        size += len(name) + 9
-    return out
-
-
-def _end_with(build: int, nice: int = 0) -> None:
-    """In a ``cp`` about to run: be SIGKILLed when the build ends (Linux's parent-death
-    signal), so a killed build leaves no copy writing into OUT; and a stack big enough for
-    its command line (:data:`CP_STACK`)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    with contextlib.suppress(OSError, ValueError):
-        soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
-        if soft != resource.RLIM_INFINITY and soft < CP_STACK:
-            resource.setrlimit(resource.RLIMIT_STACK, (CP_STACK, hard))
-    if nice:
-        with contextlib.suppress(OSError):
-            os.nice(nice)
-    if os.getppid() != build:
-        os._exit(1)
 
 
 class Prelink:
     """OUT locked, a staging folder, and the current release's files being hard-linked into
-    it by ``cp -al`` in other processes (the kernel's work, hundreds of thousands of links, on
-    the other core while this one compiles the changed phones; they die with the build,
-    and never hold OUT's lock). Leaving the ``with`` block
-    stops the copies and removes the staging folder, unless a release was made of it."""
+    it by :mod:`mipc.release.linker` in other processes (the kernel's work, hundreds of
+    thousands of links, on the other core while this one compiles the changed phones; they
+    die with the build, and never hold OUT's lock). Leaving the ``with`` block stops them
+    and removes the staging folder, unless a release was made of it."""
 
     def __init__(self, out_dir: Path, release: str) -> None:
         self.out = Out(out_dir)
@@ -129,40 +83,33 @@ class Prelink:
         return self
 
     def _start_copies(self, old: Path) -> None:
-        """``cp -al`` of the release's ``network/``, of the folders of its ``www/``, and (in
-        another process: two processes adding names to one folder contend for its lock) of
-        the files at the top of ``www/`` (names relative to it, in as few command lines as
-        the kernel allows)."""
+        """Link the release's files in two processes of :mod:`mipc.release.linker`: the
+        files at the top of ``www/`` (at 100k phones most of the release, in one folder
+        whose lock serializes them); and, niced, the folders of ``www/`` and ``network/``."""
         self._wanted = -1  # until every process has started: wait() fails
         try:
             (self.staging / "www").mkdir()
-            with os.scandir(old / "www") as found:  # in the folder's order: cp takes any
-                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in found]
-            folders = [name for name, folder in entries if folder]
-            files = [name for name, folder in entries if not folder]
-            network = ["cp", "-al", "-T", "--", "network", str(self.staging / "network")]
-            www = ["cp", "-al", "-t", str(self.staging / "www"), "--"]
-            # The top of www/ first: at 100k phones it holds most of the release's files, in
-            # one folder whose lock serializes them, and its copy ends last.
-            commands = [([*www, *batch], old / "www") for batch in _batches(files)]
-            commands += [([*www, *batch], old / "www") for batch in _batches(folders)]
-            commands.append((network, old))
-            for i, (command, cwd) in enumerate(commands):
-                self._copies.append(
-                    subprocess.Popen(
-                        command,
-                        cwd=cwd,
-                        stdin=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                        preexec_fn=partial(_end_with, os.getpid(), LATER_NICE if i else 0),
-                    )
-                )
+            linker = [sys.executable, "-I", "-S", str(LINKER), str(os.getpid())]
+            www, into = str(old / "www"), str(self.staging / "www")
+            network = ["tree", str(old / "network"), str(self.staging / "network")]
+            commands = [
+                [*linker, "files", www, into],
+                [*linker, "folders", www, into, *network],
+            ]
+            quiet = subprocess.DEVNULL
+            for i, command in enumerate(commands):
+                copy = subprocess.Popen(command, stdin=quiet, stdout=quiet, stderr=quiet)
+                self._copies.append(copy)
+                if i:
+                    with contextlib.suppress(OSError):
+                        os.setpriority(os.PRIO_PROCESS, copy.pid, LATER_NICE)
             self._wanted = len(commands)
-        except OSError:  # no cp, or no release to copy: wait() says so
+        except OSError:  # no interpreter to start, or no release to link: wait() says so
             return
 
     def wait(self) -> bool:
-        """Wait for the links; False if they could not all be made (no GNU cp, say)."""
+        """Wait for the links; False if they could not all be made (a file system without
+        hard links, say)."""
         failed = [c.wait() for c in self._copies]
         return len(self._copies) == self._wanted and not any(failed)
 
@@ -279,7 +226,7 @@ def _apply(
     for rel, new in changes.files.items():
         if new is None and rel not in kept:
             os.unlink(staging / rel)
-    write_retained(staging, kept)  # linked already (cp -al)
+    write_retained(staging, kept)  # linked already (Prelink)
     for rel, content in changes.writes:
         dest = staging / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
