@@ -50,7 +50,7 @@ from mipc.incremental.inputs import (
     secret_inputs,
     unchanged_but_files,
 )
-from mipc.incremental.state import PhoneState, State, with_changes
+from mipc.incremental.state import PhoneState, State, file_identity, with_changes
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
@@ -136,8 +136,10 @@ class Delta:
         """The manifest of ``release`` (the current one) and what it says of each changed and
         removed phone (an added one: no record, no own files, its twin's shared files);
         None if the manifest is not the one the state indexes."""
-        data = (release / MANIFEST).read_bytes()
-        if hashlib.sha256(data).hexdigest() != self.state.index.sha256:
+        path = release / MANIFEST
+        data = path.read_bytes()
+        same = bool(self.state.manifest) and file_identity(path) == self.state.manifest
+        if not same and hashlib.sha256(data).hexdigest() != self.state.index.sha256:
             return None
         out: dict[str, Previous] = {}
         wanted = {*self.specs, *self.removed, *self.twins.values()}.difference(self.twins)

@@ -195,6 +195,7 @@ class State:
     frame: Frame | None = None  # the inventory's context as read (mipc.incremental.frame)
     owners: Mapping[str, str] | None = None  # own file stem -> user (access phone/certificate)
     dhcp: str = ""  # the digest of the checked network plan its DHCP files were made from
+    manifest: tuple[int, ...] = ()  # the manifest file it indexes: file_identity()
 
     def to_bytes(self) -> bytes:
         """The state as written to disk (marshal; format and mipc version first)."""
@@ -214,6 +215,7 @@ class State:
                 self.frame,
                 None if self.owners is None else dict(self.owners),
                 self.dhcp,
+                self.manifest,
             )
         )
 
@@ -237,9 +239,21 @@ class State:
                 frame=data[10],
                 owners=data[11],
                 dhcp=data[12],
+                manifest=data[13] if len(data) > 13 else (),
             )
         except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None
+
+
+def file_identity(path: Path) -> tuple[int, ...]:
+    """Which file ``path`` is (device, inode, size, modification time); () if it cannot be
+    looked at. A release's files are never written again, so while the identity is the
+    same, so are the bytes (a hard-linked copy of OUT keeps it)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return ()
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def save_state(out: Path, state: State) -> None:

@@ -37,6 +37,7 @@ from mipc.incremental.inputs import (
 from mipc.incremental.state import (
     PlanFacts,
     Written,
+    file_identity,
     plan_facts,
     save_state,
     state_of,
@@ -49,6 +50,7 @@ from mipc.pipeline.patch import Network, NetworkFilesError, last_dhcp, written
 from mipc.pipeline.site import site_inputs
 from mipc.release.delta import Prelink
 from mipc.release.emit import EmitOptions, EmitResult, emit
+from mipc.release.manifest import MANIFEST
 from mipc.release.rendering import Progress
 from mipc.release.staging import GROUP_CODE, UnsafePath
 from mipc.release.store import (
@@ -241,7 +243,8 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
                 (result.context, result.frame),
                 Written(emitted.release, emitted.index, emitted.own, emitted.warned),
             )
-            save_state(out, replace(state, dhcp=network.dhcp.key))
+            manifest = file_identity(Out(out).releases / emitted.release / MANIFEST)
+            save_state(out, replace(state, dhcp=network.dhcp.key, manifest=manifest))
     code = 1 if diags.has_errors(settings.strict) else 0
     return BuildOutcome(
         BuildPath.FULL,

@@ -18,13 +18,15 @@ from pathlib import Path
 
 from mipc.diagnostics import InvalidInputError
 from mipc.incremental.delta import Delta
-from mipc.incremental.state import STATE, State, save_state, staged_state
+from mipc.incremental.state import STATE, State, file_identity, save_state, staged_state
 from mipc.network.facts import PhoneFacts
 from mipc.network.plan import DHCP_FILES, DhcpMemo
 from mipc.network.serials import PriorZones, stale_serials
 from mipc.pipeline.site import SiteInputs, per_phone
 from mipc.release.delta import Patch, Prelink, emit_delta
+from mipc.release.durable import start_writeback
 from mipc.release.emit import EmitResult
+from mipc.release.manifest import MANIFEST
 from mipc.release.reader import prior_zones
 from mipc.release.staging import safe_relpath
 from mipc.release.store import Out
@@ -91,7 +93,7 @@ def written(
     patch = patch_of(found, pre, network)
     if patch is None:
         return None
-    state = NextState(found, pre.out.root, network)
+    state = NextState(found, pre.out.root, network, pre.staging / MANIFEST)
     try:
         emitted = emit_delta(patch, pre, keep=keep, meanwhile=state.stage)
     except BaseException:
@@ -112,19 +114,23 @@ class NextState:
     found: Delta
     out: Path
     network: Network
+    manifest: Path  # the manifest it indexes, spliced (the release's once published)
     staged: tuple[str, Path] | None = None  # the release it names, and where it is
 
-    def _state(self, emitted: EmitResult) -> State:
+    def _state(self, emitted: EmitResult, manifest: Path) -> State:
         assert emitted.index is not None
         owners = self.network.owners(self.found.state.owners)
         state = self.found.next_state(emitted.release, emitted.index, emitted.own, owners)
+        state = replace(state, manifest=file_identity(manifest))
         if self.network.made is None:  # the files are the last release's, and so is the key
             return state
         return replace(state, dhcp=self.network.dhcp.key)
 
     def stage(self, emitted: EmitResult) -> None:
         """Write the state of the release ``emitted`` names, beside ``OUT/state.bin``."""
-        self.staged = (emitted.release, staged_state(self.out, self._state(emitted)))
+        state = self._state(emitted, self.manifest)
+        self.staged = (emitted.release, staged_state(self.out, state))
+        start_writeback(self.staged[1])
 
     def save(self, emitted: EmitResult) -> None:
         """Put the state of the release now current in place."""
@@ -133,7 +139,8 @@ class NextState:
             self.staged = None
         else:  # publish switched to another name (an identical release): made again
             self.drop()
-            save_state(self.out, self._state(emitted))
+            release = Out(self.out).releases / emitted.release
+            save_state(self.out, self._state(emitted, release / MANIFEST))
 
     def drop(self) -> None:
         """Remove the staged state, if any."""

@@ -24,6 +24,7 @@ from typing import Protocol
 from mipc.artifacts import Artifact, stem_of
 from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
+from mipc.release.durable import start_writeback
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import (
     MANIFEST,
@@ -265,6 +266,7 @@ def emit_delta(
             patch.plan.inventory.digest,
             staging / MANIFEST,
         )
+        start_writeback(staging / MANIFEST)  # on its way to disk while the links are made
         written = len(changes.writes)
         result = EmitResult(
             release=release_id_of(index.sha256),

@@ -36,6 +36,27 @@ def syncfs(path: Path) -> None:
         os.close(fd)
 
 
+#: sync_file_range(2)'s flag that starts the writeback of dirty pages without waiting.
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def start_writeback(path: Path) -> None:
+    """Start writing a file's data to disk, without waiting (Linux's ``sync_file_range``), so
+    that the release's one syncfs has less left to wait for; a no-op where it cannot."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        call = ctypes.CDLL(None, use_errno=True).sync_file_range
+        call.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+        call(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+    except (OSError, AttributeError):
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` by a file holding ``data``, written and fsynced beside it first."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")

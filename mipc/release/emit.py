@@ -292,7 +292,10 @@ def publish(
     assert result.index is not None
     digest, force, name = result.index.sha256, options.force, result.release
     history = out.history()
-    if current is not None and not force and out.manifest_sha256(current) == digest:
+    # A release is named by its manifest's digest (a forced copy: NAME.N), so only a current
+    # release of that name can be this one: no other's manifest is read and hashed.
+    named = current == name or (current or "").startswith(f"{name}.")
+    if current is not None and named and not force and out.manifest_sha256(current) == digest:
         result.release = current
         if not out.same_toolchain(current):
             out.write_history(history, current, made=current)

@@ -8,6 +8,7 @@ inventory into a fresh OUT. ``incremental`` says whether the shortcut must have 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import os
@@ -20,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from mipc.cli import main
-from mipc.incremental.state import State
+from mipc.incremental.state import State, file_identity
 from mipc.network import dhcp
 from mipc.network import plan as network_plan
 from mipc.network.checks import Checked
@@ -294,6 +295,47 @@ def test_chain_of_incremental_builds(campus: Path, tmp_path: Path) -> None:
         assert run("build", str(campus), "-o", str(full))[0] == 0
         assert served((out / "current").resolve()) == tree_bytes((full / "current").resolve())
     assert tree_bytes(first) == snapshot
+
+
+def test_the_state_knows_its_manifest_file_and_a_changed_one_is_read_again(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every state names the manifest file it indexes (full and incremental builds), so the
+    next build need not hash the manifest while that file is the same; a manifest rewritten
+    in place with other bytes of the same size is hashed, found different, and the build
+    compiles in full, as a full build would."""
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    hashed: list[int] = []
+    real = hashlib.sha256
+
+    def counting(data: bytes = b"", **kwargs: object) -> object:
+        hashed.append(len(data))
+        return real(data, **kwargs)  # type: ignore[arg-type]
+
+    for step in range(2):
+        state = State.read(out)
+        assert state is not None
+        manifest = (out / "current").resolve() / "manifest.json"
+        assert state.manifest and state.manifest == file_identity(manifest), step
+        edit(phones(campus), f'"{8005 + step * 90}"', f'"{8095 + step}"')
+        settle(campus)
+        with monkeypatch.context() as patched:
+            patched.setattr("mipc.incremental.delta.hashlib.sha256", counting)
+            code, stdout, _ = run("build", str(campus), "-o", str(out))
+        assert code == 0 and SHORTCUT in stdout, stdout
+        assert manifest.stat().st_size not in hashed  # the same file: not hashed
+    data = bytearray(manifest.read_bytes())
+    at = data.index(b'"sha256":"') + 10
+    data[at] = ord("0") if data[at] != ord("0") else ord("1")
+    manifest.chmod(0o644)
+    manifest.write_bytes(bytes(data))  # in place: the same inode, another time
+    code, stdout, _ = run("build", str(campus), "-o", str(out))
+    assert code == 0 and SHORTCUT not in stdout, stdout
+    assert run("build", str(campus), "-o", str(tmp_path / "full"))[0] == 0
+    assert served((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
 
 
 def test_strict_with_warnings_builds_in_full(campus: Path, tmp_path: Path) -> None:
