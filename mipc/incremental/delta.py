@@ -50,7 +50,8 @@ from mipc.incremental.inputs import (
     secret_inputs,
     unchanged_but_files,
 )
-from mipc.incremental.state import PhoneState, State, file_identity, with_changes
+from mipc.incremental.phones import PhoneState, group_names, holders, with_changes
+from mipc.incremental.state import State, file_identity
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
@@ -329,7 +330,7 @@ def _compared(
             return None  # a name twice: the full compile says where
         were = (partial or {}).get(group)
         if were is None:
-            were = {n for n, s in state.phones.items() if s[1] == group}
+            were = group_names(state.phones, group)
         for spec in entries:
             old = state.phones.get(spec.name)
             if old is None:
@@ -440,8 +441,4 @@ def _collides(
             addresses.add(address)
         extensions.update(exts)
         stations.update(own)
-    return any(
-        (s[2] in addresses or not extensions.isdisjoint(s[3]) or not stations.isdisjoint(s[4]))
-        and name not in left
-        for name, s in state.phones.items()
-    )
+    return bool(holders(state.phones, addresses, extensions, stations).difference(left))

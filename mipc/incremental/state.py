@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import marshal
 import os
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,146 +38,14 @@ from mipc.incremental.fingerprints import (
     spec_digests,
 )
 from mipc.incremental.frame import Frame
+from mipc.incremental.phones import PhoneState, encoded_phones, read_phones
 from mipc.model import Plan
 from mipc.network.facts import PhoneFacts
 from mipc.release.manifest import ManifestIndex
 
 STATE = "state.bin"
 
-FORMAT = 6
-
-#: Per phone: spec digest, source group, address key, extensions, stations, own files,
-#: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`), and the spec digest
-#: without positions.
-PhoneState = tuple[
-    bytes,
-    str,
-    str,
-    tuple[str, ...],
-    tuple[str, ...],
-    tuple[str, ...],
-    bytes,
-    bytes,
-    tuple[Any, ...],
-    bytes,
-]
-
-
-class StateUnreadable(ValueError):
-    """A state whose phones, decoded when first needed, cannot be read: compile in full."""
-
-
-#: The phones changed since a state's phones were last written whole, beyond which the next
-#: state writes them whole again (:meth:`LazyPhones.encoded`).
-PATCH_LIMIT = 2048
-
-
-class LazyPhones(Mapping[str, PhoneState]):
-    """The phones of a state as read: the marshal bytes of those of the last state written
-    whole (``base``), decoded when first looked at, and the phones changed since
-    (``patch``: name → state, None for a phone removed). At 100k phones, decoding is a
-    quarter of a second the build spends after it has started the linking of the release,
-    not before; and a one-phone build writes the same bytes and a small patch again, instead
-    of encoding them all."""
-
-    def __init__(self, base: bytes, patch: Mapping[str, PhoneState | None] | None = None) -> None:
-        self._base = base
-        self._patch: dict[str, PhoneState | None] = dict(patch or {})
-        self._phones: dict[str, PhoneState] | None = None
-
-    def _decoded(self) -> dict[str, PhoneState]:
-        if self._phones is None:
-            try:
-                phones = marshal.loads(self._base)
-            except (ValueError, EOFError, TypeError) as exc:
-                raise StateUnreadable(f"{STATE}: its phones cannot be read ({exc})") from exc
-            if not isinstance(phones, dict):
-                raise StateUnreadable(f"{STATE}: its phones cannot be read")
-            self._phones = _applied(phones, self._patch)
-        return self._phones
-
-    def patched(self, changes: Mapping[str, PhoneState | None]) -> LazyPhones:
-        """These phones with ``changes`` (None: a phone removed); the bytes are shared."""
-        new = LazyPhones(self._base, {**self._patch, **changes})
-        if self._phones is not None:
-            new._phones = _applied(dict(self._phones), changes)
-        return new
-
-    def __getitem__(self, name: str) -> PhoneState:
-        return self._decoded()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._decoded())
-
-    def __len__(self) -> int:
-        return len(self._decoded())
-
-    # The mixins would look each phone up again through __getitem__: at 100k phones, a
-    # scan of the state is then a third of a second rather than a few hundredths.
-    def __contains__(self, name: object) -> bool:
-        return name in self._decoded()
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """The phone ``name``'s state, or ``default``."""
-        return self._decoded().get(name, default)
-
-    def keys(self) -> KeysView[str]:
-        """The phones' names."""
-        return self._decoded().keys()
-
-    def items(self) -> ItemsView[str, PhoneState]:
-        """Each phone's name and state."""
-        return self._decoded().items()
-
-    def values(self) -> ValuesView[PhoneState]:
-        """Each phone's state."""
-        return self._decoded().values()
-
-    def encoded(self) -> tuple[bytes, bytes]:
-        """The base and the patch as marshal bytes; written whole again (an empty patch)
-        once the patch holds more than :data:`PATCH_LIMIT` phones."""
-        if len(self._patch) > PATCH_LIMIT:
-            return marshal.dumps(self._decoded()), _NO_PATCH
-        return self._base, marshal.dumps(self._patch)
-
-
-_NO_PATCH = marshal.dumps({})
-
-
-def _applied(
-    phones: dict[str, PhoneState], changes: Mapping[str, PhoneState | None]
-) -> dict[str, PhoneState]:
-    """``phones`` with ``changes`` made (None: removed); ``phones`` itself."""
-    for name, phone in changes.items():
-        if phone is None:
-            phones.pop(name, None)
-        else:
-            phones[name] = phone
-    return phones
-
-
-def with_changes(
-    phones: Mapping[str, PhoneState], changes: Mapping[str, PhoneState | None]
-) -> Mapping[str, PhoneState]:
-    """``phones`` with ``changes`` (None: a phone removed), as the next state keeps them."""
-    if isinstance(phones, LazyPhones):
-        return phones.patched(changes)
-    return _applied(dict(phones), changes)
-
-
-def _encoded(phones: Mapping[str, PhoneState]) -> tuple[bytes, bytes]:
-    if isinstance(phones, LazyPhones):
-        return phones.encoded()
-    return marshal.dumps(dict(phones)), _NO_PATCH
-
-
-def _read_phones(field: Any) -> LazyPhones:
-    """The phones field of a state as read (a ValueError when it is not one)."""
-    base, patch = field
-    changes = marshal.loads(patch)
-    if not isinstance(base, bytes) or not isinstance(changes, dict):
-        raise ValueError("not a state's phones")
-    return LazyPhones(base, changes)
+FORMAT = 7
 
 
 @dataclass(frozen=True)
@@ -206,7 +74,7 @@ class State:
                 __version__,
                 self.release,
                 self.context,
-                _encoded(self.phones),
+                encoded_phones(self.phones),
                 self.linking,
                 self.shared_refs,
                 self.flagged,
@@ -230,7 +98,7 @@ class State:
             return cls(
                 release=data[2],
                 context=data[3],
-                phones=_read_phones(data[4]),
+                phones=read_phones(data[4]),
                 linking=data[5],
                 shared_refs=data[6],
                 flagged=data[7],

@@ -17,7 +17,7 @@ from mipc.diff.compare import diff, same_file
 from mipc.diff.model import Counts, FileRef, PhoneRecord, Report, Snapshot, record, same_but_files
 from mipc.incremental.delta import Delta
 from mipc.incremental.inputs import release_options, up_to_date
-from mipc.incremental.state import StateUnreadable
+from mipc.incremental.phones import StateUnreadable
 from mipc.model import Plan
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.network.serials import PriorZones

@@ -11,16 +11,13 @@ import pytest
 from mipc.diagnostics import Diagnostics
 from mipc.incremental.fingerprints import APPEARANCE_FIELDS, context_key, projection, spec_digests
 from mipc.incremental.frame import document_of
+from mipc.incremental.phones import PATCH_LIMIT, PhoneState, StateUnreadable, with_changes
 from mipc.incremental.state import (
-    PATCH_LIMIT,
-    PhoneState,
     State,
-    StateUnreadable,
     Written,
     plan_facts,
     save_state,
     state_of,
-    with_changes,
 )
 from mipc.inventory.load import inventory_files, load_inventory
 from mipc.inventory.schema import validate_document
@@ -118,20 +115,20 @@ def test_a_state_whose_phones_cannot_be_read_says_so_when_they_are_needed(
     index = ManifestIndex("0" * 64, (), (0,), (), (0,))
     state = state_of(facts, [], (result.context, result.frame), Written("r1", index, {}))
     fields_ = list(marshal.loads(state.to_bytes()))
-    fields_[4] = (b"\x00 damaged", marshal.dumps({}))
+    fields_[4] = (b"\x00 damaged", marshal.dumps({}), fields_[4][2])
     (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
     damaged = State.read(tmp_path)
     assert damaged is not None and damaged.release == "r1"
     with pytest.raises(StateUnreadable):
         len(damaged.phones)
-    fields_[4] = (marshal.dumps(["not", "a", "dict"]), marshal.dumps({}))
+    fields_[4] = (marshal.dumps(["not", "a", "dict"]), marshal.dumps({}), b"")
     (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
     wrong = State.read(tmp_path)
     assert wrong is not None
     with pytest.raises(StateUnreadable):
         wrong.phones.get("x")
     for patch in (b"\x00 damaged", marshal.dumps(["not", "a", "dict"])):  # read at once
-        fields_[4] = (marshal.dumps({}), patch)
+        fields_[4] = (marshal.dumps({}), patch, b"")
         (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
         assert State.read(tmp_path) is None
 
@@ -175,8 +172,9 @@ def test_a_patched_state_keeps_its_phones_bytes_and_reads_back_the_same(
     again = State.read(tmp_path)
     assert again is not None and dict(again.phones) == expected
     many = with_changes(again.phones, {f"m{n}": _phone(n) for n in range(PATCH_LIMIT + 1)})
-    base, patch = marshal.loads(replace(again, phones=many).to_bytes())[4]
-    assert marshal.loads(patch) == {} and marshal.loads(base) == dict(many)
+    base, patch, _index = marshal.loads(replace(again, phones=many).to_bytes())[4]
+    whole = {n: marshal.loads(b) for n, b in marshal.loads(base).items()}
+    assert marshal.loads(patch) == {} and whole == dict(many)
 
 
 def test_digest_does_not_depend_on_object_sharing() -> None:
