@@ -50,7 +50,7 @@ from mipc.incremental.inputs import (
     secret_inputs,
     unchanged_but_files,
 )
-from mipc.incremental.phones import PhoneState, group_names, holders, with_changes
+from mipc.incremental.phones import PhoneState, collides, group_names, with_changes
 from mipc.incremental.state import State, file_identity
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
@@ -441,4 +441,4 @@ def _collides(
             addresses.add(address)
         extensions.update(exts)
         stations.update(own)
-    return bool(holders(state.phones, addresses, extensions, stations).difference(left))
+    return collides(state.phones, (addresses, extensions, stations), left)

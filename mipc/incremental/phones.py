@@ -1,12 +1,13 @@
-"""The phones of an incremental state, as ``OUT/state.bin`` keeps them: read one at a time.
+"""The phones of an incremental state, as ``OUT/state.bin`` keeps them: read a few at a time.
 
 Per phone a :data:`PhoneState` (see :mod:`mipc.incremental.state`). The phones of the last
-state written whole are kept as the marshal bytes of a dict of each phone's own marshal
-bytes (the *base*), with an *index* of the base (the phones of each source group, and those
-holding each address, extension, station and sharing digest), and the phones changed since
-(the *patch*: name → state, None for a phone removed). A build that changes one phone of
-100,000 looks up the few it needs and the index, instead of decoding them all (a quarter of
-a second); and writes the base and the index again as they were, with a small patch.
+state written whole (the *base*) are kept in :data:`CHUNKS` marshalled dicts, by the CRC-32
+of their names, with an *index* of the base (each source group's phones; how many phones
+hold each address, extension and station; each sharing digest's count and first phones),
+and the phones changed since (the *patch*: name → state, None for a phone removed). A build
+that changes one phone of 100,000 decodes the chunks of the phones it looks up and the part
+of the index it asks, instead of all the phones (a quarter of a second); and writes the base
+and the index again as they were, with a small patch.
 
 Takes and gives plain tuples and bytes (marshal); never imports anything but the standard
 library.
@@ -15,7 +16,10 @@ library.
 from __future__ import annotations
 
 import marshal
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+import zlib
+from collections import Counter
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from itertools import chain
 from typing import Any
 
 __all__ = [
@@ -23,11 +27,11 @@ __all__ = [
     "LazyPhones",
     "PhoneState",
     "StateUnreadable",
+    "collides",
     "encoded_phones",
     "group_names",
-    "holders",
     "read_phones",
-    "sharers",
+    "staying",
     "with_changes",
 ]
 
@@ -51,9 +55,14 @@ PhoneState = tuple[
 #: state writes them whole again (:meth:`LazyPhones.encoded`).
 PATCH_LIMIT = 2048
 
-#: The tables of the index: by source group, address, extension, station, sharing digest.
-GROUPS, ADDRESSES, EXTENSIONS, STATIONS, SHARING = range(5)
-Index = tuple[dict[Any, tuple[str, ...]], ...]
+#: The base is kept in this many chunks (by the CRC-32 of a phone's name), each decoded when
+#: a phone of it is first looked up.
+CHUNKS = 256
+
+#: The parts of the index: each source group's phones; how many phones hold each address,
+#: extension and station; each sharing digest's count and first phones (:data:`FIRST`).
+GROUPS, IDS, SHARING = range(3)
+FIRST = 8
 
 
 class StateUnreadable(ValueError):
@@ -70,19 +79,29 @@ def _loads(data: bytes, kind: type) -> Any:
     return value
 
 
-def index_of(phones: Mapping[str, PhoneState]) -> Index:
-    """The index of ``phones`` (see the module's docstring)."""
-    tables: tuple[dict[Any, list[str]], ...] = tuple({} for _ in range(5))
+def chunk_of(name: str) -> int:
+    """The chunk of the base that holds phone ``name``."""
+    return zlib.crc32(name.encode()) % CHUNKS
+
+
+def _index_of(phones: Mapping[str, PhoneState]) -> tuple[bytes, bytes, bytes]:
+    """The index of ``phones`` (see :data:`GROUPS`), each part as marshal bytes."""
+    groups: dict[str, list[str]] = {}
+    sharing: dict[bytes, list[str]] = {}
     for name, s in phones.items():
-        tables[GROUPS].setdefault(s[1], []).append(name)
-        if s[2]:
-            tables[ADDRESSES].setdefault(s[2], []).append(name)
-        for ext in s[3]:
-            tables[EXTENSIONS].setdefault(ext, []).append(name)
-        for station in s[4]:
-            tables[STATIONS].setdefault(station, []).append(name)
-        tables[SHARING].setdefault(s[7], []).append(name)
-    return tuple({k: tuple(v) for k, v in t.items()} for t in tables)
+        groups.setdefault(s[1], []).append(name)
+        sharing.setdefault(s[7], []).append(name)
+    states = phones.values()
+    ids = (
+        dict(Counter(s[2] for s in states if s[2])),
+        dict(Counter(chain.from_iterable(s[3] for s in states))),
+        dict(Counter(chain.from_iterable(s[4] for s in states))),
+    )
+    return (
+        marshal.dumps({g: tuple(n) for g, n in groups.items()}),
+        marshal.dumps(ids),
+        marshal.dumps({d: (len(n), tuple(sorted(n)[:FIRST])) for d, n in sharing.items()}),
+    )
 
 
 class LazyPhones(Mapping[str, PhoneState]):
@@ -90,30 +109,44 @@ class LazyPhones(Mapping[str, PhoneState]):
 
     def __init__(
         self,
-        base: bytes,
+        base: tuple[bytes, ...],
         patch: Mapping[str, PhoneState | None] | None = None,
-        index: bytes = b"",
+        index: tuple[bytes, ...] = (),
     ) -> None:
+        if len(base) != CHUNKS or len(index) != 3:
+            raise StateUnreadable("state.bin: its phones cannot be read")
         self._base = base
         self._index_bytes = index
         self._patch: dict[str, PhoneState | None] = dict(patch or {})
-        self._raw: dict[str, bytes] | None = None
-        self._one: dict[str, PhoneState] = {}  # base phones decoded one at a time
+        self._chunks: list[dict[str, PhoneState] | None] = [None] * CHUNKS
         self._phones: dict[str, PhoneState] | None = None
         self._names: dict[str, None] | None = None
-        self._index: Index | None = None
+        self._index: list[Any] = [None, None, None]
 
-    def _raws(self) -> dict[str, bytes]:
-        if self._raw is None:
-            self._raw = _loads(self._base, dict)
-        return self._raw
+    def _chunk(self, name: str) -> dict[str, PhoneState]:
+        i = chunk_of(name)
+        found = self._chunks[i]
+        if found is None:
+            found = self._chunks[i] = _loads(self._base[i], dict)
+        return found
+
+    def _part(self, part: int) -> Any:
+        if self._index[part] is None:
+            self._index[part] = _loads(self._index_bytes[part], (tuple, dict)[part != IDS])
+        return self._index[part]
 
     def _decoded(self) -> dict[str, PhoneState]:
         if self._phones is None:
-            one = self._one
-            phones = {n: one.get(n) or _loads(b, tuple) for n, b in self._raws().items()}
+            phones: dict[str, PhoneState] = {}
+            for i, data in enumerate(self._base):
+                chunk = self._chunks[i]
+                phones.update(chunk if chunk is not None else _loads(data, dict))
             self._phones = _applied(phones, self._patch)
         return self._phones
+
+    def base_state(self, name: str) -> PhoneState | None:
+        """Phone ``name`` as the base has it (before the patch), or None."""
+        return self._chunk(name).get(name)
 
     def __getitem__(self, name: str) -> PhoneState:
         if self._phones is not None:
@@ -123,17 +156,14 @@ class LazyPhones(Mapping[str, PhoneState]):
             if phone is None:
                 raise KeyError(name)
             return phone
-        phone = self._one.get(name)
-        if phone is None:
-            phone = self._one[name] = _loads(self._raws()[name], tuple)
-        return phone
+        return self._chunk(name)[name]
 
     def __contains__(self, name: object) -> bool:
         if self._phones is not None or not isinstance(name, str):
             return name in self._decoded()
         if name in self._patch:
             return self._patch[name] is not None
-        return name in self._raws()
+        return name in self._chunk(name)
 
     def get(self, name: str, default: Any = None) -> Any:
         """The phone ``name``'s state, or ``default``."""
@@ -146,7 +176,7 @@ class LazyPhones(Mapping[str, PhoneState]):
         if self._phones is not None:
             return dict.fromkeys(self._phones)
         if self._names is None:
-            names = dict.fromkeys(self._raws())
+            names = dict.fromkeys(chain.from_iterable(self._part(GROUPS).values()))
             for name, phone in self._patch.items():
                 if phone is None:
                     names.pop(name, None)
@@ -177,41 +207,65 @@ class LazyPhones(Mapping[str, PhoneState]):
     def patched(self, changes: Mapping[str, PhoneState | None]) -> LazyPhones:
         """These phones with ``changes`` (None: a phone removed); the bytes are shared."""
         new = LazyPhones(self._base, {**self._patch, **changes}, self._index_bytes)
-        new._raw, new._one, new._index = self._raw, self._one, self._index
+        new._chunks, new._index = self._chunks, self._index
         if self._phones is not None:
             new._phones = _applied(dict(self._phones), changes)
         return new
 
-    def encoded(self) -> tuple[bytes, bytes, bytes]:
+    def encoded(self) -> tuple[tuple[bytes, ...], bytes, tuple[bytes, ...]]:
         """The base, the patch and the index as marshal bytes; written whole again (an
-        empty patch) once the patch holds more than :data:`PATCH_LIMIT` phones, or when
-        there is no index."""
-        if len(self._patch) > PATCH_LIMIT or not self._index_bytes:
+        empty patch) once the patch holds more than :data:`PATCH_LIMIT` phones."""
+        if len(self._patch) > PATCH_LIMIT:
             return encoded_phones(self._decoded())
         return self._base, marshal.dumps(self._patch), self._index_bytes
 
-    def found(self, table: int, keys: Iterable[Any]) -> set[str]:
-        """The phones with one of ``keys`` in the index's ``table`` (the phones changed
-        since the base, looked at one by one)."""
-        if not self._index_bytes:
-            return _scan(self._decoded(), table, set(keys))
-        if self._index is None:
-            self._index = _loads(self._index_bytes, tuple)
-        wanted = set(keys)
-        names: set[str] = set()
-        for key in wanted:
-            names.update(self._index[table].get(key, ()))
-        names.difference_update(self._patch)  # their base entries hold no longer
-        names.update(_scan({n: s for n, s in self._patch.items() if s}, table, wanted))
+    def group_names(self, group: str) -> set[str]:
+        """See :func:`group_names`."""
+        names = set(self._part(GROUPS).get(group, ())).difference(self._patch)
+        names.update(n for n, s in self._patch.items() if s is not None and s[1] == group)
         return names
 
+    def collides(self, keys: tuple[set[str], set[str], set[str]], left: set[str]) -> bool:
+        """See :func:`collides`."""
+        counts = self._part(IDS)
+        held = [Counter({k: counts[t].get(k, 0) for k in keys[t]}) for t in range(3)]
+        for name in left | set(self._patch):  # their base entries count no longer
+            old = self.base_state(name)
+            if old is not None:
+                _count(held, keys, old, -1)
+        for name, phone in self._patch.items():
+            if phone is not None and name not in left:
+                _count(held, keys, phone, 1)
+        return any(n > 0 for table in held for n in table.values())
 
-def _scan(phones: Mapping[str, PhoneState], table: int, keys: set[Any]) -> set[str]:
-    """The phones with one of ``keys`` in the field of ``table``, looked at one by one."""
-    field = (1, 2, 3, 4, 7)[table]
-    if table in (EXTENSIONS, STATIONS):
-        return {n for n, s in phones.items() if not keys.isdisjoint(s[field])}
-    return {n for n, s in phones.items() if s[field] in keys}
+    def staying(self, sharing: bytes, gone: set[str]) -> str | None:
+        """See :func:`staying`."""
+        count, first = self._part(SHARING).get(sharing, (0, ()))
+        for name in first:
+            phone = self.get(name)
+            if name not in gone and phone is not None and phone[7] == sharing:
+                return str(name)
+        moved = {n for n, s in self._patch.items() if s is not None and s[7] == sharing}
+        if moved - gone:
+            return min(moved - gone)
+        if count <= len(first):
+            return None
+        return _staying_scan(self._decoded(), sharing, gone)
+
+
+def _count(
+    held: list[Counter[str]], keys: tuple[set[str], set[str], set[str]], phone: PhoneState, n: int
+) -> None:
+    """Count ``phone``'s address, extensions and stations among ``keys`` ``n`` times."""
+    for t, values in enumerate(((phone[2],) if phone[2] else (), phone[3], phone[4])):
+        for value in values:
+            if value in keys[t]:
+                held[t][value] += n
+
+
+def _staying_scan(phones: Mapping[str, PhoneState], sharing: bytes, gone: set[str]) -> str | None:
+    names = [n for n, s in phones.items() if s[7] == sharing and n not in gone]
+    return min(names) if names else None
 
 
 def _applied(
@@ -226,31 +280,37 @@ def _applied(
     return phones
 
 
-def _found(phones: Mapping[str, PhoneState], table: int, keys: Iterable[Any]) -> set[str]:
-    if isinstance(phones, LazyPhones):
-        return phones.found(table, keys)
-    return _scan(phones, table, set(keys))
-
-
 def group_names(phones: Mapping[str, PhoneState], group: str) -> set[str]:
     """The phones whose entries come from source ``group``."""
-    return _found(phones, GROUPS, (group,))
+    if isinstance(phones, LazyPhones):
+        return phones.group_names(group)
+    return {n for n, s in phones.items() if s[1] == group}
 
 
-def holders(
+def collides(
     phones: Mapping[str, PhoneState],
-    addresses: Iterable[str],
-    extensions: Iterable[str],
-    stations: Iterable[str],
-) -> set[str]:
-    """The phones with one of these addresses (keys), extensions or stations."""
-    named = _found(phones, ADDRESSES, (a for a in addresses if a))
-    return named | _found(phones, EXTENSIONS, extensions) | _found(phones, STATIONS, stations)
+    keys: tuple[set[str], set[str], set[str]],
+    left: set[str],
+) -> bool:
+    """Whether a phone but those ``left`` holds one of ``keys``: addresses (keys; a phone
+    without one holds none), extensions, stations."""
+    if isinstance(phones, LazyPhones):
+        return phones.collides(keys, left)
+    addresses, extensions, stations = keys
+    return any(
+        ((s[2] and s[2] in addresses) or not extensions.isdisjoint(s[3]))
+        or not stations.isdisjoint(s[4])
+        for name, s in phones.items()
+        if name not in left
+    )
 
 
-def sharers(phones: Mapping[str, PhoneState], sharing: bytes) -> set[str]:
-    """The phones of sharing digest ``sharing``."""
-    return _found(phones, SHARING, (sharing,))
+def staying(phones: Mapping[str, PhoneState], sharing: bytes, gone: set[str]) -> str | None:
+    """A phone of sharing digest ``sharing`` but those ``gone`` (the first by name among a
+    few), or None when there is none."""
+    if isinstance(phones, LazyPhones):
+        return phones.staying(sharing, gone)
+    return _staying_scan(phones, sharing, gone)
 
 
 def with_changes(
@@ -265,18 +325,23 @@ def with_changes(
 _NO_PATCH = marshal.dumps({})
 
 
-def encoded_phones(phones: Mapping[str, PhoneState]) -> tuple[bytes, bytes, bytes]:
+def encoded_phones(
+    phones: Mapping[str, PhoneState],
+) -> tuple[tuple[bytes, ...], bytes, tuple[bytes, ...]]:
     """``phones`` as a state writes them whole: the base, an empty patch, the index."""
     if isinstance(phones, LazyPhones):
         return phones.encoded()
-    base = marshal.dumps({n: marshal.dumps(s) for n, s in phones.items()})
-    return base, _NO_PATCH, marshal.dumps(index_of(phones))
+    chunks: list[dict[str, PhoneState]] = [{} for _ in range(CHUNKS)]
+    for name, phone in phones.items():
+        chunks[chunk_of(name)][name] = phone
+    return tuple(marshal.dumps(c) for c in chunks), _NO_PATCH, _index_of(phones)
 
 
 def read_phones(field: Any) -> LazyPhones:
     """The phones field of a state as read (a ValueError when it is not one)."""
     base, patch, index = field
     changes = marshal.loads(patch)
-    if not all(isinstance(b, bytes) for b in (base, index)) or not isinstance(changes, dict):
+    parts = (*base, *index)
+    if not all(isinstance(b, bytes) for b in parts) or not isinstance(changes, dict):
         raise ValueError("not a state's phones")
-    return LazyPhones(base, changes, index)
+    return LazyPhones(tuple(base), changes, tuple(index))

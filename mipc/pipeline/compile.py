@@ -21,7 +21,7 @@ from mipc.diagnostics import Diagnostics, InputError
 from mipc.incremental.delta import FAMILY_CODES, Changes, Delta, Known, changes
 from mipc.incremental.fingerprints import context_key, projection, render_epoch, sharing
 from mipc.incremental.frame import Frame, frame_of
-from mipc.incremental.phones import sharers
+from mipc.incremental.phones import staying
 from mipc.inventory.assemble import assemble
 from mipc.inventory.confine import Allowed as Allowed  # the commands' way to it
 from mipc.inventory.confine import check_document
@@ -211,16 +211,13 @@ def _twins(plan: Plan, found: Changes) -> dict[str, str] | None:
         return {}
     phones = found.known.state.phones
 
-    def staying(digest: bytes) -> str | None:
-        names = sharers(phones, digest).difference(found.removed)
-        return min(names) if names else None
-
-    if any(staying(phones[n][7]) is None for n in found.removed):
+    gone = set(found.removed)
+    if any(staying(phones, phones[n][7], gone) is None for n in found.removed):
         return None
     twins: dict[str, str] = {}
     for phone in plan.phones:
         if phone.name in found.added:
-            twin = staying(sharing(phone))
+            twin = staying(phones, sharing(phone), gone)
             if twin is None or phone.waiting:
                 return None
             twins[phone.name] = twin

@@ -115,22 +115,29 @@ def test_a_state_whose_phones_cannot_be_read_says_so_when_they_are_needed(
     index = ManifestIndex("0" * 64, (), (0,), (), (0,))
     state = state_of(facts, [], (result.context, result.frame), Written("r1", index, {}))
     fields_ = list(marshal.loads(state.to_bytes()))
-    fields_[4] = (b"\x00 damaged", marshal.dumps({}), fields_[4][2])
-    (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
-    damaged = State.read(tmp_path)
+    chunks, patch, index = fields_[4]
+    name = result.plan.phones[0].name
+
+    def read_with(phones: object) -> State | None:
+        fields_[4] = phones
+        (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+        return State.read(tmp_path)
+
+    damaged = read_with(((b"\x00 damaged",) * len(chunks), patch, index))
     assert damaged is not None and damaged.release == "r1"
     with pytest.raises(StateUnreadable):
-        len(damaged.phones)
-    fields_[4] = (marshal.dumps(["not", "a", "dict"]), marshal.dumps({}), b"")
-    (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
-    wrong = State.read(tmp_path)
+        damaged.phones.get(name)
+    no_index = read_with((chunks, patch, (b"\x00", *index[1:])))
+    assert no_index is not None and no_index.phones.get(name) is not None
+    with pytest.raises(StateUnreadable):
+        len(no_index.phones)
+    wrong = read_with((tuple(marshal.dumps(["not", "a", "dict"]) for _ in chunks), patch, index))
     assert wrong is not None
     with pytest.raises(StateUnreadable):
-        wrong.phones.get("x")
-    for patch in (b"\x00 damaged", marshal.dumps(["not", "a", "dict"])):  # read at once
-        fields_[4] = (marshal.dumps({}), patch, b"")
-        (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
-        assert State.read(tmp_path) is None
+        wrong.phones.get(name)
+    for bad in (b"\x00 damaged", marshal.dumps(["not", "a", "dict"])):  # read at once
+        assert read_with((chunks, bad, index)) is None
+    assert read_with((chunks[:3], patch, index)) is None  # not the chunks a state has
 
 
 def _phone(n: int) -> PhoneState:
@@ -173,7 +180,7 @@ def test_a_patched_state_keeps_its_phones_bytes_and_reads_back_the_same(
     assert again is not None and dict(again.phones) == expected
     many = with_changes(again.phones, {f"m{n}": _phone(n) for n in range(PATCH_LIMIT + 1)})
     base, patch, _index = marshal.loads(replace(again, phones=many).to_bytes())[4]
-    whole = {n: marshal.loads(b) for n, b in marshal.loads(base).items()}
+    whole = {n: s for chunk in base for n, s in marshal.loads(chunk).items()}
     assert marshal.loads(patch) == {} and whole == dict(many)
 
 

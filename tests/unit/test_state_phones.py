@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from mipc.incremental.phones import (
     LazyPhones,
     PhoneState,
+    collides,
     encoded_phones,
     group_names,
-    holders,
     read_phones,
-    sharers,
+    staying,
     with_changes,
 )
 
@@ -63,9 +63,15 @@ def _same(lazy: Any, plain: dict[str, PhoneState], probe: list[str]) -> None:
         ({"b", ""}, {"101"}, set()),
     ]
     for keys in asked:
-        assert holders(lazy, *keys) == holders(plain, *keys)
+        for left in (set(), set(probe), {"p0", "p1", "p2"}):
+            assert collides(lazy, keys, left) == collides(plain, keys, left), (keys, left)
     for digest in (b"x", b"y", b"z"):
-        assert sharers(lazy, digest) == sharers(plain, digest)
+        for gone in (set(), set(probe)):
+            twin = staying(lazy, digest, gone)
+            if staying(plain, digest, gone) is None:
+                assert twin is None
+            else:
+                assert twin is not None and twin not in gone and plain[twin][7] == digest
     assert dict(lazy.items()) == plain
 
 
