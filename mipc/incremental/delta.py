@@ -50,7 +50,13 @@ from mipc.incremental.inputs import (
     secret_inputs,
     unchanged_but_files,
 )
-from mipc.incremental.phones import PhoneState, collides, group_names, with_changes
+from mipc.incremental.phones import (
+    PhoneState,
+    collides,
+    group_names,
+    network_facts,
+    with_changes,
+)
 from mipc.incremental.state import State, file_identity
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
@@ -114,8 +120,10 @@ class Delta:
 
     def network_facts(self) -> list[PhoneFacts]:
         """Every phone's network facts after this delta, in name order."""
-        facts, removed, make = self.facts, self.removed, PhoneFacts.from_tuple
-        now = {n: s[8] for n, s in self.state.phones.items() if n not in removed}
+        facts, make = self.facts, PhoneFacts.from_tuple
+        now = network_facts(self.state.phones)
+        for name in self.removed:
+            now.pop(name, None)
         now.update(facts)
         return [facts[n] if n in facts else make(now[n]) for n in sorted(now)]
 

@@ -30,6 +30,7 @@ __all__ = [
     "collides",
     "encoded_phones",
     "group_names",
+    "network_facts",
     "read_phones",
     "staying",
     "with_changes",
@@ -60,8 +61,9 @@ PATCH_LIMIT = 2048
 CHUNKS = 256
 
 #: The parts of the index: each source group's phones; how many phones hold each address,
-#: extension and station; each sharing digest's count and first phones (:data:`FIRST`).
-GROUPS, IDS, SHARING = range(3)
+#: extension and station; each sharing digest's count and first phones (:data:`FIRST`); each
+#: phone's network facts.
+GROUPS, IDS, SHARING, FACTS = range(4)
 FIRST = 8
 
 
@@ -84,7 +86,7 @@ def chunk_of(name: str) -> int:
     return zlib.crc32(name.encode()) % CHUNKS
 
 
-def _index_of(phones: Mapping[str, PhoneState]) -> tuple[bytes, bytes, bytes]:
+def _index_of(phones: Mapping[str, PhoneState]) -> tuple[bytes, ...]:
     """The index of ``phones`` (see :data:`GROUPS`), each part as marshal bytes."""
     groups: dict[str, list[str]] = {}
     sharing: dict[bytes, list[str]] = {}
@@ -101,6 +103,7 @@ def _index_of(phones: Mapping[str, PhoneState]) -> tuple[bytes, bytes, bytes]:
         marshal.dumps({g: tuple(n) for g, n in groups.items()}),
         marshal.dumps(ids),
         marshal.dumps({d: (len(n), tuple(sorted(n)[:FIRST])) for d, n in sharing.items()}),
+        marshal.dumps({n: s[8] for n, s in phones.items()}),
     )
 
 
@@ -113,7 +116,7 @@ class LazyPhones(Mapping[str, PhoneState]):
         patch: Mapping[str, PhoneState | None] | None = None,
         index: tuple[bytes, ...] = (),
     ) -> None:
-        if len(base) != CHUNKS or len(index) != 3:
+        if len(base) != CHUNKS or len(index) not in (FACTS, FACTS + 1):
             raise StateUnreadable("state.bin: its phones cannot be read")
         self._base = base
         self._index_bytes = index
@@ -121,7 +124,7 @@ class LazyPhones(Mapping[str, PhoneState]):
         self._chunks: list[dict[str, PhoneState] | None] = [None] * CHUNKS
         self._phones: dict[str, PhoneState] | None = None
         self._names: dict[str, None] | None = None
-        self._index: list[Any] = [None, None, None]
+        self._index: list[Any] = [None] * (FACTS + 1)
 
     def _chunk(self, name: str) -> dict[str, PhoneState]:
         i = chunk_of(name)
@@ -143,6 +146,18 @@ class LazyPhones(Mapping[str, PhoneState]):
                 phones.update(chunk if chunk is not None else _loads(data, dict))
             self._phones = _applied(phones, self._patch)
         return self._phones
+
+    def facts(self) -> dict[str, tuple[Any, ...]]:
+        """See :func:`network_facts`."""
+        if self._phones is not None or len(self._index_bytes) <= FACTS:
+            return {n: s[8] for n, s in self._decoded().items()}
+        facts = dict(self._part(FACTS))
+        for name, phone in self._patch.items():
+            if phone is None:
+                facts.pop(name, None)
+            else:
+                facts[name] = phone[8]
+        return facts
 
     def base_state(self, name: str) -> PhoneState | None:
         """Phone ``name`` as the base has it (before the patch), or None."""
@@ -311,6 +326,13 @@ def staying(phones: Mapping[str, PhoneState], sharing: bytes, gone: set[str]) ->
     if isinstance(phones, LazyPhones):
         return phones.staying(sharing, gone)
     return _staying_scan(phones, sharing, gone)
+
+
+def network_facts(phones: Mapping[str, PhoneState]) -> dict[str, tuple[Any, ...]]:
+    """Each phone's network facts (:meth:`PhoneFacts.to_tuple`), without the rest."""
+    if isinstance(phones, LazyPhones):
+        return phones.facts()
+    return {n: s[8] for n, s in phones.items()}
 
 
 def with_changes(

@@ -15,6 +15,7 @@ from mipc.incremental.phones import (
     collides,
     encoded_phones,
     group_names,
+    network_facts,
     read_phones,
     staying,
     with_changes,
@@ -36,7 +37,7 @@ def phone(draw: Any) -> PhoneState:
         (),
         b"p",
         draw(st.sampled_from([b"x", b"y"])),
-        (),
+        tuple(draw(st.lists(SMALL, max_size=2))),
         b"u",
     )
 
@@ -55,6 +56,7 @@ def _same(lazy: Any, plain: dict[str, PhoneState], probe: list[str]) -> None:
         assert (name in lazy) is (name in plain)
         assert lazy.get(name) == plain.get(name)
     assert len(lazy) == len(plain) and set(lazy) == set(plain)
+    assert network_facts(lazy) == network_facts(plain)
     for group in ("", "lists/a.csv", "lists/b.csv"):
         assert group_names(lazy, group) == group_names(plain, group)
     asked: list[tuple[set[str], set[str], set[str]]] = [
