@@ -31,8 +31,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mipc.diagnostics import Diagnostic, Diagnostics, Severity
+from mipc.diagnostics import Diagnostic, Severity
 from mipc.incremental.confined import escaping
+from mipc.incremental.csv_rows import Packed, list_entries, pack
 from mipc.incremental.fingerprints import (
     context_key,
     identity,
@@ -61,7 +62,7 @@ from mipc.incremental.state import State, file_identity
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
-from mipc.inventory.phone_lists import list_templates, read_list
+from mipc.inventory.phone_lists import ListRows, list_templates
 from mipc.model import PhoneSpec, Plan
 from mipc.network.facts import PhoneFacts
 from mipc.release.manifest import MANIFEST, ManifestIndex, entry_value
@@ -105,6 +106,7 @@ class Delta:
     # their projection and sharing
     moved: Mapping[str, bytes] = field(default_factory=dict)  # only their place changed:
     # their spec digest now
+    rows: Mapping[str, Packed] = field(default_factory=dict)  # the changed lists' rows now
 
     @property
     def added(self) -> frozenset[str]:
@@ -210,6 +212,7 @@ class Delta:
             index=index,
             frame=self.frame,
             owners=owners,
+            rows={**self.state.rows, **self.rows},
         )
 
     def next_inputs(self, key: bytes) -> Inputs:
@@ -279,6 +282,7 @@ class Changes:
     removed: frozenset[str] = frozenset()
     moved: Mapping[str, bytes] = field(default_factory=dict)  # see Delta.moved
     frame: Frame | None = None  # the inventory's frame now
+    rows: Mapping[str, Packed] = field(default_factory=dict)  # the changed lists' rows now
 
 
 def changes(
@@ -300,11 +304,10 @@ def changes(
     if now is None:
         return None
     old = frozenset(known.record.diagnostics)
-    fresh = _fresh_entries(now, changed, old)
+    fresh = _fresh_entries(now, changed, old, known.state.rows)
     if fresh is None:
         return None
-    partial = None if not now.spliced else {"": {n for p in now.spliced for n in p.old_names}}
-    found = _compared(fresh, known.state, partial)
+    found = _compared(fresh.entries, known.state, fresh.partial)
     if found is None:
         return None
     specs, added, removed, moved = found
@@ -315,7 +318,15 @@ def changes(
     if any(n in known.state.flagged for n in moved):
         return None  # a message points at its old place
     return Changes(
-        known, now.doc, specs, old, frozenset(added), frozenset(removed), moved, now.frame
+        known,
+        now.doc,
+        specs,
+        old,
+        frozenset(added),
+        frozenset(removed),
+        moved,
+        now.frame,
+        {shown: pack(r) for shown, r in fresh.rows.items()},
     )
 
 
@@ -384,17 +395,21 @@ def _current_document(target: Path, known: Known, changed: set[str]) -> Now | No
 
 
 def _fresh_entries(
-    now: Now, changed: set[str], old: frozenset[Diagnostic]
-) -> dict[str, list[PhoneSpec]] | None:
+    now: Now, changed: set[str], old: frozenset[Diagnostic], rows: Mapping[str, Packed]
+) -> Fresh | None:
     """The entries of the ``changed`` files (absolute paths), by source group (of the YAML
-    files, those an edit touched when they were read alone); None if a changed phone list now
-    says something (an error, or a message) it did not say before."""
-    fresh: dict[str, list[PhoneSpec]] = {}
+    files, those an edit touched when they were read alone; of a phone list, its changed
+    rows when ``rows`` has its rows before: :mod:`mipc.incremental.csv_rows`); None if a
+    changed phone list now says something (an error, or a message) it did not say before."""
+    fresh = Fresh({}, {}, {})
     doc = now.doc
     if now.spliced is None:
-        fresh[""] = [phone_from_yaml(i, p, doc) for i, p in enumerate(doc.data.get("phones") or ())]
+        fresh.entries[""] = [
+            phone_from_yaml(i, p, doc) for i, p in enumerate(doc.data.get("phones") or ())
+        ]
     elif now.spliced:
-        fresh[""] = [spec for part in now.spliced for spec in part.specs]
+        fresh.entries[""] = [spec for part in now.spliced for spec in part.specs]
+        fresh.partial[""] = {n for p in now.spliced for n in p.old_names}
     templates: dict[str, str] | None = None
     for i, entry in enumerate(doc.data.get("phone_lists") or ()):
         path = doc.root / str(entry)
@@ -402,12 +417,25 @@ def _fresh_entries(
             continue
         templates = templates if templates is not None else list_templates(doc)
         shown = display_name(path, doc.root)
-        read = Diagnostics()
-        fresh[shown] = read_list(doc, i, read, templates)
         before = {d for d in old if not d.subject and d.position and d.position.file == shown}
-        if read.errors or set(read.items) != before:
+        found = list_entries(doc, i, frozenset(before), rows.get(shown), templates)
+        if found is None:
             return None
+        fresh.entries[shown] = found.specs
+        fresh.rows[shown] = found.rows
+        if found.were is not None:
+            fresh.partial[shown] = found.were
     return fresh
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """The changed files' entries by source group; the groups of which they are only some,
+    with the names the others had (see :func:`_compared`); the changed lists' rows now."""
+
+    entries: dict[str, list[PhoneSpec]]
+    partial: dict[str, set[str]]
+    rows: dict[str, ListRows]
 
 
 def _droppable(state: State, name: str) -> bool:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import marshal
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class State:
     owners: Mapping[str, str] | None = None  # own file stem -> user (access phone/certificate)
     dhcp: str = ""  # the digest of the checked network plan its DHCP files were made from
     manifest: tuple[int, ...] = ()  # the manifest file it indexes: file_identity()
+    rows: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)  # each phone list's
+    # rows (mipc.incremental.csv_rows.pack)
 
     def to_bytes(self) -> bytes:
         """The state as written to disk (marshal; format and mipc version first)."""
@@ -84,6 +86,7 @@ class State:
                 None if self.owners is None else dict(self.owners),
                 self.dhcp,
                 self.manifest,
+                dict(self.rows),
             )
         )
 
@@ -108,6 +111,7 @@ class State:
                 owners=data[11],
                 dhcp=data[12],
                 manifest=data[13] if len(data) > 13 else (),
+                rows=data[14] if len(data) > 14 else {},
             )
         except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None
@@ -201,9 +205,11 @@ def state_of(
     diagnostics: Iterable[Diagnostic],
     context: tuple[str, Frame | None],
     written: Written,
+    rows: Mapping[str, tuple[bytes, str]] | None = None,
 ) -> State:
     """The state after a full build (``facts``: :func:`plan_facts` of its plan; ``context``:
-    the inventory's context key and frame) that wrote ``written``."""
+    the inventory's context key and frame; ``rows``: its phone lists' rows, packed) that
+    wrote ``written``."""
     flagged = {d.subject for d in diagnostics if d.subject}
     own = written.own
     return State(
@@ -217,4 +223,5 @@ def state_of(
         varied=facts.varied,
         index=written.index,
         owners=facts.owners,
+        rows=dict(rows or {}),
     )

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import difflib
 import gc
+import hashlib
+import marshal
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -104,6 +106,10 @@ class PhoneList:
     rejected_rows: list[int] = field(default_factory=list)
     encoding: str = "utf-8"
     delimiter: str = ","
+    rows: tuple[bytes, ...] = ()
+    """A digest of each record (the header and blank ones too), in order: :func:`row_digest`."""
+    header_row: int = -1
+    """The index of the header's record (from 0), once found."""
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -126,15 +132,28 @@ def parse_phone_list(
     return parse_phone_list_bytes(raw, shown, diags, options)
 
 
+def row_digest(record: list[str]) -> bytes:
+    """A digest of one record of a list, its cells as they are: while a row's digest and
+    number stay, so does what it reads as."""
+    return hashlib.blake2b(marshal.dumps(record), digest_size=16).digest()
+
+
 def parse_phone_list_bytes(
-    raw: bytes, shown: str, diags: Diagnostics, options: ReadOptions | None = None
+    raw: bytes,
+    shown: str,
+    diags: Diagnostics,
+    options: ReadOptions | None = None,
+    wanted: Callable[[int, bytes], bool] | None = None,
 ) -> PhoneList:
-    """Read a list from its bytes (see :func:`read_phone_list`)."""
+    """Read a list from its bytes (see :func:`read_phone_list`); ``wanted``, when given, says
+    which records after the header to read (by index, from 0, and :func:`row_digest`): the
+    others are neither read nor checked."""
     found = records(raw, shown, diags)
     if found is None:
         return PhoneList(severe=True)
-    result = PhoneList(encoding=found.encoding, delimiter=found.delimiter)
     rows = found.rows
+    digests = tuple(map(row_digest, rows))
+    result = PhoneList(encoding=found.encoding, delimiter=found.delimiter, rows=digests)
     header_at = next((i for i, r in enumerate(rows) if not _blank(r)), None)
     if header_at is None:
         diags.error(
@@ -144,6 +163,7 @@ def parse_phone_list_bytes(
         )
         result.severe = True
         return result
+    result.header_row = header_at
     header = read_header(rows[header_at], header_at + 1, shown, diags)
     if header is None:
         result.severe = True
@@ -155,7 +175,7 @@ def parse_phone_list_bytes(
     gc.disable()
     try:
         for i in range(header_at + 1, len(rows)):
-            if not _blank(rows[i]):
+            if not _blank(rows[i]) and (wanted is None or wanted(i, digests[i])):
                 reader.read_row(rows[i], i + 1)
     finally:
         if collecting:

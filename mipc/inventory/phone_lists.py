@@ -8,10 +8,13 @@ or the pipeline.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.confine import check_list
-from mipc.inventory.csvlists import ReadOptions, read_phone_list
+from mipc.inventory.csv_text import list_bytes
+from mipc.inventory.csvlists import PhoneList, ReadOptions, parse_phone_list_bytes
 from mipc.inventory.load import Document, display_name
 from mipc.model import PhoneSpec, chain
 
@@ -35,33 +38,61 @@ def list_templates(doc: Document) -> dict[str, str]:
     return {k: v for k, v in templates.items() if v}
 
 
+#: A list's rows as the incremental state keeps them: each record's digest
+#: (:func:`~mipc.inventory.csvlists.row_digest`), and the phone it made ("" for none).
+ListRows = tuple[tuple[bytes, ...], tuple[str, ...]]
+
+
+def list_rows(found: PhoneList) -> ListRows:
+    """The :data:`ListRows` of a list read whole (or with its phones of the rows not read
+    given back: see :mod:`mipc.incremental.csv_rows`)."""
+    names = [""] * len(found.rows)
+    for spec in found.phones:
+        if spec.position is not None and 0 < spec.position.line <= len(names):
+            names[spec.position.line - 1] = spec.name
+    return found.rows, tuple(names)
+
+
 def read_list(
-    doc: Document, index: int, diags: Diagnostics, templates: dict[str, str]
-) -> list[PhoneSpec]:
-    """The phones of the ``index``-th entry of ``phone_lists``; problems go into diags."""
+    doc: Document,
+    index: int,
+    diags: Diagnostics,
+    templates: dict[str, str],
+    wanted: Callable[[int, bytes], bool] | None = None,
+) -> PhoneList:
+    """The ``index``-th entry of ``phone_lists`` read (``wanted``: which rows, see
+    :func:`~mipc.inventory.csvlists.parse_phone_list_bytes`); problems go into diags."""
     entry = doc.data["phone_lists"][index]
     path = doc.root / str(entry)
     shown = display_name(path, doc.root)
     if not check_list(doc, index, diags):
-        return []
+        return PhoneList(severe=True)
     if not path.is_file():
         diags.error(
             "missing-list",
             f"phone list {entry} does not exist; fix the path or remove it from phone_lists",
             doc.positions.get(("phone_lists", index), Position(shown)),
         )
-        return []
-    return read_phone_list(
-        path, shown, diags, ReadOptions(catalog=load_catalog(), templates=templates)
-    )
+        return PhoneList(severe=True)
+    raw = list_bytes(path, shown, diags)
+    if not isinstance(raw, bytes):
+        return PhoneList(severe=True, unreadable=raw is not None)
+    options = ReadOptions(catalog=load_catalog(), templates=templates)
+    return parse_phone_list_bytes(raw, shown, diags, options, wanted)
 
 
-def read_lists(doc: Document, diags: Diagnostics) -> list[PhoneSpec]:
-    """The phones of every phone list, in order; problems go into diags."""
+def read_lists(
+    doc: Document, diags: Diagnostics, rows: dict[str, ListRows] | None = None
+) -> list[PhoneSpec]:
+    """The phones of every phone list, in order; problems go into diags; ``rows``, when
+    given, receives each list's :data:`ListRows` (by its name as shown)."""
     if not doc.data.get("phone_lists"):
         return []
     templates = list_templates(doc)
     phones: list[PhoneSpec] = []
-    for i in range(len(doc.data["phone_lists"])):
-        phones.extend(read_list(doc, i, diags, templates))
+    for i, entry in enumerate(doc.data["phone_lists"]):
+        found = read_list(doc, i, diags, templates)
+        phones.extend(found.phones)
+        if rows is not None and found.rows:
+            rows[display_name(doc.root / str(entry), doc.root)] = list_rows(found)
     return phones

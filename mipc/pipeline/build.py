@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from mipc.diagnostics import Diagnostic, Diagnostics
+from mipc.incremental.csv_rows import packed_rows
 from mipc.incremental.delta import candidate as incremental_candidate
 from mipc.incremental.inputs import (
     Inputs,
@@ -242,6 +243,7 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
                 diags,
                 (result.context, result.frame),
                 Written(emitted.release, emitted.index, emitted.own, emitted.warned),
+                packed_rows(result.rows),
             )
             manifest = file_identity(Out(out).releases / emitted.release / MANIFEST)
             save_state(out, replace(state, dhcp=network.dhcp.key, manifest=manifest))

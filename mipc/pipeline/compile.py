@@ -28,7 +28,7 @@ from mipc.inventory.confine import check_document
 from mipc.inventory.files import with_files
 from mipc.inventory.load import Document, load_inventory
 from mipc.inventory.options import option_families
-from mipc.inventory.phone_lists import read_lists
+from mipc.inventory.phone_lists import ListRows, read_lists
 from mipc.inventory.schema import load_schema, validate_document
 from mipc.inventory.sources import with_secrets
 from mipc.model import Inventory, Plan
@@ -47,6 +47,7 @@ class Result:
     sources: list[Path] = field(default_factory=list)  # the YAML files and phone lists read
     context: str = ""  # mipc.incremental.fingerprints.context_key of the inventory
     frame: Frame | None = None  # and its frame (mipc.incremental.frame)
+    rows: Mapping[str, ListRows] = field(default_factory=dict)  # each phone list's rows
 
 
 def default_inventory(cwd: Path | None = None) -> Path:
@@ -69,7 +70,8 @@ def load_model(
     ``sources``, when given, receives the files the inventory is made of: its YAML files and
     the phone lists they name; ``context`` the digest of all but its phones
     (:func:`mipc.incremental.fingerprints.context_key`), then its frame
-    (:func:`mipc.incremental.frame.frame_of`); ``allowed`` the folders outside the
+    (:func:`mipc.incremental.frame.frame_of`), then its lists' rows
+    (:data:`~mipc.inventory.phone_lists.ListRows`, by list); ``allowed`` the folders outside the
     inventory the command line lets it read (:mod:`mipc.inventory.confine`).
     """
     diags = Diagnostics()
@@ -85,7 +87,10 @@ def load_model(
     if context is not None:
         context.extend((context_key(doc), frame_of(doc)))
     check_document(doc, allowed or Allowed(), diags)
-    lists = read_lists(doc, diags)
+    rows: dict[str, ListRows] = {}
+    lists = read_lists(doc, diags, rows)
+    if context is not None:
+        context.append(rows)
     if diags.errors:
         return None, diags
     return with_files(assemble(doc, lists, diags, allowed), diags, allowed), diags
@@ -125,6 +130,7 @@ def _validate(target: Path, allowed: Allowed | None) -> Result:
         sources=sources,
         context=context[0] if context else "",
         frame=context[1] if context else None,
+        rows=context[2] if len(context) > 2 else {},
     )
     if inventory is not None:
         result.plan = compile_inventory(inventory, diags)
@@ -178,6 +184,7 @@ def delta(
         facts={f.name: f for f in facts_of(plan.phones)},
         fingerprints={p.name: (projection(p), sharing(p)) for p in added},
         moved=found.moved,
+        rows=found.rows,
     )
 
 

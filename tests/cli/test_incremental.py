@@ -179,6 +179,29 @@ CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
         True,
     ),
     "row added, a name the YAML has": (lambda c: add_row(c, "Kolkata Desk", "0004f2900006"), False),
+    "row renamed, another row's name in capitals": (
+        lambda c: edit(
+            agents(c), "Agent 9002,Polycom Base,,9002,", "AGENT 9001,Polycom Base,,9002,"
+        ),
+        False,  # the list refuses it: read whole, the build fails as a full one does
+    ),
+    "row added, a MAC another row has": (lambda c: add_row(c, "Agent 9006", "0004f2900002"), False),
+    "row added, an extension another row has": (
+        lambda c: agents(c).write_text(
+            agents(c).read_text() + "Agent 9006,Polycom Base,,9001,,,0004f2900006\n"
+        ),
+        False,
+    ),
+    "two rows changed": (
+        lambda c: edit(
+            agents(c),
+            "Agent 9002,Polycom Base,,9002",
+            "Agent 9002,Polycom Base,,9092",
+            "Agent 9001,Polycom Base,,9001,,Agent 9001",
+            "Agent 9001,Polycom Base,,9091,,Agent 9001",
+        ),
+        True,
+    ),
     "row added without an address": (lambda c: add_row(c, "Agent 9006", ""), False),
     "voice VLAN": (  # most phones that read option 132 now have another VLAN: network/ changes
         lambda c: edit(
@@ -245,6 +268,38 @@ def test_incremental_build_is_the_full_build(case: str, campus: Path, tmp_path: 
     # and the next build knows nothing changed
     code, stdout, _ = run("build", str(campus), "-o", str(out))
     assert code == 0 and "its inputs are unchanged" in stdout
+
+
+def test_a_list_row_change_reads_that_row_only(
+    campus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One row of a list changed: the build reads (parses and checks) that row alone, and
+    makes a full build's release; its state keeps the list's rows for the next one."""
+    out = tmp_path / "out"
+    assert run("build", str(campus), "-o", str(out))[0] == 0
+    from mipc.inventory import csvlists
+
+    read: list[int] = []
+    real = csvlists._Rows.read_row
+
+    def counting(self: csvlists._Rows, record: list[str], row: int) -> None:
+        read.append(row)
+        real(self, record, row)
+
+    monkeypatch.setattr(csvlists._Rows, "read_row", counting)
+    for i, (old, new) in enumerate((("9002", "9092"), ("9092", "9082"))):
+        edit(agents(campus), f"Agent 9002,Polycom Base,,{old}", f"Agent 9002,Polycom Base,,{new}")
+        settle(campus)
+        read.clear()
+        code, stdout, _ = run("build", str(campus), "-o", str(out))
+        assert code == 0 and SHORTCUT in stdout, stdout
+        assert read == [3], read  # the list's third record, Agent 9002's
+        monkeypatch.undo()
+        assert run("build", str(campus), "-o", str(tmp_path / f"full{i}"))[0] == 0
+        monkeypatch.setattr(csvlists._Rows, "read_row", counting)
+        assert served((out / "current").resolve()) == tree_bytes(
+            (tmp_path / f"full{i}" / "current").resolve()
+        )
 
 
 def test_a_list_row_change_does_not_read_the_yaml_files_again(
