@@ -15,10 +15,11 @@ library.
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import zlib
 from collections import Counter
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "encoded_phones",
     "group_names",
     "network_facts",
+    "new_base",
     "read_phones",
     "staying",
     "with_changes",
@@ -107,24 +109,53 @@ def _index_of(phones: Mapping[str, PhoneState]) -> tuple[bytes, ...]:
     )
 
 
+#: The base's chunks and the index's parts, as marshal bytes.
+Base = tuple[tuple[bytes, ...], tuple[bytes, ...]]
+
+
 class LazyPhones(Mapping[str, PhoneState]):
-    """The phones of a state as read (see the module's docstring)."""
+    """The phones of a state as read (see the module's docstring). The base is named by its
+    digest and loaded when first needed (``load``); ``blob``: its bytes, when it is new and
+    still to be written."""
 
     def __init__(
         self,
-        base: tuple[bytes, ...],
+        name: str,
+        load: Callable[[], Any],
         patch: Mapping[str, PhoneState | None] | None = None,
-        index: tuple[bytes, ...] = (),
+        blob: bytes | None = None,
     ) -> None:
-        if len(base) != CHUNKS or len(index) not in (FACTS, FACTS + 1):
-            raise StateUnreadable("state.bin: its phones cannot be read")
-        self._base = base
-        self._index_bytes = index
+        self.name = name
+        self.blob = blob
+        self._load = load
+        self._loaded: Base | None = None
         self._patch: dict[str, PhoneState | None] = dict(patch or {})
         self._chunks: list[dict[str, PhoneState] | None] = [None] * CHUNKS
         self._phones: dict[str, PhoneState] | None = None
         self._names: dict[str, None] | None = None
         self._index: list[Any] = [None] * (FACTS + 1)
+
+    def _parts(self) -> Base:
+        if self._loaded is None:
+            try:
+                chunks, index = self._load()
+            except (OSError, ValueError, TypeError, EOFError) as exc:
+                raise StateUnreadable(f"state.bin: its phones cannot be read ({exc})") from exc
+            parts = (*chunks, *index)
+            if len(chunks) != CHUNKS or len(index) != FACTS + 1:
+                raise StateUnreadable("state.bin: its phones cannot be read")
+            if not all(isinstance(b, bytes) for b in parts):
+                raise StateUnreadable("state.bin: its phones cannot be read")
+            self._loaded = (tuple(chunks), tuple(index))
+        return self._loaded
+
+    @property
+    def _base(self) -> tuple[bytes, ...]:
+        return self._parts()[0]
+
+    @property
+    def _index_bytes(self) -> tuple[bytes, ...]:
+        return self._parts()[1]
 
     def _chunk(self, name: str) -> dict[str, PhoneState]:
         i = chunk_of(name)
@@ -220,19 +251,19 @@ class LazyPhones(Mapping[str, PhoneState]):
         return self._decoded().values()
 
     def patched(self, changes: Mapping[str, PhoneState | None]) -> LazyPhones:
-        """These phones with ``changes`` (None: a phone removed); the bytes are shared."""
-        new = LazyPhones(self._base, {**self._patch, **changes}, self._index_bytes)
-        new._chunks, new._index = self._chunks, self._index
+        """These phones with ``changes`` (None: a phone removed); the base is shared."""
+        new = LazyPhones(self.name, self._load, {**self._patch, **changes}, self.blob)
+        new._loaded, new._chunks, new._index = self._loaded, self._chunks, self._index
         if self._phones is not None:
             new._phones = _applied(dict(self._phones), changes)
         return new
 
-    def encoded(self) -> tuple[tuple[bytes, ...], bytes, tuple[bytes, ...]]:
-        """The base, the patch and the index as marshal bytes; written whole again (an
-        empty patch) once the patch holds more than :data:`PATCH_LIMIT` phones."""
+    def encoded(self) -> tuple[LazyPhones, bytes]:
+        """The phones with the base a state names (a new one, once the patch holds more
+        than :data:`PATCH_LIMIT` phones), and the patch as marshal bytes."""
         if len(self._patch) > PATCH_LIMIT:
-            return encoded_phones(self._decoded())
-        return self._base, marshal.dumps(self._patch), self._index_bytes
+            return new_base(self._decoded()), _NO_PATCH
+        return self, marshal.dumps(self._patch)
 
     def group_names(self, group: str) -> set[str]:
         """See :func:`group_names`."""
@@ -347,23 +378,31 @@ def with_changes(
 _NO_PATCH = marshal.dumps({})
 
 
-def encoded_phones(
-    phones: Mapping[str, PhoneState],
-) -> tuple[tuple[bytes, ...], bytes, tuple[bytes, ...]]:
-    """``phones`` as a state writes them whole: the base, an empty patch, the index."""
-    if isinstance(phones, LazyPhones):
-        return phones.encoded()
+def new_base(phones: Mapping[str, PhoneState]) -> LazyPhones:
+    """``phones`` as the base of a state written whole (its blob still to be written)."""
     chunks: list[dict[str, PhoneState]] = [{} for _ in range(CHUNKS)]
     for name, phone in phones.items():
         chunks[chunk_of(name)][name] = phone
-    return tuple(marshal.dumps(c) for c in chunks), _NO_PATCH, _index_of(phones)
+    parts: Base = (tuple(marshal.dumps(c) for c in chunks), _index_of(phones))
+    blob = marshal.dumps(parts)
+    made = LazyPhones(hashlib.sha256(blob).hexdigest()[:32], lambda: parts, blob=blob)
+    made._loaded = parts
+    return made
 
 
-def read_phones(field: Any) -> LazyPhones:
-    """The phones field of a state as read (a ValueError when it is not one)."""
-    base, patch, index = field
+def encoded_phones(phones: Mapping[str, PhoneState]) -> tuple[LazyPhones, bytes]:
+    """``phones`` as a state writes them: with a base (new, or the one they were read with)
+    and the patch since, as marshal bytes."""
+    if isinstance(phones, LazyPhones):
+        return phones.encoded()
+    return new_base(phones), _NO_PATCH
+
+
+def read_phones(field: Any, base: Callable[[str], bytes]) -> LazyPhones:
+    """The phones field of a state as read (a ValueError when it is not one); ``base``
+    reads the base of a name."""
+    name, patch = field
     changes = marshal.loads(patch)
-    parts = (*base, *index)
-    if not all(isinstance(b, bytes) for b in parts) or not isinstance(changes, dict):
+    if not isinstance(name, str) or not isinstance(changes, dict):
         raise ValueError("not a state's phones")
-    return LazyPhones(tuple(base), changes, tuple(index))
+    return LazyPhones(name, lambda: marshal.loads(base(name)), changes)

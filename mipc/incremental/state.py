@@ -20,10 +20,12 @@ Never imports render.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,8 @@ from mipc.network.facts import PhoneFacts
 from mipc.release.manifest import ManifestIndex
 
 STATE = "state.bin"
+#: The bases of the state's phones: ``OUT/state-phones-<digest>.bin``.
+BASE_PREFIX = "state-phones-"
 
 FORMAT = 7
 
@@ -67,8 +71,12 @@ class State:
     rows: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)  # each phone list's
     # rows (mipc.incremental.csv_rows.pack)
 
-    def to_bytes(self) -> bytes:
-        """The state as written to disk (marshal; format and mipc version first)."""
+    def to_bytes(self, phones: tuple[str, bytes] | None = None) -> bytes:
+        """The state as written to disk (marshal; format and mipc version first); ``phones``:
+        the name of the phones' base and their patch (:func:`staged_state` writes the base)."""
+        if phones is None:
+            base, patch = encoded_phones(self.phones)
+            phones = (base.name, patch)
         i = self.index
         return marshal.dumps(
             (
@@ -76,7 +84,7 @@ class State:
                 __version__,
                 self.release,
                 self.context,
-                encoded_phones(self.phones),
+                phones,
                 self.linking,
                 self.shared_refs,
                 self.flagged,
@@ -101,7 +109,7 @@ class State:
             return cls(
                 release=data[2],
                 context=data[3],
-                phones=read_phones(data[4]),
+                phones=read_phones(data[4], partial(_base_bytes, out)),
                 linking=data[5],
                 shared_refs=data[6],
                 flagged=data[7],
@@ -128,18 +136,48 @@ def file_identity(path: Path) -> tuple[int, ...]:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
+def _base_path(out: Path, name: str) -> Path:
+    """Where the base of the state's phones named ``name`` is (:mod:`mipc.incremental.phones`):
+    a file of its own, written once and named by its digest, so that a build that changes a
+    few phones writes none of the others again."""
+    return out / f"{BASE_PREFIX}{name}.bin"
+
+
+def _base_bytes(out: Path, name: str) -> bytes:
+    if not name.isalnum():
+        raise ValueError(f"not a base's name: {name!r}")
+    return _base_path(out, name).read_bytes()
+
+
 def save_state(out: Path, state: State) -> None:
     """Write ``OUT/state.bin`` (atomically; a crash leaves the old one, which names its own
     release and so is never taken for another's)."""
-    os.replace(staged_state(out, state), out / STATE)
+    tmp, base = staged_state(out, state)
+    os.replace(tmp, out / STATE)
+    drop_bases(out, base)
 
 
-def staged_state(out: Path, state: State) -> Path:
+def staged_state(out: Path, state: State) -> tuple[Path, str]:
     """Write ``state`` beside ``OUT/state.bin``, for :func:`save_state` or the caller to
-    rename over it; the path written."""
+    rename over it (then :func:`drop_bases`), and the base of its phones if it is new; the
+    path written, and the base's name."""
+    phones, patch = encoded_phones(state.phones)
+    where = _base_path(out, phones.name)
+    if phones.blob is not None and not where.exists():
+        made = where.with_name(f".{where.name}.tmp-{os.getpid()}")
+        made.write_bytes(phones.blob)
+        os.replace(made, where)
     tmp = out / f".{STATE}.tmp-{os.getpid()}"
-    tmp.write_bytes(state.to_bytes())
-    return tmp
+    tmp.write_bytes(state.to_bytes((phones.name, patch)))
+    return tmp, phones.name
+
+
+def drop_bases(out: Path, keep: str) -> None:
+    """Remove the bases of the state's phones but ``keep`` (the current state's)."""
+    for found in out.glob(f"{BASE_PREFIX}*.bin"):
+        if found.name != _base_path(out, keep).name:
+            with contextlib.suppress(OSError):
+                found.unlink()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,14 @@ from pathlib import Path
 
 from mipc.diagnostics import InvalidInputError
 from mipc.incremental.delta import Delta
-from mipc.incremental.state import STATE, State, file_identity, save_state, staged_state
+from mipc.incremental.state import (
+    STATE,
+    State,
+    drop_bases,
+    file_identity,
+    save_state,
+    staged_state,
+)
 from mipc.network.facts import PhoneFacts
 from mipc.network.plan import DHCP_FILES, DhcpMemo
 from mipc.network.serials import PriorZones, stale_serials
@@ -115,7 +122,8 @@ class NextState:
     out: Path
     network: Network
     manifest: Path  # the manifest it indexes, spliced (the release's once published)
-    staged: tuple[str, Path] | None = None  # the release it names, and where it is
+    staged: tuple[str, Path, str] | None = None  # the release it names, where it is, and
+    # the base of its phones
 
     def _state(self, emitted: EmitResult, manifest: Path) -> State:
         assert emitted.index is not None
@@ -129,13 +137,15 @@ class NextState:
     def stage(self, emitted: EmitResult) -> None:
         """Write the state of the release ``emitted`` names, beside ``OUT/state.bin``."""
         state = self._state(emitted, self.manifest)
-        self.staged = (emitted.release, staged_state(self.out, state))
-        start_writeback(self.staged[1])
+        tmp, base = staged_state(self.out, state)
+        self.staged = (emitted.release, tmp, base)
+        start_writeback(tmp)
 
     def save(self, emitted: EmitResult) -> None:
         """Put the state of the release now current in place."""
         if self.staged is not None and self.staged[0] == emitted.release:
             os.replace(self.staged[1], self.out / STATE)
+            drop_bases(self.out, self.staged[2])
             self.staged = None
         else:  # publish switched to another name (an identical release): made again
             self.drop()

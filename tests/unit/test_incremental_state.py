@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshal
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,30 +115,48 @@ def test_a_state_whose_phones_cannot_be_read_says_so_when_they_are_needed(
     facts = plan_facts(result.plan, frozenset(), (facts_of(result.plan.phones), None))
     index = ManifestIndex("0" * 64, (), (0,), (), (0,))
     state = state_of(facts, [], (result.context, result.frame), Written("r1", index, {}))
-    fields_ = list(marshal.loads(state.to_bytes()))
-    chunks, patch, index = fields_[4]
+    save_state(tmp_path, state)
+    fields_ = list(marshal.loads((tmp_path / "state.bin").read_bytes()))
+    base_name, patch = fields_[4]
+    base = tmp_path / f"state-phones-{base_name}.bin"
+    assert sorted(p.name for p in tmp_path.glob("state-phones-*")) == [base.name]
+    chunks, index = marshal.loads(base.read_bytes())
     name = result.plan.phones[0].name
 
-    def read_with(phones: object) -> State | None:
+    def read_with(phones: object, parts: Any = None) -> State | None:
         fields_[4] = phones
         (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+        base.write_bytes(marshal.dumps(parts if parts is not None else (chunks, index)))
         return State.read(tmp_path)
 
-    damaged = read_with(((b"\x00 damaged",) * len(chunks), patch, index))
+    damaged = read_with((base_name, patch), ((b"\x00 damaged",) * len(chunks), index))
     assert damaged is not None and damaged.release == "r1"
     with pytest.raises(StateUnreadable):
         damaged.phones.get(name)
-    no_index = read_with((chunks, patch, (b"\x00", *index[1:])))
+    no_index = read_with((base_name, patch), (chunks, (b"\x00", *index[1:])))
     assert no_index is not None and no_index.phones.get(name) is not None
     with pytest.raises(StateUnreadable):
         len(no_index.phones)
-    wrong = read_with((tuple(marshal.dumps(["not", "a", "dict"]) for _ in chunks), patch, index))
+    wrong = read_with((base_name, patch), (tuple(marshal.dumps([1]) for _ in chunks), index))
     assert wrong is not None
     with pytest.raises(StateUnreadable):
         wrong.phones.get(name)
+    for parts in ((chunks[:3], index), (chunks, index[:2]), "not parts"):
+        shaped = read_with((base_name, patch), parts)
+        assert shaped is not None
+        with pytest.raises(StateUnreadable):
+            shaped.phones.get(name)
+    base.unlink()
+    (tmp_path / "state.bin").write_bytes(marshal.dumps(tuple(fields_)))
+    gone = State.read(tmp_path)
+    assert gone is not None
+    with pytest.raises(StateUnreadable):  # its base is gone
+        gone.phones.get(name)
     for bad in (b"\x00 damaged", marshal.dumps(["not", "a", "dict"])):  # read at once
-        assert read_with((chunks, bad, index)) is None
-    assert read_with((chunks[:3], patch, index)) is None  # not the chunks a state has
+        assert read_with((base_name, bad)) is None
+    assert read_with(("../../etc/passwd", patch)) is not None  # a name, never a path:
+    with pytest.raises(StateUnreadable):
+        State.read(tmp_path).phones.get(name)  # type: ignore[union-attr]
 
 
 def _phone(n: int) -> PhoneState:
@@ -176,12 +195,17 @@ def test_a_patched_state_keeps_its_phones_bytes_and_reads_back_the_same(
         save_state(tmp_path, replace(read, phones=after))
         stored = marshal.loads((tmp_path / "state.bin").read_bytes())[4]
         assert stored[0] == base0 and len(marshal.loads(stored[1])) == 3 * (round_ + 1)
+        assert [p.name for p in tmp_path.glob("state-phones-*")] == [f"state-phones-{base0}.bin"]
     again = State.read(tmp_path)
     assert again is not None and dict(again.phones) == expected
     many = with_changes(again.phones, {f"m{n}": _phone(n) for n in range(PATCH_LIMIT + 1)})
-    base, patch, _index = marshal.loads(replace(again, phones=many).to_bytes())[4]
+    save_state(tmp_path, replace(again, phones=many))
+    name, patch = marshal.loads((tmp_path / "state.bin").read_bytes())[4]
+    assert name != base0 and marshal.loads(patch) == {}
+    assert [p.name for p in tmp_path.glob("state-phones-*")] == [f"state-phones-{name}.bin"]
+    base, _index = marshal.loads((tmp_path / f"state-phones-{name}.bin").read_bytes())
     whole = {n: s for chunk in base for n, s in marshal.loads(chunk).items()}
-    assert marshal.loads(patch) == {} and whole == dict(many)
+    assert whole == dict(many)
 
 
 def test_digest_does_not_depend_on_object_sharing() -> None:
