@@ -72,12 +72,13 @@ def reread(
     except ValueError:
         return None
     diags = Diagnostics()
-    found = read_list(doc, index, diags, templates, wanted=_Wanted(old_rows))
+    wanted = _Wanted(old_rows)
+    found = read_list(doc, index, diags, templates, wanted=wanted)
     h = found.header_row
     if found.severe or diags.errors or h < 0 or found.rows[: h + 1] != old_rows[: h + 1]:
         return None  # the header moved or changed: read whole
     rows = found.rows
-    read = {i for i in range(h + 1, len(rows)) if _Wanted(old_rows)(i, rows[i])}
+    read = {i for i in range(h + 1, len(rows)) if wanted(i, rows[i])}
     kept = set(range(h + 1, min(len(rows), len(old_rows)))) - read
     if set(diags.items) != {d for d in said if _line(d) - 1 not in kept}:
         return None  # it says something else (or where it said it, the rows moved)
@@ -121,7 +122,7 @@ def list_entries(
         if found is not None:
             return found
     diags = Diagnostics()
-    whole = read_list(doc, index, diags, templates)
+    whole = read_list(doc, index, diags, templates, digests=True)
     if diags.errors or set(diags.items) != said:
         return None
     return Reread(whole.phones, None, list_rows(whole))

@@ -33,7 +33,7 @@ from typing import Any
 
 from mipc.diagnostics import Diagnostic, Severity
 from mipc.incremental.confined import escaping
-from mipc.incremental.csv_rows import Packed, list_entries, pack
+from mipc.incremental.csv_rows import Packed, list_entries, packed_rows
 from mipc.incremental.fingerprints import (
     context_key,
     identity,
@@ -326,7 +326,7 @@ def changes(
         frozenset(removed),
         moved,
         now.frame,
-        {shown: pack(r) for shown, r in fresh.rows.items()},
+        packed_rows(fresh.rows),
     )
 
 

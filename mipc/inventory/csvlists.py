@@ -83,7 +83,8 @@ class ReadOptions:
     error; so do ``locations`` (location names) an unknown Location. The keep-the-value
     warnings (vendor prefix against the manufacturer, end-of-life model) are given only with
     ``doubts=True`` (``import-csv``); at build time the rules stage gives them for every
-    phone. ``catalog`` defaults to the built-in one.
+    phone. ``catalog`` defaults to the built-in one. ``digests=True`` gives each record's
+    :func:`row_digest` (:attr:`PhoneList.rows`), which the incremental state keeps.
     """
 
     catalog: Catalog | None = None
@@ -91,6 +92,7 @@ class ReadOptions:
     groups: Collection[str] | None = None
     doubts: bool = False
     locations: Collection[str] | None = None
+    digests: bool = False
 
 
 @dataclass
@@ -107,7 +109,8 @@ class PhoneList:
     encoding: str = "utf-8"
     delimiter: str = ","
     rows: tuple[bytes, ...] = ()
-    """A digest of each record (the header and blank ones too), in order: :func:`row_digest`."""
+    """A digest of each record (the header and blank ones too), in order: :func:`row_digest`
+    (when asked for: ``ReadOptions.digests``, or which rows to read)."""
     header_row: int = -1
     """The index of the header's record (from 0), once found."""
 
@@ -123,13 +126,18 @@ def read_phone_list(
 
 
 def parse_phone_list(
-    path: Path, shown: str, diags: Diagnostics, options: ReadOptions | None = None
+    path: Path,
+    shown: str,
+    diags: Diagnostics,
+    options: ReadOptions | None = None,
+    wanted: Callable[[int, bytes], bool] | None = None,
 ) -> PhoneList:
-    """Like :func:`read_phone_list`, with the layout, severity and rejected rows."""
+    """Like :func:`read_phone_list`, with the layout, severity and rejected rows (``wanted``:
+    see :func:`parse_phone_list_bytes`)."""
     raw = list_bytes(path, shown, diags)
     if not isinstance(raw, bytes):
         return PhoneList(severe=True, unreadable=raw is not None)
-    return parse_phone_list_bytes(raw, shown, diags, options)
+    return parse_phone_list_bytes(raw, shown, diags, options, wanted)
 
 
 def row_digest(record: list[str]) -> bytes:
@@ -152,7 +160,8 @@ def parse_phone_list_bytes(
     if found is None:
         return PhoneList(severe=True)
     rows = found.rows
-    digests = tuple(map(row_digest, rows))
+    digested = wanted is not None or (options is not None and options.digests)
+    digests = tuple(map(row_digest, rows)) if digested else ()
     result = PhoneList(encoding=found.encoding, delimiter=found.delimiter, rows=digests)
     header_at = next((i for i, r in enumerate(rows) if not _blank(r)), None)
     if header_at is None:

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, Position
 from mipc.inventory.confine import check_list
-from mipc.inventory.csv_text import list_bytes
-from mipc.inventory.csvlists import PhoneList, ReadOptions, parse_phone_list_bytes
+from mipc.inventory.csvlists import PhoneList, ReadOptions, parse_phone_list
 from mipc.inventory.load import Document, display_name
 from mipc.model import PhoneSpec, chain
 
@@ -44,8 +43,8 @@ ListRows = tuple[tuple[bytes, ...], tuple[str, ...]]
 
 
 def list_rows(found: PhoneList) -> ListRows:
-    """The :data:`ListRows` of a list read whole (or with its phones of the rows not read
-    given back: see :mod:`mipc.incremental.csv_rows`)."""
+    """The :data:`ListRows` of a list read with its digests (a row whose phone was not read
+    is "": :mod:`mipc.incremental.csv_rows` fills those in)."""
     names = [""] * len(found.rows)
     for spec in found.phones:
         if spec.position is not None and 0 < spec.position.line <= len(names):
@@ -59,9 +58,11 @@ def read_list(
     diags: Diagnostics,
     templates: dict[str, str],
     wanted: Callable[[int, bytes], bool] | None = None,
+    digests: bool = False,
 ) -> PhoneList:
     """The ``index``-th entry of ``phone_lists`` read (``wanted``: which rows, see
-    :func:`~mipc.inventory.csvlists.parse_phone_list_bytes`); problems go into diags."""
+    :func:`~mipc.inventory.csvlists.parse_phone_list_bytes`; ``digests``: with its rows'
+    digests); problems go into diags."""
     entry = doc.data["phone_lists"][index]
     path = doc.root / str(entry)
     shown = display_name(path, doc.root)
@@ -74,11 +75,8 @@ def read_list(
             doc.positions.get(("phone_lists", index), Position(shown)),
         )
         return PhoneList(severe=True)
-    raw = list_bytes(path, shown, diags)
-    if not isinstance(raw, bytes):
-        return PhoneList(severe=True, unreadable=raw is not None)
-    options = ReadOptions(catalog=load_catalog(), templates=templates)
-    return parse_phone_list_bytes(raw, shown, diags, options, wanted)
+    options = ReadOptions(catalog=load_catalog(), templates=templates, digests=digests)
+    return parse_phone_list(path, shown, diags, options, wanted)
 
 
 def read_lists(
@@ -91,7 +89,7 @@ def read_lists(
     templates = list_templates(doc)
     phones: list[PhoneSpec] = []
     for i, entry in enumerate(doc.data["phone_lists"]):
-        found = read_list(doc, i, diags, templates)
+        found = read_list(doc, i, diags, templates, digests=rows is not None)
         phones.extend(found.phones)
         if rows is not None and found.rows:
             rows[display_name(doc.root / str(entry), doc.root)] = list_rows(found)

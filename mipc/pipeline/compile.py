@@ -87,7 +87,7 @@ def load_model(
     if context is not None:
         context.extend((context_key(doc), frame_of(doc)))
     check_document(doc, allowed or Allowed(), diags)
-    rows: dict[str, ListRows] = {}
+    rows: dict[str, ListRows] | None = None if context is None else {}
     lists = read_lists(doc, diags, rows)
     if context is not None:
         context.append(rows)
@@ -130,7 +130,7 @@ def _validate(target: Path, allowed: Allowed | None) -> Result:
         sources=sources,
         context=context[0] if context else "",
         frame=context[1] if context else None,
-        rows=context[2] if len(context) > 2 else {},
+        rows=context[2] if context else {},
     )
     if inventory is not None:
         result.plan = compile_inventory(inventory, diags)
