@@ -4,10 +4,12 @@ Per phone a :data:`PhoneState` (see :mod:`mipc.incremental.state`). The phones o
 state written whole (the *base*) are kept in :data:`CHUNKS` marshalled dicts, by the CRC-32
 of their names, with an *index* of the base (each source group's phones; how many phones
 hold each address, extension and station; each sharing digest's count and first phones),
-and the phones changed since (the *patch*: name → state, None for a phone removed). A build
-that changes one phone of 100,000 decodes the chunks of the phones it looks up and the part
-of the index it asks, instead of all the phones (a quarter of a second); and writes the base
-and the index again as they were, with a small patch.
+and the phones changed since (the *patch*: name → state, None for a phone removed). The
+base and its index are one file of their own, named by their digest (see
+:mod:`mipc.incremental.state`). A build that changes one phone of 100,000 decodes the chunks
+of the phones it looks up and the parts of the index it asks, instead of all the phones (a
+quarter of a second), and writes only the patch; the base is written again once the patch
+holds more than :data:`PATCH_LIMIT` phones.
 
 Takes and gives plain tuples and bytes (marshal); never imports anything but the standard
 library.
@@ -21,7 +23,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "PATCH_LIMIT",
@@ -67,6 +69,8 @@ CHUNKS = 256
 #: phone's network facts.
 GROUPS, IDS, SHARING, FACTS = range(4)
 FIRST = 8
+
+T = TypeVar("T")
 
 
 class StateUnreadable(ValueError):
@@ -175,20 +179,14 @@ class LazyPhones(Mapping[str, PhoneState]):
             for i, data in enumerate(self._base):
                 chunk = self._chunks[i]
                 phones.update(chunk if chunk is not None else _loads(data, dict))
-            self._phones = _applied(phones, self._patch)
+            self._phones = _applied(phones, self._patch, _whole)
         return self._phones
 
     def facts(self) -> dict[str, tuple[Any, ...]]:
         """See :func:`network_facts`."""
-        if self._phones is not None or len(self._index_bytes) <= FACTS:
-            return {n: s[8] for n, s in self._decoded().items()}
-        facts = dict(self._part(FACTS))
-        for name, phone in self._patch.items():
-            if phone is None:
-                facts.pop(name, None)
-            else:
-                facts[name] = phone[8]
-        return facts
+        if self._phones is not None:
+            return {n: s[8] for n, s in self._phones.items()}
+        return _applied(dict(self._part(FACTS)), self._patch, _facts)
 
     def base_state(self, name: str) -> PhoneState | None:
         """Phone ``name`` as the base has it (before the patch), or None."""
@@ -223,12 +221,7 @@ class LazyPhones(Mapping[str, PhoneState]):
             return dict.fromkeys(self._phones)
         if self._names is None:
             names = dict.fromkeys(chain.from_iterable(self._part(GROUPS).values()))
-            for name, phone in self._patch.items():
-                if phone is None:
-                    names.pop(name, None)
-                else:
-                    names[name] = None
-            self._names = names
+            self._names = _applied(names, self._patch, _nothing)
         return self._names
 
     def __iter__(self) -> Iterator[str]:
@@ -255,7 +248,7 @@ class LazyPhones(Mapping[str, PhoneState]):
         new = LazyPhones(self.name, self._load, {**self._patch, **changes}, self.blob)
         new._loaded, new._chunks, new._index = self._loaded, self._chunks, self._index
         if self._phones is not None:
-            new._phones = _applied(dict(self._phones), changes)
+            new._phones = _applied(dict(self._phones), changes, _whole)
         return new
 
     def encoded(self) -> tuple[LazyPhones, bytes]:
@@ -315,15 +308,30 @@ def _staying_scan(phones: Mapping[str, PhoneState], sharing: bytes, gone: set[st
 
 
 def _applied(
-    phones: dict[str, PhoneState], changes: Mapping[str, PhoneState | None]
-) -> dict[str, PhoneState]:
-    """``phones`` with ``changes`` made (None: removed); ``phones`` itself."""
+    target: dict[str, T],
+    changes: Mapping[str, PhoneState | None],
+    pick: Callable[[PhoneState], T],
+) -> dict[str, T]:
+    """``target`` (by phone name) with ``changes`` made: a phone removed (None) is dropped,
+    another given what ``pick`` takes of it; ``target`` itself."""
     for name, phone in changes.items():
         if phone is None:
-            phones.pop(name, None)
+            target.pop(name, None)
         else:
-            phones[name] = phone
-    return phones
+            target[name] = pick(phone)
+    return target
+
+
+def _whole(phone: PhoneState) -> PhoneState:
+    return phone
+
+
+def _facts(phone: PhoneState) -> tuple[Any, ...]:
+    return phone[8]
+
+
+def _nothing(phone: PhoneState) -> None:
+    return None
 
 
 def group_names(phones: Mapping[str, PhoneState], group: str) -> set[str]:
@@ -372,7 +380,7 @@ def with_changes(
     """``phones`` with ``changes`` (None: a phone removed), as the next state keeps them."""
     if isinstance(phones, LazyPhones):
         return phones.patched(changes)
-    return _applied(dict(phones), changes)
+    return _applied(dict(phones), changes, _whole)
 
 
 _NO_PATCH = marshal.dumps({})

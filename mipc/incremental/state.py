@@ -118,8 +118,8 @@ class State:
                 frame=data[10],
                 owners=data[11],
                 dhcp=data[12],
-                manifest=data[13] if len(data) > 13 else (),
-                rows=data[14] if len(data) > 14 else {},
+                manifest=data[13],
+                rows=data[14],
             )
         except (OSError, ValueError, EOFError, TypeError, IndexError, KeyError):
             return None
