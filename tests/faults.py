@@ -37,6 +37,9 @@ if slow:
             self.family = self.inner.family
             self.warnings = self.inner.warnings
 
+        def prepare(self, plan):
+            self.prepared = True
+
         def render_phone(self, phone, plan):
             Path(slow).write_text("rendering")
             time.sleep(60)

@@ -165,6 +165,12 @@ class Renderer(Protocol):
     family: str
     warnings: list[str]  # collected by the build, reported once each
 
+    def prepare(self, plan: Plan) -> None:
+        """Work out what every phone's render draws from the whole plan (nothing to say:
+        warnings come from the renders), so that worker processes forked after it share it
+        instead of each working it out, and touching every phone, again."""
+        ...
+
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
         """The files that belong to one phone (its master, per-phone files)."""
         ...

@@ -213,6 +213,9 @@ def _render_phones(
                 progress("render", done, total)
             yield result
         return
+    # Worked out here, once, the plan-wide facts are shared by the workers: worked out in
+    # each, they touch every phone, which copies most of the plan's heap into each worker.
+    job.renderer.prepare()
     _JOB = job
     watch, alive = os.pipe()
     try:

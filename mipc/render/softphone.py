@@ -232,6 +232,9 @@ class SoftPhoneRenderer:
     def __init__(self) -> None:
         self.warnings: list[str] = []
 
+    def prepare(self, plan: Plan) -> None:
+        """Nothing: a phone's render draws nothing from the whole plan."""
+
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
         """The phone's ``<computer name>.i3sipcfg``, checked to be well-formed XML."""
         override = _override_dir(plan)

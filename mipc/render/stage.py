@@ -143,6 +143,12 @@ class ChunkRenderer:
             self._positions = {s.name: s.position for s in self.plan.inventory.phones}
         return self._positions.get(phone)
 
+    def prepare(self) -> None:
+        """Make the renderers of the plan's families and let each work out what it draws
+        from the whole plan (:meth:`~mipc.render.base.Renderer.prepare`)."""
+        for family in sorted({p.family for p in self.plan.phones}):
+            self.renderer(family).prepare(self.plan)
+
     def phone(self, phone: EffectivePhone) -> Artifacts:
         """One phone's own files (none while it waits for an address); those holding one of
         its secrets are marked."""

@@ -60,6 +60,9 @@ class FakeRenderer:
         self.per_phone = per_phone or {}
         self.fail = fail
 
+    def prepare(self, plan: Plan) -> None:
+        self.prepared = True
+
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
         if self.fail:
             raise ValueError("template exploded")
@@ -132,6 +135,31 @@ def test_parallel_and_serial_builds_are_identical(
     parallel = build(plan, tmp_path / "parallel", workers=2)
     assert serial.release == parallel.release
     assert tree(tmp_path / "serial" / "current") == tree(tmp_path / "parallel" / "current")
+
+
+def test_workers_share_the_plan_wide_facts_worked_out_before_they_fork(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polycom's group files (which every master names) are worked out in the build's
+    process, before the workers fork, not once more in each worker: working them out reads
+    every phone, which copies the pages of the plan's heap into the worker."""
+    import mipc.render.polycom.shared as polycom_shared
+
+    calls = tmp_path / "calls"
+    real = polycom_shared.group_files
+
+    def counted(plan: Plan) -> Any:
+        with open(calls, "a", encoding="ascii") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(plan)
+
+    monkeypatch.setattr(polycom_shared, "group_files", counted)
+    monkeypatch.setattr(pool_mod, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 2)
+    plan = plan_of(lab)
+    build(plan, tmp_path / "out", workers=2)
+    pids = calls.read_text(encoding="ascii").split()
+    assert pids and set(pids) == {str(os.getpid())}
 
 
 def test_chunks_report_warnings_of_every_family(
@@ -329,6 +357,9 @@ class Warner:
 
     def __init__(self) -> None:
         self.warnings: list[str] = []
+
+    def prepare(self, plan: Plan) -> None:
+        self.prepared = True
 
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
         self.warnings.append(f"{phone.name}: warned")

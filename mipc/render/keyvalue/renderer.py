@@ -68,6 +68,9 @@ class KeyValueRenderer:
             self._seen_warnings.add(key)
             self.warnings.append(message)
 
+    def prepare(self, plan: Plan) -> None:
+        """Nothing: a phone's render draws nothing from the whole plan."""
+
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:
         """The phone's ``<mac>.cfg``."""
         profile = self.profile(plan)

@@ -171,6 +171,11 @@ class PolycomRenderer:
         out.update(shared.store_links(plan, served, self._warn))
         return out
 
+    def prepare(self, plan: Plan) -> None:
+        """The served names of the shared files, which every master names (see
+        :class:`~mipc.render.base.Renderer`)."""
+        self.addresses(plan)
+
     def addresses(self, plan: Plan) -> Mapping[str, str]:
         """The served name of each shared file a master names (its stem →
         :func:`~mipc.artifacts.addressed` name), for all the plan's phones: worked out once
