@@ -20,7 +20,7 @@ from pathlib import Path
 from mipc.artifacts import Artifact
 from mipc.diagnostics import Diagnostic, once_each
 from mipc.model import EffectivePhone, Plan
-from mipc.release.durable import fsync_dir, syncfs
+from mipc.release.durable import EarlySync, fsync_dir, start_writeback, syncfs
 from mipc.release.manifest import MANIFEST, FileEntry, ManifestIndex, write_manifest
 from mipc.release.rendering import Progress, Rendering
 from mipc.release.retain import carried, retain
@@ -237,7 +237,7 @@ class _Emission:
 
 
 def _emit_locked(e: _Emission, network: Network) -> EmitResult:
-    staging, plan, progress = e.stager.root, e.plan, e.options.progress
+    staging, plan = e.stager.root, e.plan
     (staging / "www").mkdir()
     (staging / "network").mkdir()
     shared = e.render.shared(plan)
@@ -245,9 +245,22 @@ def _emit_locked(e: _Emission, network: Network) -> EmitResult:
     for path, art in sorted(shared.artifacts.items()):
         e.write_shared("www/" + safe_relpath(path), art)
     e.render_phones(e.reuse(), network)
+    # The phones' files go to disk while the manifest is written and the unchanged files
+    # linked; the release's syncfs (publish) then waits for what is left.
+    early = EarlySync(staging)
+    try:
+        return _emit_finish(e)
+    finally:
+        early.wait()
+
+
+def _emit_finish(e: _Emission) -> EmitResult:
+    """The manifest and the switch, once every file of the release is written."""
+    staging, plan, progress = e.stager.root, e.plan, e.options.progress
     if progress:
         progress("manifest", 0, 1)
     index = write_manifest(plan.phones, e.files, plan.inventory.digest, staging / MANIFEST)
+    start_writeback(staging / MANIFEST)
     result = EmitResult(
         release=release_id_of(index.sha256),
         changed=False,

@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from mipc.network.plan import network_files
 from mipc.pipeline import validate
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.lock import Holder
+from mipc.release.manifest import MANIFEST
 from mipc.release.staging import UnsafePath, safe_relpath
 from mipc.release.store import EmitError, LockHeld, Out, WarningsAsErrors, rollback
 from mipc.render.base import _REGISTRY
@@ -386,3 +388,46 @@ def test_render_warnings_name_the_phone_and_its_entry(monkeypatch: pytest.Monkey
     assert row is not None and row.file.endswith(".csv") and row.line > 1
     shared = [w for w in warnings if not w.subject]
     assert shared and all(w.position is None for w in shared)
+
+
+def test_the_release_is_synced_after_its_last_file_and_an_early_sync_overlaps_the_manifest(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The phones' files start going to disk (a syncfs in a thread) before the manifest is
+    written; the release's own syncfs comes after its manifest and every link, so the
+    release it makes current is all on disk; the early one is over when the emit returns."""
+    import mipc.release.durable as durable_mod
+    import mipc.release.emit as emit_mod
+
+    seen: list[tuple[str, bool, str]] = []
+
+    def recording(path: Path) -> None:
+        manifest = (Path(path) / MANIFEST).exists()
+        seen.append((threading.current_thread().name, manifest, str(path)))
+
+    monkeypatch.setattr(durable_mod, "syncfs", recording)  # what the early sync calls
+    monkeypatch.setattr(emit_mod, "syncfs", recording)  # the release's own
+    result = build(plan_of(lab), tmp_path / "out")
+    assert [(t, m) for t, m, _ in seen] == [("mipc-sync", False), ("MainThread", True)]
+    assert seen[0][2] == seen[1][2]  # both of the staging folder
+    assert not any(t.name == "mipc-sync" for t in threading.enumerate())
+    assert (tmp_path / "out" / "releases" / result.release / MANIFEST).is_file()
+
+
+def test_an_early_sync_that_fails_leaves_it_to_the_release_s_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An early sync only starts the writing: its error is the release's own syncfs's to
+    report (``publish`` raises it), never a crash of a thread."""
+    import mipc.release.durable as durable_mod
+
+    calls: list[str] = []
+
+    def failing(path: Path) -> None:
+        calls.append(threading.current_thread().name)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(durable_mod, "syncfs", failing)
+    monkeypatch.setattr(threading, "excepthook", lambda args: calls.append("uncaught"))
+    durable_mod.EarlySync(tmp_path).wait()
+    assert calls == ["mipc-sync"]
