@@ -176,15 +176,17 @@ class _Emission:
         reused = self.render.reused_warnings(self.plan, to_render)
         self.warnings.extend(reused.warnings)
         self.warned.extend(reused.warned)
-        if self.unchanged and not self.render.forks(len(to_render)):
-            # Few phones to render: link the unchanged phones' files meanwhile (link(2) waits
-            # on the file system, not on the interpreter). Not beside a worker pool: no fork()
-            # while another thread runs.
-            self.stager.link_early(self.unchanged)
-            self.unchanged = []
+        # The unchanged phones' files are linked meanwhile, in a thread (link(2) waits on the
+        # file system, not on the interpreter): before rendering in this process, or once
+        # the workers are forked (no fork() while another thread runs).
+        forks = self.render.forks(len(to_render))
+        if not forks:
+            self._link_early()
         made: dict[str, Mapping[str, bytes]] = {}
 
         def meanwhile() -> None:  # in this process, while the workers render
+            if forks:
+                self._link_early()
             made["files"] = network() if callable(network) else network
             if self.options.meanwhile is not None:
                 self.options.meanwhile()
@@ -210,6 +212,12 @@ class _Emission:
                 close()
         for name, data in sorted(made["files"].items()):
             self.write_shared("network/" + safe_relpath(name), Artifact(data))
+
+    def _link_early(self) -> None:
+        """Start linking the files taken from the current release so far."""
+        if self.unchanged:
+            self.stager.link_early(self.unchanged)
+            self.unchanged = []
 
     def retain(self) -> None:
         """Keep the current release's content-addressed files this one lacks, for the phones
