@@ -178,7 +178,8 @@ class _Emission:
         self.warned.extend(reused.warned)
         # The unchanged phones' files are linked meanwhile, in a thread (link(2) waits on the
         # file system, not on the interpreter): before rendering in this process, or once
-        # the workers are forked (no fork() while another thread runs).
+        # the workers are forked (no fork() while another thread runs; a pool that forks
+        # starts all its workers at its first task, before ``meanwhile``).
         forks = self.render.forks(len(to_render))
         if not forks:
             self._link_early()
