@@ -94,15 +94,18 @@ def test_validate_reports_every_phone_the_build_would_refuse(tmp_path: Path) -> 
     }
 
 
+@pytest.mark.parametrize("template", ["phone.cfg.j2", "group.cfg.j2"])
 def test_validate_in_worker_processes_says_what_one_process_says(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template: str
 ) -> None:
     """validate renders in worker processes as a build does (the pool starts only for large
-    plans; here it is made to start for the lab): the same refusals, in the same order."""
+    plans; here it is made to start for the lab): the same refusals, in the same order. A
+    group file that cannot render is what every Polycom master names: worked out before the
+    workers fork, its refusal is still each phone's, as in one process."""
     lab = _lab(tmp_path)
     override = lab / "vendor_templates" / "polycom"
     override.mkdir(parents=True)
-    (override / "phone.cfg.j2").write_text("{{ no_such_value }}\n", encoding="utf-8")
+    (override / template).write_text("{{ no_such_value }}\n", encoding="utf-8")
     serial = run("validate", lab)
     monkeypatch.setattr(pool_mod, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 1)
