@@ -145,9 +145,14 @@ class ChunkRenderer:
 
     def prepare(self) -> None:
         """Make the renderers of the plan's families and let each work out what it draws
-        from the whole plan (:meth:`~mipc.render.base.Renderer.prepare`)."""
+        from the whole plan (:meth:`~mipc.render.base.Renderer.prepare`); a family without
+        a renderer is left to its phones' renders, which say so."""
         for family in sorted({p.family for p in self.plan.phones}):
-            self.renderer(family).prepare(self.plan)
+            try:
+                renderer = self.renderer(family)
+            except UnknownFamily:
+                continue
+            renderer.prepare(self.plan)
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
         """One phone's own files (none while it waits for an address); those holding one of

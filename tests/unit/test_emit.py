@@ -446,3 +446,21 @@ def test_an_early_sync_that_fails_leaves_it_to_the_release_s_own(
     monkeypatch.setattr(threading, "excepthook", lambda args: calls.append("uncaught"))
     durable_mod.EarlySync(tmp_path).wait()
     assert calls == ["mipc-sync"]
+
+
+def test_preparing_leaves_a_family_without_renderer_to_its_phones(
+    lab: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worked out before the workers fork, the plan-wide facts skip a family no renderer is
+    registered for: each of its phones' renders refuses it, as without them."""
+    from mipc.render.stage import ChunkRenderer, UnknownFamily
+
+    plan = plan_of(lab)
+    family = sorted({p.family for p in plan.phones})[-1]
+    renderers()  # the registry filled before one is taken out
+    monkeypatch.delitem(_REGISTRY, family)
+    chunk = ChunkRenderer(plan)
+    chunk.prepare()
+    phone = next(p for p in plan.phones if p.family == family and not p.waiting)
+    with pytest.raises(UnknownFamily):
+        chunk.phone(phone)
