@@ -6,11 +6,9 @@ standard library (never render, never incremental).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import hashlib
 import os
-import threading
 from pathlib import Path
 
 
@@ -36,27 +34,6 @@ def syncfs(path: Path) -> None:
         os.sync()
     finally:
         os.close(fd)
-
-
-class EarlySync:
-    """A :func:`syncfs` of ``path``'s file system started now, in a thread (it waits on the
-    disk, with the interpreter let go), so that the work done meanwhile overlaps it and a
-    later syncfs, which still makes everything durable, has little left to wait for."""
-
-    def __init__(self, path: Path) -> None:
-        self._thread = threading.Thread(target=_quiet_syncfs, args=(path,), name="mipc-sync")
-        self._thread.daemon = True
-        self._thread.start()
-
-    def wait(self) -> None:
-        """Wait until it is done."""
-        self._thread.join()
-
-
-def _quiet_syncfs(path: Path) -> None:
-    """:func:`syncfs`, an error left to the syncfs after it (this one only starts early)."""
-    with contextlib.suppress(OSError):
-        syncfs(path)
 
 
 #: sync_file_range(2)'s flag that starts the writeback of dirty pages without waiting.

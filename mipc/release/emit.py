@@ -15,17 +15,19 @@ import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from mipc.artifacts import Artifact
 from mipc.diagnostics import Diagnostic, once_each
 from mipc.model import EffectivePhone, Plan
-from mipc.release.durable import EarlySync, fsync_dir, start_writeback, syncfs
+from mipc.release.durable import fsync_dir, start_writeback, syncfs
 from mipc.release.manifest import MANIFEST, FileEntry, ManifestIndex, write_manifest
 from mipc.release.rendering import Progress, Rendering
 from mipc.release.retain import carried, retain
 from mipc.release.staging import (
     GROUP_CODE,
+    Background,
     Counts,
     Stager,
     WwwGroup,
@@ -255,12 +257,13 @@ def _emit_locked(e: _Emission, network: Network) -> EmitResult:
         e.write_shared("www/" + safe_relpath(path), art)
     e.render_phones(e.reuse(), network)
     # The phones' files go to disk while the manifest is written and the unchanged files
-    # linked; the release's syncfs (publish) then waits for what is left.
-    early = EarlySync(staging)
+    # linked; the release's syncfs (publish) then waits for what is left, and says what
+    # went wrong (this one only starts early: its error is not said twice).
+    early = Background(partial(syncfs, staging), "mipc-sync")
     try:
         return _emit_finish(e)
     finally:
-        early.wait()
+        early.join(check=False)
 
 
 def _emit_finish(e: _Emission) -> EmitResult:

@@ -21,6 +21,7 @@ import stat
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from mipc.artifacts import Artifact, RenderConflict
@@ -126,19 +127,20 @@ class Written:
     unchanged: list[str]
 
 
-class _Background:
-    """A function run in a thread; :meth:`join` waits and re-raises what it raised."""
+class Background:
+    """A function run in a thread named ``name``; :meth:`join` waits and re-raises what it
+    raised."""
 
-    def __init__(self, func: Callable[[list[str]], None], arg: list[str]) -> None:
+    def __init__(self, func: Callable[[], None], name: str) -> None:
         self._error: BaseException | None = None
 
         def run() -> None:
             try:
-                func(arg)
+                func()
             except BaseException as exc:  # re-raised by join, in the emitting thread
                 self._error = exc
 
-        self._thread = threading.Thread(target=run, name="mipc-link", daemon=True)
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
 
     def join(self, *, check: bool = True) -> None:
@@ -157,7 +159,7 @@ class Stager:
     old_root: Path | None = None  # the current release
     old_files: Mapping[str, tuple[str, int]] = field(default_factory=dict)  # (sha256, size)
     unchanged: list[str] = field(default_factory=list)  # same bytes as old: not yet linked
-    early: _Background | None = None  # linking started while phones render
+    early: Background | None = None  # linking started while phones render
     group: WwwGroup | None = None  # nginx's group, given to the files holding secrets
     ungrouped: int = 0  # secret files copied from the current release without the group
     _dirs: set[str] = field(default_factory=set)
@@ -165,7 +167,7 @@ class Stager:
     def link_early(self, paths: list[str]) -> None:
         """Start linking ``paths`` (as :meth:`link_unchanged`) in a thread; never while a
         pool of worker processes is forked (no fork() while another thread runs)."""
-        self.early = _Background(self.link_unchanged, paths)
+        self.early = Background(partial(self.link_unchanged, paths), "mipc-link")
 
     def join_early(self, *, check: bool = True) -> None:
         """Wait for the early linking; re-raise its error if ``check``."""

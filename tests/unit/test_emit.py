@@ -409,7 +409,6 @@ def test_the_release_is_synced_after_its_last_file_and_an_early_sync_overlaps_th
     manifest is written); the release's own syncfs comes after its manifest and every link,
     so the release it makes current is all on disk; the early one is over when the emit
     returns."""
-    import mipc.release.durable as durable_mod
     import mipc.release.emit as emit_mod
 
     seen: list[tuple[str, bool, str]] = []
@@ -418,8 +417,7 @@ def test_the_release_is_synced_after_its_last_file_and_an_early_sync_overlaps_th
         manifest = (Path(path) / MANIFEST).exists()
         seen.append((threading.current_thread().name, manifest, str(path)))
 
-    monkeypatch.setattr(durable_mod, "syncfs", recording)  # what the early sync calls
-    monkeypatch.setattr(emit_mod, "syncfs", recording)  # the release's own
+    monkeypatch.setattr(emit_mod, "syncfs", recording)  # the early one's and the release's
     result = build(plan_of(lab), tmp_path / "out")
     # The early one may run before or after the manifest is written: the thread decides.
     assert sorted(t for t, _, _ in seen) == ["MainThread", "mipc-sync"]
@@ -430,22 +428,25 @@ def test_the_release_is_synced_after_its_last_file_and_an_early_sync_overlaps_th
 
 
 def test_an_early_sync_that_fails_leaves_it_to_the_release_s_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An early sync only starts the writing: its error is the release's own syncfs's to
-    report (``publish`` raises it), never a crash of a thread."""
-    import mipc.release.durable as durable_mod
+    report (``publish`` raises it), never a crash of a thread nor of a build whose own
+    syncfs succeeds."""
+    import mipc.release.emit as emit_mod
 
     calls: list[str] = []
 
-    def failing(path: Path) -> None:
+    def failing_early(path: Path) -> None:
         calls.append(threading.current_thread().name)
-        raise OSError(5, "Input/output error")
+        if threading.current_thread().name == "mipc-sync":
+            raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(durable_mod, "syncfs", failing)
+    monkeypatch.setattr(emit_mod, "syncfs", failing_early)
     monkeypatch.setattr(threading, "excepthook", lambda args: calls.append("uncaught"))
-    durable_mod.EarlySync(tmp_path).wait()
-    assert calls == ["mipc-sync"]
+    result = build(plan_of(lab), tmp_path / "out")
+    assert sorted(calls) == ["MainThread", "mipc-sync"]
+    assert result.changed and (tmp_path / "out" / "releases" / result.release).is_dir()
 
 
 def test_preparing_leaves_a_family_without_renderer_to_its_phones(
