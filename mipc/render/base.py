@@ -166,9 +166,9 @@ class Renderer(Protocol):
     warnings: list[str]  # collected by the build, reported once each
 
     def prepare(self, plan: Plan) -> None:
-        """Work out what every phone's render draws from the whole plan (nothing to say:
-        warnings come from the renders), so that worker processes forked after it share it
-        instead of each working it out, and touching every phone, again."""
+        """Work out what every phone's render draws from the whole plan, so that worker
+        processes forked after it share it instead of each working it out again (its
+        warnings and errors are dropped: the renders that need it say them)."""
         ...
 
     def render_phone(self, phone: EffectivePhone, plan: Plan) -> Artifacts:

@@ -145,14 +145,20 @@ class ChunkRenderer:
 
     def prepare(self) -> None:
         """Make the renderers of the plan's families and let each work out what it draws
-        from the whole plan (:meth:`~mipc.render.base.Renderer.prepare`); a family without
-        a renderer is left to its phones' renders, which say so."""
+        from the whole plan (:meth:`~mipc.render.base.Renderer.prepare`). What cannot be
+        worked out (a family without a renderer, a group file an override cannot render) is
+        left to the phones' renders, which then refuse each phone in its own name, as
+        without this; what a renderer warned meanwhile is forgotten, as they warn it."""
         for family in sorted({p.family for p in self.plan.phones}):
             try:
                 renderer = self.renderer(family)
             except UnknownFamily:
                 continue
-            renderer.prepare(self.plan)
+            before = list(renderer.warnings)
+            try:
+                renderer.prepare(self.plan)
+            except Exception:  # any: what the phones' renders would raise, they raise
+                renderer.warnings[:] = before
 
     def phone(self, phone: EffectivePhone) -> Artifacts:
         """One phone's own files (none while it waits for an address); those holding one of

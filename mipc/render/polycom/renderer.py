@@ -173,14 +173,8 @@ class PolycomRenderer:
 
     def prepare(self, plan: Plan) -> None:
         """The served names of the shared files, which every master names (see
-        :class:`~mipc.render.base.Renderer`). Where they cannot be made (a group file an
-        override cannot render), they are left to each phone's render, which then refuses
-        the phone, in its own name, as without this."""
-        before = list(self.warnings)
-        try:
-            self.addresses(plan)
-        except Exception:  # any: what the phones' renders would raise, they raise
-            self.warnings[:] = before
+        :class:`~mipc.render.base.Renderer`)."""
+        self.addresses(plan)
 
     def addresses(self, plan: Plan) -> Mapping[str, str]:
         """The served name of each shared file a master names (its stem →
