@@ -71,12 +71,9 @@ class State:
     rows: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)  # each phone list's
     # rows (mipc.incremental.csv_rows.pack)
 
-    def to_bytes(self, phones: tuple[str, bytes] | None = None) -> bytes:
+    def to_bytes(self, phones: tuple[str, bytes]) -> bytes:
         """The state as written to disk (marshal; format and mipc version first); ``phones``:
         the name of the phones' base and their patch (:func:`staged_state` writes the base)."""
-        if phones is None:
-            base, patch = encoded_phones(self.phones)
-            phones = (base.name, patch)
         i = self.index
         return marshal.dumps(
             (
