@@ -218,14 +218,14 @@ def _full(target: Path, settings: BuildSettings, started: int) -> BuildOutcome:
         site = network.site()
         return plan_facts(plan, varied_groups(provisioned(plan).phones), (site.facts, site.owners))
 
-    facts: list[PlanFacts] = []  # for the incremental state, made while workers render
+    facts: list[PlanFacts] = []  # for the incremental state, made before the workers fork
     options = EmitOptions(
         keep=settings.keep,
         force=settings.force,
         progress=settings.progress,
         strict=settings.strict,
         wait=settings.wait,
-        meanwhile=lambda: facts.append(state_facts()),
+        before_render=lambda: facts.append(state_facts()),
     )
     try:
         emitted = emit(plan, out, network, PhonePool(settings.workers), options)

@@ -48,17 +48,15 @@ def check_renders(
     """Render ``plan`` as a build would and report, into ``diags``, what it would refuse;
     every phone is tried, so every problem is said at once. The phones render in ``workers``
     processes, as a build's do (default: one per CPU); the shared and network files here,
-    meanwhile."""
+    before they fork."""
     with paused_gc():  # a large plan's heap makes every collection slow (as in a build)
         _check_renders(plan, diags, server_root, workers)
 
 
 def _check_renders(plan: Plan, diags: Diagnostics, server_root: str, workers: int | None) -> None:
     positions = {s.name: s.position for s in plan.inventory.phones}
-    late: list[Diagnostic] = []
-    refused = PhonePool(workers).refusals(
-        plan, REFUSALS, lambda: late.extend(_shared(plan, server_root))
-    )
+    late = _shared(plan, server_root)  # before the workers fork (see PhonePool.phones)
+    refused = PhonePool(workers).refusals(plan, REFUSALS)
     for name, message in refused:
         said = message if message.startswith(f"phone {name}") else f"phone {name}: {message}"
         diags.extend([_error(RENDER, said, positions.get(name), name)])

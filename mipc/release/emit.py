@@ -50,14 +50,14 @@ Network = Mapping[str, bytes] | Callable[[], Mapping[str, bytes]]
 @dataclass(frozen=True)
 class EmitOptions:
     """How to emit: releases to keep, ``force`` (no reuse, always a new release), ``strict``
-    (warnings fail), progress reports, work to do while the workers render, and how long
-    to wait for OUT's lock (seconds)."""
+    (warnings fail), progress reports, work on the plan to do before the phones render,
+    and how long to wait for OUT's lock (seconds)."""
 
     keep: int = 5
     force: bool = False
     strict: bool = False
     progress: Progress | None = None
-    meanwhile: Callable[[], None] | None = None
+    before_render: Callable[[], None] | None = None
     wait: float = 0
 
 
@@ -89,7 +89,7 @@ def emit(
     options: EmitOptions | None = None,
 ) -> EmitResult:
     """Render ``plan`` with ``render`` and write it as a new release of ``out_dir``; switch
-    ``current`` to it. ``options.meanwhile`` runs in this process while workers render.
+    ``current`` to it. ``options.before_render`` runs in this process before the phones render.
 
     Raises :class:`~mipc.release.store.LockHeld` if another build holds OUT,
     :class:`~mipc.release.store.EmitError` or ``OSError`` on I/O trouble,
@@ -185,19 +185,19 @@ class _Emission:
         forks = self.render.forks(len(to_render))
         if not forks:
             self._link_early()
-        made: dict[str, Mapping[str, bytes]] = {}
-
-        def meanwhile() -> None:  # in this process, while the workers render
-            if forks:
-                self._link_early()
-            made["files"] = network() if callable(network) else network
-            if self.options.meanwhile is not None:
-                self.options.meanwhile()
-
+        # The network files and the work of before_render read the whole plan: before the
+        # workers fork, or every page of it they read would be copied (Rendering.phones).
+        made = network() if callable(network) else network
+        if self.options.before_render is not None:
+            self.options.before_render()
         # The whole plan goes along: renderers draw plan-wide facts (which group file variant
         # a phone loads) from it, so a phone renders the same alone as in a full build.
         chunks = self.render.phones(
-            self.plan, tuple(to_render), self.stager.write_www, meanwhile, self.options.progress
+            self.plan,
+            tuple(to_render),
+            self.stager.write_www,
+            self._link_early if forks else None,
+            self.options.progress,
         )
         try:
             for chunk in chunks:
@@ -213,7 +213,7 @@ class _Emission:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-        for name, data in sorted(made["files"].items()):
+        for name, data in sorted(made.items()):
             self.write_shared("network/" + safe_relpath(name), Artifact(data))
 
     def _link_early(self) -> None:

@@ -89,11 +89,12 @@ class Rendering(Protocol):
         plan: Plan,
         phones: Sequence[EffectivePhone],
         write: Callable[[Artifacts], T],
-        meanwhile: Callable[[], None],
+        meanwhile: Callable[[], None] | None,
         progress: Progress | None,
     ) -> Iterator[Chunk[T]]:
         """Render ``phones`` (some of ``plan``'s; the whole plan goes along) in chunks, in
         name order; each chunk's own files go to ``write`` in the process that rendered them
         (its result must pickle). ``meanwhile`` runs in this process, once, while the
-        chunks render."""
+        chunks render; it must not read the plan, whose pages a forked worker shares until
+        either writes them (CPython writes a reference count on every read)."""
         ...

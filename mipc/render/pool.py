@@ -12,6 +12,13 @@ The workers die with the build: each asks the kernel for SIGKILL when its parent
 (end of file: the build is gone, or gave up), so a killed build leaves no worker behind; they
 stay in the build's process group, and ignore SIGINT (the build answers it, and stops them).
 They hold no lock of OUT's (:mod:`mipc.release.lock` closes it in every forked child).
+
+Once the workers are forked the build leaves the plan alone. CPython writes a reference
+count on every object it reads, so a page of the plan read by the build and by one worker
+ends up in three copies: the build's, the worker's, and the one the other worker keeps. Work
+on the whole plan (network files, the incremental facts) is done before the fork: measured
+at 100k phones, done while the workers render it cost 150 MiB and 2.5 CPU-s more, and saved
+no time.
 """
 
 from __future__ import annotations
@@ -195,17 +202,19 @@ def _render_phones(
     phones: Sequence[EffectivePhone],
     workers: int,
     progress: Progress | None,
-    meanwhile: Callable[[], None],
+    meanwhile: Callable[[], None] | None = None,
 ) -> Generator[ChunkResult[T], None, None]:
     """Render and write ``phones`` (some of the job's plan's), in chunks, maybe in workers;
     ``meanwhile`` runs in this process once the workers have their chunks. Closed early (an
-    error, an interruption), it stops the workers at once, before it returns."""
+    error, an interruption), it stops the workers at once, before it returns.
+    ``meanwhile`` must leave the plan alone (see the module's docstring)."""
     global _JOB
     chunks = phone_chunks(phones, CHUNK_SIZE)
     total = len(phones)
     done = 0
     if not _parallel(total, workers):
-        meanwhile()
+        if meanwhile is not None:
+            meanwhile()
         for chunk in chunks:
             result = job.chunk(chunk)
             done += result.phones
@@ -227,7 +236,8 @@ def _render_phones(
         ) as pool:
             try:
                 results = pool.map(_worker_chunk, chunks)
-                meanwhile()
+                if meanwhile is not None:
+                    meanwhile()
                 for result in results:
                     done += result.phones
                     if progress:
@@ -285,25 +295,25 @@ class PhonePool:
         plan: Plan,
         phones: Sequence[EffectivePhone],
         write: Callable[[Artifacts], T],
-        meanwhile: Callable[[], None],
+        meanwhile: Callable[[], None] | None,
         progress: Progress | None,
     ) -> Generator[ChunkResult[T], None, None]:
         """Render ``phones`` of ``plan`` in chunks (name order); ``write`` gets each chunk's
-        files in the process that rendered them; ``meanwhile`` runs here, once, meanwhile."""
+        files in the process that rendered them; ``meanwhile`` runs here, once, meanwhile,
+        and must leave the plan alone (see the module's docstring)."""
         return _render_phones(_Job(plan, write), phones, self.workers, progress, meanwhile)
 
     def refusals(
         self,
         plan: Plan,
         refusals: tuple[type[Exception], ...],
-        meanwhile: Callable[[], None],
     ) -> list[tuple[str, str]]:
         """Render every phone of ``plan`` in memory, in chunks (maybe in workers), and give
-        (phone, why) for each one that raised one of ``refusals``, in name order;
-        ``meanwhile`` runs here, once, meanwhile. Writes nothing."""
+        (phone, why) for each one that raised one of ``refusals``, in name order. Writes
+        nothing."""
         job = _CheckJob(plan, refusals)
         phones = job.renderer.plan.phones
         found: list[tuple[str, str]] = []
-        for result in _render_phones(job, phones, self.workers, None, meanwhile):
+        for result in _render_phones(job, phones, self.workers, None):
             found.extend(result.written)
         return found

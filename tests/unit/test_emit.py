@@ -164,6 +164,40 @@ def test_workers_share_the_plan_wide_facts_worked_out_before_they_fork(
     assert pids and set(pids) == {str(os.getpid())}
 
 
+def test_work_on_the_whole_plan_is_done_before_the_workers_fork(
+    lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The network files and ``before_render`` read every phone: done once the workers are
+    forked, each page of the plan they read would be copied. Only the linking thread, which
+    reads no phone, runs while the workers render."""
+    import multiprocessing
+
+    import mipc.release.emit as emit_mod
+
+    seen: dict[str, int] = {}
+    real_link = emit_mod._Emission._link_early
+
+    def link(self: Any) -> None:
+        seen.setdefault("meanwhile", len(multiprocessing.active_children()))
+        real_link(self)
+
+    monkeypatch.setattr(emit_mod._Emission, "_link_early", link)
+    monkeypatch.setattr(pool_mod, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pool_mod, "CHUNK_SIZE", 2)
+    plan = plan_of(lab)
+
+    def network() -> dict[str, bytes]:
+        seen["network"] = len(multiprocessing.active_children())
+        return network_files(plan)
+
+    def before() -> None:
+        seen["before_render"] = len(multiprocessing.active_children())
+
+    options = EmitOptions(before_render=before)
+    emit(plan, tmp_path / "out", network, PhonePool(2), options)
+    assert seen == {"network": 0, "before_render": 0, "meanwhile": 2}
+
+
 def test_chunks_report_warnings_of_every_family(
     lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,10 +60,11 @@ class HandRendering:
         plan: Plan,
         phones: Sequence[EffectivePhone],
         write: Callable[[Artifacts], T],
-        meanwhile: Callable[[], None],
+        meanwhile: Callable[[], None] | None,
         progress: Progress | None,
     ) -> Iterator[Chunk[T]]:
-        meanwhile()
+        if meanwhile is not None:
+            meanwhile()
         self.meanwhile += 1
         for phone in sorted(phones, key=lambda p: p.name):
             self.rendered.append(phone.name)
