@@ -80,7 +80,7 @@ class Severity(StrEnum):
 
 
 @quick_init
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Position:
     """Where a value came from: a YAML line and column, or a CSV row and column name."""
 

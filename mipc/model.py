@@ -25,7 +25,7 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setting:
     """One leaf of a settings layer: its value and where it was written."""
 
@@ -206,7 +206,7 @@ class Template:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppearanceSpec:
     """A station appearance as written (kind: private, shared or external)."""
 
@@ -226,7 +226,7 @@ class AppearanceSpec:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PhoneSpec:
     """A managed IP phone as written in YAML or in a CSV phone list."""
 
@@ -285,7 +285,7 @@ class Registration:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Appearance:
     """A station appearance ready to render: line key order, identity and registration."""
 
@@ -332,7 +332,7 @@ class Qos:
 
 
 @quick_init
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EffectivePhone:
     """Everything a renderer needs about one phone, computed once by the resolve stage."""
 

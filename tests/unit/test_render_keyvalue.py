@@ -751,7 +751,7 @@ def test_deterministic(plan: Plan) -> None:
 
 def test_a_phone_without_mac_is_an_error(plan: Plan) -> None:
     phone = make_phone("AC420HD", "P", "00908f000001")
-    broken = EffectivePhone(**{**phone.__dict__, "mac": None})
+    broken = replace(phone, mac=None)
     with pytest.raises(RenderError, match="needs a MAC"):
         AudioCodesRenderer().render_phone(broken, plan)
 
