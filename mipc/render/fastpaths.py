@@ -14,12 +14,12 @@ a stale digest, and proves each fast path renders what its template renders. Imp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any, overload
 
-from mipc.render.templating import fast_path, kv_value, proof, xml_attr
+from mipc.render.templating import fast_macro, fast_path, kv_value, proof, xml_attr
 
 __all__ = ["Elements", "keyvalue_phone", "polycom_master", "polycom_phone"]
 
@@ -157,18 +157,22 @@ def _layout(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
     return itemgetter(*order), tuple(pieces)
 
 
-def _params_body(elements: Any) -> list[str]:
-    """``polycom/_params.j2``'s ``params_body``: one element per group of parameters."""
+@fast_macro(
+    "polycom/_params.j2", "params_body", ("elements",), {"polycom/_params.j2": "021ae722385f4665"}
+)
+def params_body(get: Callable[[Any, str], Any], elements: Any) -> str:
+    """``polycom/_params.j2``'s ``params_body``: one element per group of parameters; ``get``
+    looks up ``element.tag`` as the template does."""
     if type(elements) is Elements:
-        return [elements.body()]
+        return elements.body()
     out: list[str] = []
     for element in elements:
-        out.append(f"  <{_out(_get(element, 'tag'))}\n")
+        out.append(f"  <{_out(get(element, 'tag'))}\n")
         out.extend(
-            f'    {_out(name)}="{xml_attr(value)}"\n' for name, value in _get(element, "attributes")
+            f'    {_out(name)}="{xml_attr(value)}"\n' for name, value in get(element, "attributes")
         )
         out.append("  />\n")
-    return out
+    return "".join(out)
 
 
 @fast_path({"polycom/phone.cfg.j2": "ae42a773f46d0c41", "polycom/_params.j2": "021ae722385f4665"})
@@ -187,7 +191,7 @@ def polycom_phone(context: Mapping[str, Any]) -> str:
         out.extend(f"     {_out(name)}: {_out(value)}\n" for name, value in emergency)
         out.append("-->\n")
     out.append("<polycomConfig>\n")
-    out.extend(_params_body(context["elements"]))
+    out.append(params_body(_get, context["elements"]))
     out.append("</polycomConfig>\n")
     return "".join(out)
 

@@ -45,6 +45,7 @@ __all__ = [
     "Overrides",
     "TemplateError",
     "environment",
+    "fast_macro",
     "fast_path",
     "kv_value",
     "overrides",
@@ -241,6 +242,7 @@ def environment(override: Overrides | None) -> ImmutableSandboxedEnvironment:
         finalize=_finalize,
         auto_reload=False,  # one build, one set of templates
     )
+    env.template_class = _Template
     env.filters["xml"] = xml_attr
     env.filters["kv"] = kv_value
     if isinstance(env, _LimitedEnvironment):
@@ -285,6 +287,79 @@ def fast_path(digests: Mapping[str, str]) -> Callable[[Rendering], Rendering]:
         return function
 
     return register
+
+
+#: Python renderings of the macros of shipped templates, for the templates Jinja2 renders
+#: (an inventory's overrides, most often extending a shipped one): by template name, each
+#: macro's name, its arguments and the function, and the digests of the shipped sources
+#: they reproduce. A function takes the environment's attribute lookup, then the arguments.
+FAST_MACROS: dict[
+    str, tuple[dict[str, tuple[tuple[str, ...], Callable[..., str]]], Mapping[str, str]]
+] = {}
+
+
+def fast_macro(
+    template: str, macro: str, arguments: tuple[str, ...], digests: Mapping[str, str]
+) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """Register a function as the rendering of ``macro`` of the shipped ``template``
+    (``digests``: as for :func:`fast_path`)."""
+
+    def register(function: Callable[..., str]) -> Callable[..., str]:
+        macros, _ = FAST_MACROS.setdefault(template, ({}, MappingProxyType(dict(digests))))
+        macros[macro] = (arguments, function)
+        return function
+
+    return register
+
+
+class _FastMacro:
+    """A shipped macro's Python rendering, called as Jinja2 calls the macro: its arguments
+    by place or by name, a missing one undefined."""
+
+    __slots__ = ("_env", "_function", "arguments", "name")
+
+    def __init__(self, env: jinja2.Environment, name: str, macro: tuple[tuple[str, ...], Any]):
+        self._env = env
+        self.name = name
+        self.arguments, self._function = macro
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        if len(args) > len(self.arguments):
+            raise TypeError(
+                f"macro {self.name!r} takes not more than {len(self.arguments)} argument(s)"
+            )
+        values = list(args)
+        for arg in self.arguments[len(args) :]:
+            if arg in kwargs:
+                values.append(kwargs.pop(arg))
+            else:
+                values.append(self._env.undefined(f"parameter {arg!r} was not provided", name=arg))
+        if kwargs:
+            raise TypeError(f"macro {self.name!r} takes no keyword argument {next(iter(kwargs))!r}")
+        return str(self._function(self._env.getattr, *values))
+
+
+class _Template(jinja2.Template):
+    """A template whose module's macros are their Python renderings while its source is the
+    shipped one, as recorded (:data:`FAST_MACROS`)."""
+
+    def make_module(
+        self,
+        vars: dict[str, Any] | None = None,
+        shared: bool = False,
+        locals: Mapping[str, Any] | None = None,
+    ) -> jinja2.environment.TemplateModule:
+        """The module of the template, its recorded macros made fast."""
+        module = super().make_module(vars, shared, locals)
+        name = (self.name or "").removeprefix(SHIPPED)
+        entry = FAST_MACROS.get(name)
+        if entry is None or self.filename != shipped_sources().path(name):
+            return module
+        macros, digests = entry
+        if all(shipped_digest(n) == d for n, d in digests.items()):
+            for macro, found in macros.items():
+                setattr(module, macro, _FastMacro(self.environment, macro, found))
+        return module
 
 
 Proof = Callable[[Mapping[str, Any]], bool]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ import mipc.render.templating as templating
 from mipc.pipeline import validate
 from mipc.render import fastpaths, syntax
 from mipc.render.base import RenderError
+from mipc.render.limits import render_limited
 from mipc.render.polycom.renderer import PolycomRenderer
 from mipc.render.stage import render_all
 from mipc.render.templating import FAST_PATHS, render_template, shipped_digest
@@ -27,14 +29,28 @@ INVENTORIES = sorted(p for p in (REPO / "examples").iterdir() if p.is_dir()) + s
 
 @pytest.fixture
 def jinja_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every template rendered by Jinja2: the fast paths switched off."""
+    """Every template rendered by Jinja2, macros included: the fast paths switched off."""
     monkeypatch.setattr(templating, "_fast", lambda name, override: None)
+    monkeypatch.setattr(templating, "FAST_MACROS", {})
+    templating.environment.cache_clear()  # no template loaded with its fast macros
+    templating._template.cache_clear()
     yield
+    templating.environment.cache_clear()
+    templating._template.cache_clear()
+
+
+def _plain(override: templating.Overrides | None = None) -> jinja2.Environment:
+    """A sandbox of its own whose templates are Jinja2's: no fast macro."""
+    env = templating.environment.__wrapped__(override)
+    env.template_class = jinja2.Template
+    return env
+
+
+_PLAIN = _plain()
 
 
 def _jinja(name: str, context: dict[str, Any]) -> str:
-    template = templating._template(None, name)
-    text = template.render(**context)
+    text = _PLAIN.get_template(name).render(**context)
     return text.replace("\r\n", "\n") if "\r" in text else text
 
 
@@ -56,12 +72,12 @@ def test_every_fast_path_reproduces_the_shipped_sources_it_names() -> None:
 
 @pytest.mark.parametrize("inventory", INVENTORIES, ids=lambda p: p.name)
 def test_fast_paths_render_every_file_the_templates_render(
-    inventory: Path, monkeypatch: pytest.MonkeyPatch
+    inventory: Path, request: pytest.FixtureRequest
 ) -> None:
     plan = validate(inventory).plan
     assert plan is not None
     fast, fast_warnings = render_all(plan)
-    monkeypatch.setattr(templating, "_fast", lambda name, override: None)
+    request.getfixturevalue("jinja_only")
     slow, slow_warnings = render_all(plan)
     assert fast == slow
     assert fast_warnings == slow_warnings
@@ -255,3 +271,92 @@ def test_an_override_of_an_imported_template_turns_the_fast_path_off(tmp_path: P
     text = render_template("polycom/phone.cfg.j2", context, override)
     assert "MINE" in text
     assert "MINE" not in render_template("polycom/phone.cfg.j2", context)
+
+
+_PARAMS = b'{% from "polycom/_params.j2" import params_body %}{{ params_body(elements) }}'
+
+
+def _override(tmp_path: Path, files: dict[str, bytes]) -> templating.Overrides:
+    return templating._gathered(str(tmp_path), files, {})
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    elements=st.one_of(
+        st.lists(
+            st.fixed_dictionaries(
+                {"tag": _VALUE, "attributes": st.lists(st.tuples(_VALUE, _VALUE), max_size=4)}
+            ),
+            max_size=4,
+        ),
+        st.lists(_NAME, max_size=6, unique=True).map(
+            lambda keys: fastpaths.Elements(tuple(keys), [f"v{i}&" for i in range(len(keys))])
+        ),
+    ),
+)
+def test_the_params_macro_renders_in_an_override_as_jinja2_renders_it(
+    elements: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """An inventory's template that imports the shipped macro gets its Python rendering,
+    and the same text as Jinja2's macro, whatever the elements."""
+    override = _override(tmp_path_factory.getbasetemp(), {"polycom/mine.cfg.j2": _PARAMS})
+    context = {"elements": elements}
+    text = render_template("polycom/mine.cfg.j2", context, override)
+    template = _plain(override).get_template("polycom/mine.cfg.j2")
+    assert text == render_limited(template, context)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        ("params_body([{'attributes': []}])", "undefined variable"),
+        ("params_body()", "undefined variable"),
+        ("params_body(elements=[{'tag': 't', 'attributes': [('a', 1)]}])", None),
+    ],
+)
+def test_the_params_macro_is_called_as_jinja2_calls_it(
+    call: str, error: str | None, tmp_path: Path
+) -> None:
+    source = b'{% from "polycom/_params.j2" import params_body %}{{ ' + call.encode() + b" }}"
+    override = _override(tmp_path, {"polycom/mine.cfg.j2": source})
+    plain = _plain(override).get_template("polycom/mine.cfg.j2")
+    if error is None:
+        text = render_template("polycom/mine.cfg.j2", {}, override)
+        assert text == render_limited(plain, {}) == '  <t\n    a="1"\n  />\n'
+        return
+    with pytest.raises(templating.TemplateError, match=error):
+        render_template("polycom/mine.cfg.j2", {}, override)
+    with pytest.raises(jinja2.UndefinedError):
+        render_limited(plain, {})
+
+
+def test_too_many_arguments_fail_on_both_macros(tmp_path: Path) -> None:
+    source = b'{% from "polycom/_params.j2" import params_body %}{{ params_body([], 2) }}'
+    override = _override(tmp_path, {"polycom/mine.cfg.j2": source})
+    with pytest.raises(TypeError, match="takes not more than 1 argument"):
+        render_template("polycom/mine.cfg.j2", {}, override)
+    with pytest.raises(TypeError, match="takes not more than 1 argument"):
+        render_limited(_plain(override).get_template("polycom/mine.cfg.j2"), {})
+
+
+def test_the_fast_macro_is_used_only_while_its_template_is_the_shipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def macro(override: templating.Overrides | None) -> object:
+        template = templating.environment.__wrapped__(override).get_template("polycom/_params.j2")
+        return getattr(template.module, "params_body")  # noqa: B009 - made at run time
+
+    assert isinstance(macro(None), templating._FastMacro)
+    assert isinstance(macro(_override(tmp_path, {"polycom/x.j2": b""})), templating._FastMacro)
+    mine = b"{% macro params_body(elements) %}MINE{% endmacro %}"
+    assert isinstance(
+        macro(_override(tmp_path, {"polycom/_params.j2": mine})), jinja2.runtime.Macro
+    )
+    _, digests = templating.FAST_MACROS["polycom/_params.j2"]
+    assert all(shipped_digest(n) == d for n, d in digests.items()), "update the macro's digest"
+    monkeypatch.setitem(
+        templating.FAST_MACROS,
+        "polycom/_params.j2",
+        (templating.FAST_MACROS["polycom/_params.j2"][0], {"polycom/_params.j2": "stale"}),
+    )
+    assert isinstance(macro(None), jinja2.runtime.Macro)
