@@ -437,6 +437,10 @@ def render_template(
         raise TemplateError(
             f"template {name}: calls nested too deep (a macro calling itself?)"
         ) from exc
+    except (TypeError, ArithmeticError, ValueError, LookupError) as exc:  # the template code
+        if fast is not None or isinstance(exc, InvalidInputError):
+            raise  # mipc's own rendering, or an error that names its cause already
+        raise TemplateError(f"template {name}: {exc} ({type(exc).__name__})") from exc
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     return text

@@ -125,3 +125,32 @@ def test_within_the_limits_a_template_renders_as_jinja2_does() -> None:
         '{{ "x"|replace("x", "yz") }} {% for k in {"a": 1} %}{{ k }}{{ loop.length }}{% endfor %}'
     )
     assert render(text) == "0-1-2-3 6 1024 a1b   1   ab  |yz a1"
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("{{ 1 / 0 }}", "division by zero (ZeroDivisionError)"),
+        ('{{ 1 + "a" }}', "(TypeError)"),
+        ('{{ "{:d}".format("a") }}', "(ValueError)"),
+        ("{{ params_body([], 2) }}", "macro 'params_body' takes not more than 1 argument(s)"),
+        ("{{ range(3)(1) }}", "(TypeError)"),
+        ('{{ "%(a)s" % {} }}', "(KeyError)"),
+    ],
+)
+def test_a_template_whose_code_fails_is_an_error_naming_it(
+    lab: Path, tmp_path: Path, block: str, message: str
+) -> None:
+    """What the template's own code raises (a division by zero, a wrong call) is an error
+    naming the template: exit 1 and one line from build and validate, no traceback, no
+    release."""
+    hostile(lab, '{% from "polycom/_params.j2" import params_body %}' + block)
+    code, output = build(lab, tmp_path / "out")
+    assert code == 1, output
+    assert "Traceback" not in output
+    said = [line for line in output.splitlines() if "template polycom/phone.cfg.j2: " in line]
+    assert len(said) == 1 and message in said[0] and "cannot render" in said[0]
+    assert not (tmp_path / "out" / "current").exists()
+    result = CliRunner().invoke(main, ["validate", str(lab)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in result.output
