@@ -411,6 +411,11 @@ def _fast(name: str, override: Overrides | None) -> Rendering | None:
     return None if any(override.has(n) for n in FAST_PATHS[name][1]) else function
 
 
+#: What a template's own code may raise in Python (a division by zero, a wrong call, a
+#: filter's assertion): an error naming the template, when Jinja2 renders it.
+_CODE_FAULTS = (TypeError, ArithmeticError, ValueError, LookupError, AssertionError, RuntimeError)
+
+
 def render_template(
     name: str, context: Mapping[str, Any], override: Overrides | None = None
 ) -> str:
@@ -429,15 +434,15 @@ def render_template(
         raise TemplateError(f"template {exc.name} not found") from exc
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template {exc.filename or name}:{exc.lineno}: {exc.message}") from exc
-    except jinja2.exceptions.SecurityError as exc:
-        raise TemplateError(f"template {name}: {exc}") from exc
     except (TemplateError, LimitExceeded) as exc:
         raise TemplateError(f"template {name}: {exc}") from exc
     except RecursionError as exc:
         raise TemplateError(
             f"template {name}: calls nested too deep (a macro calling itself?)"
         ) from exc
-    except (TypeError, ArithmeticError, ValueError, LookupError) as exc:  # the template code
+    except jinja2.TemplateError as exc:  # the sandbox's refusal, a filter's bad argument
+        raise TemplateError(f"template {name}: {exc}") from exc
+    except _CODE_FAULTS as exc:
         if fast is not None or isinstance(exc, InvalidInputError):
             raise  # mipc's own rendering, or an error that names its cause already
         raise TemplateError(f"template {name}: {exc} ({type(exc).__name__})") from exc

@@ -136,6 +136,10 @@ def test_within_the_limits_a_template_renders_as_jinja2_does() -> None:
         ("{{ params_body([], 2) }}", "macro 'params_body' takes not more than 1 argument(s)"),
         ("{{ range(3)(1) }}", "(TypeError)"),
         ('{{ "%(a)s" % {} }}', "(KeyError)"),
+        ('{{ {}|dictsort(by="x") }}', 'You can only sort by either "key" or "value"'),
+        ('{{ [1]|map("nofilter")|list }}', "No filter named 'nofilter'"),
+        ('{{ "abc"|truncate(-5) }}', "(AssertionError)"),
+        ("{{ cycler()|list }}", "(RuntimeError)"),
     ],
 )
 def test_a_template_whose_code_fails_is_an_error_naming_it(
