@@ -412,8 +412,17 @@ def _fast(name: str, override: Overrides | None) -> Rendering | None:
 
 
 #: What a template's own code may raise in Python (a division by zero, a wrong call, a
-#: filter's assertion): an error naming the template, when Jinja2 renders it.
-_CODE_FAULTS = (TypeError, ArithmeticError, ValueError, LookupError, AssertionError, RuntimeError)
+#: filter's assertion, a filter reading what its value lacks): an error naming the template,
+#: when Jinja2 renders it (tests/unit/test_template_faults.py tries any expression).
+_CODE_FAULTS = (
+    TypeError,
+    ArithmeticError,
+    ValueError,
+    LookupError,
+    AttributeError,
+    AssertionError,
+    RuntimeError,
+)
 
 
 def render_template(
