@@ -165,8 +165,9 @@ class Stager:
     _dirs: set[str] = field(default_factory=set)
 
     def link_early(self, paths: list[str]) -> None:
-        """Start linking ``paths`` (as :meth:`link_unchanged`) in a thread; never while a
-        pool of worker processes is forked (no fork() while another thread runs)."""
+        """Start linking ``paths`` (as :meth:`link_unchanged`) in a thread; never before a
+        pool of worker processes is forked (no fork() while another thread runs), only once
+        it is, or when there is none."""
         self.early = Background(partial(self.link_unchanged, paths), "mipc-link")
 
     def join_early(self, *, check: bool = True) -> None:

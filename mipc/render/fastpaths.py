@@ -157,9 +157,11 @@ def _layout(keys: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
     return itemgetter(*order), tuple(pieces)
 
 
-@fast_macro(
-    "polycom/_params.j2", "params_body", ("elements",), {"polycom/_params.j2": "021ae722385f4665"}
-)
+#: The digest of the shipped ``polycom/_params.j2`` that :func:`params_body` reproduces.
+_PARAMS = {"polycom/_params.j2": "021ae722385f4665"}
+
+
+@fast_macro("polycom/_params.j2", "params_body", _PARAMS)
 def params_body(get: Callable[[Any, str], Any], elements: Any) -> str:
     """``polycom/_params.j2``'s ``params_body``: one element per group of parameters; ``get``
     looks up ``element.tag`` as the template does."""
@@ -175,7 +177,7 @@ def params_body(get: Callable[[Any, str], Any], elements: Any) -> str:
     return "".join(out)
 
 
-@fast_path({"polycom/phone.cfg.j2": "ae42a773f46d0c41", "polycom/_params.j2": "021ae722385f4665"})
+@fast_path({"polycom/phone.cfg.j2": "ae42a773f46d0c41", **_PARAMS})
 def polycom_phone(context: Mapping[str, Any]) -> str:
     """``phone/<guid>.cfg``: the phone's parameters, after the comments that name it."""
     out = [

@@ -20,6 +20,7 @@ internals; a missing variable is an error naming the template and the variable.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import posixpath
 import re
@@ -292,19 +293,21 @@ def fast_path(digests: Mapping[str, str]) -> Callable[[Rendering], Rendering]:
 #: Python renderings of the macros of shipped templates, for the templates Jinja2 renders
 #: (an inventory's overrides, most often extending a shipped one): by template name, each
 #: macro's name, its arguments and the function, and the digests of the shipped sources
-#: they reproduce. A function takes the environment's attribute lookup, then the arguments.
+#: they reproduce. A function takes the environment's attribute lookup, then the macro's
+#: arguments, under their names in the template.
 FAST_MACROS: dict[
     str, tuple[dict[str, tuple[tuple[str, ...], Callable[..., str]]], Mapping[str, str]]
 ] = {}
 
 
 def fast_macro(
-    template: str, macro: str, arguments: tuple[str, ...], digests: Mapping[str, str]
+    template: str, macro: str, digests: Mapping[str, str]
 ) -> Callable[[Callable[..., str]], Callable[..., str]]:
     """Register a function as the rendering of ``macro`` of the shipped ``template``
     (``digests``: as for :func:`fast_path`)."""
 
     def register(function: Callable[..., str]) -> Callable[..., str]:
+        arguments = tuple(inspect.signature(function).parameters)[1:]  # after the lookup
         macros, _ = FAST_MACROS.setdefault(template, ({}, MappingProxyType(dict(digests))))
         macros[macro] = (arguments, function)
         return function
@@ -336,7 +339,7 @@ class _FastMacro:
                 values.append(self._env.undefined(f"parameter {arg!r} was not provided", name=arg))
         if kwargs:
             raise TypeError(f"macro {self.name!r} takes no keyword argument {next(iter(kwargs))!r}")
-        return str(self._function(self._env.getattr, *values))
+        return self._function(self._env.getattr, *values)  # type: ignore[no-any-return]
 
 
 class _Template(jinja2.Template):
@@ -356,7 +359,7 @@ class _Template(jinja2.Template):
         if entry is None or self.filename != shipped_sources().path(name):
             return module
         macros, digests = entry
-        if all(shipped_digest(n) == d for n, d in digests.items()):
+        if _recorded(digests):
             for macro, found in macros.items():
                 setattr(module, macro, _FastMacro(self.environment, macro, found))
         return module
@@ -400,7 +403,12 @@ def _current(name: str) -> Rendering | None:
     if entry is None:
         return None
     function, digests = entry
-    return function if all(shipped_digest(n) == d for n, d in digests.items()) else None
+    return function if _recorded(digests) else None
+
+
+def _recorded(digests: Mapping[str, str]) -> bool:
+    """Whether each shipped source named has the digest recorded for it."""
+    return all(shipped_digest(n) == d for n, d in digests.items())
 
 
 def _fast(name: str, override: Overrides | None) -> Rendering | None:

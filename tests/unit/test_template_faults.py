@@ -37,6 +37,7 @@ _BASE = st.sampled_from(
     ]
 )
 _OPS = st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "~", "==", "<", "in", "and"])
+_FILTERS_BY_NAME = st.sampled_from(_FILTERS).map(lambda n: f'"{n}"')
 _METHODS = st.sampled_from(["format", "split", "join", "ljust", "encode", "get", "items"])
 
 
@@ -45,9 +46,6 @@ def _filtered(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.tuples(inner, st.sampled_from(_FILTERS), args).map(
         lambda t: f"({t[0]})|{t[1]}({t[2]})"
     )
-
-
-_FILTERS_BY_NAME = st.sampled_from(_FILTERS).map(lambda n: f'"{n}"')
 
 
 def _expressions() -> st.SearchStrategy[str]:
