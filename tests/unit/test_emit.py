@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 import shutil
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+import mipc.release.emit as emit_mod
 import mipc.release.store as store_mod
 import mipc.render.pool as pool_mod
 from mipc.artifacts import Artifact, Artifacts, RenderConflict
@@ -170,10 +172,6 @@ def test_work_on_the_whole_plan_is_done_before_the_workers_fork(
     """The network files and ``before_render`` read every phone: done once the workers are
     forked, each page of the plan they read would be copied. Only the linking thread, which
     reads no phone, runs while the workers render."""
-    import multiprocessing
-
-    import mipc.release.emit as emit_mod
-
     seen: dict[str, int] = {}
     real_link = emit_mod._Emission._link_early
 
@@ -443,8 +441,6 @@ def test_the_release_is_synced_after_its_last_file_and_an_early_sync_overlaps_th
     manifest is written); the release's own syncfs comes after its manifest and every link,
     so the release it makes current is all on disk; the early one is over when the emit
     returns."""
-    import mipc.release.emit as emit_mod
-
     seen: list[tuple[str, bool, str]] = []
 
     def recording(path: Path) -> None:
@@ -467,8 +463,6 @@ def test_an_early_sync_that_fails_leaves_it_to_the_release_s_own(
     """An early sync only starts the writing: its error is the release's own syncfs's to
     report (``publish`` raises it), never a crash of a thread nor of a build whose own
     syncfs succeeds."""
-    import mipc.release.emit as emit_mod
-
     calls: list[str] = []
 
     def failing_early(path: Path) -> None:
