@@ -27,6 +27,7 @@ class Run:
     result: Result
     taken: str  # the build path ("" for other steps)
     written: int | None = None  # the files the build wrote, by its summary
+    ahead: float | None = None  # builds: seconds its link-ahead ran on after it (untimed)
 
 
 @dataclass
@@ -96,8 +97,8 @@ def step_table(s: SizeRuns) -> list[str]:
     """One row per step: median and spread of seconds, CPU, peak PSS, the build paths."""
     lines = [
         "| step | median s | min–max s | CPU s (median) | peak PSS MiB |"
-        " build path per round (files written) |",
-        "|---|---:|---:|---:|---:|---|",
+        " link-ahead after, s | build path per round (files written) |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for step in STEPS:
         if step.key not in s.runs:
@@ -110,9 +111,10 @@ def step_table(s: SizeRuns) -> list[str]:
         expected = EXPECTED_PATH.get(step.key, "full" if step.kind == "copy" else "")
         if taken and any(t != expected for t in taken):
             path += f" (**expected: {expected}**)"
+        after = [r.ahead for r in s.runs[step.key] if r is not None and r.ahead is not None]
         lines.append(
             f"| {step.label} | {_med(secs)} | {_spread(secs)} | {_med(cpus)} |"
-            f" {f'{max(pss):.0f}' if pss else 'n/a'} | {path} |"
+            f" {f'{max(pss):.0f}' if pss else 'n/a'} | {_med(after) if after else ''} | {path} |"
         )
     return lines
 

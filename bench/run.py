@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
+import fcntl
 import itertools
 import os
 import random
@@ -39,6 +41,10 @@ from bench.steps import (
     files_written,
     path_taken,
 )
+from mipc.release.ahead import LOCK as AHEAD_LOCK
+from mipc.release.ahead import start as start_ahead
+from mipc.release.linker import TRASH
+from mipc.release.store import Out
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "NO_COLOR": "1"}
@@ -76,11 +82,32 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def untimed(command: list[str]) -> None:
-    """Run a preparation command; fail loudly."""
+def untimed(command: list[str], out: Path | None = None) -> None:
+    """Run a preparation command; fail loudly. ``out``: the OUT it builds into, whose
+    link-ahead is waited for."""
     done = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{shlex.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    if out is not None:
+        settled_ahead(out)
+
+
+def settled_ahead(out: Path) -> float:
+    """Wait (untimed) for the link-ahead a build left running in ``out``
+    (:mod:`mipc.release.ahead`): until it lets go of its lock and has emptied the trash, so
+    that no step runs beside it. The seconds waited."""
+    start = time.perf_counter()
+    with contextlib.suppress(FileNotFoundError), open(out / AHEAD_LOCK, "rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+    while any(n.startswith(TRASH) for n in os.listdir(out)):
+        time.sleep(0.05)
+    return time.perf_counter() - start
+
+
+def linked_ahead(out: Path, files: int) -> None:
+    """Link a copied OUT's release ahead, as the build that made it left its own (untimed)."""
+    start_ahead(Out(out), files, "auto")
+    settled_ahead(out)
 
 
 def prepare(ctx: Sized, keys: set[str]) -> None:
@@ -88,7 +115,7 @@ def prepare(ctx: Sized, keys: set[str]) -> None:
     base = ctx.inventories["base"] = ctx.root / "inv-base"
     generate(ctx.size, base)
     ctx.prepared["base"] = ctx.root / "out-base"
-    untimed(mipc("build", base, "-o", ctx.prepared["base"]))
+    untimed(mipc("build", base, "-o", ctx.prepared["base"]), ctx.prepared["base"])
     ctx.release = load_release(ctx.prepared["base"])
     variants = {BY_KEY[k].variant for k in keys} - {"base"}
     for variant in sorted(variants):
@@ -97,7 +124,7 @@ def prepare(ctx: Sized, keys: set[str]) -> None:
         if variant in PREPARED:
             out = ctx.prepared[variant] = ctx.root / f"out-{variant}"
             copy_out(ctx.prepared["base"], out)
-            untimed(mipc("build", inv, "-o", out))  # records this folder's inputs
+            untimed(mipc("build", inv, "-o", out), out)  # records this folder's inputs
         change(variant, inv, ctx.size)
     if "import" in keys:
         ctx.import_list = ctx.root / "import.csv"
@@ -116,6 +143,8 @@ def command_of(ctx: Sized, step: Step) -> list[str]:
     if step.kind == "copy":
         target = ctx.fresh(step.key)
         copy_out(ctx.prepared[step.variant], target)
+        assert ctx.release is not None
+        linked_ahead(target, len(ctx.release.files))
         return mipc("build", inv, "-o", target)
     if step.kind == "diff":
         return mipc("diff", inv, "--against", ctx.prepared[step.variant], "-q")
@@ -146,9 +175,11 @@ def run_step(ctx: Sized, step: Step) -> report.Run:
         )
     if step.kind == "import" and not result.stdout.startswith(f"{ctx.size} imported,"):
         raise SystemExit(f"import: not {ctx.size} rows imported: {result.stdout[:500]}")
+    ahead = settled_ahead(Path(command[-1])) if step.kind in ("cold", "copy") else None
     if step.kind != "copy":
-        return report.Run(result, "")
-    return report.Run(result, path_taken(result.stdout), files_written(result.stdout))
+        return report.Run(result, "", ahead=ahead)
+    taken = path_taken(result.stdout)
+    return report.Run(result, taken, files_written(result.stdout), ahead)
 
 
 def bench_size(ctx: Sized, keys: list[str], rounds: int, seed: int) -> report.SizeRuns:

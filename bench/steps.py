@@ -111,9 +111,12 @@ def change(variant: str, inventory: Path, count: int) -> None:
 
 def copy_out(source: Path, target: Path) -> None:
     """A fresh OUT at ``target`` holding ``source``'s releases (hard links) and real copies
-    of everything beside them."""
+    of everything beside them but its links ahead (spares linked from ``source``'s release
+    folders, which the copy's are not: the bench links the copy ahead itself)."""
     target.mkdir()
     for entry in sorted(os.listdir(source)):
+        if entry.startswith((".next", ".trash-")):
+            continue
         src, dst = source / entry, target / entry
         if entry == "releases":
             subprocess.run(["cp", "-al", "--", str(src), str(dst)], check=True)

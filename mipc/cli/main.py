@@ -19,6 +19,7 @@ import click
 from mipc import __version__
 from mipc.cli.options import (
     JSON_HELP,
+    LINK_AHEAD,
     choice_option,
     confinement_options,
     format_option,
@@ -219,6 +220,17 @@ def export_csv_command(**options: Any) -> None:
     metavar="USER",
     default=None,
     help="chown OUT/uploads/{logs,overrides,contacts} to USER (nginx's user; as root).",
+)
+@click.option(
+    "--link-ahead",
+    type=click.Choice(LINK_AHEAD),
+    default=LINK_AHEAD[0],
+    metavar="WHEN",
+    help=(
+        "auto, always or never: once built, hard-link the release into a spare folder of OUT"
+        " in the background, for the next incremental build to start from (auto: releases"
+        " of 20,000 files or more)."
+    ),
 )
 @output_options
 @strict_option

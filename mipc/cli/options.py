@@ -16,6 +16,9 @@ from mipc.cli.report import FORMATS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: ``mipc build --link-ahead`` (:data:`mipc.release.ahead.LinkAhead`; the default first).
+LINK_AHEAD = ("auto", "always", "never")
+
 #: What ``--format json`` prints, for each verb's help.
 JSON_HELP = (
     "json: one object on stdout with the result, the diagnostics and their counts"

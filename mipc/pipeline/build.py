@@ -49,6 +49,8 @@ from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.compile import Allowed, Result, delta, paused_gc, validate
 from mipc.pipeline.patch import Network, NetworkFilesError, last_dhcp, written
 from mipc.pipeline.site import site_inputs
+from mipc.release.ahead import LinkAhead
+from mipc.release.ahead import start as start_ahead
 from mipc.release.delta import Prelink
 from mipc.release.emit import EmitOptions, EmitResult, emit
 from mipc.release.manifest import MANIFEST
@@ -75,7 +77,8 @@ class BuildSettings:
     render processes (None: one per CPU); ``server_root``: where OUT lives on the web server;
     ``progress``: reports of the emit's stages; ``allowed``: folders outside the inventory it
     may read; ``wait``: seconds to wait for OUT's lock; ``uploads_owner``: the user to
-    ``chown`` OUT's upload folders to once a release is made (root only)."""
+    ``chown`` OUT's upload folders to once a release is made (root only); ``link_ahead``:
+    whether to link the release ahead for the next build (:mod:`mipc.release.ahead`)."""
 
     out: Path
     keep: int = 5
@@ -87,6 +90,7 @@ class BuildSettings:
     allowed: Allowed = field(default_factory=Allowed)
     wait: float = 0
     uploads_owner: str | None = None
+    link_ahead: LinkAhead = "auto"
 
 
 class BuildPath(StrEnum):
@@ -121,7 +125,10 @@ def build(target: Path, settings: BuildSettings) -> BuildOutcome:
     with paused_gc():  # the whole build: see paused_gc (workers inherit it)
         try:
             with _locked(settings):
-                return _build(target, settings)
+                outcome = _build(target, settings)
+                if outcome.code == 0:
+                    _link_ahead(outcome, settings)
+                return outcome
         except LockHeld as exc:
             return _failed(BuildPath.NO_OP, None, str(exc), 2)
         except EmitError as exc:
@@ -140,6 +147,15 @@ def _locked(settings: BuildSettings) -> contextlib.AbstractContextManager[None]:
     if not settings.out.is_dir():
         return contextlib.nullcontext()
     return Out(settings.out).locked(wait=settings.wait)
+
+
+def _link_ahead(outcome: BuildOutcome, settings: BuildSettings) -> None:
+    """Link the current release ahead for the next build (:mod:`mipc.release.ahead`), under
+    OUT's lock (a first build's emit let go of it: taken again, if no other build has)."""
+    made = outcome.emitted
+    files = made.files if made is not None else outcome.record.files if outcome.record else 0
+    with contextlib.suppress(LockHeld, EmitError), Out(settings.out).locked():
+        start_ahead(Out(settings.out), files, settings.link_ahead)
 
 
 def _serving(out: Path) -> str:

@@ -24,6 +24,7 @@ from typing import Protocol
 from mipc.artifacts import Artifact, stem_of
 from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
+from mipc.release.ahead import take as take_ahead
 from mipc.release.durable import start_writeback
 from mipc.release.emit import EmitOptions, EmitResult, publish
 from mipc.release.manifest import (
@@ -76,8 +77,11 @@ class Prelink:
             self.out.clean_staging()
             self.current = self.out.current_id()
             if self.current == self.release:
-                self.staging.mkdir()
-                self._start_copies(self.out.releases / self.current)
+                if take_ahead(self.out, self.current, self.staging):
+                    self._wanted = 0  # linked ahead, once the last build had ended
+                else:
+                    self.staging.mkdir()
+                    self._start_copies(self.out.releases / self.current)
         except BaseException:
             self.__exit__(None, None, None)
             raise

@@ -12,6 +12,9 @@ Layout of OUT::
     OUT/.lock                        flock: one build (or rollback) at a time, and who
                                      holds it (see mipc.release.lock)
     OUT/.staging-<pid>/              the release being written; renamed into releases/ whole
+    OUT/.next-<id>/, .next-<id>.stamps, .next.lock, .trash-*
+                                     release <id> linked ahead for the next incremental
+                                     build, and what is left to remove (mipc.release.ahead)
 
 Takes an OUT path; gives :class:`Out` (read and switch releases under the lock),
 :func:`rollback` and the errors a build reports. ``<id>`` is the first 16 hex digits of the

@@ -32,6 +32,7 @@ from mipc.incremental.inputs import Record
 from mipc.network.plan import DEFAULT_SERVER_ROOT
 from mipc.pipeline.build import BuildOutcome, BuildSettings, build
 from mipc.pipeline.compile import Allowed
+from mipc.release.ahead import LinkAhead
 from mipc.release.emit import EmitResult
 from mipc.release.rendering import Progress
 
@@ -57,6 +58,7 @@ class BuildOptions:
     firmware_store: Path | None = None  # the firmware store, maybe outside the inventory
     wait: float = 0  # seconds to wait for another build's lock on OUT
     uploads_owner: str | None = None  # chown the upload folders to this user (root only)
+    link_ahead: LinkAhead = "auto"  # link the release ahead for the next build
 
 
 def summary(out: Path, result: EmitResult, waiting: int, warnings: int) -> str:
@@ -158,6 +160,7 @@ def run_build(target: Path, opts: BuildOptions) -> int:
             allowed=Allowed.of(opts.secrets_dir, opts.firmware_store),
             wait=opts.wait,
             uploads_owner=opts.uploads_owner,
+            link_ahead=opts.link_ahead,
         )
         outcome = build(target, settings)
     if not outcome.error:
