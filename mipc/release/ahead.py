@@ -28,6 +28,7 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -50,7 +51,15 @@ LINKER = Path(__file__).with_name("linker.py")
 
 
 def _open_lock(root: Path) -> int:
-    return os.open(root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    return os.open(root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+
+
+def _folder(path: Path) -> bool:
+    """Whether ``path`` is a folder itself (not a symbolic link to one)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _leftovers(root: Path, keep: str) -> bool:
@@ -73,7 +82,7 @@ def start(out: Out, files: int, mode: LinkAhead) -> bool:
     spare = (
         f"{AHEAD}{name}" if mode == "always" or (mode == "auto" and files >= AHEAD_FILES) else ""
     )
-    if spare and (out.root / spare).is_dir():
+    if spare and _folder(out.root / spare):
         spare = ""  # there already (a no-op build)
     if not spare and not _leftovers(out.root, f"{AHEAD}{name}"):
         return False
@@ -140,7 +149,7 @@ def take(out: Out, name: str, staging: Path) -> bool:
     (waiting for a linker still making it); a stale one is set aside. Call with OUT's lock
     held. False: the build links for itself."""
     spare = out.root / f"{AHEAD}{name}"
-    if not spare.is_dir() and not (out.root / f"{spare.name}{PART}").is_dir():
+    if not _folder(spare) and not _folder(out.root / f"{spare.name}{PART}"):
         return False  # none, and none being made: no waiting
     try:
         lock = _open_lock(out.root)
@@ -154,7 +163,7 @@ def take(out: Out, name: str, staging: Path) -> bool:
             stamps = json.loads(stamps_file.read_bytes())
         except (OSError, ValueError):
             stamps = None
-        if not _fresh(out.releases / name, stamps):
+        if not _folder(spare) or not _fresh(out.releases / name, stamps):
             with contextlib.suppress(OSError):
                 os.rename(spare, out.root / f"{TRASH}{os.getpid()}-stale")
             return False

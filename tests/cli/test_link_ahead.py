@@ -143,6 +143,27 @@ def test_a_killed_linkers_half_spare_is_not_taken(
     assert settled(out) == []
 
 
+def test_a_spare_that_is_a_symbolic_link_is_not_taken(
+    campus: Path, tmp_path: Path, linking: list[str]
+) -> None:
+    """OUT's spare replaced by a symbolic link to a folder elsewhere: the build links for
+    itself and writes nothing there; the link is removed, not what it leads to."""
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    build(campus, out, "--link-ahead", "always")
+    settled(out)
+    release = os.readlink(out / "current").rpartition("/")[2]
+    spare = out / f".next-{release}"
+    spare.rename(elsewhere)
+    spare.symlink_to(elsewhere)
+    before = tree_bytes(elsewhere)
+    edit(phones(campus), '"8005"', '"8095"')
+    settle(campus)
+    assert SHORTCUT in build(campus, out, "--link-ahead", "never")
+    assert len(linking) == 1
+    assert settled(out) == []
+    assert tree_bytes(elsewhere) == before
+
+
 @pytest.mark.parametrize("mode", ["auto", "never"])
 def test_small_releases_and_never_link_nothing_ahead(
     mode: str, campus: Path, tmp_path: Path
