@@ -92,16 +92,32 @@ def untimed(command: list[str], out: Path | None = None) -> None:
         settled_ahead(out)
 
 
+#: Longer than any link-ahead takes at the sizes measured: the run stops, it does not hang.
+AHEAD_TIMEOUT = 600.0
+
+
 def settled_ahead(out: Path) -> float:
     """Wait (untimed) for the link-ahead a build left running in ``out``
     (:mod:`mipc.release.ahead`): until it lets go of its lock and has emptied the trash, so
     that no step runs beside it. The seconds waited."""
     start = time.perf_counter()
     with contextlib.suppress(FileNotFoundError), open(out / AHEAD_LOCK, "rb") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                _waited(start, out)
     while any(n.startswith(TRASH) for n in os.listdir(out)):
-        time.sleep(0.05)
+        _waited(start, out)
     return time.perf_counter() - start
+
+
+def _waited(start: float, out: Path) -> None:
+    """Sleep a little, or stop the run once the link-ahead in ``out`` took too long."""
+    if time.perf_counter() - start > AHEAD_TIMEOUT:
+        raise SystemExit(f"{out}: the link-ahead did not end within {AHEAD_TIMEOUT:.0f} s")
+    time.sleep(0.02)
 
 
 def linked_ahead(out: Path, files: int) -> None:

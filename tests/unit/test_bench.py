@@ -6,14 +6,19 @@ and that the naive peer carries mipc's parameters for every Polycom phone.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import re
 from pathlib import Path
 
+import pytest
+
 from bench import report, run
 from bench.measure import Result
-from bench.steps import STEPS
+from bench.steps import STEPS, copy_out
 from mipc.artifacts import stem_of
+from mipc.release.ahead import LOCK as AHEAD_LOCK
 
 PARAM = re.compile(r'([\w.]+)="([^"]*)"')
 
@@ -90,6 +95,35 @@ def test_a_tiny_run_writes_what_it_claims(tmp_path: Path) -> None:
         stem = stem_of(f"phone/{path.name}", hashlib.sha256(path.read_bytes()).hexdigest())
         peer = (naive / stem).read_text(encoding="utf-8")  # the peer writes it by its stem
         assert dict(ours) == dict(PARAM.findall(peer.split("<polycomConfig>")[1])), path.name
+
+
+def test_a_copied_out_leaves_the_spares_out(tmp_path: Path) -> None:
+    """A copy of a prepared OUT holds its releases (as hard links) and what is beside them,
+    but not its link-ahead spares and trash, whose stamps name the other OUT's folders."""
+    source = tmp_path / "out"
+    (source / "releases" / "r1" / "www").mkdir(parents=True)
+    (source / "releases" / "r1" / "www" / "a.cfg").write_text("a")
+    (source / ".next-r1" / "www").mkdir(parents=True)
+    (source / ".next-r1.stamps").write_text("{}")
+    (source / ".trash-1-2").mkdir()
+    (source / "state.bin").write_bytes(b"s")
+    (source / "current").symlink_to("releases/r1")
+    copy_out(source, tmp_path / "copy")
+    assert sorted(os.listdir(tmp_path / "copy")) == ["current", "releases", "state.bin"]
+    copied = tmp_path / "copy" / "releases" / "r1" / "www" / "a.cfg"
+    assert copied.stat().st_ino == (source / "releases" / "r1" / "www" / "a.cfg").stat().st_ino
+
+
+def test_waiting_for_a_link_ahead_that_never_ends_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link-ahead that keeps its lock stops the run with a message, not a hang."""
+    monkeypatch.setattr(run, "AHEAD_TIMEOUT", 0.2)
+    with open(tmp_path / AHEAD_LOCK, "wb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(SystemExit, match="did not end"):
+            run.settled_ahead(tmp_path)
+    assert run.settled_ahead(tmp_path) < 0.2  # let go of: no waiting
 
 
 def test_a_build_that_took_another_path_than_its_step_claims_is_flagged() -> None:
