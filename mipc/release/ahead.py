@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from mipc.release.linker import AHEAD, PART, STAMPS, TRASH, folder_stamp
+from mipc.release.linker import AHEAD, PART, STAMPS, TRASH, folder_stamp, trash_name
 from mipc.release.store import Out
 
 #: ``--link-ahead``: ``auto`` links ahead for a release of :data:`AHEAD_FILES` files or more.
@@ -165,7 +165,7 @@ def take(out: Out, name: str, staging: Path) -> bool:
             stamps = None
         if not _folder(spare) or not _fresh(out.releases / name, stamps):
             with contextlib.suppress(OSError):
-                os.rename(spare, out.root / f"{TRASH}{os.getpid()}-stale")
+                os.rename(spare, out.root / trash_name("stale"))
             return False
         try:
             os.rename(spare, staging)

@@ -28,8 +28,9 @@ import shutil
 import signal
 import stat
 import sys
+import time
 
-__all__ = ["AHEAD", "TRASH", "folder_stamp", "link_files", "link_tree", "main"]
+__all__ = ["AHEAD", "TRASH", "folder_stamp", "link_files", "link_tree", "main", "trash_name"]
 
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -181,7 +182,12 @@ def _set_aside(root: int, keep: str) -> None:
         keep = ""
     for n, entry in enumerate(sorted(entries)):
         if entry.startswith(AHEAD) and entry not in (keep, f"{keep}{STAMPS}"):
-            os.rename(entry, f"{TRASH}{os.getpid()}-{n}", src_dir_fd=root, dst_dir_fd=root)
+            os.rename(entry, trash_name(n), src_dir_fd=root, dst_dir_fd=root)
+
+
+def trash_name(n: int | str) -> str:
+    """A name in the trash no other process gives (its id and the time), for entry ``n``."""
+    return f"{TRASH}{os.getpid()}-{time.monotonic_ns()}-{n}"
 
 
 def _empty_trash(out: str) -> None:

@@ -129,13 +129,15 @@ def test_a_killed_linkers_half_spare_is_not_taken(
     campus: Path, tmp_path: Path, linking: list[str]
 ) -> None:
     """A spare left half made (``.part``) or without its stamps is never taken; the next
-    link-ahead sets both aside and removes them."""
+    link-ahead sets both aside and removes them, and what a killed linker left in the
+    trash."""
     out = tmp_path / "out"
     build(campus, out, "--link-ahead", "always")
     settled(out)
     release = os.readlink(out / "current").rpartition("/")[2]
     (out / f".next-{release}.stamps").unlink()
     (out / f".next-{release}.part" / "www").mkdir(parents=True)
+    (out / f"{TRASH}1-2-3" / "www").mkdir(parents=True)  # a linker killed while emptying
     edit(phones(campus), '"8005"', '"8095"')
     settle(campus)
     assert SHORTCUT in build(campus, out, "--link-ahead", "never")
