@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import contextlib
-import fcntl
 import itertools
 import os
 import random
@@ -41,9 +39,8 @@ from bench.steps import (
     files_written,
     path_taken,
 )
-from mipc.release.ahead import LOCK as AHEAD_LOCK
+from mipc.release.ahead import settled
 from mipc.release.ahead import start as start_ahead
-from mipc.release.linker import TRASH
 from mipc.release.store import Out
 
 REPO = Path(__file__).resolve().parent.parent
@@ -98,26 +95,12 @@ AHEAD_TIMEOUT = 600.0
 
 def settled_ahead(out: Path) -> float:
     """Wait (untimed) for the link-ahead a build left running in ``out``
-    (:mod:`mipc.release.ahead`): until it lets go of its lock and has emptied the trash, so
-    that no step runs beside it. The seconds waited."""
+    (:func:`mipc.release.ahead.settled`), so that no step runs beside it; the seconds
+    waited. Stops the run if it does not end within :data:`AHEAD_TIMEOUT`."""
     start = time.perf_counter()
-    with contextlib.suppress(FileNotFoundError), open(out / AHEAD_LOCK, "rb") as fh:
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                _waited(start, out)
-    while any(n.startswith(TRASH) for n in os.listdir(out)):
-        _waited(start, out)
-    return time.perf_counter() - start
-
-
-def _waited(start: float, out: Path) -> None:
-    """Sleep a little, or stop the run once the link-ahead in ``out`` took too long."""
-    if time.perf_counter() - start > AHEAD_TIMEOUT:
+    if not settled(out, AHEAD_TIMEOUT):
         raise SystemExit(f"{out}: the link-ahead did not end within {AHEAD_TIMEOUT:.0f} s")
-    time.sleep(0.02)
+    return time.perf_counter() - start
 
 
 def linked_ahead(out: Path, files: int) -> None:

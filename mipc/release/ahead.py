@@ -130,6 +130,28 @@ def _wait_for(lock: int, seconds: float) -> bool:
             time.sleep(0.02)
 
 
+def settled(root: Path, seconds: float) -> bool:
+    """Wait, up to ``seconds``, for the link-ahead a build left running in OUT ``root`` to
+    end: its lock let go of and the trash emptied (for what must not run beside it, such
+    as a benchmark's next step). False if it has not ended by then."""
+    deadline = time.monotonic() + seconds
+    try:
+        lock = os.open(root / LOCK, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        pass  # no build linked ahead here
+    else:
+        try:
+            if not _wait_for(lock, seconds):
+                return False
+        finally:
+            os.close(lock)
+    while any(n.startswith(TRASH) for n in os.listdir(root)):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _fresh(release: Path, stamps: object) -> bool:
     """Whether every folder of ``release`` named by ``stamps`` has the stamp it had."""
     if not isinstance(stamps, dict) or "www" not in stamps or "network" not in stamps:

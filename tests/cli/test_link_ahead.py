@@ -31,14 +31,8 @@ def campus(tmp_path: Path) -> Path:
 
 
 def settled(out: Path, timeout: float = 30) -> list[str]:
-    """Wait for the link-ahead a build left running: its lock let go and the trash emptied;
-    OUT's spares and trash then."""
-    with open(out / LOCK, "rb") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-    deadline = time.monotonic() + timeout
-    while any(n.startswith(TRASH) for n in os.listdir(out)):
-        assert time.monotonic() < deadline, os.listdir(out)
-        time.sleep(0.02)
+    """Wait for the link-ahead a build left running to end; OUT's spares and trash then."""
+    assert ahead.settled(out, timeout), os.listdir(out)
     return sorted(n for n in os.listdir(out) if n.startswith((".next-", TRASH)))
 
 
