@@ -152,10 +152,13 @@ def _locked(settings: BuildSettings) -> contextlib.AbstractContextManager[None]:
 def _link_ahead(outcome: BuildOutcome, settings: BuildSettings) -> None:
     """Link the current release ahead for the next build (:mod:`mipc.release.ahead`), under
     OUT's lock (a first build's emit let go of it: taken again, if no other build has)."""
-    made = outcome.emitted
-    files = made.files if made is not None else outcome.record.files if outcome.record else 0
-    with contextlib.suppress(LockHeld, EmitError), Out(settings.out).locked():
-        start_ahead(Out(settings.out), files, settings.link_ahead)
+    if outcome.emitted is not None:
+        files = outcome.emitted.files
+    else:  # a no-op: the record says what the current release holds
+        files = outcome.record.files if outcome.record is not None else 0
+    out = Out(settings.out)
+    with contextlib.suppress(LockHeld, EmitError), out.locked():
+        start_ahead(out, files, settings.link_ahead)
 
 
 def _serving(out: Path) -> str:
