@@ -63,16 +63,18 @@ def reread(
     before: Packed,
     said: frozenset[Diagnostic],
     templates: dict[str, str],
+    also: frozenset[str] | set[str] = frozenset(),
 ) -> Reread | None:
-    """The ``index``-th phone list of ``doc`` read where its rows differ from ``before``;
-    None when it must be read whole (its header moved or changed, or what it says is not
-    what it said: ``said``, the last build's messages about this list)."""
+    """The ``index``-th phone list of ``doc`` read where its rows differ from ``before``, and
+    where they made the phones ``also`` names; None when it must be read whole (its header
+    moved or changed, or what it says is not what it said: ``said``, the last build's
+    messages about this list)."""
     try:
         old_rows, old_names = unpack(before)
     except ValueError:
         return None
     diags = Diagnostics()
-    wanted = _Wanted(old_rows)
+    wanted = _Wanted(old_rows, old_names, also)
     found = read_list(doc, index, diags, templates, wanted=wanted)
     h = found.header_row
     if found.severe or diags.errors or h < 0 or found.rows[: h + 1] != old_rows[: h + 1]:
@@ -99,12 +101,17 @@ def _line(said: Diagnostic) -> int:
 
 @dataclass(frozen=True)
 class _Wanted:
-    """Which records to read: those whose digest is not the one their place had."""
+    """Which records to read: those whose digest is not the one their place had, and those
+    that made a phone ``also`` names."""
 
     old_rows: tuple[bytes, ...]
+    old_names: tuple[str, ...] = ()
+    also: frozenset[str] | set[str] = frozenset()
 
     def __call__(self, i: int, digest: bytes) -> bool:
-        return i >= len(self.old_rows) or self.old_rows[i] != digest
+        if i >= len(self.old_rows) or self.old_rows[i] != digest:
+            return True
+        return bool(self.also) and self.old_names[i] in self.also
 
 
 def list_entries(
@@ -113,12 +120,14 @@ def list_entries(
     said: frozenset[Diagnostic],
     before: Packed | None,
     templates: dict[str, str],
+    also: frozenset[str] | set[str] = frozenset(),
 ) -> Reread | None:
-    """The entries of the changed ``index``-th list: of its changed rows (:func:`reread`)
-    when ``before`` has its rows, else of all of them (``were`` then None); None if it now
-    says something (an error, or a message) it did not say before (``said``)."""
+    """The entries of the changed ``index``-th list: of its changed rows and those of the
+    phones ``also`` names (:func:`reread`) when ``before`` has its rows, else of all of them
+    (``were`` then None); None if it now says something (an error, or a message) it did
+    not say before (``said``)."""
     if before is not None:
-        found = reread(doc, index, before, said, templates)
+        found = reread(doc, index, before, said, templates, also)
         if found is not None:
             return found
     diags = Diagnostics()

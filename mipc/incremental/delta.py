@@ -6,17 +6,18 @@ context with just those phones (:func:`mipc.pipeline.delta`) and renders them
 (:func:`mipc.pipeline.build.render_delta`). Either answers None, and the caller compiles in
 full, whenever the shortcut could differ from a full compile in any way: anything but the
 inventory's files changed (mipc, templates, custom files, secrets, options); the context
-changed; a changed, added or removed phone shares appearances or is shared; a changed or
-removed phone warned before, or a changed or added one would warn in a new way; an address,
-extension or station now collides; any error; a changed phone's groups, servers, address,
-family, model, firmware or custom files changed (the shared files would change); an added phone
-loads shared files no phone of the release loads, or a removed one shared files no phone left
-loads (:func:`~mipc.incremental.fingerprints.sharing`); a phone that waits for an address comes
-or goes; the last build said something that counts phones (:data:`PHONE_SET_CODES`); or more
-than :data:`MAX_CHANGED` phones changed. The network files are made again, from the facts the
-state keeps of the other phones, when a phone's facts changed
-(:class:`mipc.network.facts.PhoneFacts`). ``tests/cli/test_incremental.py`` checks, change by
-change, that a build through this path is byte for byte the full build's.
+changed, but in the entries of ``templates:`` (:mod:`mipc.incremental.templates`: the phones of
+the templates touched then count as changed); a changed, added or removed phone shares
+appearances or is shared; a changed or removed phone warned before, or a changed or added one
+would warn in a new way; an address, extension or station now collides; any error; a changed
+phone's groups, servers, address, family, model, firmware or custom files changed (the shared
+files would change); an added phone loads shared files no phone of the release loads, or a
+removed one shared files no phone left loads (:func:`~mipc.incremental.fingerprints.sharing`);
+a phone that waits for an address comes or goes; the last build said something that counts
+phones (:data:`PHONE_SET_CODES`); or more than :data:`MAX_CHANGED` phones changed. The network
+files are made again, from the facts the state keeps of the other phones, when a phone's facts
+changed (:class:`mipc.network.facts.PhoneFacts`). ``tests/cli/test_incremental.py`` checks,
+change by change, that a build through this path is byte for byte the full build's.
 
 Takes the inventory's path and OUT; gives :class:`Changes` and :class:`Delta`. Never imports
 render or the pipeline.
@@ -32,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from mipc.diagnostics import Diagnostic, Severity
+from mipc.incremental.compared import compared, independent
 from mipc.incremental.confined import escaping
 from mipc.incremental.csv_rows import Packed, list_entries, packed_rows
 from mipc.incremental.fingerprints import (
     context_key,
     identity,
-    linking,
     source_group,
     spec_digests,
 )
@@ -53,12 +54,11 @@ from mipc.incremental.inputs import (
 )
 from mipc.incremental.phones import (
     PhoneState,
-    collides,
-    group_names,
     network_facts,
     with_changes,
 )
 from mipc.incremental.state import State, file_identity
+from mipc.incremental.templates import template_edits, touched_phones, touched_templates
 from mipc.incremental.yaml_phones import Now, edited_texts, read_now
 from mipc.inventory.assemble import phone_from_yaml
 from mipc.inventory.load import Document, display_name
@@ -107,6 +107,7 @@ class Delta:
     moved: Mapping[str, bytes] = field(default_factory=dict)  # only their place changed:
     # their spec digest now
     rows: Mapping[str, Packed] = field(default_factory=dict)  # the changed lists' rows now
+    context: str | None = None  # the context's key now, when templates changed
 
     @property
     def added(self) -> frozenset[str]:
@@ -202,12 +203,14 @@ class Delta:
                 *fingerprints,
                 self.facts[name].to_tuple(),
                 unplaced,
+                spec.template or "",
             )
         for name, digest in self.moved.items():
             changes[name] = (digest, *phones[name][1:])
         return replace(
             self.state,
             release=release,
+            context=self.context or self.state.context,
             phones=with_changes(phones, changes),
             index=index,
             frame=self.frame,
@@ -237,6 +240,8 @@ class Known:
     state: State
     changed: frozenset[str] = frozenset()  # the inventory files changed since (absolute)
     texts: Mapping[str, str] = field(default_factory=dict)  # the changed YAML files' now
+    edits: Mapping[str, int] = field(default_factory=dict)  # the files whose templates
+    # changed: the first line changed (mipc.incremental.templates.template_edits)
 
 
 def candidate(
@@ -265,9 +270,13 @@ def candidate(
         return None
     changed = {os.path.abspath(p) for p in changed_files(record.inputs)}
     texts = edited_texts(target, state.frame, changed)
-    if texts is None:
-        return None  # a YAML file changed beyond its phone entries: the context, likely
-    return Known(current, record, state, frozenset(changed), texts)
+    edits: dict[str, int] = {}
+    if texts is None:  # beyond its phone entries: in its templates, or the context changed
+        edits = template_edits(target, state.frame, changed) or {}
+        if not edits:
+            return None
+        texts = {}  # the YAML files are read whole
+    return Known(current, record, state, frozenset(changed), texts, edits)
 
 
 @dataclass(frozen=True)
@@ -283,6 +292,7 @@ class Changes:
     moved: Mapping[str, bytes] = field(default_factory=dict)  # see Delta.moved
     frame: Frame | None = None  # the inventory's frame now
     rows: Mapping[str, Packed] = field(default_factory=dict)  # the changed lists' rows now
+    context: str | None = None  # the context's key now, when templates changed
 
 
 def changes(
@@ -304,14 +314,22 @@ def changes(
     if now is None:
         return None
     old = frozenset(known.record.diagnostics)
-    fresh = _fresh_entries(now, changed, old, known.state.rows)
+    touched = _touched(known, now.doc)
+    if touched is None:
+        return None
+    phones = touched_phones(known.state.phones, touched) if touched else set()
+    if len(phones) > MAX_CHANGED:
+        return None
+    fresh = _fresh_entries(now, changed, old, known.state, phones)
     if fresh is None:
         return None
-    found = _compared(fresh.entries, known.state, fresh.partial)
+    found = compared(fresh.entries, known.state, fresh.partial)
     if found is None:
         return None
     specs, added, removed, moved = found
-    if len(specs) + len(removed) > MAX_CHANGED or not _independent(specs, known.state, removed):
+    if not _with_touched(specs, moved, fresh.entries, phones - removed):
+        return None
+    if len(specs) + len(removed) > MAX_CHANGED or not independent(specs, known.state, removed):
         return None
     if (added or removed) and _counts_phones(old, known.state, added):
         return None
@@ -327,44 +345,34 @@ def changes(
         moved,
         now.frame,
         packed_rows(fresh.rows),
+        context_key(now.doc) if touched else None,
     )
 
 
-def _compared(
+def _touched(known: Known, doc: Document) -> frozenset[str] | None:
+    """The templates a change of the context touches (none: the context is the same); None
+    when the context changed otherwise (:mod:`mipc.incremental.templates`)."""
+    if context_key(doc) == known.state.context:
+        return frozenset()
+    if not known.edits or known.state.frame is None:
+        return None
+    return touched_templates(known.state.frame, doc, known.edits, known.record.diagnostics)
+
+
+def _with_touched(
+    specs: dict[str, PhoneSpec],
+    moved: dict[str, bytes],
     fresh: Mapping[str, list[PhoneSpec]],
-    state: State,
-    partial: Mapping[str, set[str]] | None = None,
-) -> tuple[dict[str, PhoneSpec], set[str], set[str], dict[str, bytes]] | None:
-    """The changed and added entries of ``fresh`` (by source group), the added phones, the
-    removed ones, and those whose entry only moved (with their digest now); None when a name
-    is listed twice or moved to another file. ``partial``: the groups of which ``fresh``
-    holds only some entries, those that were the names of the others."""
-    specs: dict[str, PhoneSpec] = {}
-    added: set[str] = set()
-    removed: set[str] = set()
-    moved: dict[str, bytes] = {}
-    for group, entries in fresh.items():
-        listed = {e.name for e in entries}
-        if len(listed) != len(entries):
-            return None  # a name twice: the full compile says where
-        were = (partial or {}).get(group)
-        if were is None:
-            were = group_names(state.phones, group)
+    touched: set[str],
+) -> bool:
+    """Count the phones of the touched templates (``touched``, but those removed) as changed
+    (``specs``, no longer only ``moved``); False if one of them was not read again."""
+    for entries in fresh.values():
         for spec in entries:
-            old = state.phones.get(spec.name)
-            if old is None:
-                added.add(spec.name)
+            if spec.name in touched:
                 specs[spec.name] = spec
-            elif old[1] != group or spec.name not in were:
-                return None  # moved, or also elsewhere
-            else:
-                placed, unplaced = spec_digests(spec)
-                if placed != old[0] and unplaced == old[9]:
-                    moved[spec.name] = placed
-                elif placed != old[0]:
-                    specs[spec.name] = spec
-        removed.update(were.difference(listed))
-    return specs, added, removed, moved
+                moved.pop(spec.name, None)
+    return touched.issubset(specs)
 
 
 def _counts_phones(said: Iterable[Diagnostic], state: State, added: set[str]) -> bool:
@@ -389,18 +397,19 @@ def _current_document(target: Path, known: Known, changed: set[str]) -> Now | No
     sources = (*doc.files, *lists)
     if {os.path.abspath(p) for p in sources} != set(known.record.inputs.files):
         return None
-    if context_key(doc) != known.state.context:
-        return None
     return now
 
 
 def _fresh_entries(
-    now: Now, changed: set[str], old: frozenset[Diagnostic], rows: Mapping[str, Packed]
+    now: Now, changed: set[str], old: frozenset[Diagnostic], state: State, touched: set[str]
 ) -> Fresh | None:
     """The entries of the ``changed`` files (absolute paths), by source group (of the YAML
     files, those an edit touched when they were read alone; of a phone list, its changed
-    rows when ``rows`` has its rows before: :mod:`mipc.incremental.csv_rows`); None if a
-    changed phone list now says something (an error, or a message) it did not say before."""
+    rows when the state has its rows before: :mod:`mipc.incremental.csv_rows`), and those
+    of the ``touched`` phones; None if a phone list read now says something (an error, or a
+    message) it did not say before."""
+    rows = state.rows
+    lists = {state.phones[n][1] for n in touched}
     fresh = Fresh({}, {}, {})
     doc = now.doc
     if now.spliced is None:
@@ -413,12 +422,12 @@ def _fresh_entries(
     templates: dict[str, str] | None = None
     for i, entry in enumerate(doc.data.get("phone_lists") or ()):
         path = doc.root / str(entry)
-        if os.path.abspath(path) not in changed:
+        shown = display_name(path, doc.root)
+        if os.path.abspath(path) not in changed and shown not in lists:
             continue
         templates = templates if templates is not None else list_templates(doc)
-        shown = display_name(path, doc.root)
         before = {d for d in old if not d.subject and d.position and d.position.file == shown}
-        found = list_entries(doc, i, frozenset(before), rows.get(shown), templates)
+        found = list_entries(doc, i, frozenset(before), rows.get(shown), templates, touched)
         if found is None:
             return None
         fresh.entries[shown] = found.specs
@@ -436,45 +445,3 @@ class Fresh:
     entries: dict[str, list[PhoneSpec]]
     partial: dict[str, set[str]]
     rows: dict[str, ListRows]
-
-
-def _droppable(state: State, name: str) -> bool:
-    """Whether removing phone ``name`` changes no other phone's diagnostics or files."""
-    old = state.phones[name]
-    if name in state.flagged or name in state.linking or state.shared_refs.intersection(old[4]):
-        return False
-    return not PhoneFacts.from_tuple(old[8]).waiting
-
-
-def _independent(specs: Mapping[str, PhoneSpec], state: State, removed: set[str]) -> bool:
-    """Whether the changed and added phones can be compiled without the others, and the
-    removed ones dropped: none warned first, none shares or is shared, none waited for an
-    address, and no address, extension or station collides."""
-    if not all(_droppable(state, n) for n in removed):
-        return False
-    if not specs:
-        return True
-    if any(n in state.flagged or n in state.linking for n in specs):
-        return False
-    new = {n: identity(s) for n, s in specs.items()}
-    for n, spec in specs.items():
-        before = state.phones[n][4] if n in state.phones else ()
-        if linking(spec) or state.shared_refs.intersection((*before, *new[n][2])):
-            return False
-    return not _collides(new.values(), state, {*specs, *removed})
-
-
-def _collides(
-    new: Iterable[tuple[str, tuple[str, ...], tuple[str, ...]]], state: State, left: set[str]
-) -> bool:
-    """Whether an address, extension or station of ``new`` is another phone's (the phones of
-    the state but those ``left``)."""
-    addresses: set[str] = set()
-    extensions: set[str] = set()
-    stations: set[str] = set()
-    for address, exts, own in new:
-        if address:
-            addresses.add(address)
-        extensions.update(exts)
-        stations.update(own)
-    return collides(state.phones, (addresses, extensions, stations), left)

@@ -27,8 +27,8 @@ __all__ = ["Frame", "PhoneText", "document_of", "frame_of", "phone_texts", "with
 #: (root, YAML files, data without phones, positions, key positions, phone texts).
 Frame = tuple[str, tuple[str, ...], dict[str, Any], list[Any], list[Any], dict[str, Any]]
 
-#: Per YAML file (its path) holding phone entries: its name in messages, its text, and each
-#: entry's start (line, column, name), in order.
+#: Per YAML file (its path): its name in messages, its text, and each phone entry's start
+#: (line, column, name), in order.
 PhoneText = tuple[str, str, tuple[tuple[int, int, str], ...]]
 
 
@@ -58,7 +58,9 @@ def frame_of(doc: Document) -> Frame | None:
 
 
 def _phone_texts(doc: Document) -> dict[str, PhoneText]:
-    """The :data:`PhoneText` of each file of ``doc`` that holds phone entries."""
+    """The :data:`PhoneText` of each YAML file of ``doc`` (a file without phone entries has
+    no starts: an edit of it is never one of its phone entries, but may be one of its
+    templates, :mod:`mipc.incremental.templates`)."""
     starts: dict[str, list[tuple[int, int, str]]] = {}
     for i, entry in enumerate(doc.data.get("phones") or ()):
         pos = doc.positions.get(("phones", i))
@@ -66,13 +68,9 @@ def _phone_texts(doc: Document) -> dict[str, PhoneText]:
             return {}
         starts.setdefault(pos.file, []).append((pos.line, pos.col, str(entry.get("name"))))
     paths = {shown: (path, text) for path, (shown, text) in doc.texts.items()}
-    out: dict[str, PhoneText] = {}
-    for name, entries in starts.items():
-        if name not in paths:
-            return {}
-        path, text = paths[name]
-        out[path] = (name, text, tuple(entries))
-    return out
+    if not set(starts).issubset(paths):
+        return {}
+    return {path: (name, text, tuple(starts.get(name, ()))) for name, (path, text) in paths.items()}
 
 
 def phone_texts(frame: Any) -> dict[str, PhoneText]:

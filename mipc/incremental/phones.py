@@ -41,8 +41,8 @@ __all__ = [
 ]
 
 #: Per phone: spec digest, source group, address key, extensions, stations, own files,
-#: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`), and the spec digest
-#: without positions.
+#: projection, sharing, network facts (:meth:`PhoneFacts.to_tuple`), the spec digest
+#: without positions, and the template its entry names ("" for none).
 PhoneState = tuple[
     bytes,
     str,
@@ -54,6 +54,7 @@ PhoneState = tuple[
     bytes,
     tuple[Any, ...],
     bytes,
+    str,
 ]
 
 #: The phones changed since a state's phones were last written whole, beyond which the next

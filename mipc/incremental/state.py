@@ -8,11 +8,11 @@ phone list), its identity (address, extensions, stations, for the cross-phone ch
 files, a digest of what the shared and network files take from it
 (:func:`mipc.incremental.fingerprints.projection`), the same without who it is
 (:func:`~mipc.incremental.fingerprints.sharing`), and its network facts
-(:class:`mipc.network.facts.PhoneFacts`, as a tuple); with ``serving.access`` phone or
-certificate, the owner of each phone's own files (the nginx site's map); the phones with shared
-or external appearances, and the stations shared appearances name; the phones that raised a
-warning first; and the manifest's index (:mod:`mipc.release.manifest`), so the next manifest is
-spliced, not rewritten.
+(:class:`mipc.network.facts.PhoneFacts`, as a tuple), and the template its entry names; with
+``serving.access`` phone or certificate, the owner of each phone's own files (the nginx site's
+map); the phones with shared or external appearances, and the stations shared appearances name;
+the phones that raised a warning first; and the manifest's index
+(:mod:`mipc.release.manifest`), so the next manifest is spliced, not rewritten.
 
 Takes a plan and what a build wrote; gives :class:`State`, read and written with marshal.
 Never imports render.
@@ -49,7 +49,7 @@ STATE = "state.bin"
 #: The bases of the state's phones: ``OUT/state-phones-<digest>.bin``.
 BASE_PREFIX = "state-phones-"
 
-FORMAT = 7
+FORMAT = 8
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,7 @@ def plan_facts(
             shared,
             net[spec.name],
             unplaced,
+            spec.template or "",
         )
     return PlanFacts(phones, frozenset(links), frozenset(refs), varied, network[1])
 

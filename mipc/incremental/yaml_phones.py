@@ -42,7 +42,16 @@ from mipc.inventory.load import (
 from mipc.inventory.schema import validate_document
 from mipc.model import PhoneSpec
 
-__all__ = ["Now", "Splice", "edited_texts", "read_now", "splice"]
+__all__ = [
+    "Now",
+    "Splice",
+    "edited_lines",
+    "edited_texts",
+    "in_entries",
+    "read_now",
+    "saved_and_now",
+    "splice",
+]
 
 #: A line that ends the ``phones:`` block: another top-level key, or a document marker.
 _BLOCK_END = re.compile(r"^(?:[^\s#-]|---|\.\.\.)")
@@ -75,7 +84,7 @@ def _region(old: list[str], new: list[str], starts: tuple[Any, ...]) -> _Region 
     spans = _spans(old, starts)
     if spans is None:
         return None
-    first, end = _edited(old, new)
+    first, end = edited_lines(old, new)
     if first is None:
         return _Region((), 0, 0, 0)
     low = first - 1 if end == first else first  # lines only inserted: the entry before them
@@ -118,9 +127,32 @@ def edited_texts(target: Path, frame: Frame | None, changed: set[str]) -> dict[s
     paths), by path, when each changed inside its phone entries only, as far as its text
     tells (no parsing); None when one did not: its context changed, or may have, and the
     build is a full one."""
+    found = saved_and_now(target, frame, changed)
+    if found is None:
+        return None
+    out: dict[str, str] = {}
+    for path, saved, text in found:
+        if not in_entries(saved, text):
+            return None
+        out[path] = text
+    return out
+
+
+def in_entries(saved: PhoneText, text: str) -> bool:
+    """Whether the edit from ``saved`` to ``text`` lies inside the file's phone entries."""
+    old = saved[1].splitlines(keepends=True)
+    return _region(old, text.splitlines(keepends=True), saved[2]) is not None
+
+
+def saved_and_now(
+    target: Path, frame: Frame | None, changed: set[str]
+) -> list[tuple[str, PhoneText, str]] | None:
+    """Each YAML file of ``target`` that changed (``changed``: absolute paths): its path,
+    its text as the frame keeps it, and its text now; None when one has no saved text, or
+    cannot be read."""
     _root, files = inventory_files(target)
     saved_texts = phone_texts(frame)
-    out: dict[str, str] = {}
+    out: list[tuple[str, PhoneText, str]] = []
     for path in files:
         if os.path.abspath(path) not in changed:
             continue
@@ -128,9 +160,7 @@ def edited_texts(target: Path, frame: Frame | None, changed: set[str]) -> dict[s
         text = None if saved is None else read_text(path, saved[0], Diagnostics(), "file")
         if saved is None or text is None:
             return None
-        if _region(saved[1].splitlines(keepends=True), text.splitlines(True), saved[2]) is None:
-            return None
-        out[str(path)] = text
+        out.append((str(path), saved, text))
     return out
 
 
@@ -154,7 +184,7 @@ def _spans(
     return spans
 
 
-def _edited(old: list[str], new: list[str]) -> tuple[int | None, int]:
+def edited_lines(old: list[str], new: list[str]) -> tuple[int | None, int]:
     """The first line that differs and the end of the differing old lines, or (None, 0)."""
     limit = min(len(old), len(new))
     first = next((i for i in range(limit) if old[i] != new[i]), limit)

@@ -8,7 +8,8 @@ or the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from mipc.catalog.models import load_catalog
 from mipc.diagnostics import Diagnostics, Position
@@ -21,7 +22,12 @@ from mipc.model import PhoneSpec, chain
 def list_templates(doc: Document) -> dict[str, str]:
     """Each template's manufacturer, as a phone list needs it: the nearest in its
     ``extends`` chain that names one (templates that name none are left out)."""
-    raw = {str(n): t or {} for n, t in (doc.data.get("templates") or {}).items()}
+    return template_manufacturers(doc.data.get("templates") or {})
+
+
+def template_manufacturers(templates: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`list_templates` of the ``templates:`` mapping of a document's data."""
+    raw = {str(n): t or {} for n, t in templates.items()}
     parents = {n: t.get("extends") for n, t in raw.items()}
     templates = {
         name: next(

@@ -26,6 +26,7 @@ from pathlib import Path
 from mipc.diagnostics import Diagnostic, Diagnostics
 from mipc.incremental.csv_rows import packed_rows
 from mipc.incremental.delta import candidate as incremental_candidate
+from mipc.incremental.delta import changes
 from mipc.incremental.inputs import (
     Inputs,
     Record,
@@ -364,11 +365,16 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
     known = incremental_candidate(target, out, Out(out).current_id(), options)
     if known is None:
         return None
+    if known.edits:  # templates changed: which phones they touch, before linking starts
+        early = changes(target, out, known.release, options, known)
+        if early is None:
+            return None
     diags = Diagnostics()
     network = Network(None, settings.server_root, out)  # Network.of, if the files change
     try:
         with Prelink(out, known.release) as pre:
-            found = delta(target, out, pre.current, options, known, allowed=settings.allowed)
+            seen = early if known.edits else known
+            found = delta(target, out, pre.current, options, seen, allowed=settings.allowed)
             if found is None:
                 return None
             diags.extend(found.diagnostics)

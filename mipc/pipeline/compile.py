@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from mipc.catalog.models import load_catalog
-from mipc.diagnostics import Diagnostics, InputError
+from mipc.diagnostics import Diagnostic, Diagnostics, InputError
 from mipc.incremental.delta import FAMILY_CODES, Changes, Delta, Known, changes
 from mipc.incremental.fingerprints import context_key, projection, render_epoch, sharing
-from mipc.incremental.frame import Frame, frame_of
+from mipc.incremental.frame import Frame, document_of, frame_of
 from mipc.incremental.phones import staying
 from mipc.inventory.assemble import assemble
 from mipc.inventory.confine import Allowed as Allowed  # the commands' way to it
@@ -156,14 +156,19 @@ def delta(
     out: Path,
     current: str | None,
     options: Mapping[str, str],
-    known: Known | None = None,
+    known: Known | Changes | None = None,
     *,
     allowed: Allowed | None = None,
 ) -> Delta | None:
     """The changed phones of ``target`` since release ``current`` of ``out``, compiled alone
     (:mod:`mipc.incremental.delta`); None: compile in full. ``options`` should hold
-    ``allowed.options()``, so that other folders allowed mean a full compile."""
-    found = changes(target, out, current, options, known)
+    ``allowed.options()``, so that other folders allowed mean a full compile. ``known``:
+    what :func:`~mipc.incremental.delta.candidate` found, or what
+    :func:`~mipc.incremental.delta.changes` found already (used if of ``current``)."""
+    found = known if isinstance(known, Changes) and known.known.release == current else None
+    if found is None:
+        seen = known.known if isinstance(known, Changes) else known
+        found = changes(target, out, current, options, seen)
     if found is None:
         return None
     plan = _compile_changed(found, allowed or Allowed())
@@ -185,6 +190,7 @@ def delta(
         fingerprints={p.name: (projection(p), sharing(p)) for p in added},
         moved=found.moved,
         rows=found.rows,
+        context=found.context,
     )
 
 
@@ -234,8 +240,32 @@ def _twins(plan: Plan, found: Changes) -> dict[str, str] | None:
 def _compile_changed(found: Changes, allowed: Allowed) -> Plan | None:
     """The context with only the changed phones, compiled as a full build compiles; None if
     anything is said that the last full compile did not say, or the shared files would
-    change."""
-    doc, state = found.doc, found.known.state
+    change. When templates changed (``found.context``), the same phones compiled in the
+    context before must say the same: what the context says stays as the last build said it
+    (:mod:`mipc.incremental.templates`)."""
+    state = found.known.state
+    compiled = _compile_context(found.doc, found, allowed)
+    if compiled is None:
+        return None
+    plan, said = compiled
+    if any(d not in found.old_diagnostics for d in said):
+        return None
+    if found.context is not None:
+        before = document_of(state.frame, found.doc.root, found.doc.files)
+        was = None if before is None else _compile_context(before, found, allowed)
+        if was is None or set(was[1]) != set(said):
+            return None
+    changed = (p for p in plan.phones if p.name not in found.added)
+    if any(projection(p) != state.phones[p.name][6] for p in changed):
+        return None
+    return replace(plan, varied_groups=state.varied)
+
+
+def _compile_context(
+    doc: Document, found: Changes, allowed: Allowed
+) -> tuple[Plan, list[Diagnostic]] | None:
+    """The context of ``doc`` with only the changed phones, compiled, and what it said; None
+    on an error."""
     diags = Diagnostics()
     context = Document(
         data={k: v for k, v in doc.data.items() if k != "phones"},
@@ -256,9 +286,4 @@ def _compile_changed(found: Changes, allowed: Allowed) -> Plan | None:
     plan = compile_inventory(inventory, diags)
     if plan is None or diags.errors or len(plan.phones) != len(found.specs):
         return None
-    if any(d not in found.old_diagnostics for d in diags.items):
-        return None
-    changed = (p for p in plan.phones if p.name not in found.added)
-    if any(projection(p) != state.phones[p.name][6] for p in changed):
-        return None
-    return replace(plan, varied_groups=state.varied)
+    return plan, list(diags.items)

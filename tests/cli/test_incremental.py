@@ -111,6 +111,16 @@ def add_row(c: Path, name: str, address: str) -> None:
     agents(c).write_text(agents(c).read_text() + f"{name},Polycom Base,,9006,,,{address}\n")
 
 
+def _template_and_location(c: Path) -> None:
+    """A template changed, and a location's network too: the context changed otherwise."""
+    edit(
+        c / "templates.yaml",
+        "    manufacturer: Genesys\n",
+        "    manufacturer: Genesys\n    options: {vlan: {id: 300}}\n",
+    )
+    edit(c / "locations.yaml", "networks: [10.23.0.0/16]", "networks: [10.23.0.0/17]")
+
+
 CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
     "extension": (lambda c: edit(phones(c), '"8005"', '"8095"'), True),
     "label": (lambda c: edit(phones(c), "label: Lobby}", 'label: Front <Desk> & "Co"}'), True),
@@ -220,6 +230,43 @@ CASES: dict[str, tuple[Callable[[Path], object], bool]] = {
         lambda c: edit(
             c / "templates.yaml", "volume_persistence: true", "volume_persistence: false"
         ),
+        False,
+    ),
+    "template of a few phones, YAML and list": (  # the VLAN of AudioCodes phones: network/
+        lambda c: edit(
+            c / "templates.yaml",
+            "options: {vlan: {id: 200}}\n    config_files: [t",
+            "options: {vlan: {id: 201}}\n    config_files: [t",
+        ),
+        True,
+    ),
+    "template line added, the templates below it moved": (
+        lambda c: edit(
+            c / "templates.yaml",
+            "    manufacturer: Genesys\n",
+            "    manufacturer: Genesys\n    language: Spanish_Spain\n",
+        ),
+        True,
+    ),
+    "template of a phone that warned": (
+        lambda c: edit(c / "templates.yaml", "ring_always: true", "ring_always: false"),
+        False,
+    ),
+    "template's manufacturer": (
+        lambda c: edit(c / "templates.yaml", "manufacturer: Genesys", "manufacturer: AudioCodes"),
+        False,
+    ),
+    "template and a location": (_template_and_location, False),
+    "template's warning about the defaults answered": (  # said of locations.yaml, not here
+        lambda c: edit(
+            c / "templates.yaml",
+            "    options: {ring_volume: 7,",
+            "    admin_password_changed_by_hand: true\n    options: {ring_volume: 7,",
+        ),
+        False,
+    ),
+    "template renamed, its phones name it still": (
+        lambda c: edit(c / "templates.yaml", "  Genesys Agent:", "  Genesys Agents:"),
         False,
     ),
     "password": (
@@ -424,6 +471,7 @@ FULL_DIFF = {
     "row renamed",
     "row removed, a row after it moved",
     "voice VLAN",
+    "template of a few phones, YAML and list",
 }
 
 

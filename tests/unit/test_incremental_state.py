@@ -160,7 +160,7 @@ def test_a_state_whose_phones_cannot_be_read_says_so_when_they_are_needed(
 
 
 def _phone(n: int) -> PhoneState:
-    return (b"d%d" % n, "", f"a{n}", (str(n),), (), (f"www/{n}.cfg",), b"p", b"s", (), b"u")
+    return (b"d%d" % n, "", f"a{n}", (str(n),), (), (f"www/{n}.cfg",), b"p", b"s", (), b"u", "")
 
 
 def test_a_patched_state_keeps_its_phones_bytes_and_reads_back_the_same(

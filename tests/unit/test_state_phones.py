@@ -39,6 +39,7 @@ def phone(draw: Any) -> PhoneState:
         draw(st.sampled_from([b"x", b"y"])),
         tuple(draw(st.lists(SMALL, max_size=2))),
         b"u",
+        draw(SMALL),
     )
 
 
