@@ -314,7 +314,8 @@ def changes(
     if now is None:
         return None
     old = frozenset(known.record.diagnostics)
-    touched = _touched(known, now.doc)
+    key = context_key(now.doc)
+    touched = _touched(known, now.doc, key)
     if touched is None:
         return None
     phones = touched_phones(known.state.phones, touched) if touched else set()
@@ -345,14 +346,15 @@ def changes(
         moved,
         now.frame,
         packed_rows(fresh.rows),
-        context_key(now.doc) if touched else None,
+        key if touched else None,
     )
 
 
-def _touched(known: Known, doc: Document) -> frozenset[str] | None:
-    """The templates a change of the context touches (none: the context is the same); None
-    when the context changed otherwise (:mod:`mipc.incremental.templates`)."""
-    if context_key(doc) == known.state.context:
+def _touched(known: Known, doc: Document, key: str) -> frozenset[str] | None:
+    """The templates a change of the context (its key now: ``key``) touches (none: the
+    context is the same); None when the context changed otherwise
+    (:mod:`mipc.incremental.templates`)."""
+    if key == known.state.context:
         return frozenset()
     if not known.edits or known.state.frame is None:
         return None

@@ -8,8 +8,8 @@ again differs from the one the last build kept (its frame) only in the entries o
 are compiled again as changed phones; the others keep what the release has. Anything else
 answers None, and the build is a full one:
 
-* a changed file holds no phone entries (the frame keeps no text of it to compare), or its
-  edit reaches beyond the ``templates:`` block and the phone entries;
+* a changed file's edit reaches beyond its ``templates:`` block and its phone entries (the
+  frame keeps the text of every YAML file to compare);
 * anything but ``templates:`` changed in the data (the phone lists, ``defaults:``, a
   location, ...);
 * a template's manufacturer changed (a phone list reads its rows by it);
@@ -38,6 +38,7 @@ from mipc.incremental.phones import PhoneState
 from mipc.incremental.yaml_phones import edited_lines, in_entries, saved_and_now
 from mipc.inventory.load import Document
 from mipc.inventory.phone_lists import template_manufacturers
+from mipc.model import chain
 
 __all__ = ["TEMPLATES", "template_edits", "touched_phones", "touched_templates"]
 
@@ -113,20 +114,10 @@ def touched_templates(
 
 def _extending(changed: set[str], templates: tuple[Mapping[str, Any], ...]) -> set[str]:
     """``changed`` and every template that extends one of them, before or now."""
-    parents: dict[str, set[str]] = {}
-    for entries in templates:
-        for name, entry in entries.items():
-            parent = (entry or {}).get("extends")
-            if parent is not None:
-                parents.setdefault(str(name), set()).add(str(parent))
     out = set(changed)
-    grew = True
-    while grew:
-        grew = False
-        for name, of in parents.items():
-            if name not in out and of & out:
-                out.add(name)
-                grew = True
+    for entries in templates:
+        parents = {str(n): (e or {}).get("extends") for n, e in entries.items()}
+        out.update(n for n in parents if changed.intersection(chain(n, parents)))
     return out
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from mipc.diagnostics import Diagnostic, Diagnostics
 from mipc.incremental.csv_rows import packed_rows
+from mipc.incremental.delta import Changes, Known, changes
 from mipc.incremental.delta import candidate as incremental_candidate
-from mipc.incremental.delta import changes
 from mipc.incremental.inputs import (
     Inputs,
     Record,
@@ -365,15 +365,15 @@ def _incremental(target: Path, settings: BuildSettings, started: int) -> BuildOu
     known = incremental_candidate(target, out, Out(out).current_id(), options)
     if known is None:
         return None
+    seen: Known | Changes | None = known
     if known.edits:  # templates changed: which phones they touch, before linking starts
-        early = changes(target, out, known.release, options, known)
-        if early is None:
+        seen = changes(target, out, known.release, options, known)
+        if seen is None:
             return None
     diags = Diagnostics()
     network = Network(None, settings.server_root, out)  # Network.of, if the files change
     try:
         with Prelink(out, known.release) as pre:
-            seen = early if known.edits else known
             found = delta(target, out, pre.current, options, seen, allowed=settings.allowed)
             if found is None:
                 return None
