@@ -1,11 +1,11 @@
 """Generate a benchmark inventory of N phones: mixed families, templates, locations, CSV lists.
 
 ``python bench/generate.py N DIR`` writes ``DIR/mipc.yaml`` (the lab's site, lines and groups,
-five locations in different zones, eight templates, one of them, "Polycom Desk", extended by
-none and holding 40% of the phones, a tenth of the phones as YAML entries with locations and
-appearances) and ``DIR/lists/*.csv`` (the rest, in the guide's template layout, 10,000 rows
-a file). MACs, names and extensions are unique and derived from the index, so the
-same N gives the same bytes.
+five locations in different zones, nine templates, two of them extended by none: "Polycom
+Desk", holding 40% of the phones, and "Polycom Lobby", holding 1%; a tenth of the phones as
+YAML entries with locations and appearances) and ``DIR/lists/*.csv`` (the rest, in the
+guide's template layout, 10,000 rows a file). MACs, names and extensions are unique and
+derived from the index, so the same N gives the same bytes.
 """
 
 from __future__ import annotations
@@ -85,6 +85,10 @@ templates:
   Polycom Secure:
     extends: Polycom Agent
     registration_group: <Default Secure Registration Group>
+  Polycom Lobby:
+    extends: Polycom Agent
+    options:
+      volume_persistence: true  # bench: the 1% template
   AudioCodes 420HD:
     manufacturer: AudioCodes
     model: 420HD
@@ -116,6 +120,9 @@ KINDS: tuple[tuple[str, str | None], ...] = (
     ("ISS II", "0026FD"),
     ("Soft Phone", None),
 )
+#: Every hundredth phone (those of index 3 modulo 100, "Polycom Secure" otherwise) is a
+#: "Polycom Lobby": a template of 1% of the phones, which no template extends.
+LOBBY = ("Polycom Lobby", 100, 3)
 LOCATIONS = ("<Default Location>", "Chicago", "Denver", "London", "Berlin")
 CSV_ROWS = 10_000
 CSV_HEADER = "Name,Template,Proxy Group,Extension,Identification Address,Label,Address\n"
@@ -124,6 +131,8 @@ CSV_HEADER = "Name,Template,Proxy Group,Extension,Identification Address,Label,A
 def phone(i: int) -> tuple[str, str, str, str]:
     """Name, template, address and extension of phone ``i``."""
     template, prefix = KINDS[i % len(KINDS)]
+    if i % LOBBY[1] == LOBBY[2]:
+        template = LOBBY[0]
     address = f"Agent{i:06d}.bench.local" if prefix is None else f"{prefix}{i:06X}"
     return f"Phone{i:06d}", template, address, str(100000 + i)
 

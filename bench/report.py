@@ -138,6 +138,7 @@ PAIRED: tuple[tuple[str, str, str, bool, float | None, bool], ...] = (
     ("one CSV row change / cold", "csv", "cold", True, 0.10, False),
     ("one YAML change / cold", "yaml", "cold", True, 0.08, False),
     ("template change touching 40% of the phones / cold", "template40", "cold", True, 0.5, False),
+    ("template change touching 1% of the phones / cold", "template1", "cold", True, None, False),
     ("`defaults:` change / cold", "defaults", "cold", True, None, False),
     ("no-op build / cold", "noop", "cold", True, None, False),
     ("diff (one YAML change) / cold", "diff", "cold", True, None, False),

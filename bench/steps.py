@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.generate import yaml_phone
 
 DESK_LINE = "one_touch_voicemail: true  # bench: the 40% template"
+LOBBY_LINE = "volume_persistence: true  # bench: the 1% template"
 DEFAULTS_LINE = "qos: {rtp_dscp: 46, sip_dscp: 24}"
 OVERRIDE = """{% extends "polycom/phone.cfg.j2" %}
 {% block extra %}
@@ -52,6 +53,7 @@ STEPS: tuple[Step, ...] = (
     Step("add", "add one phone", "copy", "add"),
     Step("remove", "remove one phone", "copy", "remove"),
     Step("template40", "template change (40% of phones)", "copy", "template40"),
+    Step("template1", "template change (1% of phones)", "copy", "template1"),
     Step("defaults", "`defaults:` change", "copy", "defaults"),
     Step("override", "override template, cold", "cold", "override"),
     Step("diff", "diff, one YAML change", "diff", "yaml"),
@@ -59,11 +61,11 @@ STEPS: tuple[Step, ...] = (
 )
 BY_KEY = {s.key: s for s in STEPS}
 #: The variants that get a prepared OUT (built before the change).
-PREPARED = ("base", "yaml", "csv", "add", "remove", "template40", "defaults")
+PREPARED = ("base", "yaml", "csv", "add", "remove", "template40", "template1", "defaults")
 #: What a build of each incremental step should report (the summary's wording).
 EXPECTED_PATH = {
     "noop": "no changes",
-    **dict.fromkeys(("yaml", "csv", "add", "remove"), "changed phones only"),
+    **dict.fromkeys(("yaml", "csv", "add", "remove", "template1"), "changed phones only"),
 }
 
 
@@ -99,6 +101,8 @@ def change(variant: str, inventory: Path, count: int) -> None:
         last.write_text("".join(lines[:-1]), encoding="utf-8")
     elif variant == "template40":
         _replace_once(yaml, DESK_LINE, DESK_LINE.replace("true", "false"))
+    elif variant == "template1":
+        _replace_once(yaml, LOBBY_LINE, LOBBY_LINE.replace("true", "false"))
     elif variant == "defaults":
         _replace_once(yaml, DEFAULTS_LINE, DEFAULTS_LINE.replace("46", "40"))
     elif variant == "override":

@@ -97,6 +97,19 @@ def test_a_tiny_run_writes_what_it_claims(tmp_path: Path) -> None:
         assert dict(ours) == dict(PARAM.findall(peer.split("<polycomConfig>")[1])), path.name
 
 
+def test_the_template_of_a_few_phones_takes_the_changed_phones_path(tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    args = ["--sizes", "600", "--rounds", "1", "--steps", "template1", "--scratch"]
+    assert run.main([*args, str(tmp_path), "--out", str(out)]) == 0
+    (line,) = [
+        t
+        for t in out.read_text(encoding="utf-8").splitlines()
+        if t.startswith("| template change (1% of phones) |")
+    ]
+    # 6 "Polycom Lobby" phones (every hundredth), two files each; the path the step claims
+    assert line.endswith("| changed phones only (12 written) |"), line
+
+
 def test_a_copied_out_leaves_the_spares_out(tmp_path: Path) -> None:
     """A copy of a prepared OUT holds its releases (as hard links) and what is beside them,
     but not its link-ahead spares and trash, whose stamps name the other OUT's folders."""
