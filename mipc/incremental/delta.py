@@ -272,9 +272,12 @@ def candidate(
     texts = edited_texts(target, state.frame, changed)
     edits: dict[str, int] = {}
     if texts is None:  # beyond its phone entries: in its templates, or the context changed
-        edits = template_edits(target, state.frame, changed) or {}
+        within: set[str] = set()
+        edits = template_edits(target, state.frame, changed, within) or {}
         if not edits:
             return None
+        if len(touched_phones(state.phones, frozenset(within))) > MAX_CHANGED:
+            return None  # a template of many phones: in full, without reading the YAML
         texts = {}  # the YAML files are read whole
     return Known(current, record, state, frozenset(changed), texts, edits)
 

@@ -16,6 +16,11 @@ answers None, and the build is a full one:
 * the last build said something of a phone, or of what it rendered, at or after the first
   line the edit changed, in that file (the lines below it moved, so would the message).
 
+An edit that lies inside one template's entry (below its name's line) changed that entry if
+it changed anything: when that template's own phones are more than the shortcut takes
+(:data:`mipc.incremental.delta.MAX_CHANGED`), the build is a full one, known from the text,
+before the YAML files are read again.
+
 What the pipeline checks then (:func:`mipc.pipeline.compile.delta`) holds the rest: the
 touched phones compiled in the context before the change and in the context now must say
 the same, and nothing the last full compile did not say (so what the rules say of the
@@ -49,10 +54,14 @@ TEMPLATES = "templates"
 RENDER = "render"
 
 
-def template_edits(target: Path, frame: Frame | None, changed: set[str]) -> dict[str, int] | None:
+def template_edits(
+    target: Path, frame: Frame | None, changed: set[str], within: set[str] | None = None
+) -> dict[str, int] | None:
     """The first line each changed YAML file of ``target`` changed at, by its name in
     messages, when each changed inside its ``templates:`` block or its phone entries and
-    one at least in its templates; None otherwise (``changed``: absolute paths)."""
+    one at least in its templates; None otherwise (``changed``: absolute paths).
+    ``within`` gets the templates an edit lay inside of, below their name's line: if
+    anything changed, their entries did (:func:`touched_templates` then has them)."""
     found = saved_and_now(target, frame, changed)
     if found is None or frame is None:
         return None
@@ -60,17 +69,20 @@ def template_edits(target: Path, frame: Frame | None, changed: set[str]) -> dict
     for _path, saved, text in found:
         if in_entries(saved, text):
             continue
-        first = _in_templates(saved, text, frame)
-        if first is None:
+        edit = _in_templates(saved, text, frame)
+        if edit is None:
             return None
-        out[saved[0]] = first
+        out[saved[0]], inside = edit
+        if within is not None and inside is not None:
+            within.add(inside)
     return out or None
 
 
-def _in_templates(saved: PhoneText, text: str, frame: Frame) -> int | None:
+def _in_templates(saved: PhoneText, text: str, frame: Frame) -> tuple[int, str | None] | None:
     """The first line (1-based) of the edit from ``saved`` to ``text``, when every line it
     changed lies inside the file's ``templates:`` block: after the key's line, before the
-    next top-level key or phone entry of the file (by the frame's positions)."""
+    next top-level key or phone entry of the file (by the frame's positions); and the
+    template whose entry holds every line it changed, below its name's line, if one does."""
     old = saved[1].splitlines(keepends=True)
     first, end = edited_lines(old, text.splitlines(keepends=True))
     keys = {path[0]: Position(*pos) for path, pos in frame[4] if len(path) == 1}
@@ -82,7 +94,39 @@ def _in_templates(saved: PhoneText, text: str, frame: Frame) -> int | None:
     stop = min(later, default=len(old) + 1)  # 1-based: the block is lines head+1 .. stop-1
     if first < head.line or end > stop - 1:
         return None
-    return first + 1
+    new = text.splitlines(keepends=True)
+    added = new[first : first + len(new) - len(old)] if end == first else []
+    return first + 1, _holding(frame, saved[0], (first + 1, end, stop), (old, added))
+
+
+def _holding(
+    frame: Frame, file: str, span: tuple[int, int, int], lines: tuple[list[str], list[str]]
+) -> str | None:
+    """The template whose entry holds the edit of ``file``'s old lines ``span[0]`` to
+    ``span[1]`` (1-based, both ends in; ``span[2]``: the line after the ``templates:``
+    block), below its name's line: the entry holding those lines, or, for lines only added
+    (``lines``: the file's old lines and those added), the entry holding the line above
+    them, if they are indented below its name; None if no one entry does."""
+    first, last, stop = span
+    old, added = lines
+    names = sorted(
+        (pos[1], str(path[1]))
+        for path, pos in frame[4]
+        if len(path) == 2 and path[0] == TEMPLATES and pos[0] == file
+    )
+    for i, (line, name) in enumerate(names):
+        following = names[i + 1][0] if i + 1 < len(names) else stop
+        if last >= first and line < first and last < following:
+            return name  # old lines changed, inside this entry
+        if last < first and line <= last < following:  # lines added after old line ``last``
+            indent = _indent(old[line - 1])
+            deeper = all(_indent(a) > indent for a in added if a.strip())
+            return name if added and deeper else None
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def touched_templates(

@@ -97,6 +97,26 @@ def test_a_template_others_extend_touches_their_phones(
     )
 
 
+def test_a_template_of_more_phones_than_the_shortcut_takes_is_known_from_the_text(
+    bench_inventory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit inside one template's entry, whose own phones are more than the shortcut
+    takes (here lowered below the 60 of "Polycom SA"): a full build, known before the YAML
+    files are read again, which makes the full build's release."""
+    out = tmp_path / "out"
+    built(bench_inventory, out)
+    monkeypatch.setattr(mipc.incremental.delta, "MAX_CHANGED", 59)
+
+    forbid(monkeypatch, mipc.incremental.delta, "read_now")
+    edit(bench_inventory / "mipc.yaml", SA, SA + "    options: {volume_persistence: false}\n")
+    settle(bench_inventory)
+    assert SHORTCUT not in built(bench_inventory, out)
+    built(bench_inventory, tmp_path / "full")
+    assert served((out / "current").resolve()) == tree_bytes(
+        (tmp_path / "full" / "current").resolve()
+    )
+
+
 def test_what_the_rules_said_of_a_template_is_said_again(tmp_path: Path) -> None:
     """A template's DSCP value warned (the rules' word on the context, of no phone); the edit
     that answers it is compiled in full, so the warning goes, as a full build has it: the

@@ -41,6 +41,41 @@ def test_an_edit_of_a_template_is_one_and_names_its_first_line(campus: Path) -> 
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "within"),
+    [
+        ("ring_always: true", "ring_always: false", {"ISS II Agent"}),  # a line changed
+        ("    model: VVX 601\n", "", {"Polycom Secure Agent"}),  # a line dropped
+        (
+            'speed_dial_2: "4000"}\n',
+            'speed_dial_2: "4000"}\n    type: stand-alone\n',
+            {"ISS I Agent"},
+        ),
+        # a line added below an entry's last one, as deep as its keys: that entry's
+        (
+            "    model: 420HD\n",
+            "    model: 420HD\n  Genesys Lobby: {extends: Genesys Agent}\n",
+            set(),
+        ),
+        # a new template (as deep as the names): no entry's
+        ("  Genesys Agent:\n", "  Genesys Desk:\n", set()),  # a name's own line
+        ("    model: 430HD\n", "    model: 430HD\n", set()),  # nothing (no file changed)
+        ("    model: 420HD\n  ISS I Agent:\n", "    model: 440HD\n  ISS 1 Agent:\n", set()),
+        # two entries' lines
+    ],
+)
+def test_an_edit_inside_one_entry_names_it(
+    campus: Path, old: str, new: str, within: set[str]
+) -> None:
+    """What the build checks before it reads the YAML again: the phones of the template an
+    edit lay inside of are touched (more than the shortcut takes: in full)."""
+    frame = framed(campus)
+    edit(campus / "templates.yaml", old, new)
+    found: set[str] = set()
+    template_edits(campus, frame, changed(campus, "templates.yaml"), found)
+    assert found == within
+
+
+@pytest.mark.parametrize(
     ("old", "new"),
     [
         ("templates:\n", "# a note\ntemplates:\n"),  # the key's own line, or before it
