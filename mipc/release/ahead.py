@@ -15,8 +15,10 @@ stale, and it is not taken.
 sets aside and links (the build locks it and hands the open file over, so no other build can
 come in between), and a build while it takes one, waiting up to :data:`WAIT` seconds for a
 linker still at work (what it links is what the build would link itself). Spares no build will
-take (another release's, a killed linker's) are set aside as ``OUT/.trash-*`` and removed by the
-linker in the background, once it has let go of the lock: never in a build's time.
+take (another release's, a killed linker's), and a spare a build took but made no release of
+(:class:`mipc.release.delta.Prelink`: the build went on in full), are set aside as
+``OUT/.trash-*`` and removed by the linker in the background, once it has let go of the lock:
+never in a build's time.
 
 Takes OUT and its current release; gives whether a spare was taken. Never imports render or
 incremental.
@@ -54,7 +56,7 @@ def _open_lock(root: Path) -> int:
     return os.open(root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
 
 
-def _folder(path: Path) -> bool:
+def is_folder(path: Path) -> bool:
     """Whether ``path`` is a folder itself (not a symbolic link to one)."""
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
@@ -82,7 +84,7 @@ def start(out: Out, files: int, mode: LinkAhead) -> bool:
     spare = (
         f"{AHEAD}{name}" if mode == "always" or (mode == "auto" and files >= AHEAD_FILES) else ""
     )
-    if spare and _folder(out.root / spare):
+    if spare and is_folder(out.root / spare):
         spare = ""  # there already (a no-op build)
     if not spare and not _leftovers(out.root, f"{AHEAD}{name}"):
         return False
@@ -171,7 +173,7 @@ def take(out: Out, name: str, staging: Path) -> bool:
     (waiting for a linker still making it); a stale one is set aside. Call with OUT's lock
     held. False: the build links for itself."""
     spare = out.root / f"{AHEAD}{name}"
-    if not _folder(spare) and not _folder(out.root / f"{spare.name}{PART}"):
+    if not is_folder(spare) and not is_folder(out.root / f"{spare.name}{PART}"):
         return False  # none, and none being made: no waiting
     try:
         lock = _open_lock(out.root)
@@ -185,7 +187,7 @@ def take(out: Out, name: str, staging: Path) -> bool:
             stamps = json.loads(stamps_file.read_bytes())
         except (OSError, ValueError):
             stamps = None
-        if not _folder(spare) or not _fresh(out.releases / name, stamps):
+        if not is_folder(spare) or not _fresh(out.releases / name, stamps):
             with contextlib.suppress(OSError):
                 os.rename(spare, out.root / trash_name("stale"))
             return False

@@ -24,9 +24,11 @@ from typing import Protocol
 from mipc.artifacts import Artifact, stem_of
 from mipc.diagnostics import Diagnostic
 from mipc.model import Plan
+from mipc.release.ahead import is_folder
 from mipc.release.ahead import take as take_ahead
 from mipc.release.durable import start_writeback
 from mipc.release.emit import EmitOptions, EmitResult, publish
+from mipc.release.linker import trash_name
 from mipc.release.manifest import (
     MANIFEST,
     ManifestIndex,
@@ -54,7 +56,8 @@ class Prelink:
     it by :mod:`mipc.release.linker` in other processes (the kernel's work, hundreds of
     thousands of links, on the other core while this one compiles the changed phones; they
     die with the build, and never hold OUT's lock). Leaving the ``with`` block stops them
-    and removes the staging folder, unless a release was made of it."""
+    and removes the staging folder, unless a release was made of it (a spare taken goes to
+    the trash instead: :mod:`mipc.release.ahead`)."""
 
     def __init__(self, out_dir: Path, release: str) -> None:
         self.out = Out(out_dir)
@@ -123,6 +126,12 @@ class Prelink:
             if copy.poll() is None:
                 copy.kill()
             copy.wait()
+        if self._wanted == 0 and is_folder(self.staging):
+            # A spare taken, and no release made of it (the build goes on in full): its
+            # hundreds of thousands of links go to the trash, which the linker the build
+            # ends with empties in the background (mipc.release.ahead), not in its time.
+            with contextlib.suppress(OSError):
+                os.rename(self.staging, self.out.root / trash_name("unused"))
         shutil.rmtree(self.staging, ignore_errors=True)
         if self._lock is not None:
             self._lock.close()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import threading
 import time
 import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +24,7 @@ from mipc.release.delta import Prelink
 from mipc.release.linker import TRASH
 from mipc.release.store import Out
 from tests.builders import edit, example_copy, settle
-from tests.cli.test_incremental import SHORTCUT, phones, run, served, tree_bytes
+from tests.cli.test_incremental import SHORTCUT, agents, phones, run, served, tree_bytes
 
 
 @pytest.fixture
@@ -98,6 +100,36 @@ def test_the_next_build_starts_from_the_spare(
     release = os.readlink(out / "current").rpartition("/")[2]
     assert settled(out) == [f".next-{release}", f".next-{release}.stamps"]
     assert not list(out.glob(".staging-*"))
+
+
+def test_a_spare_taken_by_a_build_that_goes_on_in_full_is_trashed_not_removed(
+    campus: Path, tmp_path: Path, linking: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change the incremental compile refuses once it has taken the spare (a new warning):
+    the build goes on in full, and leaves the spare's links to the trash, which the linker
+    it ends with empties, rather than removing them in its own time."""
+    out, full = tmp_path / "out", tmp_path / "full"
+    build(campus, out, "--link-ahead", "always")
+    settled(out)
+    removed: list[str] = []
+    rmtree = shutil.rmtree
+
+    def spy(path: str | Path, *args: Any, **kwargs: Any) -> None:
+        if Path(path).name.startswith(".staging-") and Path(path).exists():
+            removed.append(str(path))
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", spy)
+    row = "Agent 9003,ISS II Agent,,9003,,"
+    edit(agents(campus), f"{row},", f"{row}Desk,")
+    settle(campus)
+    assert SHORTCUT not in build(campus, out, "--link-ahead", "always")
+    assert linking == []  # the incremental attempt took the spare
+    assert removed == []
+    release = os.readlink(out / "current").rpartition("/")[2]
+    assert settled(out) == [f".next-{release}", f".next-{release}.stamps"]
+    build(campus, full)
+    assert served((out / "current").resolve()) == tree_bytes((full / "current").resolve())
 
 
 def test_a_stale_spare_is_not_taken(campus: Path, tmp_path: Path, linking: list[str]) -> None:
