@@ -276,7 +276,7 @@ def candidate(
         edits = template_edits(target, state.frame, changed, within) or {}
         if not edits:
             return None
-        if len(touched_phones(state.phones, frozenset(within))) > MAX_CHANGED:
+        if within and len(touched_phones(state.phones, frozenset(within))) > MAX_CHANGED:
             return None  # a template of many phones: in full, without reading the YAML
         texts = {}  # the YAML files are read whole
     return Known(current, record, state, frozenset(changed), texts, edits)

@@ -83,8 +83,8 @@ def _in_templates(saved: PhoneText, text: str, frame: Frame) -> tuple[int, str |
     changed lies inside the file's ``templates:`` block: after the key's line, before the
     next top-level key or phone entry of the file (by the frame's positions); and the
     template whose entry holds every line it changed, below its name's line, if one does."""
-    old = saved[1].splitlines(keepends=True)
-    first, end = edited_lines(old, text.splitlines(keepends=True))
+    old, new = saved[1].splitlines(keepends=True), text.splitlines(keepends=True)
+    first, end = edited_lines(old, new)
     keys = {path[0]: Position(*pos) for path, pos in frame[4] if len(path) == 1}
     head = keys.get(TEMPLATES)
     if first is None or head is None or head.file != saved[0]:
@@ -94,7 +94,6 @@ def _in_templates(saved: PhoneText, text: str, frame: Frame) -> tuple[int, str |
     stop = min(later, default=len(old) + 1)  # 1-based: the block is lines head+1 .. stop-1
     if first < head.line or end > stop - 1:
         return None
-    new = text.splitlines(keepends=True)
     added = new[first : first + len(new) - len(old)] if end == first else []
     return first + 1, _holding(frame, saved[0], (first + 1, end, stop), (old, added))
 
